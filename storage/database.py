@@ -1,0 +1,109 @@
+"""Opening a knowledge-graph database: URL resolution, SQLite pragmas, migrations, transactions.
+
+One `Database` object per process and URL. Its schema is brought to the newest Alembic revision when it is
+opened, so a file made by an older version of KnowCo opens in this one.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_SQLITE_FILE = "knowco.sqlite"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+class StorageError(Exception):
+    """A problem a user can act on (bad URL, unreachable server, unreadable file); the message says what."""
+
+
+def resolve_url(db: str | None = None) -> str:
+    """Turn `--db` (a path or a URL), `KNOWCO_DATABASE_URL` or the default file into an SQLAlchemy URL."""
+    value = db or os.environ.get("KNOWCO_DATABASE_URL") or DEFAULT_SQLITE_FILE
+    if "://" in value:
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration that needs no alembic.ini: the migrations ship inside the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+@dataclass
+class Database:
+    """An opened, migrated database and a session factory bound to it."""
+
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed as a whole, or rolled back as a whole on any error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(db: str | None = None, *, migrate: bool = True) -> Database:
+    """Open (and create or upgrade) the database named by a path or URL."""
+    url = resolve_url(db)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise StorageError(f"not a database path or URL: {db!r} ({exc})") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).parent
+        if not folder.is_dir():
+            raise StorageError(f"the folder for the database file does not exist: {folder}")
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except Exception as exc:
+        raise StorageError(f"cannot use database URL {parsed.render_as_string(hide_password=True)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    database = Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    if migrate:
+        upgrade(database)
+    return database
+
+
+def upgrade(database: Database) -> None:
+    """Bring the schema to the newest revision (creates every table on an empty database)."""
+    config = alembic_config(database.url)
+    try:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except Exception as exc:
+        target = make_url(database.url).render_as_string(hide_password=True)
+        raise StorageError(f"cannot open or upgrade the database {target}: {exc}") from exc

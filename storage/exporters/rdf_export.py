@@ -1,0 +1,91 @@
+"""RDF export through rdflib: Turtle, N-Triples or JSON-LD, with PROV-O provenance on every triple.
+
+See `storage.rdf_vocab` for why provenance is carried by reification.
+"""
+from __future__ import annotations
+
+from datetime import timezone
+from pathlib import Path
+
+from rdflib import Graph, Literal
+from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.exporters.files import atomic_output
+from storage.exporters.rows import export_triples
+from storage.models import Entity, Relation
+from storage.rdf_vocab import DEFAULT_BASE, KC, Iris
+
+RDF_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld"}
+
+
+def _time(value) -> Literal:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return Literal(value.astimezone(timezone.utc), datatype=XSD.dateTime)
+
+
+def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT_BASE) -> Graph:
+    iris = Iris(base)
+    graph = Graph()
+    graph.bind("kc", KC)
+    graph.bind("prov", PROV)
+    graph.bind("skos", SKOS)
+    graph.bind("entity", f"{iris.base}entity/")
+    graph.bind("rel", f"{iris.base}relation/")
+    for entity in session.scalars(select(Entity).order_by(Entity.name)):
+        node = iris.entity(entity.name)
+        graph.add((node, RDF.type, KC.Entity))
+        graph.add((node, RDFS.label, Literal(entity.label)))
+        if entity.description:
+            graph.add((node, RDFS.comment, Literal(entity.description)))
+        if entity.type:
+            graph.add((node, KC.entityType, Literal(entity.type)))
+        for alias in entity.aliases or []:
+            graph.add((node, SKOS.altLabel, Literal(alias)))
+    for relation in session.scalars(select(Relation).order_by(Relation.name)):
+        node = iris.relation(relation.name)
+        graph.add((node, RDF.type, RDF.Property))
+        graph.add((node, RDFS.label, Literal(relation.label)))
+        if relation.description:
+            graph.add((node, RDFS.comment, Literal(relation.description)))
+    agents = set()
+    for triple in export_triples(session, statuses):
+        head, relation, tail = iris.entity(triple.head), iris.relation(triple.relation), iris.entity(triple.tail)
+        if triple.status == "accepted":
+            graph.add((head, relation, tail))
+        statement = iris.statement(triple.head, triple.relation, triple.tail)
+        graph.add((statement, RDF.type, RDF.Statement))
+        graph.add((statement, RDF.type, PROV.Entity))
+        graph.add((statement, RDF.subject, head))
+        graph.add((statement, RDF.predicate, relation))
+        graph.add((statement, RDF.object, tail))
+        graph.add((statement, KC.status, Literal(triple.status)))
+        graph.add((statement, KC.source, Literal(triple.source)))
+        graph.add((statement, PROV.generatedAtTime, _time(triple.created_at)))
+        graph.add((statement, PROV.wasAttributedTo, iris.curator(triple.created_by)))
+        agents.add(triple.created_by)
+        if triple.confidence is not None:
+            graph.add((statement, KC.confidence, Literal(triple.confidence, datatype=XSD.double)))
+        if triple.model_version:
+            model = iris.model(triple.model_version)
+            graph.add((statement, PROV.wasGeneratedBy, model))
+            graph.add((model, RDF.type, PROV.SoftwareAgent))
+            graph.add((model, RDFS.label, Literal(triple.model_version)))
+        if triple.reviewed_by:
+            graph.add((statement, KC.reviewedBy, iris.curator(triple.reviewed_by)))
+            agents.add(triple.reviewed_by)
+        if triple.reviewed_at:
+            graph.add((statement, KC.reviewedAt, _time(triple.reviewed_at)))
+    for agent in agents:
+        graph.add((iris.curator(agent), RDF.type, PROV.Agent))
+        graph.add((iris.curator(agent), RDFS.label, Literal(agent)))
+    return graph
+
+
+def write_rdf(session: Session, out: Path, fmt: str, statuses: tuple[str, ...], base: str = DEFAULT_BASE) -> int:
+    graph = build_graph(session, statuses, base)
+    with atomic_output(out) as tmp:
+        graph.serialize(destination=str(tmp), format=RDF_FORMATS[fmt], encoding="utf-8")
+    return len(graph)

@@ -1,0 +1,81 @@
+"""SemEval/KnowPrompt-style sentences: one JSON object a line with tokens, head and tail spans, relation.
+
+Each line becomes a labelled sentence example; its two mentions become entities (named by their text) and
+"Other"-like labels become "no relation".
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from storage.importers.records import ImportBatch, SentenceExampleRecord
+from storage.importers.text import numbered_lines, read_text
+from storage.naming import is_no_relation, relation_words
+
+JSONL_SPLITS = ("train", "val", "dev", "valid", "test")
+
+
+def looks_like_jsonl(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    return raw.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"{")
+    except OSError:
+        return False
+    return False
+
+
+def jsonl_files(directory: Path) -> list[Path]:
+    """The split files of a SemEval-like directory, in the usual order."""
+    found = []
+    for split in JSONL_SPLITS:
+        for suffix in (".jsonl", ".json", ".txt"):
+            file = directory / f"{split}{suffix}"
+            if file.is_file() and looks_like_jsonl(file):
+                found.append(file)
+    return found
+
+
+def _span(batch: ImportBatch, item: object, tokens: list[str], line: int, which: str) -> tuple[str, tuple[int, int]]:
+    if not isinstance(item, dict) or not isinstance(item.get("pos"), list) or len(item["pos"]) != 2:
+        raise batch.fail(line, f'"{which}" must be an object with "name" and "pos": [start, end]')
+    start, end = item["pos"]
+    if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(tokens)):
+        raise batch.fail(line, f'"{which}" position {item["pos"]} is outside the {len(tokens)} tokens')
+    name = item.get("name")
+    if not isinstance(name, str):
+        name = " ".join(tokens[start:end])
+    return batch.check_name(name, f"{which} name", line), (start, end)
+
+
+def parse_jsonl(path: Path, batch: ImportBatch | None = None) -> ImportBatch:
+    batch = batch or ImportBatch(path=str(path), format="jsonl")
+    batch.reading = str(path)
+    batch.document = batch.document or path.name
+    for line, content in numbered_lines(read_text(path)):
+        try:
+            item = json.loads(content)
+        except json.JSONDecodeError as exc:
+            raise batch.fail(line, f"not valid JSON: {exc.msg}") from exc
+        if not isinstance(item, dict):
+            raise batch.fail(line, "expected a JSON object")
+        tokens = item.get("token")
+        if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
+            raise batch.fail(line, '"token" must be a non-empty list of strings')
+        head_name, head = _span(batch, item.get("h"), tokens, line, "h")
+        tail_name, tail = _span(batch, item.get("t"), tokens, line, "t")
+        label = item.get("relation")
+        if not isinstance(label, str) or not label.strip():
+            raise batch.fail(line, '"relation" must be a non-empty string')
+        relation = None if is_no_relation(label) else batch.relation(label, line, label=relation_words(label)).name
+        batch.entity(head_name, line)
+        batch.entity(tail_name, line)
+        batch.sentence_examples.append(
+            SentenceExampleRecord(tokens=tokens, head=head, tail=tail, head_name=head_name, tail_name=tail_name,
+                                  relation=relation)
+        )
+    batch.reading = None
+    if not batch.sentence_examples:
+        raise batch.fail(None, "no sentences found (expected one JSON object a line)")
+    return batch

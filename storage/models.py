@@ -1,0 +1,218 @@
+"""The ORM: one class per table of the data model in DESIGN.md.
+
+Every row a curator can create carries who and when, so the audit trail and the exports can say where a
+fact came from. Enumerations are stored as short strings (not native enums) so SQLite and PostgreSQL keep
+the same schema and a new value needs no type migration.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+TRIPLE_STATUSES = ("accepted", "suggested", "rejected")
+TRIPLE_SOURCES = ("imported", "curator", "model")
+EXAMPLE_KINDS = ("triple", "sentence")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Entity(Base):
+    """A node. `name` is the stable identifier (unique); `label` is what people read."""
+
+    __tablename__ = "entity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), unique=True)
+    label: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[Optional[str]] = mapped_column(String(256), index=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Relation(Base):
+    """An edge type. `label` holds the natural-language words the engine builds label words from."""
+
+    __tablename__ = "relation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), unique=True)
+    label: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    head_type: Mapped[Optional[str]] = mapped_column(String(256))
+    tail_type: Mapped[Optional[str]] = mapped_column(String(256))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelVersion(Base):
+    """One training run and the model it produced; suggestions point at the version that made them."""
+
+    __tablename__ = "model_version"
+    __table_args__ = (CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    backbone: Mapped[str] = mapped_column(String(512))
+    hyperparameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    n_examples: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    checkpoint_path: Mapped[Optional[str]] = mapped_column(String(1024))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[Optional[datetime]]
+    finished_at: Mapped[Optional[datetime]]
+
+
+class Triple(Base):
+    """A fact, a suggestion or a rejected suggestion: one row per (head, relation, tail), whatever its status."""
+
+    __tablename__ = "triple"
+    __table_args__ = (
+        UniqueConstraint("head_id", "relation_id", "tail_id", name="uq_triple_hrt"),
+        CheckConstraint(_one_of("status", TRIPLE_STATUSES), name="status"),
+        CheckConstraint(_one_of("source", TRIPLE_SOURCES), name="source"),
+        Index("ix_triple_status_relation", "status", "relation_id"),
+        Index("ix_triple_tail", "tail_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    head_id: Mapped[int] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"))
+    relation_id: Mapped[int] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"))
+    tail_id: Mapped[int] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[Optional[float]] = mapped_column(Float)
+    model_version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("model_version.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_by: Mapped[Optional[str]] = mapped_column(String(128))
+    reviewed_at: Mapped[Optional[datetime]]
+
+    head: Mapped[Entity] = relationship(foreign_keys=[head_id])
+    relation: Mapped[Relation] = relationship()
+    tail: Mapped[Entity] = relationship(foreign_keys=[tail_id])
+    model_version: Mapped[Optional[ModelVersion]] = relationship()
+
+
+class Document(Base):
+    """A text a curator brought in (an uploaded file, or the sentences of a JSONL file)."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Sentence(Base):
+    """One sentence, kept tokenised so example spans are token offsets that cannot drift."""
+
+    __tablename__ = "sentence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+    tokens: Mapped[list[str]] = mapped_column(JSON)
+    text_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Example(Base):
+    """A curator's label: a triple that holds or not, or a sentence stating a relation (or none).
+
+    `relation_id` is NULL for a sentence labelled "no relation". Rows are never overwritten in place
+    without an audit event carrying the old values.
+    """
+
+    __tablename__ = "example"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", EXAMPLE_KINDS), name="kind"),
+        Index(
+            "uq_example_triple",
+            "head_id",
+            "relation_id",
+            "tail_id",
+            unique=True,
+            sqlite_where=text("kind = 'triple'"),
+            postgresql_where=text("kind = 'triple'"),
+        ),
+        UniqueConstraint(
+            "sentence_id", "head_start", "head_end", "tail_start", "tail_end", name="uq_example_sentence_spans"
+        ),
+        Index("ix_example_relation", "relation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    relation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"))
+    label: Mapped[bool] = mapped_column(Boolean, default=True)
+    head_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"))
+    tail_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"))
+    sentence_id: Mapped[Optional[int]] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"))
+    head_start: Mapped[Optional[int]] = mapped_column(Integer)
+    head_end: Mapped[Optional[int]] = mapped_column(Integer)
+    tail_start: Mapped[Optional[int]] = mapped_column(Integer)
+    tail_end: Mapped[Optional[int]] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to which row, when. Append-only: nothing in the code updates or deletes these rows."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[Optional[int]] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
