@@ -25,6 +25,12 @@ class StorageError(Exception):
     """A problem a user can act on (bad URL, unreachable server, unreadable file); the message says what."""
 
 
+def one_line(exc: BaseException) -> str:
+    """The driver's own message on one line, without SQLAlchemy's background links and SQL echo."""
+    message = str(getattr(exc, "orig", None) or exc)
+    return " ".join(message.split())[:400]
+
+
 def resolve_url(db: str | None = None) -> str:
     """Turn `--db` (a path or a URL), `KNOWCO_DATABASE_URL` or the default file into an SQLAlchemy URL."""
     value = db or os.environ.get("KNOWCO_DATABASE_URL") or DEFAULT_SQLITE_FILE
@@ -88,7 +94,9 @@ def open_database(db: str | None = None, *, migrate: bool = True) -> Database:
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except Exception as exc:
-        raise StorageError(f"cannot use database URL {parsed.render_as_string(hide_password=True)}: {exc}") from exc
+        raise StorageError(
+            f"cannot use database URL {parsed.render_as_string(hide_password=True)}: {one_line(exc)}"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     database = Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
@@ -106,4 +114,4 @@ def upgrade(database: Database) -> None:
             command.upgrade(config, "head")
     except Exception as exc:
         target = make_url(database.url).render_as_string(hide_password=True)
-        raise StorageError(f"cannot open or upgrade the database {target}: {exc}") from exc
+        raise StorageError(f"cannot open or upgrade the database {target}: {one_line(exc)}") from exc

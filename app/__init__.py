@@ -1,0 +1,1 @@
+"""The Streamlit app: pages only; the work happens in `knowco`."""

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure and write their results (JSON + markdown) under bench/results/."""

@@ -1,0 +1,5 @@
+import sys
+
+from knowco.cli import main
+
+sys.exit(main())

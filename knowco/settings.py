@@ -1,0 +1,12 @@
+"""Process-wide settings the launcher passes to the app through the environment."""
+from __future__ import annotations
+
+import os
+
+DATABASE_ENV = "KNOWCO_DATABASE_URL"
+MODEL_ENV = "KNOWCO_MODEL"
+EXAMPLES_PER_RELATION = 8
+
+
+def database_setting() -> str | None:
+    return os.environ.get(DATABASE_ENV)

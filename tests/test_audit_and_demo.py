@@ -1,0 +1,51 @@
+"""Who and when on every write; the bundled demo KG a new database is seeded with."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from knowco.demo import DEMO_DIR, seed_demo, seed_demo_if_empty
+from knowco.overview import overview
+from storage.audit import default_user, recent_events
+from storage.importers import import_path
+from storage.models import Entity, Example, Relation, Triple
+
+
+def test_import_is_audited_with_the_curator(db, tmp_path):
+    (tmp_path / "t.tsv").write_text("a\tr\tb\n", encoding="utf-8")
+    import_path(db, tmp_path / "t.tsv", user="erin")
+    with db.sessions() as session:
+        events = recent_events(session)
+        creators = set(session.scalars(select(Entity.created_by)))
+    assert len(events) == 1
+    event = events[0]
+    assert (event.actor, event.action, event.target) == ("erin", "import", "file")
+    assert event.details["created"]["triples"] == 1 and event.details["path"].endswith("t.tsv")
+    assert event.at is not None and creators == {"erin"}
+
+
+def test_default_user_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("KNOWCO_USER", "frank")
+    assert default_user() == "frank"
+
+
+def test_demo_kg_is_realistic_and_seeded_once(db):
+    assert seed_demo_if_empty(db, "demo") is True
+    assert seed_demo_if_empty(db, "demo") is False
+    with db.sessions() as session:
+        entities = session.scalar(select(func.count()).select_from(Entity))
+        described = session.scalar(select(func.count()).select_from(Entity).where(Entity.description != ""))
+        typed = session.scalar(select(func.count()).select_from(Entity).where(Entity.type.is_not(None)))
+        relations = session.scalars(select(Relation)).all()
+        triples = session.scalar(select(func.count()).select_from(Triple))
+        sentences = session.scalar(select(func.count()).select_from(Example).where(Example.kind == "sentence"))
+    assert entities >= 100 and described == entities and typed == entities
+    assert len(relations) >= 8 and all(" " in r.label or r.label == r.name for r in relations)
+    assert triples >= 300 and sentences >= 40
+    assert overview(db).progress and all(p.target == 8 for p in overview(db).progress)
+
+
+def test_seed_demo_is_idempotent(db):
+    seed_demo(db, "demo")
+    reports = seed_demo(db, "demo")
+    assert all(not any(r.created.values()) for r in reports)
+    assert (DEMO_DIR / "train.tsv").is_file()

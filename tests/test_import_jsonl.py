@@ -1,0 +1,63 @@
+"""SemEval-style sentences become labelled sentence examples and their entities."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.importers import ImportFailed, import_path
+from storage.models import Example, Relation, Sentence
+
+
+def _line(tokens, h, t, relation):
+    return json.dumps({"token": tokens, "h": {"name": " ".join(tokens[h[0]:h[1]]), "pos": h},
+                       "t": {"name": " ".join(tokens[t[0]:t[1]]), "pos": t}, "relation": relation})
+
+
+def test_semeval_test_split(db, semeval_dir):
+    report = import_path(db, semeval_dir / "test.txt", user="u")
+    assert report.created["sentence examples"] == 2717
+    with db.sessions() as session:
+        relations = set(session.scalars(select(Relation.name)))
+        no_relation = session.scalar(select(func.count()).select_from(Example).where(Example.relation_id.is_(None)))
+        directed = session.scalars(select(Relation.label).where(Relation.name.like("Cause-Effect%"))).all()
+    assert len(relations) == 18 and "Other" not in relations
+    assert no_relation == 454
+    assert sorted(directed) == ["cause to effect", "effect from cause"]
+    again = import_path(db, semeval_dir / "test.txt", user="u")
+    assert not any(again.created.values())
+
+
+def test_spans_and_no_relation(db, tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text(_line(["aspirin", "relieves", "bad", "pain", "."], (0, 1), (2, 4), "treats") + "\n"
+                    + _line(["aspirin", "and", "ibuprofen"], (0, 1), (2, 3), "Other") + "\n", encoding="utf-8")
+    import_path(db, path, user="u")
+    with db.sessions() as session:
+        examples = session.scalars(select(Example).order_by(Example.id)).all()
+        sentence = session.get(Sentence, examples[0].sentence_id)
+    assert (examples[0].head_start, examples[0].head_end, examples[0].tail_start, examples[0].tail_end) == (0, 1, 2, 4)
+    assert sentence.tokens[2:4] == ["bad", "pain"]
+    assert examples[1].relation_id is None
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"token": [], "h": {"pos": [0, 1]}, "t": {"pos": [0, 1]}, "relation": "r"}', '"token" must be'),
+        ('{"token": ["a", "b"], "h": {"name": "a", "pos": [0, 5]}, "t": {"name": "b", "pos": [1, 2]}, "relation": "r"}',
+         "outside the 2 tokens"),
+        ('{"token": ["a", "b"], "h": {"name": "a", "pos": [0, 1]}, "t": {"name": "b", "pos": [1, 2]}}',
+         '"relation" must be'),
+    ],
+)
+def test_bad_lines_are_reported_and_nothing_is_written(db, tmp_path, line, reason):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(_line(["a", "b"], (0, 1), (1, 2), "r") + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failure:
+        import_path(db, path, user="u")
+    assert failure.value.line == 2 and reason in failure.value.reason
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Sentence)) == 0

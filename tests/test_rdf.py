@@ -1,0 +1,88 @@
+"""RDF: foreign RDF imports sensibly, our export carries PROV-O provenance and statuses that read back."""
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import PROV, RDF, RDFS
+from sqlalchemy import select
+
+from storage.exporters import build_graph, export_path
+from storage.importers import ImportFailed, import_path
+from storage.models import Entity, Relation, Triple
+from storage.rdf_vocab import KC
+
+FOREIGN = """
+@prefix ex: <http://example.com/kg#> .
+@prefix other: <http://other.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+ex:paris rdfs:label "Paris"@fr, "Paris" ; rdfs:comment "Capital of France." ; a ex:City ;
+    ex:capitalOf ex:france ; ex:population 2100000 ; skos:altLabel "City of Light" .
+ex:france rdfs:label "France" .
+ex:capitalOf rdfs:label "capital of" .
+other:paris other:twinnedWith ex:rome .
+ex:rome ex:near [ rdfs:label "somewhere" ] .
+"""
+
+
+def test_foreign_rdf(db, tmp_path):
+    path = tmp_path / "foreign.ttl"
+    path.write_text(FOREIGN, encoding="utf-8")
+    report = import_path(db, path, user="u")
+    assert report.skipped == {"literal-valued statements": 1, "blank-node statements": 1}
+    with db.sessions() as session:
+        entities = {e.name: e for e in session.scalars(select(Entity))}
+        relations = {r.name: r.label for r in session.scalars(select(Relation))}
+    assert set(entities) == {"paris", "france", "rome", "http://other.org/paris"}
+    assert entities["paris"].label == "Paris" and entities["paris"].description == "Capital of France."
+    assert entities["paris"].type == "City" and entities["paris"].aliases == ["City of Light"]
+    assert relations == {"capitalOf": "capital of", "twinnedWith": "twinned with"}
+
+
+def test_export_has_provenance_and_only_accepted_facts(db, tmp_path):
+    (tmp_path / "in.csv").write_text(
+        "head,relation,tail,status,source,confidence,reviewed_by,reviewed_at\n"
+        "a,r,b,accepted,curator,,,\n"
+        "c,r,d,rejected,model,0.3,dana,2026-01-02T03:04:05+00:00\n", encoding="utf-8")
+    import_path(db, tmp_path / "in.csv", user="carol")
+    with db.sessions() as session:
+        graph = build_graph(session, ("accepted", "rejected"), base="https://kg.example.org/")
+    a, b, c, d = (URIRef(f"https://kg.example.org/entity/{x}") for x in "abcd")
+    r = URIRef("https://kg.example.org/relation/r")
+    assert (a, r, b) in graph
+    assert (c, r, d) not in graph, "a rejected triple is never asserted as a fact"
+    statements = {graph.value(s, RDF.subject): s for s in graph.subjects(RDF.type, RDF.Statement)}
+    rejected = statements[c]
+    assert graph.value(rejected, KC.status) == Literal("rejected")
+    assert float(graph.value(rejected, KC.confidence)) == 0.3
+    assert graph.value(rejected, PROV.wasAttributedTo) == URIRef("https://kg.example.org/curator/carol")
+    assert graph.value(rejected, PROV.generatedAtTime) is not None
+    assert graph.value(URIRef("https://kg.example.org/curator/dana"), RDFS.label) == Literal("dana")
+    assert graph.value(r, RDF.type) == RDF.Property
+
+
+@pytest.mark.parametrize("fmt, suffix", [("turtle", "ttl"), ("nt", "nt"), ("jsonld", "jsonld")])
+def test_statuses_round_trip_in_every_rdf_format(db, make_db, tmp_path, fmt, suffix):
+    (tmp_path / "in.csv").write_text(
+        "head,relation,tail,status,source,confidence\na,r,b,accepted,imported,\nc,r,d,suggested,model,0.9\n",
+        encoding="utf-8")
+    import_path(db, tmp_path / "in.csv", user="u")
+    out = tmp_path / f"kg.{suffix}"
+    export_path(db, out, fmt, include_suggested=True)
+    Graph().parse(out, format={"turtle": "turtle", "nt": "nt", "jsonld": "json-ld"}[fmt])
+    second = make_db()
+    import_path(second, out, user="v")
+    with second.sessions() as session:
+        rows = {(t.head.name, t.status, t.source, t.confidence, t.created_by) for t in session.scalars(select(Triple))}
+    assert rows == {("a", "accepted", "imported", None, "u"), ("c", "suggested", "model", 0.9, "u")}
+
+
+def test_invalid_turtle_is_reported_with_its_line(db, tmp_path):
+    path = tmp_path / "bad.ttl"
+    path.write_text("@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b .\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failure:
+        import_path(db, path, user="u")
+    assert "not valid turtle RDF" in failure.value.reason
+    assert failure.value.line == 3
+    with db.sessions() as session:
+        assert session.scalar(select(Entity).limit(1)) is None

@@ -1,0 +1,29 @@
+"""The README's two commands are the ones CI runs and the ones that work: keep them in step."""
+from __future__ import annotations
+
+import re
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = re.findall(r"```bash\n(pip install[^\n]*)\n```", README)
+
+
+def test_readme_has_the_two_setup_commands():
+    assert COMMANDS == [
+        "pip install -r requirements.txt && python run_app.py",
+        "pip install -r requirements.txt -r requirements-dev.txt && python -m pytest",
+    ]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert COMMANDS[1] in ci.splitlines()
+    assert "start-postgres" in ci and "-eq 5" in ci
+
+
+def test_requirements_pin_torch_and_name_every_third_party_import():
+    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    assert "torch==2.13.0" in requirements.splitlines()
+    for package in ("sqlalchemy", "alembic", "psycopg", "rdflib", "pandas", "streamlit"):
+        assert re.search(rf"^{package}\b", requirements, re.MULTILINE), package

@@ -1,0 +1,81 @@
+"""The schema: migrations build exactly the ORM's tables, SQLite runs with its safety pragmas, reopening is safe."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from storage.database import StorageError, alembic_config, open_database, resolve_url
+from storage.models import Base
+
+
+def test_migrations_match_the_models(db):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_database_is_at_the_newest_revision(db):
+    head = ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
+    with db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head
+
+
+def test_sqlite_has_foreign_keys_and_wal(sqlite_db):
+    with sqlite_db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_reopening_an_existing_file_keeps_its_rows(tmp_path):
+    path = tmp_path / "kg.sqlite"
+    first = open_database(str(path))
+    with first.transaction() as session:
+        session.execute(text("INSERT INTO relation (name, label, description, created_by, created_at) "
+                             "VALUES ('r', 'r', '', 'me', CURRENT_TIMESTAMP)"))
+    first.dispose()
+    second = open_database(str(path))
+    with second.sessions() as session:
+        assert session.execute(text("SELECT count(*) FROM relation")).scalar() == 1
+    second.dispose()
+
+
+def test_foreign_keys_are_enforced(sqlite_db):
+    with pytest.raises(Exception):
+        with sqlite_db.transaction() as session:
+            session.execute(text("INSERT INTO triple (head_id, relation_id, tail_id, status, source, created_by, "
+                                 "created_at) VALUES (1, 1, 1, 'accepted', 'imported', 'me', CURRENT_TIMESTAMP)"))
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StorageError, match="cannot open or upgrade"):
+        open_database(str(path))
+    assert "these are my notes" in path.read_text()
+
+
+def test_missing_folder_gives_a_clear_error(tmp_path):
+    with pytest.raises(StorageError, match="folder for the database file does not exist"):
+        open_database(str(tmp_path / "nowhere" / "kg.sqlite"))
+
+
+def test_resolve_url_accepts_paths_and_urls(tmp_path, monkeypatch):
+    monkeypatch.delenv("KNOWCO_DATABASE_URL", raising=False)
+    assert resolve_url(str(tmp_path / "a.sqlite")) == f"sqlite:///{tmp_path / 'a.sqlite'}"
+    assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    monkeypatch.setenv("KNOWCO_DATABASE_URL", "sqlite:///x.sqlite")
+    assert resolve_url(None) == "sqlite:///x.sqlite"
+
+
+def test_sqlite_file_is_a_real_sqlite_database(tmp_path):
+    database = open_database(str(tmp_path / "kg.sqlite"))
+    database.dispose()
+    tables = {row[0] for row in sqlite3.connect(tmp_path / "kg.sqlite").execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"entity", "relation", "triple", "example", "sentence", "document", "model_version", "audit_event",
+            "alembic_version"} <= tables
