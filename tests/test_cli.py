@@ -46,3 +46,14 @@ def test_demo_verb_and_human_stats(tmp_path):
     assert knowco("--db", db, "demo").returncode == 0
     text = knowco("--db", db, "stats").stdout
     assert "entities   136" in text and "treats:" in text
+
+
+def test_the_same_commands_work_on_each_backend(db, tmp_path, umls_dir):
+    url = db.url
+    done = knowco("--db", url, "import", str(umls_dir / "test.tsv"))
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(knowco("--db", url, "stats", "--json").stdout)
+    assert stats["triples"]["accepted"] == 661
+    done = knowco("--db", url, "export", str(tmp_path / "out.nt"))
+    assert done.returncode == 0, done.stderr
+    assert "<http://example.org/knowco/relation/" in (tmp_path / "out.nt").read_text(encoding="utf-8")
