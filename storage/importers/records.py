@@ -90,26 +90,22 @@ class ImportBatch:
             raise self.fail(line, f"{what} is {len(value)} characters long (at most {MAX_NAME_LENGTH})")
         return value
 
-    def entity(self, name: str, line: Optional[int] = None, **fields) -> EntityRecord:
-        """Get or add an entity record; non-empty fields given later fill the ones still empty."""
-        self.check_name(name, "entity name", line)
-        record = self.entities.get(name)
+    def _merge(self, store: dict, make, name: str, what: str, line: Optional[int], fields: dict):
+        """Get or add a record by name; non-empty fields given later fill the ones still empty."""
+        self.check_name(name, what, line)
+        record = store.get(name)
         if record is None:
-            record = self.entities[name] = EntityRecord(name=name)
+            record = store[name] = make(name=name)
         for key, value in fields.items():
             if value and not getattr(record, key):
                 setattr(record, key, value)
         return record
 
+    def entity(self, name: str, line: Optional[int] = None, **fields) -> EntityRecord:
+        return self._merge(self.entities, EntityRecord, name, "entity name", line, fields)
+
     def relation(self, name: str, line: Optional[int] = None, **fields) -> RelationRecord:
-        self.check_name(name, "relation name", line)
-        record = self.relations.get(name)
-        if record is None:
-            record = self.relations[name] = RelationRecord(name=name)
-        for key, value in fields.items():
-            if value and not getattr(record, key):
-                setattr(record, key, value)
-        return record
+        return self._merge(self.relations, RelationRecord, name, "relation name", line, fields)
 
     def triple(self, record: TripleRecord, line: Optional[int] = None) -> None:
         if record.status not in TRIPLE_STATUSES:
