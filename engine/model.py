@@ -1,0 +1,80 @@
+"""The prompt model: a masked LM whose MLM head, read at `[MASK]` and restricted to the label tokens, is the
+relation classifier (no new classifier layer), plus the entity-discrimination loss.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+
+from engine.prompt import Batch
+
+
+def mlm_head(model: PreTrainedModel) -> Callable[[torch.Tensor], torch.Tensor]:
+    """hidden states → vocabulary logits, for BERT-like (`cls`), RoBERTa-like (`lm_head`) and DistilBERT models."""
+    for attribute in ("cls", "lm_head"):
+        if hasattr(model, attribute):
+            return getattr(model, attribute)
+    if hasattr(model, "vocab_projector"):
+        def distilbert_head(hidden: torch.Tensor) -> torch.Tensor:
+            hidden = model.activation(model.vocab_transform(hidden))
+            return model.vocab_projector(model.vocab_layer_norm(hidden))
+        return distilbert_head
+    raise ValueError(f"do not know where the MLM head of {type(model).__name__} is")
+
+
+def output_bias(model: PreTrainedModel) -> torch.Tensor | None:
+    decoder = model.get_output_embeddings()
+    return getattr(decoder, "bias", None)
+
+
+class PromptModel(nn.Module):
+    """Scores the label tokens at `[MASK]`: p(y | x) = softmax_y(W[label_y] · h_[MASK] + b[label_y])."""
+
+    def __init__(self, lm: PreTrainedModel, label_ids: list[int]) -> None:
+        super().__init__()
+        self.lm = lm
+        self.register_buffer("label_ids", torch.tensor(label_ids, dtype=torch.long), persistent=False)
+        self._head = mlm_head(lm)
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.lm.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def label_logits_from_hidden(self, hidden: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        at_mask = hidden[torch.arange(hidden.size(0), device=hidden.device), positions]
+        return self._head(at_mask)[:, self.label_ids]
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """Label logits, shape (batch, number of labels)."""
+        hidden = self.encode(batch.input_ids, batch.attention_mask)
+        return self.label_logits_from_hidden(hidden, batch.mask_positions)
+
+    def entity_loss(self, batch: Batch, generator: torch.Generator, mask_token_id: int) -> torch.Tensor:
+        """L_E: mask one mention per example (chosen at random), predict its tokens over the whole vocabulary.
+
+        Binary cross-entropy against the one-hot target, so every vocabulary row gets a gradient. The one
+        positive is weighted like all negatives together (`pos_weight` = vocabulary size - 1): a plain sum
+        over 30k rows is two orders of magnitude above the relation loss and swamps it at any useful λ.
+        """
+        input_ids = batch.input_ids.clone()
+        rows, columns, targets = [], [], []
+        for row, spans in enumerate(batch.entity_spans):
+            if not spans:
+                continue
+            start, end = spans[int(torch.randint(len(spans), (1,), generator=generator))]
+            for column in range(start, end):
+                rows.append(row)
+                columns.append(column)
+                targets.append(int(input_ids[row, column]))
+            input_ids[row, start:end] = mask_token_id
+        if not rows:
+            return batch.input_ids.new_zeros((), dtype=torch.float)
+        hidden = self.encode(input_ids, batch.attention_mask)
+        device = hidden.device
+        logits = self._head(hidden[torch.tensor(rows, device=device), torch.tensor(columns, device=device)])
+        target = F.one_hot(torch.tensor(targets, device=device), logits.size(-1)).to(logits.dtype)
+        weight = torch.tensor(float(logits.size(-1) - 1), device=device)
+        return F.binary_cross_entropy_with_logits(logits, target, pos_weight=weight) * 2
