@@ -47,7 +47,7 @@ class PromptEncoder:
     """
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, template_ids: Optional[list[int]], max_length: int = 128,
-                 max_entity_tokens: int = 12, max_description_tokens: int = 40) -> None:
+                 max_entity_tokens: int = 12, max_description_tokens: int = 24) -> None:
         if template_ids is not None and len(template_ids) != len(TEMPLATE_WORDS):
             raise ValueError(f"the template needs {len(TEMPLATE_WORDS)} token ids, got {len(template_ids)}")
         self.tokenizer = tokenizer
@@ -131,7 +131,8 @@ class PromptEncoder:
                 x_in.append(self.tokenizer.sep_token_id)
             name_ids = self._ids(entity.label)[: self.max_entity_tokens]
             spans.append((len(x_in), len(x_in) + len(name_ids)))
-            description = self._ids(entity.description)[: min(self.max_description_tokens, budget - len(name_ids) - 1)]
+            text = entity.description[: 8 * self.max_description_tokens]
+            description = self._ids(text)[: min(self.max_description_tokens, budget - len(name_ids) - 1)]
             x_in += name_ids + (self._ids(":") + description if description else [])
         return self._assemble(x_in, spans, head.label, tail.label)
 

@@ -1,4 +1,4 @@
-"""`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo)."""
+"""`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, bench)."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,7 @@ from storage.importers import FORMATS, ImportFailed, import_path
 from storage.rdf_vocab import DEFAULT_BASE
 from storage.stats import KgStats, kg_stats
 
+from knowco.benchmarks.cli import BenchError, add_bench_parser, run_bench
 from knowco.demo import seed_demo
 
 
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     verbs.add_parser("demo", help="load the bundled demo KG into the database")
+
+    add_bench_parser(verbs)
     return parser
 
 
@@ -57,6 +60,8 @@ def _print_stats(stats: KgStats) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.verb == "bench":
+        return run_bench(args)
     user = args.user or default_user()
     database = open_database(args.db)
     try:
@@ -87,7 +92,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return run(args)
-    except (ImportFailed, StorageError) as exc:
+    except (ImportFailed, StorageError, BenchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

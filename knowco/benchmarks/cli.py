@@ -1,0 +1,111 @@
+"""The `bench` verb's arguments. The engine (torch, transformers, PyKEEN) is imported only when a benchmark
+runs, so the other verbs start fast.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ABLATION_NAMES = ("no_entity_loss", "no_adaptive_template", "random_label_words", "no_stage1")
+METHODS = {"re": ("knowco", "finetune"), "lp": ("knowco", "transe", "rotate")}
+
+
+class BenchError(Exception):
+    """Bad benchmark arguments or data; the message is the one line the user sees."""
+
+
+def add_bench_parser(verbs) -> None:
+    bench = verbs.add_parser("bench", help="few-shot benchmarks (no database needed)")
+    tasks = bench.add_subparsers(dest="task", required=True, metavar="TASK")
+    p = tasks.add_parser("re", help="relation extraction on a SemEval-like directory")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--k", default="8,16,32", help="examples per label, comma-separated")
+    p.add_argument("--seeds", default="13,21,42,87,100")
+    p.add_argument("--methods", default="knowco,finetune")
+    p.add_argument("--ablations", default=",".join(ABLATION_NAMES),
+                   help="knowco ablations run at the smallest K; '' for none")
+    _common(p)
+    p = tasks.add_parser("lp", help="link prediction on a KG directory")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--train", default="", help="training TSV files, comma-separated (default: DATA/train.tsv)")
+    p.add_argument("--methods", default="knowco,transe,rotate")
+    p.add_argument("--candidates", type=int, default=None,
+                   help="rank each query against this many random entities plus the answer, instead of all")
+    p.add_argument("--max-test", type=int, default=None, help="evaluate only the first N test triples")
+    p.add_argument("--kge-epochs", type=int, default=None, help="TransE/RotatE training epochs")
+    _common(p)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backbone", default=None, help="masked LM: preset (splade-tiny, minilm), hub name or path")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a training setting for every method, e.g. --set stage2_lr=3e-4")
+    parser.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
+
+
+def _names(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in _names(text)]
+    except ValueError as exc:
+        raise BenchError(f"expected comma-separated integers, got {text!r}") from exc
+
+
+def _settings(pairs: list[str], known: dict) -> dict:
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in known:
+            raise BenchError(f"--set {pair!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(known))}")
+        try:
+            settings[key] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[key] = value
+    return settings
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from engine.backbones import BackboneError
+    from engine.config import TrainConfig
+    from engine.kge import KgeConfig
+    from engine.label_words import LabelWordError
+    from storage.importers.records import ImportFailed
+
+    from knowco.benchmarks.runner import DEFAULT_OVERRIDES, bench_lp, bench_re
+
+    settings = _settings(args.set, {f.name: f for f in fields(TrainConfig)})
+    if args.backbone:
+        settings["backbone"] = args.backbone
+    base = TrainConfig(**settings)
+    overrides = {m: {k: v for k, v in o.items() if k not in settings} for m, o in DEFAULT_OVERRIDES.items()}
+    unknown = set(_names(args.methods)) - set(METHODS[args.task])
+    if unknown:
+        raise BenchError(f"unknown methods {sorted(unknown)} for {args.task} (expected {', '.join(METHODS[args.task])})")
+    for path in [args.data] + ([Path(p) for p in _names(args.train)] if args.task == "lp" else []):
+        if not path.exists():
+            raise BenchError(f"{path}: no such file or directory")
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        if args.task == "re":
+            unknown = set(_names(args.ablations)) - set(ABLATION_NAMES)
+            if unknown:
+                raise BenchError(f"unknown ablations {sorted(unknown)} (expected {', '.join(ABLATION_NAMES)})")
+            text = bench_re(args.data, _ints(args.k), _ints(args.seeds), _names(args.methods),
+                            _names(args.ablations), base, overrides, args.out, log)
+        else:
+            kge = KgeConfig() if args.kge_epochs is None else KgeConfig(epochs=args.kge_epochs)
+            text = bench_lp(args.data, [Path(p) for p in _names(args.train)], _names(args.methods), base, overrides,
+                            args.candidates, args.max_test, kge, args.out, log)
+    except (BackboneError, LabelWordError, ImportFailed) as exc:
+        raise BenchError(str(exc)) from exc
+    print(text)
+    return 0
