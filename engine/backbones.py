@@ -77,6 +77,7 @@ def load_backbone(name_or_path: str, *, allow_download: bool = False) -> Backbon
         raise BackboneError(
             f"cannot load masked LM {name_or_path!r} offline: {' '.join(str(exc).split())[:300]}"
         ) from exc
+    model.float()
     if tokenizer.mask_token is None:
         raise BackboneError(f"{name_or_path!r} has no [MASK] token: a masked language model is needed")
     return Backbone(name=name_or_path, tokenizer=tokenizer, model=model)

@@ -21,7 +21,7 @@ class TrainConfig:
     stage1_lr: float = 3e-3
     # stage 2: everything trains
     stage2_epochs: int = 30
-    stage2_lr: float = 1e-4
+    stage2_lr: float = 3e-4
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     patience: int = 6

@@ -44,7 +44,15 @@ class PromptModel(nn.Module):
         return self.lm.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     def label_logits_from_hidden(self, hidden: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        """The MLM head at `[MASK]`, computed for the label rows only where the head's parts are known (BERT):
+        the same numbers as the full head restricted to those rows, without projecting onto 30k words."""
         at_mask = hidden[torch.arange(hidden.size(0), device=hidden.device), positions]
+        predictions = getattr(getattr(self.lm, "cls", None), "predictions", None)
+        if predictions is not None and hasattr(predictions, "transform"):
+            decoder = self.lm.get_output_embeddings()
+            logits = predictions.transform(at_mask) @ decoder.weight[self.label_ids].T
+            bias = output_bias(self.lm)
+            return logits + bias[self.label_ids] if bias is not None else logits
         return self._head(at_mask)[:, self.label_ids]
 
     def forward(self, batch: Batch) -> torch.Tensor:

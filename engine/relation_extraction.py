@@ -9,7 +9,7 @@ from engine.classifier import PromptClassifier, with_no_relation
 from engine.config import TrainConfig
 from engine.finetune import FineTuneClassifier
 from engine.metrics import accuracy, micro_f1
-from engine.training import CancelFlag, ProgressCallback, TrainResult, train
+from engine.training import CancelFlag, ProgressCallback, TrainResult, seed_everything, train
 from engine.types import NO_RELATION, RelationSpec, SentenceExample
 
 METHODS = ("knowco", "finetune")
@@ -20,6 +20,7 @@ def build(method: str, relations: Sequence[RelationSpec], config: TrainConfig, *
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
     set_cpu_threads()
+    seed_everything(config.seed)
     backbone = load_backbone(config.backbone)
     classes = with_no_relation(relations) if no_relation else list(relations)
     if method == "knowco":

@@ -1,0 +1,86 @@
+"""`python -m knowco bench`: runs end to end on small directories in the shared layouts, writes the JSON the
+issue fixes, resumes, and refuses bad arguments with one line."""
+from __future__ import annotations
+
+import json
+
+from engine.config import ABLATIONS
+from knowco.benchmarks.cli import ABLATION_NAMES
+from knowco.cli import main
+from tests.engine_helpers import EXAMPLES
+
+FAST = ["--set", "stage1_epochs=1", "--set", "stage2_epochs=1", "--set", "batch_size=4"]
+
+
+def _semeval_like(directory):
+    directory.mkdir()
+    lines = []
+    for example in EXAMPLES:
+        tokens = list(example.tokens)
+        lines.append(json.dumps({"token": tokens, "h": {"name": tokens[example.head[0]], "pos": list(example.head)},
+                                 "t": {"name": tokens[example.tail[0]], "pos": list(example.tail)},
+                                 "relation": example.relation}))
+    other = {"token": ["a", "cat", "and", "a", "dog"], "h": {"name": "cat", "pos": [1, 2]},
+             "t": {"name": "dog", "pos": [4, 5]}, "relation": "Other"}
+    lines += [json.dumps(other)] * 2
+    (directory / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (directory / "test.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
+
+
+def _kg_like(directory):
+    directory.mkdir()
+    entities = ["aspirin", "pain", "fever", "virus", "cough", "ibuprofen"]
+    triples = [("aspirin", "treats", "pain"), ("ibuprofen", "treats", "fever"), ("virus", "causes", "cough"),
+               ("virus", "causes", "fever")]
+    (directory / "entity2text.txt").write_text("".join(f"{e}\t{e}\n" for e in entities), encoding="utf-8")
+    (directory / "entity2textlong.txt").write_text("".join(f"{e}\t{e} is a word.\n" for e in entities),
+                                                   encoding="utf-8")
+    (directory / "relation2text.txt").write_text("treats\ttreats\ncauses\tcauses\n", encoding="utf-8")
+    for split, rows in (("train", triples[:3]), ("dev", triples[:2]), ("test", triples[3:])):
+        (directory / f"{split}.tsv").write_text("".join("\t".join(t) + "\n" for t in rows), encoding="utf-8")
+    return directory
+
+
+def test_bench_re_writes_comparable_json_and_resumes(tmp_path, capsys):
+    data = _semeval_like(tmp_path / "mini")
+    out = tmp_path / "re.json"
+    args = ["bench", "re", "--data", str(data), "--k", "2", "--seeds", "1", "--ablations", "no_stage1",
+            "--out", str(out), *FAST]
+    assert main(args) == 0
+    result = json.loads(out.read_text())
+    assert set(result) == {"config", "environment", "runs"}
+    assert {(r["method"], r["k"], r["seed"]) for r in result["runs"]} == {
+        ("knowco", 2, 1), ("finetune", 2, 1), ("knowco-no_stage1", 2, 1)}
+    run = result["runs"][0]
+    assert {"micro_f1", "accuracy"} <= set(run["metrics"]) and run["train_seconds"] > 0 and run["eval_seconds"] >= 0
+    assert "| knowco | 2 | 1 |" in out.with_suffix(".md").read_text()
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "micro-F1" not in capsys.readouterr().out, "a resumed benchmark reruns nothing"
+
+
+def test_bench_lp_ranks_all_entities_for_each_method(tmp_path):
+    data = _kg_like(tmp_path / "kg")
+    out = tmp_path / "lp.json"
+    assert main(["bench", "lp", "--data", str(data), "--methods", "knowco,transe", "--kge-epochs", "2",
+                 "--out", str(out), *FAST]) == 0
+    runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
+    assert set(runs) == {"knowco", "transe"}
+    for run in runs.values():
+        assert {"mr_raw", "hits@10_raw", "mr_filtered", "mrr_filtered", "hits@1_filtered",
+                "hits@10_filtered"} <= set(run["metrics"])
+        assert 1 <= run["metrics"]["mr_filtered"] <= run["metrics"]["mr_raw"] <= 6
+
+
+def test_bad_bench_arguments_are_one_line_errors(tmp_path, capsys):
+    data = _semeval_like(tmp_path / "mini")
+    assert main(["bench", "re", "--data", str(data), "--methods", "magic"]) == 2
+    assert main(["bench", "re", "--data", str(data), "--set", "nonsense=1"]) == 2
+    assert main(["bench", "lp", "--data", str(tmp_path / "missing")]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
+
+
+def test_cli_ablation_names_match_the_engine():
+    assert tuple(ABLATIONS) == ABLATION_NAMES
