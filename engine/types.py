@@ -1,7 +1,7 @@
 """The engine's boundary: plain dataclasses in and out, so no caller needs to know about tensors or SQL."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 NO_RELATION = "no_relation"
@@ -42,12 +42,3 @@ class TripleExample:
     relation: str
     tail: str
     holds: bool = True
-
-
-@dataclass
-class Prediction:
-    head: str
-    relation: str
-    tail: str
-    score: float
-    evidence: list[str] = field(default_factory=list)
