@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--train", action="store_true")
     args = parser.parse_args()
     rows = [measure(name, args.train) for name in args.backbones.split(",")]
-    data = {"config": vars(args), "environment": environment("torch", "transformers"), "rows": rows}
+    data = {"config": vars(args), "environment": environment(("torch", "transformers")), "rows": rows}
     keys = [k for k in rows[0] if k != "backbone"]
     lines = ["# Engine speed (CPU)", "", f"Command: `python -m bench.engine_speed --backbones {args.backbones}"
              f"{' --train' if args.train else ''}` ({data['environment']['cpu_count']} CPUs)", "",

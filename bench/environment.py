@@ -1,41 +1,14 @@
-"""What a benchmark result must say about where it ran, so numbers can be compared."""
+"""Where benchmark results go; what they say about the machine comes from `knowco.benchmarks.results`."""
 from __future__ import annotations
 
 import json
-import os
-import platform
-import subprocess
-import sys
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from knowco.benchmarks.results import ROOT, environment
+
 RESULTS = ROOT / "bench" / "results"
 
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def environment(*packages: str) -> dict:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    return {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": commit,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "packages": {name: _version(name) for name in packages},
-    }
+__all__ = ["RESULTS", "ROOT", "environment", "write_results"]
 
 
 def write_results(name: str, data: dict, table: str) -> tuple[Path, Path]:

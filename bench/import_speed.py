@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=100_000)
     args = parser.parse_args()
     results = {"config": {"triples": args.triples, "umls": str(UMLS)},
-               "environment": environment("sqlalchemy", "rdflib", "pandas", "psycopg"), "backends": {}}
+               "environment": environment(("sqlalchemy", "rdflib", "pandas", "psycopg")), "backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         tsv = workdir / "generated.tsv"

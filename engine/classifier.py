@@ -84,9 +84,6 @@ class PromptClassifier:
     def encode_pair(self, head: EntityText, tail: EntityText) -> Encoded:
         return self.encoder.pair(head, tail)
 
-    def label_of(self, relation: Optional[str]) -> int:
-        return self.index[relation if relation is not None else NO_RELATION]
-
     # --- scoring API ------------------------------------------------------------------------------------------
     def probabilities(self, items: list[Encoded]) -> torch.Tensor:
         """Class probabilities, shape (inputs, classes), batched under `torch.inference_mode()`."""

@@ -18,14 +18,15 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def environment() -> dict:
+def environment(packages: tuple[str, ...] = ("torch", "transformers", "pykeen")) -> dict:
+    """Where a result was measured: code version, interpreter, machine, threads, GPU, package versions."""
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                                 check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = None
     versions = {}
-    for package in ("torch", "transformers", "pykeen"):
+    for package in packages:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
