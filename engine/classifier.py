@@ -10,18 +10,19 @@ from typing import Iterable, Optional, Sequence
 import torch
 
 from engine.backbones import Backbone, pick_device
+from engine.base import Classifier
 from engine.config import TrainConfig
 from engine.label_words import init_rows
 from engine.model import PromptModel, output_bias
-from engine.prompt import TEMPLATE_WORDS, Batch, Encoded, PromptEncoder
-from engine.training import Stage, predict_logits
+from engine.prompt import TEMPLATE_WORDS, Batch, PromptEncoder
+from engine.training import Stage
 from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample
 from engine.vocabulary import reserve_token_ids, word_piece_ids
 
 NO_RELATION_WORDS = "no relation"
 
 
-class PromptClassifier:
+class PromptClassifier(Classifier):
     """Label tokens at `[MASK]` for `classes` (a relation list, with "no relation" where the task has one)."""
 
     kind = "knowco"
@@ -69,26 +70,12 @@ class PromptClassifier:
                             self.config.stage2_lr, self.config.weight_decay, self.config.warmup_ratio))
         return stages
 
-    def logits(self, batch: Batch) -> torch.Tensor:
-        return self.module(batch)
-
     def auxiliary_loss(self, batch: Batch, generator: torch.Generator) -> Optional[torch.Tensor]:
         if not self.config.entity_loss:
             return None
         return self.module.entity_loss(batch, generator, self.backbone.tokenizer.mask_token_id)
 
-    # --- encoding ---------------------------------------------------------------------------------------------
-    def encode_sentence(self, example: SentenceExample) -> Encoded:
-        return self.encoder.sentence(example)
-
-    def encode_pair(self, head: EntityText, tail: EntityText) -> Encoded:
-        return self.encoder.pair(head, tail)
-
     # --- scoring API ------------------------------------------------------------------------------------------
-    def probabilities(self, items: list[Encoded]) -> torch.Tensor:
-        """Class probabilities, shape (inputs, classes), batched under `torch.inference_mode()`."""
-        return predict_logits(self, items, self.config.eval_batch_size).softmax(dim=-1)
-
     def relation_distribution(self, sentences: Iterable[SentenceExample]) -> list[dict[str, float]]:
         probs = self.probabilities([self.encode_sentence(s) for s in sentences])
         return [{spec.name: float(p) for spec, p in zip(self.classes, row)} for row in probs]

@@ -1,16 +1,17 @@
 """The baseline: plain fine-tuning, `[CLS]` + a linear layer, on the same backbone, inputs, seeds and splits."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 import torch
 from torch import nn
 
 from engine.backbones import Backbone, pick_device
+from engine.base import Classifier
 from engine.config import TrainConfig
-from engine.prompt import Batch, Encoded, PromptEncoder
-from engine.training import Stage, predict_logits
-from engine.types import EntityText, RelationSpec, SentenceExample
+from engine.prompt import Batch, PromptEncoder
+from engine.training import Stage
+from engine.types import RelationSpec
 
 
 class _ClsHead(nn.Module):
@@ -25,7 +26,7 @@ class _ClsHead(nn.Module):
         return self.linear(self.dropout(hidden[:, 0]))
 
 
-class FineTuneClassifier:
+class FineTuneClassifier(Classifier):
     """Same input text as the prompt model (marked sentence, or the two entity texts) without the template."""
 
     kind = "finetune"
@@ -46,17 +47,3 @@ class FineTuneClassifier:
         return [Stage("finetune", self.config.stage2_epochs, list(self.module.parameters()), self.config.stage2_lr,
                       self.config.weight_decay, self.config.warmup_ratio)]
 
-    def logits(self, batch: Batch) -> torch.Tensor:
-        return self.module(batch)
-
-    def auxiliary_loss(self, batch: Batch, generator: torch.Generator) -> Optional[torch.Tensor]:
-        return None
-
-    def encode_sentence(self, example: SentenceExample) -> Encoded:
-        return self.encoder.sentence(example)
-
-    def encode_pair(self, head: EntityText, tail: EntityText) -> Encoded:
-        return self.encoder.pair(head, tail)
-
-    def probabilities(self, items: list[Encoded]) -> torch.Tensor:
-        return predict_logits(self, items, self.config.eval_batch_size).softmax(dim=-1)
