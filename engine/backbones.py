@@ -56,7 +56,10 @@ def pick_device(device: str | None = None) -> torch.device:
 
 
 def set_cpu_threads() -> None:
-    """Use the cores we have, but leave the UI's process one where there are several."""
+    """On the CPU, one intra-op thread per core (`KNOWCO_THREADS` overrides it, e.g. to spare a core for the UI).
+
+    PyTorch's default can exceed the cores a container really has; oversubscribed threads slow small models.
+    """
     if not torch.cuda.is_available():
         torch.set_num_threads(max(1, int(os.environ.get("KNOWCO_THREADS", os.cpu_count() or 1))))
 
