@@ -20,6 +20,7 @@ ex:paris rdfs:label "Paris"@fr, "Paris" ; rdfs:comment "Capital of France." ; a 
     ex:capitalOf ex:france ; ex:population 2100000 ; skos:altLabel "City of Light" .
 ex:france rdfs:label "France" .
 ex:capitalOf rdfs:label "capital of" .
+ex:bordersOn a <http://www.w3.org/1999/02/22-rdf-syntax-ns#Property> ; rdfs:label "borders on" .
 other:paris other:twinnedWith ex:rome .
 ex:rome ex:near [ rdfs:label "somewhere" ] .
 """
@@ -36,7 +37,7 @@ def test_foreign_rdf(db, tmp_path):
     assert set(entities) == {"paris", "france", "rome", "http://other.org/paris"}
     assert entities["paris"].label == "Paris" and entities["paris"].description == "Capital of France."
     assert entities["paris"].type == "City" and entities["paris"].aliases == ["City of Light"]
-    assert relations == {"capitalOf": "capital of", "twinnedWith": "twinned with"}
+    assert relations == {"capitalOf": "capital of", "twinnedWith": "twinned with", "bordersOn": "borders on"}
 
 
 def test_export_has_provenance_and_only_accepted_facts(db, tmp_path):

@@ -116,7 +116,8 @@ def parse_rdf(path: Path) -> ImportBatch:
         names.of(s)
         names.of(o)
     relation_names = _Names()
-    for iri in sorted({p for _, p, _ in facts}, key=str):
+    declared = {p for p in graph.subjects(RDF.type, RDF.Property) if isinstance(p, URIRef) and not is_reserved(p)}
+    for iri in sorted({p for _, p, _ in facts} | declared, key=str):
         relation_names.of(iri)
 
     for iri, name in names.items():
