@@ -102,6 +102,32 @@ def _mask_hooks(stage: Stage) -> list:
     return hooks
 
 
+def _train_epoch(target: Trainable, train_items, batch_size: int, optimizer, scheduler, generator: torch.Generator,
+                 auxiliary_weight: float, before_step: Callable[[], None], on_step: Callable[[float], None]
+                 ) -> float:
+    """One pass over the training items in a seeded order; returns the mean loss."""
+    target.module.train()
+    order = torch.randperm(len(train_items), generator=generator).tolist()
+    losses = []
+    for start in range(0, len(order), batch_size):
+        before_step()
+        chunk = [train_items[i] for i in order[start : start + batch_size]]
+        batch = collate([item for item, _ in chunk], target.pad_id).to(target.device)
+        labels = torch.tensor([label for _, label in chunk], device=target.device)
+        loss = F.cross_entropy(target.logits(batch), labels)
+        if auxiliary_weight:
+            extra = target.auxiliary_loss(batch, generator)
+            if extra is not None:
+                loss = loss + auxiliary_weight * extra
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(float(loss.detach()))
+        on_step(losses[-1])
+    return float(np.mean(losses))
+
+
 def train(
     target: Trainable,
     train_items: list[tuple[Encoded, int]],
@@ -130,7 +156,19 @@ def train(
     best_key = (float("-inf"), float("-inf"))
     dev_encoded = [item for item, _ in dev_items]
     dev_labels = torch.tensor([label for _, label in dev_items], dtype=torch.long)
-    step = 0
+    step = planned = 0
+
+    def before_step() -> None:
+        if cancel is not None and cancel.is_set():
+            target.module.load_state_dict(best_state)
+            raise TrainingCancelled(f"cancelled at step {step} of {total}")
+
+    def on_step(loss: float) -> None:
+        nonlocal step
+        step += 1
+        if progress is not None:
+            progress(step, total, loss)
+
     for stage in stages:
         for parameter in target.module.parameters():
             parameter.requires_grad_(False)
@@ -143,33 +181,12 @@ def train(
         stale = 0
         try:
             for epoch in range(1, stage.epochs + 1):
-                target.module.train()
-                order = torch.randperm(len(train_items), generator=generator).tolist()
-                losses = []
-                for start in range(0, len(order), batch_size):
-                    if cancel is not None and cancel.is_set():
-                        target.module.load_state_dict(best_state)
-                        raise TrainingCancelled(f"cancelled at step {step} of {total}")
-                    chunk = [train_items[i] for i in order[start : start + batch_size]]
-                    batch = collate([item for item, _ in chunk], target.pad_id).to(target.device)
-                    labels = torch.tensor([label for _, label in chunk], device=target.device)
-                    loss = F.cross_entropy(target.logits(batch), labels)
-                    if auxiliary_weight:
-                        extra = target.auxiliary_loss(batch, generator)
-                        if extra is not None:
-                            loss = loss + auxiliary_weight * extra
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    scheduler.step()
-                    step += 1
-                    losses.append(float(loss.detach()))
-                    if progress is not None:
-                        progress(step, total, losses[-1])
+                train_loss = _train_epoch(target, train_items, batch_size, optimizer, scheduler, generator,
+                                          auxiliary_weight, before_step, on_step)
                 dev_logits = predict_logits(target, dev_encoded, eval_batch_size)
                 dev_loss = float(F.cross_entropy(dev_logits, dev_labels)) if len(dev_labels) else 0.0
-                score = evaluate(dev_logits, dev_labels) if len(dev_labels) else -float(np.mean(losses))
-                result.history.append(EpochRecord(stage.name, epoch, float(np.mean(losses)), score, dev_loss))
+                score = evaluate(dev_logits, dev_labels) if len(dev_labels) else -train_loss
+                result.history.append(EpochRecord(stage.name, epoch, train_loss, score, dev_loss))
                 if (score, -dev_loss) > best_key:
                     best_key = (score, -dev_loss)
                     best_state = copy.deepcopy(target.module.state_dict())
@@ -183,7 +200,8 @@ def train(
             for hook in hooks:
                 hook.remove()
         target.module.load_state_dict(best_state)
-        step = max(step, sum(s.epochs for s in stages[: stages.index(stage) + 1]) * steps_per_epoch)
+        planned += stage_steps
+        step = max(step, planned)
     for parameter in target.module.parameters():
         parameter.requires_grad_(True)
     target.module.eval()
