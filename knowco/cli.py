@@ -1,4 +1,4 @@
-"""`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, bench)."""
+"""`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, train, suggest, bench)."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,9 @@ from storage.stats import KgStats, kg_stats
 
 from knowco.benchmarks.cli import BenchError, add_bench_parser, run_bench
 from knowco.demo import seed_demo
+from knowco.options import TrainOptions
+from knowco.suggest import suggest
+from knowco.training_job import train_in_foreground
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +43,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     verbs.add_parser("demo", help="load the bundled demo KG into the database")
+
+    defaults = TrainOptions()
+    p = verbs.add_parser("train", help="retrain the model on the labels (in the foreground), then suggest")
+    p.add_argument("--model", default=defaults.backbone, help=f"backbone name or path (default {defaults.backbone})")
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--stage1-epochs", type=int, default=defaults.stage1_epochs)
+    p.add_argument("--stage2-epochs", type=int, default=defaults.stage2_epochs)
+    p.add_argument("--lr", type=float, default=defaults.learning_rate, help="learning rate of stage 2")
+    p.add_argument("--facts-per-relation", type=int, default=defaults.facts_per_relation,
+                   help="accepted facts per relation added as positives (0: labels only)")
+    p.add_argument("--no-suggest", action="store_true", help="do not fill the review queue afterwards")
+
+    p = verbs.add_parser("suggest", help="fill the review queue with the active model's missing triples")
+    p.add_argument("--relation", help="only this relation (default: all)")
+    p.add_argument("--top", type=int, default=defaults.suggestions_per_relation, help="suggestions per relation")
+    p.add_argument("--max-pairs", type=int, default=defaults.max_pairs_per_relation,
+                   help="candidate pairs scored per relation at most")
 
     add_bench_parser(verbs)
     return parser
@@ -83,6 +103,16 @@ def run(args: argparse.Namespace) -> int:
         elif args.verb == "demo":
             for report in seed_demo(database, user):
                 print(f"{report.path}: {report.summary()}")
+        elif args.verb == "train":
+            options = TrainOptions(backbone=args.model, seed=args.seed, stage1_epochs=args.stage1_epochs,
+                                   stage2_epochs=args.stage2_epochs, learning_rate=args.lr,
+                                   facts_per_relation=args.facts_per_relation, suggest_after=not args.no_suggest)
+            run = train_in_foreground(database, options, user)
+            print(f"{run.name}: {run.status}: {run.message}")
+            return 0 if run.status == "succeeded" else 1
+        elif args.verb == "suggest":
+            print(suggest(database, user, relation=args.relation, per_relation=args.top,
+                          max_pairs=args.max_pairs).summary())
     finally:
         database.dispose()
     return 0
@@ -92,7 +122,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return run(args)
-    except (ImportFailed, StorageError, BenchError) as exc:
+    except (ImportFailed, StorageError, BenchError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

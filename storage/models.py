@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -106,6 +107,10 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[Optional[datetime]]
     finished_at: Mapped[Optional[datetime]]
+    # the worker reads `cancel_requested` between steps; `heartbeat_at` lets the UI tell a dead worker from a slow one
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    worker_pid: Mapped[Optional[int]] = mapped_column(Integer)
+    heartbeat_at: Mapped[Optional[datetime]]
 
 
 class Triple(Base):

@@ -1,0 +1,37 @@
+"""Where checkpoints live and the active model, loaded once per process (the app and the worker share this)."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy.engine import make_url
+
+from engine.checkpoint import load_checkpoint
+
+MODEL_DIR_ENV = "KNOWCO_MODEL_DIR"
+
+_lock = threading.Lock()
+_loaded: dict[str, object] = {}
+
+
+def model_dir(database_url: str) -> Path:
+    """`$KNOWCO_MODEL_DIR`, else `<db file>.models/` beside a SQLite file, else `./knowco-models`."""
+    configured = os.environ.get(MODEL_DIR_ENV)
+    if configured:
+        return Path(configured)
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database)
+        return path.with_name(path.name + ".models")
+    return Path("knowco-models")
+
+
+def load_model(checkpoint_path: str, device: Optional[str] = None):
+    """The model in `checkpoint_path`, read from disk the first time only."""
+    with _lock:
+        if checkpoint_path not in _loaded:
+            _loaded.clear()
+            _loaded[checkpoint_path] = load_checkpoint(checkpoint_path, device)
+        return _loaded[checkpoint_path]

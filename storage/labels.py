@@ -1,0 +1,248 @@
+"""The curator's labels (the `example` table): add, change and delete, each with an audit event that keeps the
+old values, and read back as plain records for training.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from storage.audit import record_event
+from storage.database import Database
+from storage.models import Entity, Example, Relation, Sentence, Triple, utcnow
+
+
+class LabelError(ValueError):
+    """A label that cannot be stored: one sentence saying why and what to do."""
+
+
+@dataclass
+class EntityInfo:
+    id: int
+    name: str
+    label: str
+    type: Optional[str]
+    description: str
+
+
+@dataclass
+class RelationInfo:
+    id: int
+    name: str
+    label: str
+    description: str
+    head_type: Optional[str]
+    tail_type: Optional[str]
+
+
+@dataclass
+class ExampleRow:
+    id: int
+    kind: str
+    relation: Optional[str]
+    holds: bool
+    head: Optional[str]
+    tail: Optional[str]
+    sentence: Optional[str]
+    head_mention: Optional[str]
+    tail_mention: Optional[str]
+    created_by: str
+    created_at: datetime
+
+
+def _entity_info(row: Entity) -> EntityInfo:
+    return EntityInfo(row.id, row.name, row.label, row.type, row.description or "")
+
+
+def list_relations(database: Database) -> list[RelationInfo]:
+    with database.sessions() as session:
+        return [RelationInfo(r.id, r.name, r.label, r.description or "", r.head_type, r.tail_type)
+                for r in session.scalars(select(Relation).order_by(Relation.name))]
+
+
+def search_entities(database: Database, text: str = "", limit: int = 50) -> list[EntityInfo]:
+    """Entities whose name or label contains every word typed, shortest label first (the likeliest pick)."""
+    query = select(Entity).order_by(func.length(Entity.label), Entity.label).limit(limit)
+    for word in text.split():
+        query = query.where(or_(Entity.label.ilike(f"%{word}%"), Entity.name.ilike(f"%{word}%")))
+    with database.sessions() as session:
+        return [_entity_info(e) for e in session.scalars(query)]
+
+
+def get_entity(database: Database, name: str) -> Optional[EntityInfo]:
+    with database.sessions() as session:
+        row = session.scalar(select(Entity).where(Entity.name == name))
+        return _entity_info(row) if row else None
+
+
+def _by_name(session: Session, model, name: str, what: str):
+    row = session.scalar(select(model).where(model.name == name))
+    if row is None:
+        raise LabelError(f"there is no {what} named {name!r}; pick one from the list")
+    return row
+
+
+def list_examples(database: Database, relation: Optional[str] = None, *, include_no_relation: bool = False
+                  ) -> list[ExampleRow]:
+    head, tail = aliased(Entity), aliased(Entity)
+    query = (select(Example, Relation.name, head.name, tail.name, Sentence)
+             .outerjoin(Relation, Example.relation_id == Relation.id)
+             .outerjoin(head, Example.head_id == head.id).outerjoin(tail, Example.tail_id == tail.id)
+             .outerjoin(Sentence, Example.sentence_id == Sentence.id).order_by(Example.id))
+    if relation is not None:
+        condition = Relation.name == relation
+        if include_no_relation:
+            condition = or_(condition, Example.relation_id.is_(None))
+        query = query.where(condition)
+    rows = []
+    with database.sessions() as session:
+        for example, relation_name, head_name, tail_name, sentence in session.execute(query):
+            tokens = sentence.tokens if sentence is not None else None
+            rows.append(ExampleRow(
+                id=example.id, kind=example.kind, relation=relation_name, holds=example.label,
+                head=head_name, tail=tail_name, sentence=sentence.text if sentence is not None else None,
+                head_mention=" ".join(tokens[example.head_start:example.head_end]) if tokens else None,
+                tail_mention=" ".join(tokens[example.tail_start:example.tail_end]) if tokens else None,
+                created_by=example.created_by, created_at=example.created_at))
+    return rows
+
+
+def _snapshot(example: Example) -> dict:
+    return {column: getattr(example, column) for column in (
+        "kind", "relation_id", "label", "head_id", "tail_id", "sentence_id", "head_start", "head_end",
+        "tail_start", "tail_end", "created_by")} | {"created_at": example.created_at.isoformat()}
+
+
+def _commit_new(session: Session, example: Example, user: str, what: str) -> int:
+    session.add(example)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise LabelError(f"this {what} is already labelled; edit the existing label instead") from exc
+    record_event(session, actor=user, action="label", target="example", target_id=example.id,
+                 details={"after": _snapshot(example)})
+    return example.id
+
+
+def add_triple_example(database: Database, head: str, relation: str, tail: str, holds: bool, user: str) -> int:
+    """A positive (the triple holds) or negative (it does not) link-prediction label."""
+    if head == tail:
+        raise LabelError("head and tail are the same entity; pick two different entities")
+    with database.transaction() as session:
+        example = Example(kind="triple", label=holds, head_id=_by_name(session, Entity, head, "entity").id,
+                          relation_id=_by_name(session, Relation, relation, "relation").id,
+                          tail_id=_by_name(session, Entity, tail, "entity").id, created_by=user, created_at=utcnow())
+        return _commit_new(session, example, user, "triple")
+
+
+def _mention_entity(session: Session, tokens: list[str], span: tuple[int, int], user: str) -> int:
+    """The entity a mention names (by name or label, any case), created from the mention text if none does."""
+    text = " ".join(tokens[span[0]:span[1]])
+    found = session.scalar(select(Entity.id).where(or_(func.lower(Entity.name) == text.lower(),
+                                                       func.lower(Entity.label) == text.lower())).limit(1))
+    if found is not None:
+        return found
+    entity = Entity(name=text, label=text, description="", aliases=[], created_by=user, created_at=utcnow())
+    session.add(entity)
+    session.flush()
+    record_event(session, actor=user, action="create", target="entity", target_id=entity.id,
+                 details={"name": text, "from": "sentence mention"})
+    return entity.id
+
+
+def add_sentence_example(database: Database, sentence_id: int, head: tuple[int, int], tail: tuple[int, int],
+                         relation: Optional[str], user: str) -> int:
+    """A relation-extraction label: token spans [start, end) of the two mentions and the relation (None = none)."""
+    with database.transaction() as session:
+        sentence = session.get(Sentence, sentence_id)
+        if sentence is None:
+            raise LabelError("that sentence no longer exists; pick another one")
+        n = len(sentence.tokens)
+        for which, (start, end) in (("head", head), ("tail", tail)):
+            if not 0 <= start < end <= n:
+                raise LabelError(f"the {which} mention must be one or more tokens of the sentence")
+        if head[0] < tail[1] and tail[0] < head[1]:
+            raise LabelError("the head and tail mentions overlap; pick two separate mentions")
+        relation_id = _by_name(session, Relation, relation, "relation").id if relation is not None else None
+        example = Example(kind="sentence", label=True, sentence_id=sentence_id, relation_id=relation_id,
+                          head_start=head[0], head_end=head[1], tail_start=tail[0], tail_end=tail[1],
+                          head_id=_mention_entity(session, sentence.tokens, head, user),
+                          tail_id=_mention_entity(session, sentence.tokens, tail, user),
+                          created_by=user, created_at=utcnow())
+        return _commit_new(session, example, user, "pair of mentions")
+
+
+def change_example(database: Database, example_id: int, user: str, *, holds: Optional[bool] = None,
+                   relation: Optional[str] = None, no_relation: bool = False) -> None:
+    """Flip a triple label or change a sentence's relation; the audit event keeps the values before."""
+    with database.transaction() as session:
+        example = session.get(Example, example_id)
+        if example is None:
+            raise LabelError("that label no longer exists (someone may have deleted it); reload the page")
+        before = _snapshot(example)
+        if holds is not None:
+            example.label = holds
+        if no_relation:
+            if example.kind != "sentence":
+                raise LabelError("only a sentence can be labelled 'no relation'; mark the triple as not holding")
+            example.relation_id = None
+        elif relation is not None:
+            example.relation_id = _by_name(session, Relation, relation, "relation").id
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise LabelError("an identical label already exists; delete this one instead") from exc
+        record_event(session, actor=user, action="edit", target="example", target_id=example_id,
+                     details={"before": before, "after": _snapshot(example)})
+
+
+def delete_example(database: Database, example_id: int, user: str) -> None:
+    with database.transaction() as session:
+        example = session.get(Example, example_id)
+        if example is None:
+            raise LabelError("that label no longer exists; reload the page")
+        record_event(session, actor=user, action="delete", target="example", target_id=example_id,
+                     details={"before": _snapshot(example)})
+        session.delete(example)
+
+
+@dataclass
+class TrainingData:
+    """Everything a training run reads, as plain values (storage knows nothing of the engine's types)."""
+
+    relations: list[RelationInfo]
+    entities: dict[str, EntityInfo]
+    triples: list[tuple[int, str, str, str, bool]]
+    sentences: list[tuple[int, list[str], tuple[int, int], tuple[int, int], Optional[str]]]
+    facts: list[tuple[str, str, str]]
+
+
+def training_data(database: Database) -> TrainingData:
+    head, tail = aliased(Entity), aliased(Entity)
+    with database.sessions() as session:
+        triples = [
+            (example_id, h, r, t, bool(label)) for example_id, h, r, t, label in session.execute(
+                select(Example.id, head.name, Relation.name, tail.name, Example.label)
+                .join(head, Example.head_id == head.id).join(tail, Example.tail_id == tail.id)
+                .join(Relation, Example.relation_id == Relation.id).where(Example.kind == "triple")
+                .order_by(Example.id))
+        ]
+        sentences = [
+            (example.id, list(tokens), (example.head_start, example.head_end), (example.tail_start, example.tail_end),
+             relation)
+            for example, tokens, relation in session.execute(
+                select(Example, Sentence.tokens, Relation.name).join(Sentence, Example.sentence_id == Sentence.id)
+                .outerjoin(Relation, Example.relation_id == Relation.id).where(Example.kind == "sentence")
+                .order_by(Example.id))
+        ]
+        facts = [tuple(row) for row in session.execute(
+            select(head.name, Relation.name, tail.name).select_from(Triple)
+            .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+            .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "accepted")
+            .order_by(Triple.id))]
+        entities = {e.name: _entity_info(e) for e in session.scalars(select(Entity))}
+    return TrainingData(list_relations(database), entities, triples, sentences, facts)

@@ -1,0 +1,297 @@
+"""The review queue: suggested triples, the curator's verdicts on them, and undo.
+
+Every verdict is one audit event whose details list what changed (the rows' values before, the rows it
+created), so undo restores exactly that and a verdict is never lost. Accepted suggestions become accepted
+facts and positive labels; rejected ones stay in the table as `rejected` (so no later run suggests them
+again) and become negative labels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Literal, Optional
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.audit import record_event
+from storage.database import Database
+from storage.models import AuditEvent, Entity, Example, ModelVersion, Relation, Triple, utcnow
+
+REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept")
+Order = Literal["confidence", "uncertainty"]
+
+
+class ReviewError(ValueError):
+    """A verdict that cannot be applied: one sentence saying why."""
+
+
+@dataclass
+class Suggestion:
+    id: int
+    head: str
+    head_label: str
+    head_type: Optional[str]
+    relation: str
+    relation_label: str
+    tail: str
+    tail_label: str
+    tail_type: Optional[str]
+    confidence: float
+    model_version: Optional[str]
+    type_violation: Optional[str]
+
+
+@dataclass
+class Evidence:
+    facts: list[tuple[str, str, str]]
+    head_facts: list[tuple[str, str, str]]
+    tail_facts: list[tuple[str, str, str]]
+
+
+def _type_violation(relation: Relation, head: Entity, tail: Entity) -> Optional[str]:
+    problems = []
+    if relation.head_type and head.type and head.type != relation.head_type:
+        problems.append(f"head is a {head.type}, the relation expects a {relation.head_type}")
+    if relation.tail_type and tail.type and tail.type != relation.tail_type:
+        problems.append(f"tail is a {tail.type}, the relation expects a {relation.tail_type}")
+    return "; ".join(problems) or None
+
+
+def _queue_query(relation: Optional[str], min_confidence: float, max_confidence: float):
+    head, tail = aliased(Entity), aliased(Entity)
+    query = (select(Triple, head, Relation, tail, ModelVersion.name)
+             .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+             .join(Relation, Triple.relation_id == Relation.id)
+             .outerjoin(ModelVersion, Triple.model_version_id == ModelVersion.id)
+             .where(Triple.status == "suggested",
+                    func.coalesce(Triple.confidence, 0.0) >= min_confidence,
+                    func.coalesce(Triple.confidence, 0.0) <= max_confidence))
+    if relation:
+        query = query.where(Relation.name == relation)
+    return query
+
+
+def suggestions(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
+                max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
+                exclude: Iterable[int] = ()) -> list[Suggestion]:
+    """The queue, most confident first, or (for active learning) closest to 0.5 first."""
+    query = _queue_query(relation, min_confidence, max_confidence)
+    excluded = list(exclude)
+    if excluded:
+        query = query.where(Triple.id.not_in(excluded))
+    confidence = func.coalesce(Triple.confidence, 0.0)
+    if order == "uncertainty":
+        query = query.order_by(func.abs(confidence - 0.5), Triple.id)
+    else:
+        query = query.order_by(confidence.desc(), Triple.id)
+    with database.sessions() as session:
+        return [
+            Suggestion(t.id, h.name, h.label, h.type, r.name, r.label, tl.name, tl.label, tl.type,
+                       float(t.confidence or 0.0), version, _type_violation(r, h, tl))
+            for t, h, r, tl, version in session.execute(query.limit(limit))
+        ]
+
+
+def count_suggestions(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
+                      max_confidence: float = 1.0) -> int:
+    query = _queue_query(relation, min_confidence, max_confidence).with_only_columns(func.count(Triple.id))
+    with database.sessions() as session:
+        return int(session.scalar(query) or 0)
+
+
+def evidence(database: Database, triple_id: int, limit: int = 5) -> Evidence:
+    """The accepted facts around the pair: what links head and tail already, and a few facts of each."""
+    head, tail = aliased(Entity), aliased(Entity)
+    with database.sessions() as session:
+        triple = session.get(Triple, triple_id)
+        if triple is None:
+            return Evidence([], [], [])
+        base = (select(head.label, Relation.label, tail.label).select_from(Triple)
+                .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+                .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "accepted"))
+        pair = {triple.head_id, triple.tail_id}
+        facts = session.execute(base.where(Triple.head_id.in_(pair), Triple.tail_id.in_(pair)).limit(limit)).all()
+
+        def around(entity_id: int):
+            return session.execute(base.where(or_(Triple.head_id == entity_id, Triple.tail_id == entity_id))
+                                   .limit(limit)).all()
+
+        return Evidence([tuple(f) for f in facts], [tuple(f) for f in around(triple.head_id)],
+                        [tuple(f) for f in around(triple.tail_id)])
+
+
+def _state(triple: Triple) -> dict:
+    return {"status": triple.status, "reviewed_by": triple.reviewed_by,
+            "reviewed_at": triple.reviewed_at.isoformat() if triple.reviewed_at else None}
+
+
+def _example_for(session: Session, triple: Triple, holds: bool, user: str, now: datetime) -> Optional[int]:
+    """The label a verdict gives; None when the curator had already labelled this triple."""
+    existing = session.scalar(select(Example.id).where(
+        Example.kind == "triple", Example.head_id == triple.head_id, Example.relation_id == triple.relation_id,
+        Example.tail_id == triple.tail_id))
+    if existing is not None:
+        return None
+    example = Example(kind="triple", label=holds, head_id=triple.head_id, relation_id=triple.relation_id,
+                      tail_id=triple.tail_id, created_by=user, created_at=now)
+    session.add(example)
+    session.flush()
+    return example.id
+
+
+def _pending(session: Session, triple_id: int) -> Triple:
+    triple = session.get(Triple, triple_id)
+    if triple is None:
+        raise ReviewError("that suggestion no longer exists (a newer model run replaced it); reload the queue")
+    if triple.status != "suggested":
+        raise ReviewError(f"that suggestion was already {triple.status} by {triple.reviewed_by or 'someone'}")
+    return triple
+
+
+def _verdict(session: Session, triple: Triple, status: str, user: str, now: datetime) -> dict:
+    change = {"triple_id": triple.id, "before": _state(triple)}
+    triple.status, triple.reviewed_by, triple.reviewed_at = status, user, now
+    change["example_id"] = _example_for(session, triple, status == "accepted", user, now)
+    return change
+
+
+def _label(triple: Triple) -> str:
+    return f"{triple.head.label} —{triple.relation.label}→ {triple.tail.label}"
+
+
+def accept(database: Database, triple_id: int, user: str) -> str:
+    with database.transaction() as session:
+        triple, now = _pending(session, triple_id), utcnow()
+        change = _verdict(session, triple, "accepted", user, now)
+        record_event(session, actor=user, action="accept", target="triple", target_id=triple_id,
+                     details={"changes": [change], "triple": _label(triple)})
+        return _label(triple)
+
+
+def reject(database: Database, triple_id: int, user: str) -> str:
+    with database.transaction() as session:
+        triple, now = _pending(session, triple_id), utcnow()
+        change = _verdict(session, triple, "rejected", user, now)
+        record_event(session, actor=user, action="reject", target="triple", target_id=triple_id,
+                     details={"changes": [change], "triple": _label(triple)})
+        return _label(triple)
+
+
+def accept_edited(database: Database, triple_id: int, user: str, *, head: str, relation: str, tail: str) -> str:
+    """The curator corrects a suggestion: the suggestion as stated is rejected, the corrected triple accepted."""
+    with database.transaction() as session:
+        triple, now = _pending(session, triple_id), utcnow()
+
+        def named(model, name: str, what: str):
+            row = session.scalar(select(model).where(model.name == name))
+            if row is None:
+                raise ReviewError(f"there is no {what} named {name!r}")
+            return row
+
+        new_head, new_relation, new_tail = named(Entity, head, "entity"), named(Relation, relation, "relation"), \
+            named(Entity, tail, "entity")
+        if new_head.id == new_tail.id:
+            raise ReviewError("head and tail are the same entity; pick two different entities")
+        if (new_head.id, new_relation.id, new_tail.id) == (triple.head_id, triple.relation_id, triple.tail_id):
+            return accept(database, triple_id, user)
+        changes = [_verdict(session, triple, "rejected", user, now)]
+        corrected = session.scalar(select(Triple).where(
+            Triple.head_id == new_head.id, Triple.relation_id == new_relation.id, Triple.tail_id == new_tail.id))
+        if corrected is None:
+            corrected = Triple(head_id=new_head.id, relation_id=new_relation.id, tail_id=new_tail.id,
+                               status="accepted", source="curator", created_by=user, created_at=now,
+                               reviewed_by=user, reviewed_at=now)
+            session.add(corrected)
+            session.flush()
+            changes.append({"created_triple": corrected.id,
+                            "example_id": _example_for(session, corrected, True, user, now)})
+        else:
+            changes.append(_verdict(session, corrected, "accepted", user, now))
+        record_event(session, actor=user, action="edit_accept", target="triple", target_id=corrected.id,
+                     details={"changes": changes, "triple": _label(corrected), "suggested": _label(triple)})
+        return _label(corrected)
+
+
+def bulk_accept(database: Database, user: str, *, min_confidence: float, relation: Optional[str] = None) -> int:
+    """Accept every pending suggestion at or above `min_confidence` (one undoable step)."""
+    with database.transaction() as session:
+        now = utcnow()
+        ids = [row.id for row, *_ in session.execute(_queue_query(relation, min_confidence, 1.0))]
+        changes = [_verdict(session, session.get(Triple, i), "accepted", user, now) for i in ids]
+        if changes:
+            record_event(session, actor=user, action="bulk_accept", target="triple", target_id=None,
+                         details={"changes": changes, "min_confidence": min_confidence, "relation": relation,
+                                  "count": len(changes)})
+        return len(changes)
+
+
+def _last_undoable(session: Session, user: str) -> Optional[AuditEvent]:
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.actor == user, AuditEvent.action.in_(REVIEW_ACTIONS + ("undo",)))
+        .order_by(AuditEvent.id.desc()).limit(500)).all()
+    undone = {event.details.get("undoes") for event in events if event.action == "undo"}
+    return next((e for e in events if e.action != "undo" and e.id not in undone), None)
+
+
+def undo_last(database: Database, user: str) -> Optional[str]:
+    """Take back this curator's latest verdict not yet undone; returns what was undone, or None."""
+    with database.transaction() as session:
+        event = _last_undoable(session, user)
+        if event is None:
+            return None
+        for change in reversed(event.details.get("changes", [])):
+            if change.get("example_id") is not None:
+                session.execute(delete(Example).where(Example.id == change["example_id"]))
+            if change.get("created_triple") is not None:
+                session.execute(delete(Triple).where(Triple.id == change["created_triple"]))
+                continue
+            triple = session.get(Triple, change["triple_id"])
+            if triple is None:
+                continue
+            before = change["before"]
+            triple.status, triple.reviewed_by = before["status"], before["reviewed_by"]
+            triple.reviewed_at = datetime.fromisoformat(before["reviewed_at"]) if before["reviewed_at"] else None
+        what = event.details.get("triple") or f"{event.details.get('count', 0)} accepted suggestions"
+        record_event(session, actor=user, action="undo", target="audit_event", target_id=event.id,
+                     details={"undoes": event.id, "action": event.action, "what": what})
+        return f"{event.action.replace('_', ' ')}: {what}"
+
+
+def replace_suggestions(database: Database, model_version_id: int, scored: list[tuple[str, str, str, float]],
+                        user: str, relations: Optional[Iterable[str]] = None) -> dict[str, int]:
+    """Make `scored` the pending queue of `relations` (default: all): new ones inserted, re-found ones
+    re-scored, the rest of the old queue (never reviewed) removed. Reviewed triples (accepted or rejected) are
+    never touched or re-suggested.
+    """
+    with database.transaction() as session:
+        entity_ids = dict(session.execute(select(Entity.name, Entity.id)).all())
+        relation_ids = dict(session.execute(select(Relation.name, Relation.id)).all())
+        scope = None if relations is None else {relation_ids[name] for name in relations}
+        existing = {(h, r, t): (i, status) for i, h, r, t, status in session.execute(
+            select(Triple.id, Triple.head_id, Triple.relation_id, Triple.tail_id, Triple.status))}
+        now, keep, counts = utcnow(), set(), {"new": 0, "rescored": 0, "removed": 0, "already reviewed": 0}
+        for head, relation, tail, confidence in scored:
+            key = (entity_ids[head], relation_ids[relation], entity_ids[tail])
+            found = existing.get(key)
+            if found is None:
+                row = Triple(head_id=key[0], relation_id=key[1], tail_id=key[2], status="suggested", source="model",
+                             confidence=confidence, model_version_id=model_version_id, created_by=user,
+                             created_at=now)
+                session.add(row)
+                counts["new"] += 1
+            elif found[1] == "suggested":
+                row = session.get(Triple, found[0])
+                row.confidence, row.model_version_id = confidence, model_version_id
+                keep.add(found[0])
+                counts["rescored"] += 1
+            else:
+                counts["already reviewed"] += 1
+        stale = [i for (_, r, _), (i, status) in existing.items()
+                 if status == "suggested" and i not in keep and (scope is None or r in scope)]
+        for start in range(0, len(stale), 500):
+            session.execute(delete(Triple).where(Triple.id.in_(stale[start:start + 500])))
+        counts["removed"] = len(stale)
+        record_event(session, actor=user, action="suggest", target="model_version", target_id=model_version_id,
+                     details=counts)
+        return counts
