@@ -44,6 +44,9 @@ def main() -> int:
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
         "--server.port", str(args.port), "--server.address", args.host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        # errors are shown by the pages as sentences; anything that escapes them must not show a traceback
+        "--client.showErrorDetails", "none", "--server.fileWatcherType", "none",
+        "--server.maxUploadSize", "200", "--client.toolbarMode", "minimal",
     ]
     os.execv(sys.executable, command)
 

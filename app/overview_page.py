@@ -1,11 +1,15 @@
-"""Overview: the KG at a glance and what to do next."""
+"""Overview: the KG at a glance, the model in use, and what to do next."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from app.state import database
-from knowco.overview import overview
+from app.ui import md
+from knowco.services import overview
+
+PAGE_FILES = {"label": "label_page.py", "train": "train_page.py", "review": "review_page.py",
+              "data": "data_page.py"}
 
 st.title("Overview")
 data = overview(database())
@@ -17,21 +21,37 @@ columns[2].metric("Accepted triples", f"{stats.triples['accepted']:,}")
 columns[3].metric("Suggested", f"{stats.triples['suggested']:,}")
 columns[4].metric("Rejected", f"{stats.triples['rejected']:,}")
 
-st.subheader("Labelled examples per relation")
-if data.progress:
-    frame = pd.DataFrame(
-        [{"relation": p.relation, "examples": p.examples, "missing": p.missing,
-          "progress": min(1.0, p.examples / p.target)} for p in data.progress]
-    )
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={"progress": st.column_config.ProgressColumn("progress to 8", min_value=0.0, max_value=1.0)},
-        key="overview_progress",
-    )
-    incomplete = [p for p in data.progress if p.missing]
-    if incomplete:
-        st.info(f"{len(incomplete)} relations have fewer than {incomplete[0].target} examples: label more before retraining.")
-else:
-    st.info("The knowledge graph is empty: import a KG with `python -m knowco import PATH`.")
+left, right = st.columns([3, 2], gap="large")
+with right:
+    st.subheader("What to do next")
+    for step in data.next_steps:
+        st.page_link(PAGE_FILES[step.page], label=step.text, icon=":material/arrow_forward:")
+    st.subheader("Model")
+    if data.active is None:
+        st.caption("No model trained yet.")
+    else:
+        active = data.active
+        quality = active.metrics
+        st.markdown(f"**{md(active.name)}** ({md(active.backbone)}), trained by {md(active.created_by)} on "
+                    f"{active.created_at:%Y-%m-%d %H:%M} UTC with {active.n_examples} labels")
+        if "accuracy" in quality:
+            a, b = st.columns(2)
+            a.metric("Held-out accuracy", f"{quality['accuracy']:.2f}", help=f"on {quality['held_out']} held-out labels")
+            b.metric("Held-out micro-F1", f"{quality['micro_f1']:.2f}", help="relations only, 'no relation' excluded")
+    if data.latest is not None and data.latest.status in ("queued", "running"):
+        st.progress(data.latest.progress, text=f"{data.latest.name}: {data.latest.message}")
+
+with left:
+    st.subheader("Labelled examples per relation")
+    if data.progress:
+        frame = pd.DataFrame(
+            [{"relation": p.relation, "examples": p.examples, "missing": p.missing,
+              "progress": min(1.0, p.examples / p.target)} for p in data.progress]
+        )
+        st.dataframe(
+            frame, hide_index=True, width="stretch", key="overview_progress",
+            column_config={"progress": st.column_config.ProgressColumn("progress to 8", min_value=0.0,
+                                                                       max_value=1.0)},
+        )
+    else:
+        st.info("The knowledge graph has no relations yet: import one on the Import / Export page.")

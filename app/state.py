@@ -1,12 +1,20 @@
-"""Resources shared by every page and rerun: opened once per process."""
+"""What every page shares: the database (opened once per process) and the curator's name (once per session)."""
 from __future__ import annotations
 
 import streamlit as st
 
+from knowco.services import Database, default_user, open_database
 from knowco.settings import database_setting
-from storage.database import Database, open_database
+
+CURATOR_KEY = "curator"
 
 
 @st.cache_resource(show_spinner=False)
 def database() -> Database:
     return open_database(database_setting())
+
+
+def curator() -> str:
+    """The name recorded on every action; set in the sidebar, defaulting to the OS account."""
+    name = " ".join(str(st.session_state.get(CURATOR_KEY) or "").split())
+    return name[:128] or default_user()

@@ -1,9 +1,13 @@
-"""What the Overview page shows: the KG's counts and how far each relation is from 8 labelled examples."""
+"""What the Overview page shows: the KG's counts, how far each relation is from 8 labelled examples, the
+model in use, and the next thing worth doing.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Optional
 
 from storage.database import Database
+from storage.runs import Run, active_run, list_runs
 from storage.stats import KgStats, kg_stats
 
 from knowco.settings import EXAMPLES_PER_RELATION
@@ -21,13 +25,45 @@ class RelationProgress:
 
 
 @dataclass
+class NextStep:
+    text: str
+    page: str
+
+
+@dataclass
 class Overview:
     stats: KgStats
     progress: list[RelationProgress]
+    active: Optional[Run] = None
+    latest: Optional[Run] = None
+    next_steps: list[NextStep] = field(default_factory=list)
+
+
+def _next_steps(stats: KgStats, progress: list[RelationProgress], active: Optional[Run],
+                latest: Optional[Run]) -> list[NextStep]:
+    steps = []
+    if not stats.entities:
+        return [NextStep("Import a knowledge graph (TSV, CSV, RDF or JSONL).", "data")]
+    short = [p for p in progress if p.missing]
+    if short:
+        names = ", ".join(p.relation for p in short[:3]) + (" …" if len(short) > 3 else "")
+        steps.append(NextStep(f"Label {sum(p.missing for p in short)} more examples ({names}) to reach "
+                              f"{EXAMPLES_PER_RELATION} per relation.", "label"))
+    if latest is not None and latest.status in ("queued", "running"):
+        steps.append(NextStep(f"Training {latest.name} is under way ({latest.progress:.0%}).", "train"))
+    elif active is None:
+        steps.append(NextStep("Retrain: no model has been trained on this KG yet.", "train"))
+    if stats.triples["suggested"]:
+        steps.append(NextStep(f"Review {stats.triples['suggested']:,} suggested triples.", "review"))
+    if not steps:
+        steps.append(NextStep("Everything is reviewed: export the completed KG.", "data"))
+    return steps
 
 
 def overview(database: Database) -> Overview:
     with database.sessions() as session:
         stats = kg_stats(session)
     progress = [RelationProgress(name, counts.total) for name, counts in stats.examples_by_relation.items()]
-    return Overview(stats=stats, progress=progress)
+    runs = list_runs(database)
+    active, latest = active_run(database), (runs[0] if runs else None)
+    return Overview(stats, progress, active, latest, _next_steps(stats, progress, active, latest))

@@ -10,3 +10,8 @@ EXAMPLES_PER_RELATION = 8
 
 def database_setting() -> str | None:
     return os.environ.get(DATABASE_ENV)
+
+
+def model_setting() -> str | None:
+    """The backbone `run_app.py --model` chose for new training runs."""
+    return os.environ.get(MODEL_ENV)

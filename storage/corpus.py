@@ -99,3 +99,10 @@ def sentences_mentioning(database: Database, first: list[str], second: list[str]
              .where(or_(*(Sentence.text.ilike(f"%{n}%") for n in second))).limit(limit))
     with database.sessions() as session:
         return list(session.scalars(query))
+
+
+def get_sentence(database: Database, sentence_id: int) -> Optional[SentenceRow]:
+    with database.sessions() as session:
+        row = session.execute(select(Sentence, Document.name).outerjoin(Document, Sentence.document_id == Document.id)
+                              .where(Sentence.id == sentence_id)).first()
+        return SentenceRow(row[0].id, row[1], row[0].text, list(row[0].tokens)) if row else None

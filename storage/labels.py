@@ -246,3 +246,18 @@ def training_data(database: Database) -> TrainingData:
             .order_by(Triple.id))]
         entities = {e.name: _entity_info(e) for e in session.scalars(select(Entity))}
     return TrainingData(list_relations(database), entities, triples, sentences, facts)
+
+
+def entities_named(database: Database, texts: set[str]) -> dict[str, str]:
+    """Lower-cased text → entity name, for the texts that are some entity's name or label (any case)."""
+    lowered = sorted({t.lower() for t in texts})
+    found: dict[str, str] = {}
+    with database.sessions() as session:
+        for start in range(0, len(lowered), 500):
+            chunk = lowered[start:start + 500]
+            for name, label in session.execute(select(Entity.name, Entity.label).where(
+                    or_(func.lower(Entity.name).in_(chunk), func.lower(Entity.label).in_(chunk)))):
+                for text in (name.lower(), label.lower()):
+                    if text in chunk:
+                        found.setdefault(text, name)
+    return found

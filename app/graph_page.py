@@ -1,0 +1,82 @@
+"""Graph: an entity's neighbourhood or a filtered slice of the KG, accepted facts solid, suggestions dashed and
+coloured by confidence; below it, the chosen entity's facts and pending suggestions."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.state import database
+from app.ui import md
+from knowco.services import get_entity, list_relations, render_html, search_entities, subgraph
+
+CENTER = "graph_center"
+
+
+def recenter(name: str) -> None:
+    """Runs before the rerun, so it may clear the search box and drop the centre box's old choice."""
+    st.session_state[CENTER] = name
+    for key in [k for k in st.session_state if str(k).startswith("graph_center_pick_")]:
+        del st.session_state[key]
+    st.session_state["graph_search"] = ""
+
+st.title("Graph")
+db = database()
+relations = list_relations(db)
+
+with st.container(border=True):
+    a, b, c = st.columns([2, 2, 1])
+    query = a.text_input("Find an entity", key="graph_search", placeholder="type part of a name")
+    matches = search_entities(db, query, limit=200)
+    options = [None] + [m.name for m in matches]
+    current = st.session_state.get(CENTER)
+    if current and current not in options and not query.strip():
+        options.insert(1, current)
+    default = options.index(current) if current is not None and current in options else int(bool(query.strip() and matches))
+    labels = {m.name: f"{m.label} ({m.type})" if m.type else m.label for m in matches}
+    # a new search is a new list: keying the box by the query makes it start at the best match
+    center = b.selectbox("Centre on", options, index=default,
+                         format_func=lambda name: "— whole graph (first edges) —" if name is None
+                         else labels.get(name, name), key=f"graph_center_pick_{query}")
+    st.session_state[CENTER] = center
+    hops = c.radio("Hops", [1, 2], horizontal=True, key="graph_hops", disabled=center is None)
+    d, e, f, g = st.columns([3, 2, 2, 1])
+    chosen = d.multiselect("Relations", [r.name for r in relations], key="graph_relations",
+                           placeholder="all relations")
+    statuses = e.multiselect("Show", ["accepted", "suggested", "rejected"], default=["accepted", "suggested"],
+                             key="graph_statuses")
+    low, high = f.slider("Suggestion confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key="graph_confidence")
+    max_nodes = g.number_input("Max nodes", 10, 2000, 300, 10, key="graph_max_nodes")
+
+graph = subgraph(db, center=center, relations=chosen, statuses=statuses or ["accepted"], min_confidence=low,
+                 max_confidence=high, max_nodes=int(max_nodes), hops=int(hops))
+solid = sum(edge.status == "accepted" for edge in graph.edges)
+st.caption(f"{len(graph.nodes)} entities, {solid} accepted facts (solid), {len(graph.edges) - solid} suggested or "
+           "rejected (dashed; green = confident, red = unsure)"
+           + (f". Stopped at {max_nodes} nodes: narrow the filters to see the rest." if graph.truncated else "."))
+if graph.edges:
+    st.iframe(render_html(graph, center=center), height=640)
+else:
+    st.info("Nothing matches these filters.")
+
+st.subheader("Entity details")
+names = sorted(graph.nodes, key=lambda n: graph.nodes[n].label.lower())
+if names:
+    pick = st.selectbox("Entity", names, index=names.index(center) if center in names else 0,
+                        format_func=lambda n: graph.nodes[n].label, key="graph_detail")
+    entity = get_entity(db, pick)
+    if entity is not None:
+        st.markdown(f"**{md(entity.label)}**" + (f" · {md(entity.type)}" if entity.type else ""))
+        if entity.description:
+            st.text(entity.description)
+        if pick != center:
+            st.button("Centre the graph on this entity", key="graph_recenter", on_click=recenter, args=(pick,))
+        around = subgraph(db, center=pick, statuses=["accepted", "suggested"], max_nodes=500)
+        rows = pd.DataFrame([{"head": around.nodes[e.head].label, "relation": e.relation_label,
+                              "tail": around.nodes[e.tail].label, "status": e.status,
+                              "confidence": e.confidence} for e in around.edges])
+        if len(rows):
+            st.dataframe(rows.sort_values(["status", "relation"]), hide_index=True, width="stretch",
+                         key="graph_entity_facts",
+                         column_config={"confidence": st.column_config.NumberColumn(format="%.2f")})
+        else:
+            st.caption("This entity has no accepted facts or pending suggestions.")

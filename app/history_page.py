@@ -1,0 +1,30 @@
+"""History: the audit log, who did what and when, filterable."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timezone
+
+import pandas as pd
+import streamlit as st
+
+from app.state import database
+from knowco.services import history, history_choices
+
+st.title("History")
+db = database()
+actors, actions = history_choices(db)
+a, b, c, d = st.columns([2, 2, 1, 1])
+who = a.multiselect("Who", actors, key="history_actors", placeholder="everyone")
+what = b.multiselect("Action", actions, key="history_actions", placeholder="every action")
+since = c.date_input("Since", value=None, key="history_since")
+limit = d.number_input("Rows", 10, 10000, 500, 50, key="history_limit")
+rows = history(db, actors=who, actions=what, limit=int(limit),
+               since=datetime.combine(since, time.min, tzinfo=timezone.utc) if since else None)
+if not rows:
+    st.info("Nothing recorded with these filters.")
+else:
+    st.dataframe(pd.DataFrame([{"when": r.at, "who": r.actor, "action": r.action, "target": r.target,
+                                "id": r.target_id, "details": json.dumps(r.details, ensure_ascii=False,
+                                                                         default=str)[:500]} for r in rows]),
+                 hide_index=True, width="stretch", key="history_table",
+                 column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})

@@ -1,0 +1,165 @@
+"""Label: the examples of one relation, how many are missing to reach 8, and forms to add triple and sentence
+labels; existing labels are edited or deleted in a table (every change is kept in the history)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.state import curator, database
+from app.ui import flash, guarded, md
+from knowco.services import (
+    NO_RELATION_CHOICE,
+    add_sentence,
+    add_sentence_example,
+    add_triple_example,
+    change_example,
+    delete_example,
+    detect_mentions,
+    find_sentences,
+    get_sentence,
+    list_examples,
+    list_relations,
+    search_entities,
+)
+from knowco.settings import EXAMPLES_PER_RELATION
+
+st.title("Label")
+db = database()
+relations = list_relations(db)
+if not relations:
+    st.info("There are no relations yet: import a KG on the Import / Export page first.")
+    st.stop()
+by_name = {r.name: r for r in relations}
+relation = st.selectbox("Relation", list(by_name), key="label_relation",
+                        format_func=lambda n: f"{by_name[n].label} ({n})" if by_name[n].label != n else n)
+info = by_name[relation]
+examples = list_examples(db, relation)
+count = len(examples)
+st.progress(min(1.0, count / EXAMPLES_PER_RELATION),
+            text=f"{count} / {EXAMPLES_PER_RELATION} examples"
+            + (f" — {EXAMPLES_PER_RELATION - count} missing" if count < EXAMPLES_PER_RELATION else " — enough to train"))
+if info.description:
+    st.caption(md(info.description))
+
+
+def entity_picker(label: str, key: str) -> str | None:
+    """A search box and a list of matches: autocomplete that stays fast on 100k entities."""
+    query = st.text_input(f"Search {label}", key=f"{key}_q", placeholder="type part of a name")
+    matches = search_entities(db, query, limit=100)
+    if not matches:
+        st.caption("No entity matches.")
+        return None
+    names = {m.name: (f"{m.label} ({m.type})" if m.type else m.label) for m in matches}
+    return st.selectbox(label, list(names), format_func=names.get, key=key)
+
+
+triples_tab, sentences_tab, table_tab = st.tabs(["Add a triple", "Add a sentence", f"Examples ({count})"])
+
+with triples_tab:
+    left, middle, right = st.columns([5, 3, 5])
+    with left:
+        head = entity_picker("Head", "label_head")
+    with middle:
+        st.markdown(f"**{md(info.label)}**")
+        holds = st.radio("Verdict", ["holds", "does not hold"], key="label_holds") == "holds"
+    with right:
+        tail = entity_picker("Tail", "label_tail")
+    if st.button("Add triple label", type="primary", key="label_add_triple", disabled=not (head and tail)):
+        with guarded("add the label"):
+            add_triple_example(db, head, relation, tail, holds, curator())
+            flash(f"Added: {head} —{info.label}→ {tail} ({'holds' if holds else 'does not hold'})")
+            st.rerun()
+
+with sentences_tab:
+    with st.expander("Type a new sentence"):
+        typed = st.text_area("Sentence", key="label_new_sentence", height=80)
+        if st.button("Add sentence", key="label_add_sentence", disabled=not typed.strip()):
+            with guarded("add the sentence"):
+                sentence_id = add_sentence(db, typed, curator())
+                st.session_state["label_sentence_id"] = sentence_id
+                flash("Sentence added: pick its mentions below")
+                st.rerun()
+    search = st.text_input("Find a sentence", key="label_sentence_q", placeholder="words it contains")
+    found = find_sentences(db, search, limit=100)
+    chosen_id = st.session_state.get("label_sentence_id")
+    ids = [s.id for s in found]
+    if chosen_id is not None and chosen_id not in ids:
+        typed_sentence = get_sentence(db, chosen_id)
+        if typed_sentence is not None:
+            found, ids = [typed_sentence] + found, [chosen_id] + ids
+    if not found:
+        st.caption("No sentence matches; upload documents on the Import / Export page or type one above.")
+    else:
+        texts = {s.id: s for s in found}
+        sentence_id = st.selectbox("Sentence", ids, index=ids.index(chosen_id) if chosen_id in ids else 0,
+                                   format_func=lambda i: texts[i].text[:160], key="label_sentence_pick")
+        tokens = texts[sentence_id].tokens
+        mentions = detect_mentions(db, tokens)
+        choices = [(m.start, m.end) for m in mentions]
+        spans = {(m.start, m.end): f"{m.text}  [tokens {m.start}–{m.end - 1}]" for m in mentions}
+        numbered = [f"{i}: {t}" for i, t in enumerate(tokens)]
+
+        def span_picker(label: str, key: str, default: int) -> tuple[int, int]:
+            mode_options = ["detected mention", "tokens"] if choices else ["tokens"]
+            mode = st.radio(f"{label} from", mode_options, horizontal=True, key=f"{key}_mode")
+            if mode == "detected mention":
+                return st.selectbox(label, choices, index=min(default, len(choices) - 1), format_func=spans.get,
+                                    key=f"{key}_span")
+            first, last = st.select_slider(f"{label} tokens", numbered, value=(numbered[0], numbered[0]),
+                                           key=f"{key}_tokens")
+            return numbered.index(first), numbered.index(last) + 1
+
+        left, right = st.columns(2)
+        with left:
+            head_span = span_picker("Head", "label_s_head", 0)
+        with right:
+            tail_span = span_picker("Tail", "label_s_tail", 1)
+        options = [NO_RELATION_CHOICE] + list(by_name)
+        sentence_relation = st.selectbox("Relation stated", options, index=options.index(relation),
+                                         key="label_s_relation")
+        st.text(f"Head: {' '.join(tokens[slice(*head_span)])}    Tail: {' '.join(tokens[slice(*tail_span)])}")
+        if st.button("Add sentence label", type="primary", key="label_add_sentence_example"):
+            with guarded("add the label"):
+                add_sentence_example(db, sentence_id, head_span, tail_span,
+                                     None if sentence_relation == NO_RELATION_CHOICE else sentence_relation,
+                                     curator())
+                flash("Sentence label added")
+                st.rerun()
+
+with table_tab:
+    if not examples:
+        st.caption("No examples for this relation yet.")
+    else:
+        frame = pd.DataFrame([{
+            "id": x.id, "kind": x.kind, "head": x.head_mention or x.head, "tail": x.tail_mention or x.tail,
+            "sentence": x.sentence or "", "relation": x.relation or NO_RELATION_CHOICE, "holds": x.holds,
+            "by": x.created_by, "at": x.created_at, "delete": False} for x in examples]).set_index("id")
+        edited = st.data_editor(
+            frame, key=f"label_table_{relation}", width="stretch",
+            disabled=["kind", "head", "tail", "sentence", "by", "at"],
+            column_config={
+                "relation": st.column_config.SelectboxColumn(options=[NO_RELATION_CHOICE] + list(by_name),
+                                                             required=True),
+                "holds": st.column_config.CheckboxColumn(help="for triples: does the triple hold?"),
+                "delete": st.column_config.CheckboxColumn(help="tick, then save, to delete the label"),
+                "at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            },
+        )
+        changed = edited[(edited != frame).any(axis=1)]
+        st.caption(f"{len(changed)} changed rows" if len(changed) else "Edit the relation or 'holds', or tick "
+                   "'delete', then save.")
+        if st.button("Save changes", key="label_save", disabled=not len(changed), type="primary"):
+            with guarded("save the changes"):
+                for example_id, row in changed.iterrows():
+                    before = frame.loc[example_id]
+                    if row["delete"]:
+                        delete_example(db, int(example_id), curator())
+                        continue
+                    if row["relation"] != before["relation"]:
+                        change_example(db, int(example_id), curator(),
+                                       relation=None if row["relation"] == NO_RELATION_CHOICE else row["relation"],
+                                       no_relation=row["relation"] == NO_RELATION_CHOICE)
+                    if row["holds"] != before["holds"]:
+                        change_example(db, int(example_id), curator(), holds=bool(row["holds"]))
+                flash(f"Saved {len(changed)} changes")
+                st.rerun()

@@ -1,0 +1,136 @@
+"""Review: one suggestion at a time with its evidence, accept (a) / reject (x) / skip (s) / undo (u) from the
+keyboard, correct it before accepting, or accept everything above a threshold at once."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.state import curator, database
+from app.ui import flash, guarded, md
+from knowco.services import (
+    accept,
+    accept_edited,
+    bulk_accept,
+    count_suggestions,
+    evidence,
+    list_relations,
+    reject,
+    search_entities,
+    sentences_mentioning,
+    suggestions,
+    undo_last,
+)
+
+SKIPPED = "review_skipped"
+
+st.title("Review")
+db = database()
+relations = {r.name: r for r in list_relations(db)}
+skipped: list[int] = st.session_state.setdefault(SKIPPED, [])
+
+a, b, c = st.columns([2, 2, 3])
+relation = a.selectbox("Relation", [None, *relations], key="review_relation",
+                       format_func=lambda n: "all relations" if n is None else relations[n].label)
+order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", key="review_order",
+                            help="uncertainty: closest to 50 % first, the verdicts that teach the model most")
+low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range")
+filters = dict(relation=relation, min_confidence=low, max_confidence=high)
+total = count_suggestions(db, **filters)
+queue = suggestions(db, **filters, order=order or "confidence", limit=21, exclude=skipped)
+st.caption(f"{total:,} suggestions match" + (f"; {len(skipped)} skipped this session" if skipped else ""))
+
+
+def act(what: str, action) -> None:
+    with guarded(what):
+        flash(action())
+        st.rerun()
+
+
+def undo_message() -> str:
+    undone = undo_last(db, curator())
+    return f"Undone: {undone}" if undone else "Nothing of yours to undo"
+
+
+if not queue:
+    st.info("Nothing to review with these filters." + (" Skipped ones come back when you clear the skip list."
+                                                       if skipped else " Retrain on the Train page to get more."))
+    if skipped and st.button("Clear the skip list", key="review_unskip"):
+        st.session_state[SKIPPED] = []
+        st.rerun()
+else:
+    item = queue[0]
+    with st.container(border=True):
+        st.markdown(f"### {md(item.head_label)} → *{md(item.relation_label)}* → {md(item.tail_label)}")
+        st.progress(item.confidence, text=f"confidence {item.confidence:.2f} · model {md(item.model_version or '?')}")
+        if item.type_violation:
+            st.warning(f"Type constraint: {item.type_violation}", icon=":material/warning:")
+        found = evidence(db, item.id)
+        sentences = sentences_mentioning(db, [item.head_label, item.head], [item.tail_label, item.tail])
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Evidence from text**")
+            if sentences:
+                for sentence in sentences:
+                    st.text(sentence)
+            else:
+                st.caption("No sentence mentions both entities.")
+            st.markdown("**Facts linking the pair**")
+            if found.facts:
+                for fact in found.facts:
+                    st.text(" → ".join(fact))
+            else:
+                st.caption("None: the model proposes a new link.")
+        with right:
+            st.markdown("**Around the head**")
+            st.text("\n".join(" → ".join(f) for f in found.head_facts) or "no facts")
+            st.markdown("**Around the tail**")
+            st.text("\n".join(" → ".join(f) for f in found.tail_facts) or "no facts")
+        x, y, z, w = st.columns(4)
+        if x.button("Accept", type="primary", key="review_accept", shortcut="a", icon=":material/check:",
+                    width="stretch"):
+            act("accept", lambda: f"Accepted: {accept(db, item.id, curator())}")
+        if y.button("Reject", key="review_reject", shortcut="x", icon=":material/close:", width="stretch"):
+            act("reject", lambda: f"Rejected: {reject(db, item.id, curator())}")
+        if z.button("Skip", key="review_skip", shortcut="s", icon=":material/skip_next:", width="stretch"):
+            skipped.append(item.id)
+            st.rerun()
+        if w.button("Undo", key="review_undo", shortcut="u", icon=":material/undo:", width="stretch"):
+            act("undo", undo_message)
+        st.caption("Keys: a accept · x reject · s skip · u undo")
+
+    with st.expander("Correct it before accepting"):
+        def pick(label: str, key: str, current: str, current_label: str) -> str:
+            query = st.text_input(f"Search {label}", key=f"{key}_q", placeholder=current_label)
+            names = {current: current_label} | {m.name: m.label for m in search_entities(db, query, limit=50)}
+            return st.selectbox(label, list(names), format_func=names.get, key=f"{key}_{item.id}")
+
+        e1, e2, e3 = st.columns(3)
+        with e1:
+            head = pick("Head", "review_edit_head", item.head, item.head_label)
+        with e2:
+            new_relation = st.selectbox("Relation", list(relations), index=list(relations).index(item.relation),
+                                        format_func=lambda n: relations[n].label, key=f"review_edit_rel_{item.id}")
+        with e3:
+            tail = pick("Tail", "review_edit_tail", item.tail, item.tail_label)
+        if st.button("Accept corrected triple", key="review_accept_edited"):
+            act("accept the corrected triple",
+                lambda: f"Accepted: {accept_edited(db, item.id, curator(), head=head, relation=new_relation, tail=tail)}")
+
+    with st.expander("Accept in bulk"):
+        threshold = st.slider("Accept every suggestion with confidence at least", 0.0, 1.0, 0.9, 0.01,
+                              key="review_bulk_threshold")
+        n = count_suggestions(db, relation=relation, min_confidence=threshold, max_confidence=1.0)
+        scope = relations[relation].label if relation else "all relations"
+        if st.button(f"Accept {n} suggestions ({md(scope)})", key="review_bulk", disabled=n == 0):
+            act("accept in bulk", lambda: f"Accepted {bulk_accept(db, curator(), min_confidence=threshold, relation=relation)} suggestions (one undo takes them all back)")
+
+    st.subheader("Next in the queue")
+    st.dataframe(pd.DataFrame([{"head": s.head_label, "relation": s.relation_label, "tail": s.tail_label,
+                                "confidence": s.confidence, "type check": s.type_violation or ""}
+                               for s in queue[1:]]),
+                 hide_index=True, width="stretch", key="review_next",
+                 column_config={"confidence": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                              format="%.2f")})
+
+if not queue and st.button("Undo my last verdict", key="review_undo_empty", icon=":material/undo:"):
+    act("undo", undo_message)

@@ -1,0 +1,141 @@
+"""Train: retrain in a background worker, watch progress and loss live, cancel, compare versions, pick the
+active one, refill the suggestion queue."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.state import curator, database
+from app.ui import flash, guarded, md
+from knowco.services import (
+    DEFAULT_BACKBONE,
+    PRESETS,
+    TrainOptions,
+    activate,
+    cancel,
+    current_job,
+    list_runs,
+    start_training,
+    suggest,
+)
+from knowco.settings import model_setting
+
+st.title("Train")
+db = database()
+defaults = TrainOptions(backbone=model_setting() or DEFAULT_BACKBONE)
+
+with st.form("train_form"):
+    presets = list(dict.fromkeys([defaults.backbone, *PRESETS]))
+    backbone = st.selectbox("Backbone", presets, key="train_backbone",
+                            help="splade-tiny is small and fast on a CPU; any Hugging Face masked LM name or local "
+                                 "path can be given with `python run_app.py --model`.")
+    with st.expander("Advanced options"):
+        a, b, c = st.columns(3)
+        stage1 = a.number_input("Stage 1 epochs (prompt only)", 0, 200, defaults.stage1_epochs, key="train_stage1")
+        stage2 = b.number_input("Stage 2 epochs (all weights)", 1, 200, defaults.stage2_epochs, key="train_stage2")
+        lr = c.number_input("Stage 2 learning rate", 1e-6, 1e-1, defaults.learning_rate, format="%.5f",
+                            key="train_lr")
+        d, e, f = st.columns(3)
+        seed = d.number_input("Seed", 0, 2**31 - 1, defaults.seed, key="train_seed")
+        facts = e.number_input("Accepted facts per relation used as positives", 0, 1000,
+                               defaults.facts_per_relation, key="train_facts")
+        held = f.slider("Share of labels held out to measure quality", 0.0, 0.5, defaults.held_out_share, 0.05,
+                        key="train_held_out")
+        g, h, i = st.columns(3)
+        entity_loss = g.toggle("Entity-masking loss", defaults.entity_loss, key="train_entity_loss")
+        suggest_after = h.toggle("Suggest when done", defaults.suggest_after, key="train_suggest_after")
+        per_relation = i.number_input("Suggestions per relation", 1, 1000, defaults.suggestions_per_relation,
+                                      key="train_per_relation")
+    submitted = st.form_submit_button("Retrain", type="primary", icon=":material/play_arrow:")
+
+if submitted:
+    with guarded("start training"):
+        run = start_training(db, TrainOptions(
+            backbone=backbone, seed=int(seed), stage1_epochs=int(stage1), stage2_epochs=int(stage2),
+            learning_rate=float(lr), facts_per_relation=int(facts), held_out_share=float(held),
+            entity_loss=entity_loss, two_stage=int(stage1) > 0, suggest_after=suggest_after,
+            suggestions_per_relation=int(per_relation)), curator())
+        flash(f"Training {run.name} started in the background")
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def job_panel() -> None:
+    """Polled every second: only this part of the page reruns while a job is going."""
+    with guarded("show the job's progress"):
+        show_job()
+
+
+def show_job() -> None:
+    job = current_job(db)
+    if job is None:
+        if st.session_state.pop("train_watching", None) is not None:
+            st.rerun()
+        return
+    st.session_state["train_watching"] = job.id
+    with st.status(f"{job.name}: {job.status}", expanded=True, state="running"):
+        st.progress(min(1.0, job.progress), text=job.message)
+        if job.curve:
+            curve = pd.DataFrame(job.curve, columns=["step", "loss"]).set_index("step")
+            st.line_chart(curve, height=180, x_label="step", y_label="training loss")
+        if job.cancel_requested:
+            st.caption("Cancelling at the next step…")
+        elif st.button("Cancel", key="train_cancel", icon=":material/stop:"):
+            with guarded("cancel the job"):
+                cancel(db, job.id, curator())
+                st.rerun(scope="fragment")
+
+
+job_panel()
+
+runs = list_runs(db)
+st.subheader("Model versions")
+if not runs:
+    st.caption("No model trained yet: press Retrain.")
+    st.stop()
+finished = [r for r in runs if r.status == "succeeded"]
+if finished:
+    latest = finished[0]
+    previous = finished[1] if len(finished) > 1 else None
+    st.markdown(f"Latest: **{md(latest.name)}**" + (f", compared with **{md(previous.name)}**" if previous else ""))
+    columns = st.columns(4)
+    for column, (key, label) in zip(columns, [("accuracy", "Held-out accuracy"), ("micro_f1", "Held-out micro-F1")]):
+        value = latest.metrics.get(key)
+        before = previous.metrics.get(key) if previous else None
+        column.metric(label, "—" if value is None else f"{value:.2f}",
+                      None if value is None or before is None else f"{value - before:+.2f}")
+    columns[2].metric("Labels", latest.n_examples, None if previous is None else latest.n_examples - previous.n_examples)
+    columns[3].metric("Held out", latest.metrics.get("held_out", 0))
+    st.caption("Quality is measured on labels held out of that version's training; early stopping never sees them.")
+
+table = pd.DataFrame([{
+    "version": r.name, "active": r.is_active, "status": r.status, "message": r.message, "backbone": r.backbone,
+    "labels": r.n_examples, "accuracy": r.metrics.get("accuracy"), "micro-F1": r.metrics.get("micro_f1"),
+    "by": r.created_by, "started": r.created_at, "seconds": r.metrics.get("train_seconds")} for r in runs])
+st.dataframe(table, hide_index=True, width="stretch", key="train_versions",
+             column_config={"accuracy": st.column_config.NumberColumn(format="%.2f"),
+                            "micro-F1": st.column_config.NumberColumn(format="%.2f"),
+                            "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+
+left, right = st.columns(2)
+with left:
+    if finished:
+        names = {r.name: r for r in finished}
+        active = next((r.name for r in finished if r.is_active), finished[0].name)
+        pick = st.selectbox("Active model", list(names), index=list(names).index(active), key="train_active_pick")
+        if st.button("Make active", key="train_activate", disabled=names[pick].is_active):
+            with guarded("change the active model"):
+                activate(db, names[pick].id, curator())
+                flash(f"{pick} is now the active model")
+                st.rerun()
+with right:
+    st.write("")
+    if st.button("Suggest missing triples now", key="train_suggest", icon=":material/auto_awesome:",
+                 disabled=not finished or current_job(db) is not None):
+        with guarded("suggest"):
+            bar = st.progress(0.0, text="scoring candidate pairs")
+            report = suggest(db, curator(), per_relation=defaults.suggestions_per_relation,
+                             progress=lambda done, total: bar.progress(done / max(1, total),
+                                                                       text=f"scored {done} of {total} pairs"))
+            flash(report.summary())
+            st.rerun()

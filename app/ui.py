@@ -1,0 +1,43 @@
+"""Small display helpers: curator text is always shown as text, and errors as one sentence, never a traceback."""
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+
+from knowco.services import USER_ERRORS
+
+log = logging.getLogger("knowco.app")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def md(text: object) -> str:
+    """`text` escaped for st.markdown, so names like `<img ...>` or `**x**` show exactly as typed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+@contextmanager
+def guarded(what: str) -> Iterator[None]:
+    """Run a curator's action: known problems become their own sentence, anything else a short apology (the
+    traceback goes to the server log, never to the page)."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        st.error(f"Could not {what}: {exc}", icon=":material/error:")
+    except Exception as exc:
+        log.exception("unexpected error while trying to %s", what)
+        st.error(f"Could not {what}: an unexpected {type(exc).__name__} happened. The details are in the server "
+                 "log; please report it.", icon=":material/bug_report:")
+
+
+def flash(message: str, icon: str = ":material/check:") -> None:
+    """A message that survives the rerun an action triggers."""
+    st.session_state.setdefault("_flash", []).append((message, icon))
+
+
+def show_flashes() -> None:
+    for message, icon in st.session_state.pop("_flash", []):
+        st.toast(message, icon=icon)

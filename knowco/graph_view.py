@@ -1,0 +1,71 @@
+"""The graph picture: a networkx graph of a `Subgraph`, drawn by pyvis as one self-contained HTML page.
+
+Every text that reaches the page is plain text: labels are drawn on the canvas, tooltips are strings (which
+vis-network 9 shows as text), and pyvis's template serialises node data with Jinja's `tojson`, which escapes
+`<`, `>` and `&`. pyvis switches to an `innerHTML` tooltip when any tooltip contains "href", so that
+substring is broken up first; a name can then never become markup.
+"""
+from __future__ import annotations
+
+import networkx as nx
+from pyvis.network import Network
+
+from storage.graph_query import Subgraph
+
+ACCEPTED_COLOUR = "#4a5568"
+TYPE_COLOURS = ["#3182ce", "#38a169", "#d69e2e", "#805ad5", "#dd6b20", "#319795", "#e53e3e", "#718096"]
+
+
+def confidence_colour(confidence: float) -> str:
+    """Red (unsure) through amber to green (sure) for suggestions."""
+    c = min(1.0, max(0.0, confidence))
+    red, green = (int(220 * (1 - c) + 40 * c), int(60 * (1 - c) + 170 * c))
+    return f"#{red:02x}{green:02x}40"
+
+
+def _plain(text: str) -> str:
+    return text.replace("href", "hre\u200bf").replace("HREF", "HRE\u200bF")
+
+
+def to_networkx(graph: Subgraph) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for name, node in graph.nodes.items():
+        g.add_node(name, label=node.label, type=node.type, description=node.description)
+    for edge in graph.edges:
+        g.add_edge(edge.head, edge.tail, key=edge.id, relation=edge.relation_label, status=edge.status,
+                   confidence=edge.confidence)
+    return g
+
+
+def render_html(graph: Subgraph, *, center: str | None = None, height_px: int = 620) -> str:
+    g = to_networkx(graph)
+    types = sorted({data["type"] or "" for _, data in g.nodes(data=True)})
+    colours = {kind: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, kind in enumerate(types)}
+    net = Network(height=f"{height_px}px", width="100%", directed=True, cdn_resources="in_line")
+    for name, data in g.nodes(data=True):
+        description = data["description"] or ""
+        title = "\n".join(part for part in (data["label"], f"type: {data['type']}" if data["type"] else "",
+                                            description[:300]) if part)
+        net.add_node(name, label=_plain(data["label"][:40]), title=_plain(title), color=colours[data["type"] or ""],
+                     size=26 if name == center else 14, borderWidth=3 if name == center else 1)
+    for head, tail, data in g.edges(data=True):
+        suggested = data["status"] == "suggested"
+        rejected = data["status"] == "rejected"
+        confidence = data["confidence"]
+        title = data["relation"] + (f" (suggested, confidence {confidence:.2f})" if suggested else
+                                    " (rejected)" if rejected else "")
+        net.add_edge(head, tail, label=_plain(data["relation"]), title=_plain(title),
+                     dashes=suggested or rejected, width=1 if suggested or rejected else 2,
+                     color="#cbd5e0" if rejected else confidence_colour(confidence or 0.0) if suggested
+                     else ACCEPTED_COLOUR)
+    net.set_options("""{
+      "physics": {"stabilization": {"iterations": 200, "fit": true}, "barnesHut": {"springLength": 140}},
+      "edges": {"font": {"size": 10, "align": "middle"}, "arrows": {"to": {"enabled": true, "scaleFactor": 0.5}},
+                "smooth": {"type": "dynamic"}},
+      "nodes": {"shape": "dot", "font": {"size": 13}},
+      "interaction": {"hover": true, "tooltipDelay": 120}
+    }""")
+    html = net.generate_html()
+    # physics off once the layout has settled, so the picture stops moving and stays where the curator drags it
+    return html.replace("return network;", 'network.once("stabilizationIterationsDone", function () '
+                        '{ network.setOptions({physics: false}); });\n                  return network;', 1)

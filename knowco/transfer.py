@@ -1,0 +1,81 @@
+"""Files in and out of the app: an upload is parsed completely for a preview before anything is written, and an
+export is built as bytes for a download button.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from storage.corpus import add_document
+from storage.database import Database
+from storage.exporters import export_path
+from storage.importers import ImportFailed, ImportReport, import_path, parse_path
+from storage.importers.text import read_text
+
+EXPORT_CHOICES = {"CSV": ("csv", ".csv", "text/csv"), "Turtle": ("turtle", ".ttl", "text/turtle"),
+                  "N-Triples": ("nt", ".nt", "application/n-triples"),
+                  "JSON-LD": ("jsonld", ".jsonld", "application/ld+json")}
+UPLOAD_TYPES = ["tsv", "txt", "csv", "ttl", "nt", "jsonld", "rdf", "owl", "xml", "jsonl", "json"]
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class UploadPreview:
+    format: str
+    entities: int
+    relations: int
+    triples: int
+    sentence_examples: int
+    skipped: dict[str, int]
+    sample: list[tuple[str, str, str]]
+
+
+def _safe_name(name: str) -> str:
+    """The file's own name without any folder part a browser might send."""
+    base = PurePath(name.replace("\\", "/")).name.strip() or "upload"
+    return base[:200]
+
+
+def _staged(name: str, data: bytes, folder: str) -> Path:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImportFailed(name, None, f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB; use "
+                           "`python -m knowco import` for files this big")
+    path = Path(folder) / _safe_name(name)
+    path.write_bytes(data)
+    return path
+
+
+def preview_upload(name: str, data: bytes, fmt: str = "auto") -> UploadPreview:
+    """Parse the whole upload (no database involved): its counts, or `ImportFailed` naming the bad line."""
+    with tempfile.TemporaryDirectory() as folder:
+        batch = parse_path(_staged(name, data, folder), fmt)
+    batch.path = _safe_name(name)
+    return UploadPreview(batch.format, len(batch.entities), len(batch.relations), len(batch.triples),
+                         len(batch.sentence_examples), dict(batch.skipped),
+                         [(t.head, t.relation, t.tail) for t in batch.triples[:10]])
+
+
+def import_upload(database: Database, name: str, data: bytes, fmt: str, user: str) -> ImportReport:
+    with tempfile.TemporaryDirectory() as folder:
+        report = import_path(database, _staged(name, data, folder), fmt, user=user)
+    report.path = _safe_name(name)
+    return report
+
+
+def import_document(database: Database, name: str, data: bytes, user: str) -> tuple[int, int]:
+    """A plain-text document (one sentence or paragraph per line): (sentences added, already present)."""
+    with tempfile.TemporaryDirectory() as folder:
+        text = read_text(_staged(name, data, folder))
+    return add_document(database, _safe_name(name), text, user)
+
+
+def export_bytes(database: Database, choice: str, *, include_suggested: bool = False,
+                 include_rejected: bool = False) -> tuple[bytes, str, str, int]:
+    """(file content, file name, MIME type, rows or statements) for the download button."""
+    fmt, suffix, mime = EXPORT_CHOICES[choice]
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"knowco-export{suffix}"
+        count = export_path(database, out, fmt, include_suggested=include_suggested,
+                            include_rejected=include_rejected)
+        return out.read_bytes(), out.name, mime, count

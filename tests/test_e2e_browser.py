@@ -1,0 +1,139 @@
+"""The curator's whole loop in a real browser: label, retrain (tiny backbone, few epochs), accept a suggestion
+with the keyboard, see it on the graph, export Turtle and find it there. A hostile entity name rides along
+and must show as text without running.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from rdflib import Graph
+from sqlalchemy import select
+
+from storage.database import open_database
+from storage.models import Triple
+from storage.rdf_vocab import Iris
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser, running_app, screenshot, settle
+from tests.conftest import ROOT
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+CURATOR = "e2e-curator"
+
+
+@pytest.fixture
+def prepared_db(tmp_path):
+    db = tmp_path / "kg.sqlite"
+    env = {"KNOWCO_USER": CURATOR}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "knowco", "--db", str(db), *args], cwd=ROOT,
+                                       check=True, capture_output=True, env={**__import__("os").environ, **env})
+    run("demo")
+    hostile = tmp_path / "hostile.tsv"
+    hostile.write_text(f"{HOSTILE}\ttreats\theadache\n", encoding="utf-8")
+    run("import", str(hostile))
+    return db
+
+
+def _graph_data(page) -> dict:
+    """Nodes and edges the pyvis picture was given (its iframe's own data, as vis-network reads it)."""
+    for frame in page.frames:
+        if frame == page.main_frame:
+            continue
+        html = frame.content()
+        if "vis.DataSet" in html:
+            nodes = json.loads(re.search(r"nodes = new vis\.DataSet\((\[.*?\])\);", html, re.S).group(1))
+            edges = json.loads(re.search(r"edges = new vis\.DataSet\((\[.*?\])\);", html, re.S).group(1))
+            return {"nodes": nodes, "edges": edges, "html": html}
+    raise AssertionError("no graph picture on the page")
+
+
+def test_label_train_accept_see_export(prepared_db, tmp_path):
+    sync_playwright = require_browser()
+    env = {"KNOWCO_USER": CURATOR, "KNOWCO_MODEL_DIR": str(tmp_path / "models")}
+    with running_app(prepared_db, env) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True).new_page()
+        alerts = []
+        page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+        page.set_default_timeout(30_000)
+
+        page.goto(url)
+        page.get_by_role("heading", name="Overview").wait_for()
+        screenshot(page, "overview")
+
+        # label: aspirin does not affect the stomach's ... a negative triple for `affects`
+        page.goto(f"{url}/label_page")
+        page.get_by_role("heading", name="Label").wait_for()
+        for label, text in (("Search Head", "aspirin"), ("Search Tail", "stomach")):
+            page.get_by_label(label).fill(text)
+            page.get_by_label(label).press("Enter")
+            settle(page, 0.5)
+        page.get_by_role("button", name="Add triple label").click()
+        page.get_by_text(re.compile(r"^Added: aspirin")).wait_for()
+        screenshot(page, "label")
+
+        # retrain with few epochs; the worker runs in the background while the page polls
+        page.goto(f"{url}/train_page")
+        page.get_by_role("heading", name="Train").wait_for()
+        page.get_by_text("Advanced options").click()
+        for label, value in (("Stage 1 epochs (prompt only)", "1"), ("Stage 2 epochs (all weights)", "2")):
+            box = page.get_by_label(label)
+            box.fill(value)
+            box.press("Tab")
+        page.get_by_role("button", name="Retrain").click()
+        page.get_by_text(re.compile(r"^v1: (queued|running)")).wait_for()
+        page.get_by_text("Latest:").wait_for(timeout=240_000)
+        screenshot(page, "train")
+
+        # accept the top suggestion with the keyboard
+        page.goto(f"{url}/review_page")
+        page.get_by_role("heading", name="Review").wait_for()
+        page.get_by_role("button").filter(has_text="Accept").first.wait_for()
+        screenshot(page, "review")
+        page.locator("h3").first.click()
+        page.keyboard.press("a")
+        page.get_by_text(re.compile(r"^Accepted: ")).wait_for()
+
+        database = open_database(str(prepared_db))
+        with database.sessions() as session:
+            accepted = session.scalars(select(Triple).where(Triple.reviewed_by == CURATOR,
+                                                             Triple.status == "accepted")).all()
+            assert len(accepted) == 1 and accepted[0].source == "model"
+            head, relation, tail = accepted[0].head.name, accepted[0].relation.name, accepted[0].tail.name
+        database.dispose()
+
+        # the accepted triple is a solid edge on the graph, centred on its head
+        page.goto(f"{url}/graph_page")
+        page.get_by_role("heading", name="Graph").wait_for()
+        page.get_by_label("Find an entity").fill(head)
+        page.get_by_label("Find an entity").press("Enter")
+        settle(page, 2.0)
+        data = _graph_data(page)
+        assert [n["id"] for n in data["nodes"] if n["size"] > 14] == [head]
+        assert any(e["from"] == head and e["to"] == tail and not e["dashes"] for e in data["edges"])
+        screenshot(page, "graph")
+
+        # the hostile name shows as text on the page and in the picture, and never runs
+        page.get_by_label("Find an entity").fill("img src")
+        page.get_by_label("Find an entity").press("Enter")
+        settle(page, 2.0)
+        assert HOSTILE in [n["id"] for n in _graph_data(page)["nodes"]]
+        assert "<img src=x" not in _graph_data(page)["html"]
+        page.get_by_text(HOSTILE).first.wait_for()
+        assert alerts == []
+
+        # export Turtle and find the accepted triple as an asserted fact
+        page.goto(f"{url}/data_page")
+        page.get_by_role("tab", name="Export").click()
+        page.get_by_role("button", name="Prepare the file").click()
+        with page.expect_download() as download:
+            page.get_by_role("button", name=re.compile(r"^Download")).click()
+        graph = Graph().parse(download.value.path(), format="turtle")
+        iris = Iris()
+        assert (iris.entity(head), iris.relation(relation), iris.entity(tail)) in graph
+        page.goto(f"{url}/history_page")
+        page.get_by_role("heading", name="History").wait_for()
+        screenshot(page, "history")
+        browser.close()
