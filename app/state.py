@@ -10,8 +10,14 @@ CURATOR_KEY = "curator"
 
 
 @st.cache_resource(show_spinner=False)
+def _open(url: str | None) -> Database:
+    return open_database(url)
+
+
 def database() -> Database:
-    return open_database(database_setting())
+    """The process's connection pool for the configured database (keyed by URL, so a test that points the
+    app at a new file never gets the previous one)."""
+    return _open(database_setting())
 
 
 def curator() -> str:

@@ -206,7 +206,7 @@ def accept_edited(database: Database, triple_id: int, user: str, *, head: str, r
             session.flush()
             changes.append({"created_triple": corrected.id,
                             "example_id": _example_for(session, corrected, True, user, now)})
-        else:
+        elif corrected.status != "accepted":
             changes.append(_verdict(session, corrected, "accepted", user, now))
         record_event(session, actor=user, action="edit_accept", target="triple", target_id=corrected.id,
                      details={"changes": changes, "triple": _label(corrected), "suggested": _label(triple)})

@@ -1,0 +1,209 @@
+"""Every page under AppTest (no browser): it renders, its main actions work, and what they did is in the
+database. The training worker is replaced at its boundary (`knowco.jobs.spawn_worker`), so no model trains."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from knowco.demo import seed_demo
+from knowco.settings import DATABASE_ENV
+from storage.database import open_database
+from storage.labels import add_triple_example
+from storage.models import AuditEvent, Example, Triple
+from storage.review import replace_suggestions
+from storage.runs import claim, create_run, finish_run, get_run, list_runs
+from tests.conftest import ROOT
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def kg(tmp_path, monkeypatch):
+    database = open_database(str(tmp_path / "kg.sqlite"))
+    seed_demo(database, "seeder")
+    monkeypatch.setenv(DATABASE_ENV, database.url)
+    monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
+    yield database
+    database.dispose()
+
+
+def page(name: str, curator: str = "tester") -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    app.session_state["curator"] = curator
+    app.run()
+    app.switch_page(f"{name}_page.py").run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    return app
+
+
+def count(database, model, *where) -> int:
+    with database.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_every_page_renders(kg):
+    for name in ("overview", "graph", "label", "train", "review", "data", "history"):
+        app = page(name)
+        assert app.title[0].value
+
+
+def test_overview_says_what_to_do_next(kg):
+    app = page("overview")
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Entities"] == "136" and metrics["Accepted triples"] == "326"
+    assert "No model trained yet." in [c.value for c in app.caption]
+
+
+def test_label_a_triple_and_a_sentence(kg):
+    app = page("label")
+    app.text_input(key="label_head_q").input("aspirin").run()
+    app.text_input(key="label_tail_q").input("stomach").run()
+    app.radio(key="label_holds").set_value("does not hold").run()
+    app.button(key="label_add_triple").click().run()
+    assert not app.error
+    assert count(kg, Example, Example.kind == "triple", Example.label.is_(False)) == 1
+    events = count(kg, AuditEvent, AuditEvent.action == "label", AuditEvent.actor == "tester")
+    assert events == 1
+
+    app.button(key="label_add_triple").click().run()
+    assert "already labelled" in app.error[0].value
+
+    app.text_input(key="label_sentence_q").input("metformin").run()
+    before = count(kg, Example, Example.kind == "sentence")
+    app.radio(key="label_s_tail_mode").set_value("tokens").run()
+    app.select_slider(key="label_s_tail_tokens").set_range(*app.select_slider(key="label_s_tail_tokens").options[2:4]).run()
+    app.selectbox(key="label_s_relation").set_value("(no relation)").run()
+    app.button(key="label_add_sentence_example").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert count(kg, Example, Example.kind == "sentence") == before + 1
+
+
+def test_retrain_starts_a_job_and_cancel_stops_it(kg, monkeypatch):
+    spawned = []
+    monkeypatch.setattr("knowco.jobs.spawn_worker", lambda database, run: spawned.append(run.id))
+    app = page("train")
+    app.number_input(key="train_stage2").set_value(3)
+    app.button[0].click()  # the form's Retrain button
+    app.run()
+    assert len(spawned) == 1
+    run = get_run(kg, spawned[0])
+    assert run.status == "queued" and run.hyperparameters["stage2_epochs"] == 3 and run.created_by == "tester"
+    app.run()
+    app.button(key="train_cancel").click().run()
+    assert get_run(kg, run.id).status == "cancelled"
+
+
+def test_a_second_retrain_is_refused_while_one_runs(kg, monkeypatch):
+    monkeypatch.setattr("knowco.jobs.spawn_worker", lambda database, run: None)
+    app = page("train")
+    app.button[0].click()
+    app.run()
+    app.button[0].click()
+    app.run()
+    assert "still queued" in app.error[0].value
+    assert len(list_runs(kg)) == 1
+
+
+def _finished(database, name_metrics, user="tester"):
+    for metrics in name_metrics:
+        run = create_run(database, backbone="splade-tiny", hyperparameters={}, seed=1, user=user)
+        claim(database, run.id, 1)
+        finish_run(database, run.id, "succeeded", "done", metrics=metrics, checkpoint_path=f"/ckpt/{run.name}")
+    return list_runs(database)
+
+
+def test_versions_are_compared_and_one_can_be_made_active_again(kg):
+    _finished(kg, [{"accuracy": 0.5, "micro_f1": 0.4, "held_out": 10},
+                   {"accuracy": 0.7, "micro_f1": 0.45, "held_out": 12}])
+    app = page("train")
+    shown = {m.label: (m.value, m.delta) for m in app.metric}
+    assert shown["Held-out accuracy"] == ("0.70", "+0.20")
+    app.selectbox(key="train_active_pick").set_value("v1").run()
+    app.button(key="train_activate").click().run()
+    assert [r.name for r in list_runs(kg) if r.is_active] == ["v1"]
+
+
+def _suggest(database):
+    run = _finished(database, [{"accuracy": 0.5}])[0]
+    replace_suggestions(database, run.id, [("aspirin", "treats", "gout", 0.9), ("ibuprofen", "treats", "gout", 0.6),
+                                           ("paracetamol", "treats", "gout", 0.3)], "model")
+
+
+def _triple(database, head, tail):
+    with database.sessions() as session:
+        return session.scalar(select(Triple).where(Triple.head.has(name=head), Triple.tail.has(name=tail)))
+
+
+def test_review_accept_reject_undo_and_bulk(kg):
+    _suggest(kg)
+    app = page("review")
+    assert "aspirin" in app.markdown[0].value
+    app.button(key="review_accept").click().run()
+    accepted = _triple(kg, "aspirin", "gout")
+    assert accepted.status == "accepted" and accepted.reviewed_by == "tester" and accepted.source == "model"
+    assert count(kg, Example, Example.kind == "triple", Example.label.is_(True)) == 1
+    app.button(key="review_reject").click().run()
+    assert _triple(kg, "ibuprofen", "gout").status == "rejected"
+    app.button(key="review_undo").click().run()
+    assert _triple(kg, "ibuprofen", "gout").status == "suggested"
+    app.button(key="review_skip").click().run()
+    assert "paracetamol" in app.markdown[0].value
+    app.slider(key="review_bulk_threshold").set_value(0.5).run()
+    app.button(key="review_bulk").click().run()
+    assert _triple(kg, "ibuprofen", "gout").status == "accepted"
+    assert _triple(kg, "paracetamol", "gout").status == "suggested"
+
+
+def test_review_correct_before_accepting(kg):
+    _suggest(kg)
+    app = page("review")
+    item = _triple(kg, "aspirin", "gout")
+    app.text_input(key="review_edit_tail_q").input("arthritis").run()
+    app.selectbox(key=f"review_edit_tail_{item.id}").set_value("rheumatoid arthritis").run()
+    app.button(key="review_accept_edited").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert _triple(kg, "aspirin", "gout").status == "rejected"
+    corrected = _triple(kg, "aspirin", "rheumatoid arthritis")
+    assert corrected.status == "accepted" and corrected.source == "curator"
+
+
+def test_export_offers_a_download(kg):
+    app = page("data")
+    app.button(key="data_prepare").click().run()
+    assert not app.error
+    content, name, _, n = app.session_state["data_export"]
+    assert name == "knowco-export.ttl" and n > 326 and b"entity:aspirin" in content
+
+
+def test_history_lists_and_filters_actions(kg):
+    add_triple_example(kg, "aspirin", "treats", "gout", True, "ann")
+    app = page("history")
+    table = app.dataframe[0].value
+    assert set(table["who"]) == {"seeder", "ann"}
+    app.multiselect(key="history_actors").set_value(["ann"]).run()
+    assert list(app.dataframe[0].value["action"]) == ["label"]
+
+
+def test_hostile_names_show_as_text(kg, tmp_path):
+    from storage.importers import import_path
+
+    hostile = tmp_path / "hostile.tsv"
+    hostile.write_text(f"{HOSTILE}\ttreats\theadache\n", encoding="utf-8")
+    import_path(kg, hostile, user="tester")
+    app = page("graph")
+    app.text_input(key="graph_search").input("img src").run()
+    assert app.selectbox(key="graph_center_pick_img src").value == HOSTILE
+    markdown = " ".join(m.value for m in app.markdown)
+    assert HOSTILE not in markdown and r"\<img src=x onerror=alert\(1\)\>" in markdown
+
+
+def test_errors_are_sentences_not_tracebacks(kg, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("knowco.overview.kg_stats", broken)
+    app = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60).run()
+    assert not app.exception
+    assert "unexpected RuntimeError" in app.error[0].value and "Traceback" not in app.error[0].value
