@@ -7,11 +7,16 @@ substring is broken up first; a name can then never become markup.
 """
 from __future__ import annotations
 
+import re
+
 import networkx as nx
 from pyvis.network import Network
 
 from storage.graph_query import Subgraph
 
+# pyvis's template always pulls Bootstrap from a CDN (for menus we do not use): dropped, so the picture works
+# offline and the curator's browser asks no third party for anything
+_CDN_TAGS = re.compile(r"<(link|script)\b[^>]*(href|src)=\"https://cdn\.jsdelivr\.net/[^>]*>\s*(</script>)?", re.S)
 ACCEPTED_COLOUR = "#4a5568"
 TYPE_COLOURS = ["#3182ce", "#38a169", "#d69e2e", "#805ad5", "#dd6b20", "#319795", "#e53e3e", "#718096"]
 
@@ -65,7 +70,7 @@ def render_html(graph: Subgraph, *, center: str | None = None, height_px: int = 
       "nodes": {"shape": "dot", "font": {"size": 13}},
       "interaction": {"hover": true, "tooltipDelay": 120}
     }""")
-    html = net.generate_html()
+    html = _CDN_TAGS.sub("", net.generate_html())
     # physics off once the layout has settled, so the picture stops moving and stays where the curator drags it
     return html.replace("return network;", 'network.once("stabilizationIterationsDone", function () '
                         '{ network.setOptions({physics: false}); });\n                  return network;', 1)

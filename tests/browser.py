@@ -75,7 +75,7 @@ def running_app(db: Path, env: dict[str, str], timeout: float = 90) -> Iterator[
 
 def settle(page, seconds: float = 1.0) -> None:
     """Wait until Streamlit has finished the run (its status widget gone) and the page has painted."""
-    page.wait_for_load_state("networkidle")
+    time.sleep(0.3)
     deadline = time.monotonic() + 30
     while page.locator('[data-testid="stStatusWidget"]').count() and time.monotonic() < deadline:
         time.sleep(0.2)
