@@ -160,22 +160,21 @@ def _label(triple: Triple) -> str:
     return f"{triple.head.label} —{triple.relation.label}→ {triple.tail.label}"
 
 
-def accept(database: Database, triple_id: int, user: str) -> str:
+def _decide(database: Database, triple_id: int, user: str, status: str, action: str) -> str:
     with database.transaction() as session:
         triple, now = _pending(session, triple_id), utcnow()
-        change = _verdict(session, triple, "accepted", user, now)
-        record_event(session, actor=user, action="accept", target="triple", target_id=triple_id,
+        change = _verdict(session, triple, status, user, now)
+        record_event(session, actor=user, action=action, target="triple", target_id=triple_id,
                      details={"changes": [change], "triple": _label(triple)})
         return _label(triple)
+
+
+def accept(database: Database, triple_id: int, user: str) -> str:
+    return _decide(database, triple_id, user, "accepted", "accept")
 
 
 def reject(database: Database, triple_id: int, user: str) -> str:
-    with database.transaction() as session:
-        triple, now = _pending(session, triple_id), utcnow()
-        change = _verdict(session, triple, "rejected", user, now)
-        record_event(session, actor=user, action="reject", target="triple", target_id=triple_id,
-                     details={"changes": [change], "triple": _label(triple)})
-        return _label(triple)
+    return _decide(database, triple_id, user, "rejected", "reject")
 
 
 def accept_edited(database: Database, triple_id: int, user: str, *, head: str, relation: str, tail: str) -> str:
