@@ -9,12 +9,12 @@ from app.state import curator, database
 from app.ui import flash, guarded, md
 from knowco.services import (
     NO_RELATION_CHOICE,
+    ExampleEdit,
     add_sentence,
     add_sentence_example,
     add_triple_example,
-    change_example,
-    delete_example,
     detect_mentions,
+    edit_examples,
     find_sentences,
     get_sentence,
     list_examples,
@@ -149,17 +149,16 @@ with table_tab:
         st.caption(f"{len(changed)} changed rows" if len(changed) else "Edit the relation or 'holds', or tick "
                    "'delete', then save.")
         if st.button("Save changes", key="label_save", disabled=not len(changed), type="primary"):
+            edits = []
+            for example_id, row in changed.iterrows():
+                before = frame.loc[example_id]
+                relation_changed = row["relation"] != before["relation"]
+                edits.append(ExampleEdit(
+                    int(example_id), delete=bool(row["delete"]),
+                    holds=bool(row["holds"]) if row["holds"] != before["holds"] else None,
+                    relation=row["relation"] if relation_changed and row["relation"] != NO_RELATION_CHOICE else None,
+                    no_relation=relation_changed and row["relation"] == NO_RELATION_CHOICE))
             with guarded("save the changes"):
-                for example_id, row in changed.iterrows():
-                    before = frame.loc[example_id]
-                    if row["delete"]:
-                        delete_example(db, int(example_id), curator())
-                        continue
-                    if row["relation"] != before["relation"]:
-                        change_example(db, int(example_id), curator(),
-                                       relation=None if row["relation"] == NO_RELATION_CHOICE else row["relation"],
-                                       no_relation=row["relation"] == NO_RELATION_CHOICE)
-                    if row["holds"] != before["holds"]:
-                        change_example(db, int(example_id), curator(), holds=bool(row["holds"]))
-                flash(f"Saved {len(changed)} changes")
+                edit_examples(db, edits, curator())
+                flash(f"Saved {len(edits)} changes")
                 st.rerun()

@@ -13,13 +13,13 @@ from storage.history import HistoryRow, history, history_choices
 from storage.importers import FORMATS as IMPORT_FORMATS, ImportFailed
 from storage.labels import (
     EntityInfo,
+    ExampleEdit,
     ExampleRow,
     LabelError,
     RelationInfo,
     add_sentence_example,
     add_triple_example,
-    change_example,
-    delete_example,
+    edit_examples,
     get_entity,
     list_examples,
     list_relations,

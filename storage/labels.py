@@ -176,38 +176,59 @@ def add_sentence_example(database: Database, sentence_id: int, head: tuple[int, 
         return _commit_new(session, example, user, "pair of mentions")
 
 
+@dataclass
+class ExampleEdit:
+    """One row of the Label page's table as the curator left it: `relation` None with `no_relation` False
+    means the relation is unchanged; `holds` None means the verdict is unchanged."""
+
+    example_id: int
+    delete: bool = False
+    holds: Optional[bool] = None
+    relation: Optional[str] = None
+    no_relation: bool = False
+
+
+def _edit(session: Session, edit: ExampleEdit, user: str) -> None:
+    example = session.get(Example, edit.example_id)
+    if example is None:
+        raise LabelError("that label no longer exists (someone may have deleted it); reload the page")
+    before = _snapshot(example)
+    if edit.delete:
+        record_event(session, actor=user, action="delete", target="example", target_id=example.id,
+                     details={"before": before})
+        session.delete(example)
+        return
+    if edit.holds is not None:
+        example.label = edit.holds
+    if edit.no_relation:
+        if example.kind != "sentence":
+            raise LabelError("only a sentence can be labelled 'no relation'; mark the triple as not holding")
+        example.relation_id = None
+    elif edit.relation is not None:
+        example.relation_id = _by_name(session, Relation, edit.relation, "relation").id
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise LabelError("an identical label already exists; delete this one instead") from exc
+    record_event(session, actor=user, action="edit", target="example", target_id=example.id,
+                 details={"before": before, "after": _snapshot(example)})
+
+
+def edit_examples(database: Database, edits: list[ExampleEdit], user: str) -> None:
+    """Apply a table's worth of edits in one transaction: all of them, or (on any error) none."""
+    with database.transaction() as session:
+        for edit in edits:
+            _edit(session, edit, user)
+
+
 def change_example(database: Database, example_id: int, user: str, *, holds: Optional[bool] = None,
                    relation: Optional[str] = None, no_relation: bool = False) -> None:
     """Flip a triple label or change a sentence's relation; the audit event keeps the values before."""
-    with database.transaction() as session:
-        example = session.get(Example, example_id)
-        if example is None:
-            raise LabelError("that label no longer exists (someone may have deleted it); reload the page")
-        before = _snapshot(example)
-        if holds is not None:
-            example.label = holds
-        if no_relation:
-            if example.kind != "sentence":
-                raise LabelError("only a sentence can be labelled 'no relation'; mark the triple as not holding")
-            example.relation_id = None
-        elif relation is not None:
-            example.relation_id = _by_name(session, Relation, relation, "relation").id
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise LabelError("an identical label already exists; delete this one instead") from exc
-        record_event(session, actor=user, action="edit", target="example", target_id=example_id,
-                     details={"before": before, "after": _snapshot(example)})
+    edit_examples(database, [ExampleEdit(example_id, holds=holds, relation=relation, no_relation=no_relation)], user)
 
 
 def delete_example(database: Database, example_id: int, user: str) -> None:
-    with database.transaction() as session:
-        example = session.get(Example, example_id)
-        if example is None:
-            raise LabelError("that label no longer exists; reload the page")
-        record_event(session, actor=user, action="delete", target="example", target_id=example_id,
-                     details={"before": _snapshot(example)})
-        session.delete(example)
+    edit_examples(database, [ExampleEdit(example_id, delete=True)], user)
 
 
 @dataclass

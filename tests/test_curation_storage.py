@@ -170,3 +170,16 @@ def test_a_silent_worker_is_reported_lost(demo):
         session.get(ModelVersion, run.id).heartbeat_at = utcnow() - timedelta(minutes=10)
     assert current_job(demo) is None
     assert get_run(demo, run.id).status == "failed" and "stopped" in get_run(demo, run.id).message
+
+
+def test_a_table_of_edits_is_saved_whole_or_not_at_all(demo):
+    from storage.labels import ExampleEdit, edit_examples
+
+    first = add_triple_example(demo, "aspirin", "treats", "gout", True, "ann")
+    second = add_triple_example(demo, "aspirin", "treats", "asthma", True, "ann")
+    with pytest.raises(LabelError, match="only a sentence"):
+        edit_examples(demo, [ExampleEdit(first, delete=True), ExampleEdit(second, no_relation=True)], "bob")
+    assert {x.id for x in list_examples(demo, "treats")} >= {first, second}
+    edit_examples(demo, [ExampleEdit(first, delete=True), ExampleEdit(second, holds=False, relation="interacts_with")], "bob")
+    [row] = [x for x in list_examples(demo, "interacts_with") if x.id == second]
+    assert row.holds is False and first not in {x.id for x in list_examples(demo)}
