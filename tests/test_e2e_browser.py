@@ -84,7 +84,7 @@ def test_label_train_accept_see_export(prepared_db, tmp_path):
         page.get_by_role("heading", name="Overview").wait_for()
         screenshot(page, "overview")
 
-        # label: aspirin does not affect the stomach's ... a negative triple for `affects`
+        # label: aspirin affects the stomach, a positive triple for `affects`
         page.goto(f"{url}/label_page")
         page.get_by_role("heading", name="Label").wait_for()
         for label, text in (("Search Head", "aspirin"), ("Search Tail", "stomach")):
