@@ -40,6 +40,15 @@ queue = suggestions(db, **filters, order=order or "confidence", limit=21, exclud
 st.caption(f"{total:,} suggestions match" + (f"; {len(skipped)} skipped this session" if skipped else ""))
 
 
+def marked(tokens: list[str], head: tuple[int, int], tail: tuple[int, int]) -> str:
+    """The sentence with the head mention in bold and the tail mention in italics, the rest escaped."""
+    words = [md(t) for t in tokens]
+    for (start, end), mark in ((head, "**"), (tail, "_")):
+        words[start] = mark + words[start]
+        words[end - 1] = words[end - 1] + mark
+    return " ".join(words)
+
+
 def act(what: str, action) -> None:
     with guarded(what):
         flash(action())
@@ -65,11 +74,15 @@ else:
         if item.type_violation:
             st.warning(f"Type constraint: {item.type_violation}", icon=":material/warning:")
         found = evidence(db, item.id)
-        sentences = sentences_mentioning(db, [item.head_label, item.head], [item.tail_label, item.tail])
+        sentences = [] if found.sentences else sentences_mentioning(db, [item.head_label, item.head],
+                                                                    [item.tail_label, item.tail])
         left, right = st.columns(2)
         with left:
             st.markdown("**Evidence from text**")
-            if sentences:
+            if found.sentences:
+                for tokens, head_span, tail_span, score in found.sentences:
+                    st.markdown(marked(tokens, head_span, tail_span) + f"  \n:gray[model: {score:.2f} in this sentence]")
+            elif sentences:
                 for sentence in sentences:
                     st.text(sentence)
             else:

@@ -2,6 +2,7 @@
 active one, refill the suggestion queue."""
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -19,6 +20,21 @@ from knowco.services import (
     suggest,
 )
 from knowco.settings import model_setting
+
+def reliability_chart(metrics: dict) -> alt.LayerChart:
+    rows = [{"when": when, "confidence": confidence, "accuracy": accuracy, "labels": count}
+            for when in ("before", "after")
+            for _, confidence, accuracy, count in metrics[f"reliability_{when}"]]
+    frame = pd.DataFrame(rows)
+    diagonal = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
+        strokeDash=[4, 4], color="gray").encode(x="x:Q", y="y:Q")
+    curves = alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("confidence:Q", scale=alt.Scale(domain=[0, 1]), title="confidence"),
+        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="share correct"),
+        color=alt.Color("when:N", sort=["before", "after"], title="temperature scaling"),
+        size=alt.Size("labels:Q", legend=None), tooltip=["when", "confidence", "accuracy", "labels"])
+    return (diagonal + curves).properties(height=300)
+
 
 st.title("Train")
 db = database()
@@ -107,6 +123,14 @@ if finished:
     columns[2].metric("Labels", latest.n_examples, None if previous is None else latest.n_examples - previous.n_examples)
     columns[3].metric("Held out", latest.metrics.get("held_out", 0))
     st.caption("Quality is measured on labels held out of that version's training; early stopping never sees them.")
+    if latest.metrics.get("reliability_before"):
+        with st.expander(f"Calibration: expected calibration error {latest.metrics['ece_before']:.3f} before, "
+                         f"{latest.metrics['ece_after']:.3f} after temperature scaling (T = "
+                         f"{latest.metrics['temperature']:.2f})"):
+            st.altair_chart(reliability_chart(latest.metrics), width="stretch")
+            st.caption("Each point is a confidence bin of the held-out labels (size = how many). On the diagonal, "
+                       "a confidence of 0.8 is right 80 % of the time. T is fitted on these same labels, so the "
+                       "'after' curve is optimistic; suggestions' confidences use T.")
 
 table = pd.DataFrame([{
     "version": r.name, "active": r.is_active, "status": r.status, "message": r.message, "backbone": r.backbone,

@@ -14,6 +14,8 @@ class Classifier:
     """Subclasses set `module`, `encoder`, `config`, `classes`, `index`, `device`, `pad_id` and `stages()`."""
 
     kind = ""
+    #: divides the logits before the softmax; fitted on held-out labels after training (engine.calibration)
+    temperature: float = 1.0
 
     def logits(self, batch: Batch) -> torch.Tensor:
         return self.module(batch)
@@ -29,4 +31,8 @@ class Classifier:
 
     def probabilities(self, items: list[Encoded]) -> torch.Tensor:
         """Class probabilities, shape (inputs, classes), batched under `torch.inference_mode()`."""
-        return predict_logits(self, items, self.config.eval_batch_size).softmax(dim=-1)
+        return (self.logits_for(items) / self.temperature).softmax(dim=-1)
+
+    def logits_for(self, items: list[Encoded]) -> torch.Tensor:
+        """Uncalibrated class logits, shape (inputs, classes)."""
+        return predict_logits(self, items, self.config.eval_batch_size)

@@ -44,6 +44,7 @@ def save_checkpoint(model: Model, path: Union[str, Path], metrics: dict | None =
             "classes": [[spec.name, spec.words] for spec in model.classes],
             "config": model.config.as_dict(),
             "metrics": metrics or {},
+            "temperature": model.temperature,
         }
         if isinstance(model, PromptClassifier):
             meta["template_ids"], meta["label_ids"] = model.template_ids, model.label_ids
@@ -84,5 +85,6 @@ def load_checkpoint(path: Union[str, Path], device: str | None = None) -> Model:
     else:
         model = FineTuneClassifier(backbone, classes, config)
     load_model(model.module, str(Path(path) / WEIGHTS), device=str(model.device))
+    model.temperature = float(meta.get("temperature", 1.0))
     model.module.eval()
     return model

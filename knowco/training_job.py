@@ -112,12 +112,12 @@ def run_training(database: Database, run_id: int,
         model = joint.build(relations, config)
         reporter = ProgressReporter(database, run_id, flag, 0.8 if options.suggest_after else 0.95)
         result = joint.fit(model, entities, train_set, config, progress=reporter, cancel=flag)
-        update_message(database, run_id, "measuring on held-out labels")
+        update_message(database, run_id, "measuring and calibrating on held-out labels")
         metrics = {**joint.evaluate(model, entities, held_out), "train_items": len(train_set),
                    "train_seconds": round(result.seconds, 1), "best_stage": result.best_stage,
                    "curve": reporter.curve}
-        path = save_checkpoint(model, model_dir(database.url) / run.name, {k: v for k, v in metrics.items()
-                                                                           if k != "curve"})
+        path = save_checkpoint(model, model_dir(database.url) / run.name,
+                               {k: v for k, v in metrics.items() if k != "curve" and not k.startswith("reliability")})
         record_checkpoint(database, run_id, str(path), metrics)
         activate(database, run_id, run.created_by)
         if options.suggest_after:

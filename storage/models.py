@@ -221,3 +221,33 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[Optional[int]] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Evidence(Base):
+    """A sentence in which the model read a suggested triple: the mentions' token spans and its score there."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("triple_id", "sentence_id", "head_start", "tail_start", name="uq_evidence_mention"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    triple_id: Mapped[int] = mapped_column(ForeignKey("triple.id", ondelete="CASCADE"), index=True)
+    sentence_id: Mapped[int] = mapped_column(ForeignKey("sentence.id", ondelete="CASCADE"))
+    head_start: Mapped[int] = mapped_column(Integer)
+    head_end: Mapped[int] = mapped_column(Integer)
+    tail_start: Mapped[int] = mapped_column(Integer)
+    tail_end: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+
+
+class ScoreCache(Base):
+    """The class probabilities a model version gave one input (keyed by the SHA-256 of what the model read), so a
+    new suggest pass rescoring unchanged inputs costs no model call."""
+
+    __tablename__ = "score_cache"
+
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    input_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    probabilities: Mapped[list[float]] = mapped_column(JSON)

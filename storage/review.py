@@ -7,7 +7,7 @@ again) and become negative labels.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Literal, Optional
 
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
 from storage.database import Database
-from storage.models import AuditEvent, Entity, Example, ModelVersion, Relation, Triple, utcnow
+from storage.models import AuditEvent, Entity, Example, ModelVersion, Relation, Sentence, Triple, utcnow
+from storage.models import Evidence as EvidenceRow
 
 REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept")
 Order = Literal["confidence", "uncertainty"]
@@ -47,14 +48,33 @@ class Evidence:
     facts: list[tuple[str, str, str]]
     head_facts: list[tuple[str, str, str]]
     tail_facts: list[tuple[str, str, str]]
+    #: sentences the model read the triple in: (tokens, head span, tail span, score), best first
+    sentences: list[tuple[list[str], tuple[int, int], tuple[int, int], float]] = field(default_factory=list)
 
 
-def _type_violation(relation: Relation, head: Entity, tail: Entity) -> Optional[str]:
+def _observed_types(session: Session, relation_ids: set[int]) -> dict[int, tuple[set[str], set[str]]]:
+    """Per relation, the entity types its accepted heads and tails have: the constraint where none is declared."""
+    head, tail = aliased(Entity), aliased(Entity)
+    observed: dict[int, tuple[set[str], set[str]]] = {r: (set(), set()) for r in relation_ids}
+    rows = session.execute(select(Triple.relation_id, head.type, tail.type).distinct()
+                           .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+                           .where(Triple.status == "accepted", Triple.relation_id.in_(list(relation_ids))))
+    for relation_id, head_type, tail_type in rows:
+        if head_type:
+            observed[relation_id][0].add(head_type)
+        if tail_type:
+            observed[relation_id][1].add(tail_type)
+    return observed
+
+
+def _type_violation(relation: Relation, head: Entity, tail: Entity, observed: tuple[set[str], set[str]]
+                    ) -> Optional[str]:
     problems = []
-    if relation.head_type and head.type and head.type != relation.head_type:
-        problems.append(f"head is a {head.type}, the relation expects a {relation.head_type}")
-    if relation.tail_type and tail.type and tail.type != relation.tail_type:
-        problems.append(f"tail is a {tail.type}, the relation expects a {relation.tail_type}")
+    for role, entity, declared, seen in (("head", head, relation.head_type, observed[0]),
+                                         ("tail", tail, relation.tail_type, observed[1])):
+        allowed = {declared} if declared else seen
+        if allowed and entity.type and entity.type not in allowed:
+            problems.append(f"{role} is a {entity.type}; the relation's {role}s are {', '.join(sorted(allowed))}")
     return "; ".join(problems) or None
 
 
@@ -86,10 +106,12 @@ def suggestions(database: Database, *, relation: Optional[str] = None, min_confi
     else:
         query = query.order_by(confidence.desc(), Triple.id)
     with database.sessions() as session:
+        rows = session.execute(query.limit(limit)).all()
+        observed = _observed_types(session, {r.id for _, _, r, _, _ in rows})
         return [
             Suggestion(t.id, h.name, h.label, h.type, r.name, r.label, tl.name, tl.label, tl.type,
-                       float(t.confidence or 0.0), version, _type_violation(r, h, tl))
-            for t, h, r, tl, version in session.execute(query.limit(limit))
+                       float(t.confidence or 0.0), version, _type_violation(r, h, tl, observed[r.id]))
+            for t, h, r, tl, version in rows
         ]
 
 
@@ -117,8 +139,12 @@ def evidence(database: Database, triple_id: int, limit: int = 5) -> Evidence:
             return session.execute(base.where(or_(Triple.head_id == entity_id, Triple.tail_id == entity_id))
                                    .limit(limit)).all()
 
+        sentences = [(list(tokens), (hs, he), (ts, te), score) for tokens, hs, he, ts, te, score in session.execute(
+            select(Sentence.tokens, EvidenceRow.head_start, EvidenceRow.head_end, EvidenceRow.tail_start,
+                   EvidenceRow.tail_end, EvidenceRow.score).join(Sentence, EvidenceRow.sentence_id == Sentence.id)
+            .where(EvidenceRow.triple_id == triple_id).order_by(EvidenceRow.score.desc()).limit(limit))]
         return Evidence([tuple(f) for f in facts], [tuple(f) for f in around(triple.head_id)],
-                        [tuple(f) for f in around(triple.tail_id)])
+                        [tuple(f) for f in around(triple.tail_id)], sentences)
 
 
 def _state(triple: Triple) -> dict:
@@ -258,10 +284,12 @@ def undo_last(database: Database, user: str) -> Optional[str]:
 
 
 def replace_suggestions(database: Database, model_version_id: int, scored: list[tuple[str, str, str, float]],
-                        user: str, relations: Optional[Iterable[str]] = None) -> dict[str, int]:
+                        user: str, relations: Optional[Iterable[str]] = None,
+                        evidence: Optional[dict[tuple[str, str, str], list[tuple]]] = None) -> dict[str, int]:
     """Make `scored` the pending queue of `relations` (default: all): new ones inserted, re-found ones
     re-scored, the rest of the old queue (never reviewed) removed. Reviewed triples (accepted or rejected) are
-    never touched or re-suggested.
+    never touched or re-suggested. `evidence` maps a triple to its sentences (sentence id, head start, head end,
+    tail start, tail end, score); a re-scored suggestion's old evidence is replaced.
     """
     with database.transaction() as session:
         entity_ids = dict(session.execute(select(Entity.name, Entity.id)).all())
@@ -270,6 +298,7 @@ def replace_suggestions(database: Database, model_version_id: int, scored: list[
         existing = {(h, r, t): (i, status) for i, h, r, t, status in session.execute(
             select(Triple.id, Triple.head_id, Triple.relation_id, Triple.tail_id, Triple.status))}
         now, keep, counts = utcnow(), set(), {"new": 0, "rescored": 0, "removed": 0, "already reviewed": 0}
+        evidence = evidence or {}
         for head, relation, tail, confidence in scored:
             key = (entity_ids[head], relation_ids[relation], entity_ids[tail])
             found = existing.get(key)
@@ -278,14 +307,20 @@ def replace_suggestions(database: Database, model_version_id: int, scored: list[
                              confidence=confidence, model_version_id=model_version_id, created_by=user,
                              created_at=now)
                 session.add(row)
+                session.flush()
                 counts["new"] += 1
             elif found[1] == "suggested":
                 row = session.get(Triple, found[0])
                 row.confidence, row.model_version_id = confidence, model_version_id
                 keep.add(found[0])
+                session.execute(delete(EvidenceRow).where(EvidenceRow.triple_id == row.id))
                 counts["rescored"] += 1
             else:
                 counts["already reviewed"] += 1
+                continue
+            for sentence_id, hs, he, ts, te, score in evidence.get((head, relation, tail), ()):
+                session.add(EvidenceRow(triple_id=row.id, sentence_id=sentence_id, head_start=hs, head_end=he,
+                                        tail_start=ts, tail_end=te, score=score))
         stale = [i for (_, r, _), (i, status) in existing.items()
                  if status == "suggested" and i not in keep and (scope is None or r in scope)]
         for start in range(0, len(stale), 500):

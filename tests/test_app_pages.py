@@ -115,11 +115,15 @@ def _finished(database, name_metrics, user="tester"):
 
 
 def test_versions_are_compared_and_one_can_be_made_active_again(kg):
+    calibration = {"temperature": 2.0, "ece_before": 0.3, "ece_after": 0.05,
+                   "reliability_before": [[0.5, 0.45, 0.2, 5], [1.0, 0.9, 0.6, 7]],
+                   "reliability_after": [[0.5, 0.35, 0.2, 5], [1.0, 0.65, 0.6, 7]]}
     _finished(kg, [{"accuracy": 0.5, "micro_f1": 0.4, "held_out": 10},
-                   {"accuracy": 0.7, "micro_f1": 0.45, "held_out": 12}])
+                   {"accuracy": 0.7, "micro_f1": 0.45, "held_out": 12, **calibration}])
     app = page("train")
     shown = {m.label: (m.value, m.delta) for m in app.metric}
     assert shown["Held-out accuracy"] == ("0.70", "+0.20")
+    assert "0.300 before, 0.050 after" in app.expander[-1].label
     app.selectbox(key="train_active_pick").set_value("v1").run()
     app.button(key="train_activate").click().run()
     assert [r.name for r in list_runs(kg) if r.is_active] == ["v1"]

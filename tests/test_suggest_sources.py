@@ -1,0 +1,129 @@
+"""Suggestions from text and from the graph with a stub model at the engine's boundary: mentions, evidence,
+type marks, and the score cache (a second pass makes no model call)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.mention_index import MentionIndex, MentionSpan
+from engine.text_candidates import MentionPair, aggregate, mention_pairs
+from engine.types import NO_RELATION, RelationSpec
+from knowco.demo import seed_demo
+from knowco.scoring import CachedScorer
+from knowco.suggest import suggest
+from storage.corpus import add_document
+from storage.review import evidence, suggestions
+from storage.runs import claim, create_run, finish_run
+from storage.text_split import tokenize
+
+
+class StubModel:
+    """Says `treats` with p=0.9 for any sentence whose head is a drug name it knows, else no relation; every
+    pair gets a flat distribution. Counts what it is asked."""
+
+    def __init__(self, relations):
+        self.classes = [RelationSpec(r, r) for r in relations] + [RelationSpec(NO_RELATION, "no relation")]
+        self.index = {c.name: i for i, c in enumerate(self.classes)}
+        self.calls = 0
+
+    def encode_pair(self, head, tail):
+        return ("pair", head.name, tail.name)
+
+    def encode_sentence(self, example):
+        return ("sentence", " ".join(example.tokens[example.head[0]:example.head[1]]).lower())
+
+    def probabilities(self, items):
+        self.calls += len(items)
+        rows = []
+        for item in items:
+            row = torch.full((len(self.classes),), 0.1 / (len(self.classes) - 1))
+            if item[0] == "sentence" and item[1] in ("aspirin", "metformin"):
+                row[self.index["treats"]] = 0.9
+            elif item[0] == "sentence":
+                row[self.index[NO_RELATION]] = 0.9
+            else:
+                row = torch.full((len(self.classes),), 1.0 / len(self.classes))
+            rows.append(row)
+        return torch.stack(rows)
+
+
+def test_mentions_longest_leftmost_case_punctuation_unicode():
+    index = MentionIndex([("type 2 diabetes", "t2d"), ("diabetes", "diabetes"), ("Aspirin", "aspirin"),
+                          ("Sjögren syndrome", "sjogren"), ("IL-6", "il6"), ("São Paulo", "sp")])
+    tokens = tokenize("TYPE 2 Diabetes, aspirin; (Aspirin) aspirinate IL-6 sjögren SYNDROME — são Paulo.")
+    assert [(" ".join(tokens[m.start:m.end]), m.entity) for m in index.find(tokens)] == [
+        ("TYPE 2 Diabetes", "t2d"), ("aspirin", "aspirin"), ("Aspirin", "aspirin"), ("IL-6", "il6"),
+        ("sjögren SYNDROME", "sjogren"), ("são Paulo", "sp")]
+    assert MentionIndex([]).find(tokens) == []
+
+
+def test_evidence_from_several_sentences_makes_one_suggestion():
+    index = MentionIndex([("aspirin", "aspirin"), ("fever", "fever")])
+    sentences = [(1, tokenize("Aspirin lowers fever .")), (2, tokenize("Fever falls with aspirin ."))]
+    pairs = mention_pairs(sentences, index)
+    assert len(pairs) == 4
+    verdicts = [{"treats": 0.8 if p.head.entity == "aspirin" else 0.1, NO_RELATION: 0.2} for p in pairs]
+    verdicts[1] = {"treats": 0.1, NO_RELATION: 0.9}
+    [found] = aggregate(pairs, verdicts, NO_RELATION, 0.5)
+    assert (found.head, found.relation, found.tail, found.confidence) == ("aspirin", "treats", "fever", 0.8)
+    assert [e[0] for e in found.evidence] == [1, 2]
+
+
+@pytest.fixture
+def demo_with_model(sqlite_db):
+    seed_demo(sqlite_db, "seeder")
+    run = create_run(sqlite_db, backbone="stub", hyperparameters={}, seed=1, user="ann")
+    claim(sqlite_db, run.id, 1)
+    finish_run(sqlite_db, run.id, "succeeded", "done", checkpoint_path="/stub")
+    from storage.labels import list_relations
+    return sqlite_db, run, StubModel([r.name for r in list_relations(sqlite_db)])
+
+
+def test_text_suggestions_carry_their_sentences(demo_with_model):
+    db, run, model = demo_with_model
+    add_document(db, "notes.txt", "Aspirin can relieve gout flares.\nMetformin helps with obesity.", "ann")
+    report = suggest(db, "ann", model=model, model_version_id=run.id, per_relation=0, max_pairs=50)
+    assert report.text_suggestions >= 2
+    queued = {(s.head, s.relation, s.tail): s for s in suggestions(db, limit=500)}
+    gout = queued[("aspirin", "treats", "gout")]
+    tokens, head, tail, score = evidence(db, gout.id).sentences[0]
+    assert " ".join(tokens[slice(*head)]) == "Aspirin" and " ".join(tokens[slice(*tail)]) == "gout"
+    assert score == pytest.approx(0.9)
+    # metformin treats obesity is already an accepted fact: never suggested
+    assert ("metformin", "treats", "obesity") not in queued
+
+
+def test_a_second_pass_with_the_same_version_makes_no_model_call(demo_with_model):
+    db, run, model = demo_with_model
+    add_document(db, "notes.txt", "Aspirin can relieve gout flares.", "ann")
+    first = suggest(db, "ann", model=model, model_version_id=run.id, per_relation=3, max_pairs=40)
+    assert first.model_calls == model.calls > 0
+    calls = model.calls
+    second = suggest(db, "ann", model=model, model_version_id=run.id, per_relation=3, max_pairs=40)
+    assert model.calls == calls and second.model_calls == 0 and second.rescored == first.new
+    add_document(db, "more.txt", "Aspirin may help with insomnia.", "ann")
+    third = suggest(db, "ann", model=model, model_version_id=run.id, per_relation=3, max_pairs=40)
+    assert 0 < third.model_calls <= 2  # only the new sentence's mention pairs
+
+
+def test_cache_is_per_model_version(demo_with_model):
+    db, run, model = demo_with_model
+    other = create_run(db, backbone="stub", hyperparameters={}, seed=2, user="ann")
+    from engine.types import EntityText
+    pairs = [(EntityText("a", "a"), EntityText("b", "b"))]
+    CachedScorer(db, run.id, model).pairs(pairs)
+    again = CachedScorer(db, run.id, model)
+    again.pairs(pairs)
+    fresh = CachedScorer(db, other.id, model)
+    fresh.pairs(pairs)
+    assert (again.model_calls, fresh.model_calls) == (0, 1)
+
+
+def test_suggestions_breaking_the_relation_types_are_marked_not_hidden(demo_with_model):
+    db, run, model = demo_with_model
+    from storage.review import replace_suggestions
+    replace_suggestions(db, run.id, [("headache", "treats", "aspirin", 0.7), ("aspirin", "treats", "gout", 0.6)],
+                        "ann")
+    marks = {(s.head, s.tail): s.type_violation for s in suggestions(db)}
+    assert marks[("aspirin", "gout")] is None
+    assert "head is a symptom; the relation's heads are drug" in marks[("headache", "aspirin")]
