@@ -1,8 +1,8 @@
 """Which (head, tail) pairs are worth scoring for a relation, without looking at all |E|² of them.
 
 A relation's plausible heads are the entities whose type its known heads have (or the head type the
-relation declares); likewise tails. Entities without a type fall back to the relation's observed heads or
-tails. Pairs two hops apart in the graph come first, so a cap on the pair count keeps the likeliest ones.
+relation declares); likewise tails. Where the relation's entities carry no type at all, every entity may
+take either role. Pairs two hops apart in the graph come first, so a cap on the pair count keeps the likeliest ones.
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def role_sets(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], r
 
     def widen(observed: set[str], declared: Optional[str]) -> set[str]:
         types = {declared} if declared else {entity_types.get(e) for e in observed} - {None}
-        if not types:
-            return set(observed) if observed else set(entity_types)
+        if not types:  # an untyped KG: 8 known heads say too little to exclude anyone
+            return set(entity_types)
         return {e for e, kind in entity_types.items() if kind in types} | observed
 
     return widen(heads, head_type), widen(tails, tail_type)
