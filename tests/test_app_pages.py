@@ -211,3 +211,17 @@ def test_errors_are_sentences_not_tracebacks(kg, monkeypatch):
     app = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60).run()
     assert not app.exception
     assert "unexpected RuntimeError" in app.error[0].value and "Traceback" not in app.error[0].value
+
+
+def test_review_shows_the_sentences_a_suggestion_was_read_in(kg):
+    from storage.corpus import add_document, find_sentences
+
+    add_document(kg, "notes.txt", "Aspirin can relieve <b>gout</b> flares.", "ann")
+    [sentence] = find_sentences(kg, "relieve")
+    run = _finished(kg, [{"accuracy": 0.5}])[0]
+    head, tail = (0, 1), (sentence.tokens.index("gout"), sentence.tokens.index("gout") + 1)
+    replace_suggestions(kg, run.id, [("aspirin", "treats", "gout", 0.9)], "model",
+                        evidence={("aspirin", "treats", "gout"): [(sentence.id, *head, *tail, 0.87)]})
+    app = page("review")
+    shown = " ".join(m.value for m in app.markdown)
+    assert "**Aspirin**" in shown and "_gout_" in shown and "\\< b \\>" in shown and "0.87" in shown
