@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Literal, Optional
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
@@ -176,8 +176,15 @@ def _pending(session: Session, triple_id: int) -> Triple:
 
 
 def _verdict(session: Session, triple: Triple, status: str, user: str, now: datetime) -> dict:
+    """Set the status only if nobody changed it since this session read it (compare-and-set in the UPDATE's
+    WHERE): of two curators deciding on one suggestion at once, exactly one wins and the other is told."""
     change = {"triple_id": triple.id, "before": _state(triple)}
-    triple.status, triple.reviewed_by, triple.reviewed_at = status, user, now
+    done = session.execute(update(Triple).where(Triple.id == triple.id, Triple.status == triple.status)
+                           .values(status=status, reviewed_by=user, reviewed_at=now)
+                           .execution_options(synchronize_session="fetch"))
+    if done.rowcount != 1:
+        raise ReviewError("another curator decided on this suggestion a moment ago; reload the queue")
+    session.refresh(triple)
     change["example_id"] = _example_for(session, triple, status == "accepted", user, now)
     return change
 

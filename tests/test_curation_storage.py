@@ -183,3 +183,26 @@ def test_a_table_of_edits_is_saved_whole_or_not_at_all(demo):
     edit_examples(demo, [ExampleEdit(first, delete=True), ExampleEdit(second, holds=False, relation="interacts_with")], "bob")
     [row] = [x for x in list_examples(demo, "interacts_with") if x.id == second]
     assert row.holds is False and first not in {x.id for x in list_examples(demo)}
+
+
+def test_two_curators_deciding_at_once_one_wins_and_the_other_is_told(demo):
+    """Two real connections interleaved: both read the pending suggestion, then both write."""
+    from storage.review import _verdict
+
+    run, _ = _queue(demo, [("aspirin", "treats", "gout", 0.9)])
+    [item] = suggestions(demo)
+    first, second = demo.sessions(), demo.sessions()
+    try:
+        mine, theirs = first.get(Triple, item.id), second.get(Triple, item.id)
+        assert mine.status == theirs.status == "suggested"
+        _verdict(first, mine, "accepted", "ann", utcnow())
+        first.commit()
+        with pytest.raises(ReviewError, match="another curator decided"):
+            _verdict(second, theirs, "rejected", "bob", utcnow())
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    with demo.sessions() as session:
+        row = session.get(Triple, item.id)
+        assert (row.status, row.reviewed_by) == ("accepted", "ann")
