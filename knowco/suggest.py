@@ -114,7 +114,7 @@ def suggest(database: Database, user: str, *, relation: Optional[str] = None, pe
         with database.sessions() as session:
             sentences = session.execute(select(Sentence.id, Sentence.tokens)).all()
         mentions = mention_pairs(((i, tokens) for i, tokens in sentences), MentionIndex(_surfaces(database)))
-        verdicts = scorer.sentences([m.example() for m in mentions], cancel)
+        verdicts = scorer.sentences([m.example() for m in mentions], cancel, progress)
         found = [s for s in aggregate(mentions, verdicts, NO_RELATION, MIN_TEXT_CONFIDENCE)
                  if s.relation in names and (s.head, s.relation, s.tail) not in known]
         for s in found:

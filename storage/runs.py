@@ -6,6 +6,7 @@ can die without leaving the other waiting forever.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -18,8 +19,9 @@ from storage.database import Database
 from storage.models import ModelVersion, utcnow
 
 FINISHED = ("succeeded", "failed", "cancelled")
-#: a running job whose worker has not written for this long is reported as lost
-HEARTBEAT_TIMEOUT = timedelta(seconds=120)
+#: a running job whose worker has not written for this long is reported as lost (the worker writes at least
+#: twice a second while training or scoring; `KNOWCO_WORKER_TIMEOUT_S` changes the limit)
+HEARTBEAT_TIMEOUT = timedelta(seconds=float(os.environ.get("KNOWCO_WORKER_TIMEOUT_S", "120")))
 
 
 @dataclass

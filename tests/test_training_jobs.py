@@ -78,3 +78,38 @@ def test_train_and_suggest_from_the_command_line(kg, capsys):
 def test_suggest_without_a_model_says_what_to_do(kg, capsys):
     assert main(["--db", kg.url, "suggest"]) == 2
     assert "press Retrain" in capsys.readouterr().err
+
+
+def test_a_killed_worker_leaves_no_checkpoint_and_the_next_run_works(kg, tmp_path, monkeypatch):
+    """SIGKILL mid-training: the run is reported failed once its heartbeat stops, nothing half-saved is
+    visible, the previously active model stays active, and a new run succeeds."""
+    import os
+    import signal
+    from datetime import timedelta
+
+    from storage.runs import active_run
+
+    first = _wait(kg, start_training(kg, TrainOptions(**{**FAST, "suggest_after": False}), "ann").id,
+                  lambda r: r.finished)
+    assert first.status == "succeeded" and active_run(kg).id == first.id
+    doomed = start_training(kg, TrainOptions(**{**FAST, "stage2_epochs": 500}), "ann")
+    running = _wait(kg, doomed.id, lambda r: r.status == "running" and r.progress > 0)
+    os.kill(running_pid(kg, doomed.id), signal.SIGKILL)
+    monkeypatch.setattr("storage.runs.HEARTBEAT_TIMEOUT", timedelta(seconds=2))
+    time.sleep(3)
+    assert current_job(kg) is None
+    lost = get_run(kg, doomed.id)
+    assert lost.status == "failed" and "stopped without finishing" in lost.message and lost.checkpoint_path is None
+    assert sorted(p.name for p in (tmp_path / "models").iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        == [first.name]
+    assert active_run(kg).id == first.id
+    again = _wait(kg, start_training(kg, TrainOptions(**{**FAST, "suggest_after": False}), "ann").id,
+                  lambda r: r.finished)
+    assert again.status == "succeeded" and active_run(kg).id == again.id
+
+
+def running_pid(database, run_id) -> int:
+    from storage.models import ModelVersion
+
+    with database.sessions() as session:
+        return session.get(ModelVersion, run_id).worker_pid
