@@ -1,4 +1,4 @@
-"""`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, train, suggest, bench)."""
+"""`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, train, suggest, backup, restore, bench)."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from storage.audit import default_user
+from storage.backup import backup, restore
 from storage.database import StorageError, open_database
 from storage.exporters import EXPORT_FORMATS, export_path
 from storage.importers import FORMATS, ImportFailed, import_path
@@ -61,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pairs", type=int, default=defaults.max_pairs_per_relation,
                    help="candidate pairs scored per relation at most")
 
+    p = verbs.add_parser("backup", help="copy the SQLite database to a new file (online, consistent)")
+    p.add_argument("out", type=Path)
+    p = verbs.add_parser("restore", help="replace the SQLite database with a backup")
+    p.add_argument("source", type=Path)
+    p.add_argument("--force", action="store_true", help="replace a database that already holds a KG")
+
     add_bench_parser(verbs)
     return parser
 
@@ -110,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
             run = train_in_foreground(database, options, user)
             print(f"{run.name}: {run.status}: {run.message}")
             return 0 if run.status == "succeeded" else 1
+        elif args.verb == "backup":
+            print(f"backed up {backup(database, args.out)} entities (and everything else) to {args.out}")
+        elif args.verb == "restore":
+            print(f"restored {restore(database, args.source, force=args.force)} entities from {args.source}")
         elif args.verb == "suggest":
             print(suggest(database, user, relation=args.relation, per_relation=args.top,
                           max_pairs=args.max_pairs).summary())

@@ -57,3 +57,27 @@ def test_the_same_commands_work_on_each_backend(db, tmp_path, umls_dir):
     done = knowco("--db", url, "export", str(tmp_path / "out.nt"))
     assert done.returncode == 0, done.stderr
     assert "<http://example.org/knowco/relation/" in (tmp_path / "out.nt").read_text(encoding="utf-8")
+
+
+def test_backup_and_restore_round_trip(tmp_path, capsys):
+    from knowco.cli import main as cli
+
+    db, copy = tmp_path / "kg.sqlite", tmp_path / "kg-backup.sqlite"
+    assert cli(["--db", str(db), "demo"]) == 0
+    assert cli(["--db", str(db), "backup", str(copy)]) == 0
+    assert "backed up 136 entities" in capsys.readouterr().out
+    assert cli(["--db", str(db), "backup", str(copy)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    other = tmp_path / "other.sqlite"
+    assert cli(["--db", str(other), "restore", str(copy)]) == 0
+    assert cli(["--db", str(other), "stats", "--json"]) == 0
+    assert '"entities": 136' in capsys.readouterr().out
+    assert cli(["--db", str(other), "restore", str(copy)]) == 2
+    assert "add --force" in capsys.readouterr().err
+    assert cli(["--db", str(other), "restore", str(copy), "--force"]) == 0
+    not_a_kg = tmp_path / "notes.sqlite"
+    not_a_kg.write_bytes(b"not a database at all")
+    assert cli(["--db", str(other), "restore", str(not_a_kg), "--force"]) == 2
+    assert "not a KnowCo database" in capsys.readouterr().err
+    assert cli(["--db", str(other), "stats", "--json"]) == 0
+    assert '"entities": 136' in capsys.readouterr().out

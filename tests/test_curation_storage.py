@@ -206,3 +206,15 @@ def test_two_curators_deciding_at_once_one_wins_and_the_other_is_told(demo):
     with demo.sessions() as session:
         row = session.get(Triple, item.id)
         assert (row.status, row.reviewed_by) == ("accepted", "ann")
+
+
+def test_backup_names_the_right_tool_on_each_backend(db, backend, tmp_path):
+    from storage.backup import backup
+    from storage.database import StorageError
+
+    out = tmp_path / f"backup-{backend}.sqlite"
+    if backend == "postgresql":
+        with pytest.raises(StorageError, match="pg_dump"):
+            backup(db, out)
+    else:
+        assert backup(db, out) == 0 and out.is_file()
