@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from knowco.demo import seed_demo
 from storage.audit import recent_events
@@ -218,3 +218,51 @@ def test_backup_names_the_right_tool_on_each_backend(db, backend, tmp_path):
             backup(db, out)
     else:
         assert backup(db, out) == 0 and out.is_file()
+
+
+BULK_SCRIPT = """
+import sys
+from storage.database import open_database
+from storage.review import bulk_accept
+database = open_database(sys.argv[1])
+print("ready", flush=True)
+bulk_accept(database, "killer", min_confidence=0.0)
+print("done", flush=True)
+"""
+
+
+def test_killing_the_process_during_a_bulk_accept_leaves_all_or_nothing(sqlite_db, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    seed_demo(sqlite_db, "seeder")
+    from storage.labels import training_data
+
+    names = sorted(training_data(sqlite_db).entities)
+    scored = [(h, "treats", t, 0.5) for h in names[:60] for t in names[60:120] if h != t]
+    run, _ = _queue(sqlite_db, scored)
+    pending = count_suggestions(sqlite_db)
+    interrupted = []
+    for delay in (0.05, 0.3, 1.0):
+        process = subprocess.Popen([sys.executable, "-c", BULK_SCRIPT, sqlite_db.url], cwd=ROOT,
+                                   stdout=subprocess.PIPE, text=True)
+        assert process.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if "done" not in process.stdout.read():
+            interrupted.append(delay)
+        left = count_suggestions(sqlite_db)
+        assert left in (0, pending), f"a killed bulk accept left {left} of {pending} pending"
+        if left == 0:
+            break
+    assert interrupted, "every bulk accept finished before the kill: nothing was tested"
+    with sqlite_db.sessions() as session:
+        accepted_by_killer = session.scalar(select(func.count()).select_from(Triple).where(
+            Triple.reviewed_by == "killer"))
+        assert accepted_by_killer in (0, pending)
+        assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
