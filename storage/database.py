@@ -14,6 +14,7 @@ from typing import Iterator
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +30,26 @@ def one_line(exc: BaseException) -> str:
     """The driver's own message on one line, without SQLAlchemy's background links and SQL echo."""
     message = str(getattr(exc, "orig", None) or exc)
     return " ".join(message.split())[:400]
+
+
+#: driver messages (SQLite and PostgreSQL) of faults a curator can fix, and what to tell them
+_FAULTS = (
+    (("disk is full", "diskfull", "no space left", "could not extend file"),
+     "the disk holding the database is full: free some space and try again; nothing was written"),
+    (("readonly database", "read-only", "read only"),
+     "the database is read-only here: check the file's permissions (or the server's role); nothing was written"),
+    (("database is locked", "could not obtain lock", "deadlock detected"),
+     "the database is busy with another writer: try again in a moment; nothing was written"),
+)
+
+
+def explain(exc: BaseException) -> str | None:
+    """A sentence for a storage fault the user can act on; None for anything else (a bug to report)."""
+    text = one_line(exc).lower() + " " + type(getattr(exc, "orig", exc)).__name__.lower()
+    for needles, sentence in _FAULTS:
+        if any(needle in text for needle in needles):
+            return sentence
+    return None
 
 
 def resolve_url(db: str | None = None) -> str:
@@ -68,9 +89,16 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: committed as a whole, or rolled back as a whole on any error."""
-        with self.sessions.begin() as session:
-            yield session
+        """One unit of work: committed as a whole, or rolled back as a whole on any error. A full disk, a
+        read-only file or a busy database becomes a `StorageError` that says so."""
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except DBAPIError as exc:
+            sentence = explain(exc)
+            if sentence is None:
+                raise
+            raise StorageError(sentence) from exc
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,7 +115,8 @@ def open_database(db: str | None = None, *, migrate: bool = True) -> Database:
         parsed = make_url(url)
     except Exception as exc:
         raise StorageError(f"not a database path or URL: {db!r} ({exc})") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+            and not parsed.query.get("uri")):
         folder = Path(parsed.database).parent
         if not folder.is_dir():
             raise StorageError(f"the folder for the database file does not exist: {folder}")
