@@ -317,9 +317,14 @@ def replace_suggestions(database: Database, model_version_id: int, scored: list[
                 session.flush()
                 counts["new"] += 1
             elif found[1] == "suggested":
-                row = session.get(Triple, found[0])
-                row.confidence, row.model_version_id = confidence, model_version_id
+                # only while still pending: a curator may have decided on it since `existing` was read
+                rescored = session.execute(update(Triple).where(Triple.id == found[0], Triple.status == "suggested")
+                                           .values(confidence=confidence, model_version_id=model_version_id))
                 keep.add(found[0])
+                if rescored.rowcount != 1:
+                    counts["already reviewed"] += 1
+                    continue
+                row = session.get(Triple, found[0])
                 session.execute(delete(EvidenceRow).where(EvidenceRow.triple_id == row.id))
                 counts["rescored"] += 1
             else:
@@ -330,9 +335,9 @@ def replace_suggestions(database: Database, model_version_id: int, scored: list[
                                         tail_start=ts, tail_end=te, score=score))
         stale = [i for (_, r, _), (i, status) in existing.items()
                  if status == "suggested" and i not in keep and (scope is None or r in scope)]
-        for start in range(0, len(stale), 500):
-            session.execute(delete(Triple).where(Triple.id.in_(stale[start:start + 500])))
-        counts["removed"] = len(stale)
+        for start in range(0, len(stale), 500):  # the status test again: never delete a decision made meanwhile
+            counts["removed"] += session.execute(delete(Triple).where(Triple.id.in_(stale[start:start + 500]),
+                                                                      Triple.status == "suggested")).rowcount
         record_event(session, actor=user, action="suggest", target="model_version", target_id=model_version_id,
                      details=counts)
         return counts

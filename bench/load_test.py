@@ -1,0 +1,163 @@
+"""Several curators on one database while a suggest job rewrites the queue.
+
+    python -m bench.load_test [--curators 4] [--seconds 20] [--postgres URL]
+
+Each curator is a thread with its own connections that, in a loop, reads the queue (the Review page's query),
+decides on one of the five best suggestions (accept or reject; several curators often race for the same
+one), or labels a random triple. A writer thread replaces the pending queue every two seconds, as a suggest
+pass does. Counted: operations per second, p95 latency per operation, conflicts (a curator told that the
+suggestion was decided or replaced meanwhile), refusals (a label that already exists), errors (anything
+else), and lost updates: a suggestion two curators both believe they decided, or whose stored verdict is
+not the winner's. Runs on SQLite (a temp file) and, with --postgres, on a fresh database of that server.
+Writes bench/results/load_test.json and .md.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.environment import environment, write_results
+from knowco.demo import seed_demo
+from storage.database import StorageError, open_database
+from storage.labels import LabelError, add_triple_example, list_relations, training_data
+from storage.models import Triple
+from storage.review import ReviewError, accept, reject, replace_suggestions, suggestions
+from storage.runs import claim, create_run, finish_run
+
+
+def _queue(names: list[str], relations: list[str], rng: random.Random, size: int = 400):
+    return [(h, rng.choice(relations), t, round(rng.random(), 4))
+            for h, t in {(rng.choice(names), rng.choice(names)) for _ in range(size)} if h != t]
+
+
+def run_load(url: str, curators: int, seconds: float) -> dict:
+    database = open_database(url)
+    seed_demo(database, "seeder")
+    names = sorted(training_data(database).entities)
+    relations = [r.name for r in list_relations(database)]
+    run = create_run(database, backbone="bench", hyperparameters={}, seed=0, user="bench")
+    claim(database, run.id, 0)
+    finish_run(database, run.id, "succeeded", "bench", checkpoint_path="/none")
+    replace_suggestions(database, run.id, _queue(names, relations, random.Random(0)), "bench")
+    latencies: dict[str, list[float]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    wins: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def curator(number: int) -> None:
+        rng, me = random.Random(number), f"curator-{number}"
+        while time.monotonic() < stop:
+            op = rng.choices(["read", "decide", "label"], weights=[2, 5, 1])[0]
+            started = time.perf_counter()
+            outcome = "ok"
+            try:
+                if op == "read":
+                    suggestions(database, limit=20)
+                elif op == "decide":
+                    queue = suggestions(database, limit=5)
+                    if queue:
+                        item = rng.choice(queue)
+                        verdict = rng.choice(["accepted", "rejected"])
+                        (accept if verdict == "accepted" else reject)(database, item.id, me)
+                        with lock:
+                            wins[item.id].append((me, verdict))
+                else:
+                    add_triple_example(database, rng.choice(names), rng.choice(relations), rng.choice(names),
+                                       rng.random() < 0.7, me)
+            except ReviewError:
+                outcome = "conflict"
+            except LabelError:
+                outcome = "refused"
+            except StorageError:
+                outcome = "busy"
+            except Exception as exc:  # counted, not hidden: the figure must be zero
+                outcome = f"error: {type(exc).__name__}"
+            with lock:
+                latencies[op].append(time.perf_counter() - started)
+                counts[outcome if outcome != "ok" else op] += 1
+
+    def writer() -> None:
+        rng, passes = random.Random(99), 0
+        while time.monotonic() < stop:
+            try:
+                replace_suggestions(database, run.id, _queue(names, relations, rng), "suggest-job")
+                passes += 1
+            except StorageError:
+                counts["writer busy"] += 1
+            time.sleep(2)
+        counts["suggest passes"] = passes
+
+    threads = [threading.Thread(target=curator, args=(i,)) for i in range(curators)]
+    threads.append(threading.Thread(target=writer))
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    lost = 0
+    with database.sessions() as session:
+        for triple_id, decided in wins.items():
+            row = session.get(Triple, triple_id)
+            if len(decided) > 1 or row is None or (row.reviewed_by, row.status) != decided[0]:
+                lost += 1
+    database.dispose()
+    operations = sum(len(v) for v in latencies.values())
+    return {"curators": curators, "seconds": round(elapsed, 1), "operations": operations,
+            "operations_per_second": round(operations / elapsed, 1),
+            "p95_ms": {op: round(float(np.percentile(v, 95)) * 1000, 1) for op, v in latencies.items()},
+            "counts": dict(counts), "decisions": sum(len(v) for v in wins.values()), "lost_updates": lost}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--curators", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--postgres", help="also run on a fresh database of this PostgreSQL server")
+    args = parser.parse_args()
+    results = {"config": vars(args), "environment": environment(("sqlalchemy", "psycopg")), "backends": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["backends"]["sqlite"] = run_load(f"sqlite:///{Path(tmp) / 'kg.sqlite'}", args.curators, args.seconds)
+        print(results["backends"]["sqlite"], flush=True)
+    if args.postgres:
+        name = f"knowco_load_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+            results["backends"]["postgresql"] = run_load(url, args.curators, args.seconds)
+            print(results["backends"]["postgresql"], flush=True)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    lines = ["# Load test", "", f"Command: `python -m bench.load_test --curators {args.curators} --seconds "
+             f"{args.seconds:g}{' --postgres URL' if args.postgres else ''}` ({results['environment']['cpu_count']} "
+             f"CPUs, {results['environment']['when']}).", "",
+             "| backend | ops/s | p95 read ms | p95 decide ms | p95 label ms | decisions | conflicts told | busy | "
+             "errors | lost updates |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for backend, r in results["backends"].items():
+        errors = sum(n for k, n in r["counts"].items() if k.startswith("error"))
+        lines.append(f"| {backend} | {r['operations_per_second']} | {r['p95_ms'].get('read', '—')} | "
+                     f"{r['p95_ms'].get('decide', '—')} | {r['p95_ms'].get('label', '—')} | {r['decisions']} | "
+                     f"{r['counts'].get('conflict', 0)} | {r['counts'].get('busy', 0)} | {errors} | "
+                     f"{r['lost_updates']} |")
+    json_path, _ = write_results("load_test", results, "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"wrote {json_path}")
+
+
+if __name__ == "__main__":
+    main()
