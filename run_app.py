@@ -1,7 +1,8 @@
 """Start the KnowCo app: `python run_app.py [--db PATH_OR_URL] [--port N] [--host ADDR] [--model NAME_OR_PATH]`.
 
 Creates the database on first run (SQLite file by default) and seeds it with the bundled demo KG, then hands
-over to Streamlit. Binds to 127.0.0.1 unless told otherwise.
+over to Streamlit. Binds to 127.0.0.1 unless told otherwise; on any other address it requires curator
+accounts (`python -m knowco user add`) and every session must log in.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def main() -> int:
@@ -24,7 +26,7 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     from knowco.demo import seed_demo_if_empty
-    from knowco.settings import DATABASE_ENV, MODEL_ENV
+    from knowco.settings import DATABASE_ENV, LOGIN_ENV, MODEL_ENV
     from storage.audit import default_user
     from storage.database import StorageError, open_database, resolve_url
 
@@ -38,6 +40,20 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     os.environ[DATABASE_ENV] = url
+    if args.host not in LOOPBACK:
+        from knowco.accounts import AccountError, accounts_path, has_accounts
+
+        try:
+            ready = has_accounts()
+        except AccountError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if not ready:
+            print(f"error: serving on {args.host} (beyond this machine) needs curator accounts, and "
+                  f"{accounts_path()} has none: add one with `python -m knowco user add NAME --role admin`",
+                  file=sys.stderr)
+            return 2
+        os.environ[LOGIN_ENV] = "1"
     if args.model:
         os.environ[MODEL_ENV] = args.model
     command = [

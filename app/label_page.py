@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.state import curator, database
+from app.state import curator, database, is_admin
 from app.ui import flash, guarded, md
 from knowco.services import (
     NO_RELATION_CHOICE,
@@ -136,7 +136,7 @@ with table_tab:
             "by": x.created_by, "at": x.created_at, "delete": False} for x in examples]).set_index("id")
         edited = st.data_editor(
             frame, key=f"label_table_{relation}", width="stretch",
-            disabled=["kind", "head", "tail", "sentence", "by", "at"],
+            disabled=["kind", "head", "tail", "sentence", "by", "at"] + ([] if is_admin() else ["delete"]),
             column_config={
                 "relation": st.column_config.SelectboxColumn(options=[NO_RELATION_CHOICE] + list(by_name),
                                                              required=True),

@@ -6,11 +6,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st  # noqa: E402
 
-from app.state import CURATOR_KEY, curator  # noqa: E402
+from app.login import require_login  # noqa: E402
+from app.state import ACCOUNT_KEY, CURATOR_KEY, curator, is_admin  # noqa: E402
 from app.ui import guarded, md, show_flashes  # noqa: E402
 from knowco.services import default_user  # noqa: E402
 
 st.set_page_config(page_title="KnowCo", page_icon=":material/hub:", layout="wide")
+account = require_login()
 
 PAGES = [
     st.Page("overview_page.py", title="Overview", icon=":material/dashboard:", default=True),
@@ -21,13 +23,20 @@ PAGES = [
     st.Page("data_page.py", title="Import / Export", icon=":material/swap_vert:"),
     st.Page("history_page.py", title="History", icon=":material/history:"),
 ]
+ADMIN_ONLY = {"Train", "Import / Export"}
 
-page = st.navigation(PAGES)
+page = st.navigation([p for p in PAGES if is_admin() or p.title not in ADMIN_ONLY])
 with st.sidebar:
-    if CURATOR_KEY not in st.session_state:
-        st.session_state[CURATOR_KEY] = default_user()
-    st.text_input("Curator", key=CURATOR_KEY, help="Recorded on every label, verdict and training run you make.")
-    st.caption(f"Acting as {md(curator())}")
+    if account is None:
+        if CURATOR_KEY not in st.session_state:
+            st.session_state[CURATOR_KEY] = default_user()
+        st.text_input("Curator", key=CURATOR_KEY, help="Recorded on every label, verdict and training run you make.")
+        st.caption(f"Acting as {md(curator())}")
+    else:
+        st.caption(f"Signed in as {md(account.name)} ({account.role})")
+        if st.button("Sign out", key="sign_out"):
+            del st.session_state[ACCOUNT_KEY]
+            st.rerun()
 show_flashes()
 with guarded("show this page"):
     page.run()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from storage.importers import FORMATS, ImportFailed, import_path
 from storage.rdf_vocab import DEFAULT_BASE
 from storage.stats import KgStats, kg_stats
 
+from knowco.accounts import ROLES, accounts_path, add_account
 from knowco.benchmarks.cli import BenchError, add_bench_parser, run_bench
 from knowco.demo import seed_demo
 from knowco.options import TrainOptions
@@ -68,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("source", type=Path)
     p.add_argument("--force", action="store_true", help="replace a database that already holds a KG")
 
+    p = verbs.add_parser("user", help="add or replace a curator account (needed to serve beyond localhost)")
+    p.add_argument("action", choices=["add"])
+    p.add_argument("name")
+    p.add_argument("--role", choices=ROLES, default="curator")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
     add_bench_parser(verbs)
     return parser
 
@@ -89,6 +97,11 @@ def _print_stats(stats: KgStats) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.verb == "bench":
         return run_bench(args)
+    if args.verb == "user":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+        add_account(args.name, args.role, password)
+        print(f"account {args.name} ({args.role}) saved in {accounts_path()}")
+        return 0
     user = args.user or default_user()
     database = open_database(args.db)
     try:

@@ -40,11 +40,13 @@ from storage.review import (
 from storage.runs import Run, activate, active_run, list_runs
 from storage.text_split import tokenize
 
+from knowco.accounts import Account, authenticate
 from knowco.graph_view import render_html
 from knowco.jobs import JobError, cancel, current_job, job, start_training
 from knowco.mentions import Mention, detect_mentions
 from knowco.options import TrainOptions
 from knowco.overview import overview
+from knowco.settings import login_required
 from knowco.suggest import NoActiveModel, SuggestReport, suggest
 from knowco.transfer import (
     EXPORT_CHOICES,

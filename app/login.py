@@ -1,0 +1,31 @@
+"""The login gate for an app served beyond localhost: an anonymous session sees the login form and nothing
+else (no page, no navigation, no data)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app.state import ACCOUNT_KEY, CURATOR_KEY
+from knowco.services import Account, authenticate, login_required
+
+
+def require_login() -> Account | None:
+    """The signed-in account; None when the app runs on localhost without accounts. Stops the run otherwise."""
+    if not login_required():
+        return None
+    account = st.session_state.get(ACCOUNT_KEY)
+    if account is not None:
+        return account
+    st.title("KnowCo")
+    with st.form("login"):
+        name = st.text_input("Name", key="login_name")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        account = authenticate(name.strip(), password)
+        if account is None:
+            st.error("Unknown name or wrong password.")
+        else:
+            st.session_state[ACCOUNT_KEY] = account
+            st.session_state[CURATOR_KEY] = account.name
+            st.rerun()
+    st.stop()
