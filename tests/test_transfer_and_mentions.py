@@ -1,6 +1,8 @@
 """Uploads (preview first, then all-or-nothing), downloads, and entity mentions found in a sentence."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from rdflib import Graph
 
@@ -51,3 +53,28 @@ def test_mentions_prefer_the_longest_name_and_ignore_case(sqlite_db):
     mentions = detect_mentions(sqlite_db, sentence.tokens)
     assert [(m.text, m.entity) for m in mentions] == [("Type 2 diabetes", "type 2 diabetes"),
                                                      ("METFORMIN", "metformin"), ("insulin", "insulin")]
+
+
+def test_uploads_are_bounded_and_typed(sqlite_db, monkeypatch):
+    monkeypatch.setattr("knowco.transfer.MAX_UPLOAD_BYTES", 1024)
+    with pytest.raises(ImportFailed, match="larger than 0 MB; use `python -m knowco import`"):
+        preview_upload("big.tsv", b"a\tb\tc\n" * 500)
+    with pytest.raises(ImportFailed, match="unknown file type '.exe'"):
+        preview_upload("tool.exe", b"MZ\x90\x00")
+    with sqlite_db.sessions() as session:
+        assert kg_stats(session).entities == 0
+
+
+def test_no_secret_is_tracked_in_the_repository():
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    assert not [p for p in tracked if p.endswith(("accounts.json", ".env", "secrets.toml"))]
+    for path in tracked:
+        if path.endswith((".py", ".md", ".toml", ".json", ".txt", ".yml", ".yaml", ".cfg", ".ini")):
+            content = (ROOT / path).read_text(encoding="utf-8", errors="ignore")
+            assert not re.search(r"\$2b\$\d\d\$[./A-Za-z0-9]{53}|-----BEGIN [A-Z ]*PRIVATE KEY-----", content), path
