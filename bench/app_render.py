@@ -20,7 +20,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from bench.environment import ROOT, environment, write_results
+from bench.environment import ROOT, environment, publish
 from bench.import_speed import generate_tsv
 from knowco.settings import DATABASE_ENV
 from storage.database import open_database
@@ -110,9 +110,7 @@ def main() -> None:
     for name, timing in results["pages"].items():
         lines.append(f"| {name} ({timing['title']}) | {timing['cold_seconds']:.2f} | {timing['median_seconds']:.2f} | "
                      f"{timing['max_seconds']:.2f} |")
-    json_path, _ = write_results("app_render", results, "\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"wrote {json_path}")
+    publish("app_render", results, lines)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from knowco.benchmarks.results import ROOT, environment
 
 RESULTS = ROOT / "bench" / "results"
 
-__all__ = ["RESULTS", "ROOT", "environment", "write_results"]
+__all__ = ["RESULTS", "ROOT", "environment", "publish", "write_results"]
 
 
 def write_results(name: str, data: dict, table: str) -> tuple[Path, Path]:
@@ -18,3 +18,10 @@ def write_results(name: str, data: dict, table: str) -> tuple[Path, Path]:
     json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     md_path.write_text(table, encoding="utf-8")
     return json_path, md_path
+
+
+def publish(name: str, data: dict, lines: list[str]) -> None:
+    """Write the results and show the table with where it went."""
+    json_path, _ = write_results(name, data, "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"wrote {json_path}")

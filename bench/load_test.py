@@ -26,7 +26,7 @@ import numpy as np
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.environment import environment, write_results
+from bench.environment import environment, publish
 from knowco.demo import seed_demo
 from storage.database import StorageError, open_database
 from storage.labels import LabelError, add_triple_example, list_relations, training_data
@@ -154,9 +154,7 @@ def main() -> None:
                      f"{r['p95_ms'].get('decide', '—')} | {r['p95_ms'].get('label', '—')} | {r['decisions']} | "
                      f"{r['counts'].get('conflict', 0)} | {r['counts'].get('busy', 0)} | {errors} | "
                      f"{r['lost_updates']} |")
-    json_path, _ = write_results("load_test", results, "\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"wrote {json_path}")
+    publish("load_test", results, lines)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.environment import ROOT, environment, write_results
+from bench.environment import ROOT, environment, publish
 from engine import link_prediction, relation_extraction
 from engine.calibration import fit_temperature, softmax, top_label_reliability
 from engine.candidates import candidates
@@ -175,9 +175,7 @@ def main() -> None:
               f"{s['correct']} of {s['gold_triples']:,} gold ones found: precision {s['precision']:.3f}, recall "
               f"{s['recall']:.3f}. ECE on the test split: {s['ece_before']:.3f} before, {s['ece_after']:.3f} after "
               f"temperature scaling (T = {s['temperature']:.2f}, fitted on the K=8 dev split)."]
-    json_path, _ = write_results("suggest_quality", results, "\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"wrote {json_path}")
+    publish("suggest_quality", results, lines)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.environment import environment, write_results
+from bench.environment import environment, publish
 from engine import joint
 from engine.candidates import candidates
 from engine.config import TrainConfig
@@ -125,9 +125,7 @@ def main() -> None:
               f"Mention detection: {m['sentences']:,} sentences against {m['names']:,} names: automaton built in "
               f"{m['build_seconds']:.2f} s, matched in {m['match_seconds']:.2f} s ({m['mentions_found']:,} mentions; "
               "target < 10 s)."]
-    json_path, _ = write_results("suggest_speed", results, "\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"wrote {json_path}")
+    publish("suggest_speed", results, lines)
 
 
 if __name__ == "__main__":
