@@ -110,7 +110,7 @@ def main() -> None:
             print(passes[-1], flush=True)
         results["passes"] = passes
         database.dispose()
-    m, cold, warm = results["mention_detection"], passes[0], passes[1]
+    m = results["mention_detection"]
     lines = ["# Suggest speed", "", f"Command: `python -m bench.suggest_speed` ({results['environment']['cpu_count']} "
              f"CPUs, {results['environment']['when']}); SQLite; default backbone (splade-tiny).", "",
              f"KG: {args.entities:,} entities of 5 types, {args.relations} relations, {len(kept):,} facts "

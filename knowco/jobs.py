@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from storage.database import Database
-from storage.runs import Run, create_run, get_run, mark_lost, request_cancel, unfinished_run
+from storage.runs import Run, create_run, mark_lost, request_cancel, unfinished_run
 
 from knowco.model_store import model_dir
 from knowco.options import TrainOptions
@@ -62,6 +62,3 @@ def start_training(database: Database, options: TrainOptions, user: str) -> Run:
 def cancel(database: Database, run_id: int, user: str) -> bool:
     return request_cancel(database, run_id, user)
 
-
-def job(database: Database, run_id: int) -> Optional[Run]:
-    return get_run(database, run_id)

@@ -42,7 +42,7 @@ from storage.text_split import tokenize
 
 from knowco.accounts import Account, authenticate
 from knowco.graph_view import render_html
-from knowco.jobs import JobError, cancel, current_job, job, start_training
+from knowco.jobs import JobError, cancel, current_job, start_training
 from knowco.mentions import Mention, detect_mentions
 from knowco.options import TrainOptions
 from knowco.overview import overview

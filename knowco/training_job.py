@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from typing import Callable, Optional
+from typing import Callable
 
 from engine import joint
 from engine.checkpoint import save_checkpoint

@@ -140,10 +140,6 @@ def report_progress(database: Database, run_id: int, progress: float, message: s
         return bool(row.cancel_requested)
 
 
-def cancel_requested(database: Database, run_id: int) -> bool:
-    with database.sessions() as session:
-        return bool(session.scalar(select(ModelVersion.cancel_requested).where(ModelVersion.id == run_id)))
-
 
 def request_cancel(database: Database, run_id: int, user: str) -> bool:
     """Ask the worker to stop; False when the run had already finished."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.mention_index import MentionIndex, MentionSpan
-from engine.text_candidates import MentionPair, aggregate, mention_pairs
+from engine.mention_index import MentionIndex
+from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION, RelationSpec
 from knowco.demo import seed_demo
 from knowco.scoring import CachedScorer

@@ -93,7 +93,7 @@ def test_a_killed_worker_leaves_no_checkpoint_and_the_next_run_works(kg, tmp_pat
                   lambda r: r.finished)
     assert first.status == "succeeded" and active_run(kg).id == first.id
     doomed = start_training(kg, TrainOptions(**{**FAST, "stage2_epochs": 500}), "ann")
-    running = _wait(kg, doomed.id, lambda r: r.status == "running" and r.progress > 0)
+    _wait(kg, doomed.id, lambda r: r.status == "running" and r.progress > 0)
     os.kill(running_pid(kg, doomed.id), signal.SIGKILL)
     monkeypatch.setattr("storage.runs.HEARTBEAT_TIMEOUT", timedelta(seconds=2))
     time.sleep(3)
