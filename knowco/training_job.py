@@ -58,7 +58,7 @@ class ProgressReporter:
                                               f"training: step {step} of {total}, loss {loss:.4f}", self.curve)
 
 
-def _labels(data: TrainingData, options: TrainOptions) -> tuple[list[TripleExample], list[SentenceExample]]:
+def _labels(data: TrainingData) -> tuple[list[TripleExample], list[SentenceExample]]:
     triples = [TripleExample(h, r, t, holds) for _, h, r, t, holds in data.triples]
     sentences = [SentenceExample(tuple(tokens), head, tail, relation) for _, tokens, head, tail, relation
                  in data.sentences]
@@ -94,7 +94,7 @@ def run_training(database: Database, run_id: int,
     try:
         options.check()
         data = training_data(database)
-        triples, sentences = _labels(data, options)
+        triples, sentences = _labels(data)
         if not triples and not sentences:
             raise NothingToTrain("there are no labels yet: label a few triples or sentences on the Label page")
         set_examples(database, run_id, len(triples) + len(sentences))
