@@ -42,15 +42,18 @@ if info.description:
     st.caption(md(info.description))
 
 
-def entity_picker(label: str, key: str) -> str | None:
-    """A search box and a list of matches: autocomplete that stays fast on 100k entities."""
+def entity_picker(label: str, key: str, avoid: str | None = None) -> str | None:
+    """A search box and a list of matches: autocomplete that stays fast on 100k entities. The first match that
+    is not `avoid` is preselected, so head and tail never start as the same entity."""
     query = st.text_input(f"Search {label}", key=f"{key}_q", placeholder="type part of a name")
     matches = search_entities(db, query, limit=100)
     if not matches:
         st.caption("No entity matches.")
         return None
     names = {m.name: (f"{m.label} ({m.type})" if m.type else m.label) for m in matches}
-    return st.selectbox(label, list(names), format_func=names.get, key=key)
+    order = list(names)
+    first = next((i for i, name in enumerate(order) if name != avoid), 0)
+    return st.selectbox(label, order, index=first, format_func=names.get, key=f"{key}_{query}")
 
 
 triples_tab, sentences_tab, table_tab = st.tabs(["Add a triple", "Add a sentence", f"Examples ({count})"])
@@ -63,7 +66,7 @@ with triples_tab:
         st.markdown(f"**{md(info.label)}**")
         holds = st.radio("Verdict", ["holds", "does not hold"], key="label_holds") == "holds"
     with right:
-        tail = entity_picker("Tail", "label_tail")
+        tail = entity_picker("Tail", "label_tail", avoid=head)
     if st.button("Add triple label", type="primary", key="label_add_triple", disabled=not (head and tail)):
         with guarded("add the label"):
             add_triple_example(db, head, relation, tail, holds, curator())
@@ -76,12 +79,12 @@ with sentences_tab:
         if st.button("Add sentence", key="label_add_sentence", disabled=not typed.strip()):
             with guarded("add the sentence"):
                 sentence_id = add_sentence(db, typed, curator())
-                st.session_state["label_sentence_id"] = sentence_id
+                st.session_state["label_sentence_pick"] = sentence_id
                 flash("Sentence added: pick its mentions below")
                 st.rerun()
     search = st.text_input("Find a sentence", key="label_sentence_q", placeholder="words it contains")
     found = find_sentences(db, search, limit=100)
-    chosen_id = st.session_state.get("label_sentence_id")
+    chosen_id = st.session_state.get("label_sentence_pick")
     ids = [s.id for s in found]
     if chosen_id is not None and chosen_id not in ids:
         typed_sentence = get_sentence(db, chosen_id)
@@ -91,8 +94,10 @@ with sentences_tab:
         st.caption("No sentence matches; upload documents on the Import / Export page or type one above.")
     else:
         texts = {s.id: s for s in found}
-        sentence_id = st.selectbox("Sentence", ids, index=ids.index(chosen_id) if chosen_id in ids else 0,
-                                   format_func=lambda i: texts[i].text[:160], key="label_sentence_pick")
+        if chosen_id not in ids:
+            st.session_state.pop("label_sentence_pick", None)
+        sentence_id = st.selectbox("Sentence", ids, format_func=lambda i: texts[i].text[:160],
+                                   key="label_sentence_pick")
         tokens = texts[sentence_id].tokens
         mentions = detect_mentions(db, tokens)
         choices = [(m.start, m.end) for m in mentions]
@@ -100,13 +105,15 @@ with sentences_tab:
         numbered = [f"{i}: {t}" for i, t in enumerate(tokens)]
 
         def span_picker(label: str, key: str, default: int) -> tuple[int, int]:
+            """Keyed by the sentence: a span picked in one sentence never carries over to the next."""
             mode_options = ["detected mention", "tokens"] if choices else ["tokens"]
             mode = st.radio(f"{label} from", mode_options, horizontal=True, key=f"{key}_mode")
             if mode == "detected mention":
                 return st.selectbox(label, choices, index=min(default, len(choices) - 1), format_func=spans.get,
-                                    key=f"{key}_span")
-            first, last = st.select_slider(f"{label} tokens", numbered, value=(numbered[0], numbered[0]),
-                                           key=f"{key}_tokens")
+                                    key=f"{key}_span_{sentence_id}")
+            start = numbered[min(default, len(numbered) - 1)]
+            first, last = st.select_slider(f"{label} tokens", numbered, value=(start, start),
+                                           key=f"{key}_tokens_{sentence_id}")
             return numbered.index(first), numbered.index(last) + 1
 
         left, right = st.columns(2)
@@ -116,7 +123,7 @@ with sentences_tab:
             tail_span = span_picker("Tail", "label_s_tail", 1)
         options = [NO_RELATION_CHOICE] + list(by_name)
         sentence_relation = st.selectbox("Relation stated", options, index=options.index(relation),
-                                         key="label_s_relation")
+                                         key=f"label_s_relation_{relation}")
         st.text(f"Head: {' '.join(tokens[slice(*head_span)])}    Tail: {' '.join(tokens[slice(*tail_span)])}")
         if st.button("Add sentence label", type="primary", key="label_add_sentence_example"):
             with guarded("add the label"):

@@ -10,7 +10,7 @@ from knowco.demo import seed_demo
 from knowco.settings import DATABASE_ENV
 from storage.database import open_database
 from storage.labels import add_triple_example
-from storage.models import AuditEvent, Example, Triple
+from storage.models import AuditEvent, Example, Relation, Triple
 from storage.review import replace_suggestions
 from storage.runs import claim, create_run, finish_run, get_run, list_runs
 from tests.conftest import ROOT
@@ -73,11 +73,39 @@ def test_label_a_triple_and_a_sentence(kg):
     app.text_input(key="label_sentence_q").input("metformin").run()
     before = count(kg, Example, Example.kind == "sentence")
     app.radio(key="label_s_tail_mode").set_value("tokens").run()
-    app.select_slider(key="label_s_tail_tokens").set_range(*app.select_slider(key="label_s_tail_tokens").options[2:4]).run()
-    app.selectbox(key="label_s_relation").set_value("(no relation)").run()
+    tail_tokens = _keyed(app.select_slider, "label_s_tail_tokens_")
+    tail_tokens.set_range(*tail_tokens.options[2:4]).run()
+    _keyed(app.selectbox, "label_s_relation_").set_value("(no relation)").run()
     app.button(key="label_add_sentence_example").click().run()
     assert not app.error, [e.value for e in app.error]
     assert count(kg, Example, Example.kind == "sentence") == before + 1
+
+
+def test_the_sentence_form_stores_the_relation_chosen_at_the_top(kg):
+    """A changed relation at the top must reach the sentence form: it once kept showing (and storing) the first
+    relation the page opened with."""
+    app = page("label")
+    assert app.selectbox(key="label_relation").value == "affects"
+    app.selectbox(key="label_relation").set_value("has_side_effect").run()
+    app.text_area(key="label_new_sentence").input("Lorazepam may cause drowsiness in older patients.").run()
+    app.button(key="label_add_sentence").click().run()
+    assert _keyed(app.selectbox, "label_s_relation_").value == "has_side_effect"
+    head, tail = _keyed(app.selectbox, "label_s_head_span_"), _keyed(app.selectbox, "label_s_tail_span_")
+    assert head.value != tail.value, "head and tail must not start on the same mention"
+    app.button(key="label_add_sentence_example").click().run()
+    assert not app.error, [e.value for e in app.error]
+    with kg.sessions() as session:
+        stored = session.execute(select(Relation.name).join(Example, Example.relation_id == Relation.id)
+                                 .where(Example.kind == "sentence", Example.created_by == "tester")).scalars().all()
+    assert stored == ["has_side_effect"]
+    assert "Head: Lorazepam    Tail: drowsiness" in [t.value for t in app.text]
+
+
+def _keyed(widgets, prefix: str):
+    """The one widget whose key starts with `prefix` (keys end with what they depend on, e.g. the sentence)."""
+    found = [w for w in widgets if w.key and w.key.startswith(prefix)]
+    assert len(found) == 1, [w.key for w in widgets]
+    return found[0]
 
 
 def test_retrain_starts_a_job_and_cancel_stops_it(kg, monkeypatch):
