@@ -73,6 +73,9 @@ else:
         st.progress(item.confidence, text=f"confidence {item.confidence:.2f} · model {md(item.model_version or '?')}")
         if item.type_violation:
             st.warning(f"Type constraint: {item.type_violation}", icon=":material/warning:")
+        if item.reverses_fact:
+            st.warning(f"Reversed: the KG already holds {md(item.tail_label)} → *{md(item.relation_label)}* → "
+                       f"{md(item.head_label)}; this suggests the other direction.", icon=":material/swap_horiz:")
         found = evidence(db, item.id)
         sentences = [] if found.sentences else sentences_mentioning(db, [item.head_label, item.head],
                                                                     [item.tail_label, item.tail])

@@ -16,6 +16,7 @@ from engine.backbones import load_backbone, set_cpu_threads
 from engine.calibration import fit_temperature, softmax, top_label_reliability
 from engine.classifier import PromptClassifier, with_no_relation
 from engine.config import TrainConfig
+from engine.direction import reversed_sentences, reversed_triples
 from engine.link_prediction import corrupt
 from engine.metrics import accuracy, micro_f1
 from engine.training import CancelFlag, ProgressCallback, TrainResult, seed_everything, train
@@ -64,6 +65,13 @@ def with_negatives(labels: LabelledSet, entities: dict[str, EntityText], ratio: 
     positives = [(x.head, x.relation, x.tail) for x in labels.triples if x.holds]
     negatives = corrupt(positives, sorted(entities), ratio, known, random.Random(seed))
     return LabelledSet(labels.triples + negatives, list(labels.sentences))
+
+
+def with_reversals(labels: LabelledSet, symmetric: set[str], known_pairs: set[tuple[str, str]]) -> LabelledSet:
+    """Each labelled triple and sentence also reversed (engine.direction), so the model learns which way
+    a relation points and not only which entities it links."""
+    return LabelledSet(labels.triples + reversed_triples(labels.triples, symmetric, known_pairs),
+                       labels.sentences + reversed_sentences(labels.sentences, symmetric))
 
 
 def _items(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet):

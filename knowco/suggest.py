@@ -17,6 +17,7 @@ from typing import Callable, Optional
 from sqlalchemy import select
 
 from engine.candidates import candidates
+from engine.direction import keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
 from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION, EntityText
@@ -122,6 +123,8 @@ def suggest(database: Database, user: str, *, relation: Optional[str] = None, pe
             scored[key] = max(scored.get(key, 0.0), round(s.confidence, 6))
             evidence[key] = s.evidence
         report.sentences, report.mention_pairs, report.text_suggestions = len(sentences), len(mentions), len(found)
+    scored = keep_one_direction(scored, symmetric_relations(data.facts), set(data.facts))
+    evidence = {key: found for key, found in evidence.items() if key in scored}
     counts = replace_suggestions(database, version_id, [(*key, p) for key, p in scored.items()], user,
                                  relations=names, evidence=evidence)
     report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started

@@ -12,6 +12,7 @@ from typing import Callable
 from engine import joint
 from engine.checkpoint import save_checkpoint
 from engine.config import TrainConfig
+from engine.direction import symmetric_relations
 from engine.training import TrainingCancelled
 from engine.types import EntityText, RelationSpec, SentenceExample, TripleExample
 from storage.database import Database
@@ -105,6 +106,9 @@ def run_training(database: Database, run_id: int,
         train_set.triples += _facts_as_labels(data, options, labelled)
         known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
         config = train_config(options)
+        symmetric = symmetric_relations(data.facts)
+        train_set = joint.with_reversals(train_set, symmetric, known)
+        held_out = joint.with_reversals(held_out, symmetric, known)
         train_set = joint.with_negatives(train_set, entities, config.negative_ratio, known, options.seed)
         held_out = joint.with_negatives(held_out, entities, 1, known, options.seed + 1)
         log(f"run {run.name}: {len(train_set)} training items, {len(held_out)} held out")

@@ -41,6 +41,8 @@ class Suggestion:
     confidence: float
     model_version: Optional[str]
     type_violation: Optional[str]
+    #: the accepted fact `tail relation head` exists: this suggestion states it the other way round
+    reverses_fact: bool = False
 
 
 @dataclass
@@ -108,11 +110,23 @@ def suggestions(database: Database, *, relation: Optional[str] = None, min_confi
     with database.sessions() as session:
         rows = session.execute(query.limit(limit)).all()
         observed = _observed_types(session, {r.id for _, _, r, _, _ in rows})
+        reversed_facts = _accepted_reverses(session, [t for t, *_ in rows])
         return [
             Suggestion(t.id, h.name, h.label, h.type, r.name, r.label, tl.name, tl.label, tl.type,
-                       float(t.confidence or 0.0), version, _type_violation(r, h, tl, observed[r.id]))
+                       float(t.confidence or 0.0), version, _type_violation(r, h, tl, observed[r.id]),
+                       (t.tail_id, t.relation_id, t.head_id) in reversed_facts)
             for t, h, r, tl, version in rows
         ]
+
+
+def _accepted_reverses(session: Session, triples: list[Triple]) -> set[tuple[int, int, int]]:
+    """The accepted facts among the reverses of `triples`, as (head id, relation id, tail id)."""
+    if not triples:
+        return set()
+    rows = session.execute(select(Triple.head_id, Triple.relation_id, Triple.tail_id).where(
+        Triple.status == "accepted", Triple.head_id.in_({t.tail_id for t in triples}),
+        Triple.tail_id.in_({t.head_id for t in triples}), Triple.relation_id.in_({t.relation_id for t in triples})))
+    return {tuple(row) for row in rows}
 
 
 def count_suggestions(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,

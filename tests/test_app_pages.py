@@ -201,6 +201,13 @@ def test_review_correct_before_accepting(kg):
     assert corrected.status == "accepted" and corrected.source == "curator"
 
 
+def test_review_says_when_a_suggestion_reverses_a_fact(kg):
+    run = create_run(kg, backbone="tiny", hyperparameters={}, seed=1, user="seeder")
+    replace_suggestions(kg, run.id, [("myocardial infarction", "treats", "aspirin", 0.95)], "seeder")
+    app = page("review")
+    assert any("Reversed: the KG already holds aspirin" in w.value for w in app.warning), [w.value for w in app.warning]
+
+
 def test_export_offers_a_download(kg):
     app = page("data")
     app.button(key="data_prepare").click().run()
