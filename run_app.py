@@ -21,41 +21,30 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--model", help="backbone name or path for training (default: the offline tiny model)")
-    parser.add_argument("--user", help="curator name for the demo import (default: OS user)")
+    parser.add_argument("--user", help="default curator name, also recorded on the demo import (default: OS user)")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
-    from knowco.demo import seed_demo_if_empty
-    from knowco.settings import DATABASE_ENV, LOGIN_ENV, MODEL_ENV
-    from storage.audit import default_user
-    from storage.database import StorageError, open_database, resolve_url
+    from knowco.services import (CURATOR_ERRORS, Actor, accounts_path, has_accounts, open_database,
+                                 seed_demo_if_empty, settings)
 
+    config = settings().with_flags(database=args.db, model=args.model, user=args.user)
     try:
-        url = resolve_url(args.db)
-        database = open_database(url)
-        if seed_demo_if_empty(database, args.user or default_user()):
+        database = open_database(config.database)
+        if seed_demo_if_empty(database, Actor(config.default_user(), "admin")):
             print("KnowCo: new database seeded with the demo KG")
+        config = config.with_flags(database=database.url)
         database.dispose()
-    except StorageError as exc:
+        if args.host not in LOOPBACK:
+            if not has_accounts():
+                print(f"error: serving on {args.host} (beyond this machine) needs curator accounts, and "
+                      f"{accounts_path()} has none: add one with `python -m knowco user add NAME --role admin`",
+                      file=sys.stderr)
+                return 2
+            config = config.with_flags(require_login=True)
+    except CURATOR_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    os.environ[DATABASE_ENV] = url
-    if args.host not in LOOPBACK:
-        from knowco.accounts import AccountError, accounts_path, has_accounts
-
-        try:
-            ready = has_accounts()
-        except AccountError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        if not ready:
-            print(f"error: serving on {args.host} (beyond this machine) needs curator accounts, and "
-                  f"{accounts_path()} has none: add one with `python -m knowco user add NAME --role admin`",
-                  file=sys.stderr)
-            return 2
-        os.environ[LOGIN_ENV] = "1"
-    if args.model:
-        os.environ[MODEL_ENV] = args.model
+    os.environ.update(config.as_environment())
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
         "--server.port", str(args.port), "--server.address", args.host,

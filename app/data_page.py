@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.state import curator, database
+from app.state import actor, database
 from app.ui import flash, guarded
 from knowco.services import (
     EXPORT_CHOICES,
@@ -41,7 +41,7 @@ with import_tab:
                              width="stretch", key="data_preview")
             if st.button("Import", type="primary", key="data_import"):
                 with guarded("import the file"):
-                    report = import_upload(db, upload.name, data, fmt, curator())
+                    report = import_upload(db, actor(), upload.name, data, fmt)
                     flash(f"{upload.name}: {report.summary()}")
                     st.rerun()
 
@@ -53,7 +53,7 @@ with documents_tab:
         st.text("\n".join(text.splitlines()[:8]))
         if st.button("Add the document", type="primary", key="data_add_document"):
             with guarded("add the document"):
-                added, present = import_document(db, document.name, document.getvalue(), curator())
+                added, present = import_document(db, actor(), document.name, document.getvalue())
                 flash(f"{document.name}: {added} sentences added" + (f", {present} already present" if present else ""))
                 st.rerun()
 
@@ -66,7 +66,7 @@ with export_tab:
                "proposed it (PROV-O).")
     if st.button("Prepare the file", key="data_prepare", disabled=choice is None):
         with guarded("export"):
-            content, name, mime, count = export_bytes(db, choice, include_suggested=include_suggested,
+            content, name, mime, count = export_bytes(db, actor(), choice, include_suggested=include_suggested,
                                                       include_rejected=include_rejected)
             st.session_state["data_export"] = (content, name, mime, count)
     prepared = st.session_state.get("data_export")

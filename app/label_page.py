@@ -5,23 +5,23 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.state import curator, database, is_admin
+from app.state import actor, database, is_admin
 from app.ui import flash, guarded, md
 from knowco.services import (
+    EXAMPLES_PER_RELATION,
     NO_RELATION_CHOICE,
     ExampleEdit,
     add_sentence,
-    add_sentence_example,
-    add_triple_example,
+    add_sentence_label,
+    add_triple_label,
     detect_mentions,
-    edit_examples,
+    edit_labels,
     find_sentences,
     get_sentence,
     list_examples,
     list_relations,
     search_entities,
 )
-from knowco.settings import EXAMPLES_PER_RELATION
 
 st.title("Label")
 db = database()
@@ -69,7 +69,7 @@ with triples_tab:
         tail = entity_picker("Tail", "label_tail", avoid=head)
     if st.button("Add triple label", type="primary", key="label_add_triple", disabled=not (head and tail)):
         with guarded("add the label"):
-            add_triple_example(db, head, relation, tail, holds, curator())
+            add_triple_label(db, actor(), head, relation, tail, holds)
             flash(f"Added: {head} —{info.label}→ {tail} ({'holds' if holds else 'does not hold'})")
             st.rerun()
 
@@ -78,7 +78,7 @@ with sentences_tab:
         typed = st.text_area("Sentence", key="label_new_sentence", height=80)
         if st.button("Add sentence", key="label_add_sentence", disabled=not typed.strip()):
             with guarded("add the sentence"):
-                sentence_id = add_sentence(db, typed, curator())
+                sentence_id = add_sentence(db, actor(), typed)
                 st.session_state["label_sentence_pick"] = sentence_id
                 flash("Sentence added: pick its mentions below")
                 st.rerun()
@@ -127,9 +127,8 @@ with sentences_tab:
         st.text(f"Head: {' '.join(tokens[slice(*head_span)])}    Tail: {' '.join(tokens[slice(*tail_span)])}")
         if st.button("Add sentence label", type="primary", key="label_add_sentence_example"):
             with guarded("add the label"):
-                add_sentence_example(db, sentence_id, head_span, tail_span,
-                                     None if sentence_relation == NO_RELATION_CHOICE else sentence_relation,
-                                     curator())
+                add_sentence_label(db, actor(), sentence_id, head_span, tail_span,
+                                   None if sentence_relation == NO_RELATION_CHOICE else sentence_relation)
                 flash("Sentence label added")
                 st.rerun()
 
@@ -166,6 +165,6 @@ with table_tab:
                     relation=row["relation"] if relation_changed and row["relation"] != NO_RELATION_CHOICE else None,
                     no_relation=relation_changed and row["relation"] == NO_RELATION_CHOICE))
             with guarded("save the changes"):
-                edit_examples(db, edits, curator())
+                edit_labels(db, actor(), edits)
                 flash(f"Saved {len(edits)} changes")
                 st.rerun()

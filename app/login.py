@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app.state import ACCOUNT_KEY, CURATOR_KEY
-from knowco.services import Account, authenticate, login_required
+from knowco.services import Actor, authenticate, settings
 
 
-def require_login() -> Account | None:
+def require_login() -> Actor | None:
     """The signed-in account; None when the app runs on localhost without accounts. Stops the run otherwise."""
-    if not login_required():
+    if not settings().require_login:
         return None
     account = st.session_state.get(ACCOUNT_KEY)
     if account is not None:

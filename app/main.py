@@ -1,15 +1,11 @@
-"""Entry point `streamlit run app/main.py` (started by run_app.py): the sidebar and the pages."""
-import sys
-from pathlib import Path
+"""Entry point `streamlit run app/main.py` (started by run_app.py): the sidebar and the pages. The packages
+import from wherever the project was installed (`pip install -r requirements.txt` installs it)."""
+import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import streamlit as st  # noqa: E402
-
-from app.login import require_login  # noqa: E402
-from app.state import ACCOUNT_KEY, CURATOR_KEY, curator, is_admin  # noqa: E402
-from app.ui import guarded, md, show_flashes  # noqa: E402
-from knowco.services import default_user  # noqa: E402
+from app.login import require_login
+from app.state import ACCOUNT_KEY, CURATOR_KEY, curator, is_admin
+from app.ui import guarded, md, show_flashes
+from knowco.services import settings
 
 st.set_page_config(page_title="KnowCo", page_icon=":material/hub:", layout="wide")
 account = require_login()
@@ -29,7 +25,7 @@ page = st.navigation([p for p in PAGES if is_admin() or p.title not in ADMIN_ONL
 with st.sidebar:
     if account is None:
         if CURATOR_KEY not in st.session_state:
-            st.session_state[CURATOR_KEY] = default_user()
+            st.session_state[CURATOR_KEY] = settings().default_user()
         st.text_input("Curator", key=CURATOR_KEY, help="Recorded on every label, verdict and training run you make.")
         st.caption(f"Acting as {md(curator())}")
     else:

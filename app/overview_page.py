@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.state import database
 from app.ui import md
-from knowco.services import overview
+from knowco.services import metrics_of, overview
 
 PAGE_FILES = {"label": "label_page.py", "train": "train_page.py", "review": "review_page.py",
               "data": "data_page.py"}
@@ -31,13 +31,13 @@ with right:
         st.caption("No model trained yet.")
     else:
         active = data.active
-        quality = active.metrics
+        quality = metrics_of(active)
         st.markdown(f"**{md(active.name)}** ({md(active.backbone)}), trained by {md(active.created_by)} on "
                     f"{active.created_at:%Y-%m-%d %H:%M} UTC with {active.n_examples} labels")
-        if "accuracy" in quality:
+        if quality.accuracy is not None:
             a, b = st.columns(2)
-            a.metric("Held-out accuracy", f"{quality['accuracy']:.2f}", help=f"on {quality['held_out']} held-out labels")
-            b.metric("Held-out micro-F1", f"{quality['micro_f1']:.2f}", help="relations only, 'no relation' excluded")
+            a.metric("Held-out accuracy", f"{quality.accuracy:.2f}", help=f"on {quality.held_out} held-out labels")
+            b.metric("Held-out micro-F1", f"{quality.micro_f1:.2f}", help="relations only, 'no relation' excluded")
     if data.latest is not None and data.latest.status in ("queued", "running"):
         st.progress(data.latest.progress, text=f"{data.latest.name}: {data.latest.message}")
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.state import curator, database
+from app.state import actor, database
 from app.ui import flash, guarded, md
 from knowco.services import (
     accept,
-    accept_edited,
+    accept_corrected,
     bulk_accept,
-    count_suggestions,
     evidence,
     list_relations,
+    queue_size,
     reject,
     search_entities,
     sentences_mentioning,
-    suggestions,
     undo_last,
 )
+from knowco.services import queue as suggestion_queue
 
 SKIPPED = "review_skipped"
 
@@ -35,8 +35,8 @@ order = b.segmented_control("Order", ["confidence", "uncertainty"], default="con
                             help="uncertainty: closest to 50 % first, the verdicts that teach the model most")
 low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range")
 filters = dict(relation=relation, min_confidence=low, max_confidence=high)
-total = count_suggestions(db, **filters)
-queue = suggestions(db, **filters, order=order or "confidence", limit=21, exclude=skipped)
+total = queue_size(db, **filters)
+queue = suggestion_queue(db, **filters, order=order or "confidence", limit=21, exclude=skipped)
 st.caption(f"{total:,} suggestions match" + (f"; {len(skipped)} skipped this session" if skipped else ""))
 
 
@@ -56,7 +56,7 @@ def act(what: str, action) -> None:
 
 
 def undo_message() -> str:
-    undone = undo_last(db, curator())
+    undone = undo_last(db, actor())
     return f"Undone: {undone}" if undone else "Nothing of yours to undo"
 
 
@@ -104,9 +104,9 @@ else:
         x, y, z, w = st.columns(4)
         if x.button("Accept", type="primary", key="review_accept", shortcut="a", icon=":material/check:",
                     width="stretch"):
-            act("accept", lambda: f"Accepted: {accept(db, item.id, curator())}")
+            act("accept", lambda: f"Accepted: {accept(db, actor(), item.id)}")
         if y.button("Reject", key="review_reject", shortcut="x", icon=":material/close:", width="stretch"):
-            act("reject", lambda: f"Rejected: {reject(db, item.id, curator())}")
+            act("reject", lambda: f"Rejected: {reject(db, actor(), item.id)}")
         if z.button("Skip", key="review_skip", shortcut="s", icon=":material/skip_next:", width="stretch"):
             skipped.append(item.id)
             st.rerun()
@@ -130,15 +130,15 @@ else:
             tail = pick("Tail", "review_edit_tail", item.tail, item.tail_label)
         if st.button("Accept corrected triple", key="review_accept_edited"):
             act("accept the corrected triple",
-                lambda: f"Accepted: {accept_edited(db, item.id, curator(), head=head, relation=new_relation, tail=tail)}")
+                lambda: f"Accepted: {accept_corrected(db, actor(), item.id, head=head, relation=new_relation, tail=tail)}")
 
     with st.expander("Accept in bulk"):
         threshold = st.slider("Accept every suggestion with confidence at least", 0.0, 1.0, 0.9, 0.01,
                               key="review_bulk_threshold")
-        n = count_suggestions(db, relation=relation, min_confidence=threshold, max_confidence=1.0)
+        n = queue_size(db, relation=relation, min_confidence=threshold, max_confidence=1.0)
         scope = relations[relation].label if relation else "all relations"
         if st.button(f"Accept {n} suggestions ({md(scope)})", key="review_bulk", disabled=n == 0):
-            act("accept in bulk", lambda: f"Accepted {bulk_accept(db, curator(), min_confidence=threshold, relation=relation)} suggestions (one undo takes them all back)")
+            act("accept in bulk", lambda: f"Accepted {bulk_accept(db, actor(), min_confidence=threshold, relation=relation)} suggestions (one undo takes them all back)")
 
     st.subheader("Next in the queue")
     st.dataframe(pd.DataFrame([{"head": s.head_label, "relation": s.relation_label, "tail": s.tail_label,

@@ -1,10 +1,9 @@
-"""What every page shares: the database (opened once per process) and the curator's name (once per session)."""
+"""What every page shares: the database (opened once per process) and who is acting (once per session)."""
 from __future__ import annotations
 
 import streamlit as st
 
-from knowco.services import Database, default_user, open_database
-from knowco.settings import database_setting
+from knowco.services import Actor, Database, open_database, settings
 
 CURATOR_KEY = "curator"
 ACCOUNT_KEY = "account"
@@ -18,7 +17,7 @@ def _open(url: str | None) -> Database:
 def database() -> Database:
     """The process's connection pool for the configured database (keyed by URL, so a test that points the
     app at a new file never gets the previous one)."""
-    return _open(database_setting())
+    return _open(settings().database)
 
 
 def curator() -> str:
@@ -28,10 +27,16 @@ def curator() -> str:
     if account is not None:
         return account.name
     name = " ".join(str(st.session_state.get(CURATOR_KEY) or "").split())
-    return name[:128] or default_user()
+    return name[:128] or settings().default_user()
+
+
+def actor() -> Actor:
+    """Who the services act for: the signed-in account, or on localhost (no accounts) the sidebar's name as an
+    admin. The services check its role on every write."""
+    account = st.session_state.get(ACCOUNT_KEY)
+    return account if account is not None else Actor(curator(), "admin")
 
 
 def is_admin() -> bool:
     """May import, delete labels, train and manage models: anyone on localhost, admins when signed in."""
-    account = st.session_state.get(ACCOUNT_KEY)
-    return account is None or account.is_admin
+    return actor().is_admin

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app.state import curator, database
+from app.state import actor, database
 from app.ui import flash, guarded, md
 from knowco.services import (
     DEFAULT_BACKBONE,
@@ -15,16 +15,18 @@ from knowco.services import (
     activate,
     cancel,
     current_job,
+    RunMetrics,
     list_runs,
+    metrics_of,
+    settings,
     start_training,
     suggest,
 )
-from knowco.settings import model_setting
 
-def reliability_chart(metrics: dict) -> alt.LayerChart:
+def reliability_chart(metrics: RunMetrics) -> alt.LayerChart:
     rows = [{"when": when, "confidence": confidence, "accuracy": accuracy, "labels": count}
-            for when in ("before", "after")
-            for _, confidence, accuracy, count in metrics[f"reliability_{when}"]]
+            for when, bins in (("before", metrics.reliability_before), ("after", metrics.reliability_after))
+            for _, confidence, accuracy, count in bins]
     frame = pd.DataFrame(rows)
     diagonal = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
         strokeDash=[4, 4], color="gray").encode(x="x:Q", y="y:Q")
@@ -38,7 +40,7 @@ def reliability_chart(metrics: dict) -> alt.LayerChart:
 
 st.title("Train")
 db = database()
-defaults = TrainOptions(backbone=model_setting() or DEFAULT_BACKBONE)
+defaults = TrainOptions(backbone=settings().model or DEFAULT_BACKBONE)
 
 with st.form("train_form"):
     presets = list(dict.fromkeys([defaults.backbone, *PRESETS]))
@@ -49,7 +51,7 @@ with st.form("train_form"):
         a, b, c = st.columns(3)
         stage1 = a.number_input("Stage 1 epochs (prompt only)", 0, 200, defaults.stage1_epochs, key="train_stage1")
         stage2 = b.number_input("Stage 2 epochs (all weights)", 1, 200, defaults.stage2_epochs, key="train_stage2")
-        lr = c.number_input("Stage 2 learning rate", 1e-6, 1e-1, defaults.learning_rate, format="%.5f",
+        lr = c.number_input("Stage 2 learning rate", 1e-6, 1e-1, defaults.stage2_lr, format="%.5f",
                             key="train_lr")
         d, e, f = st.columns(3)
         seed = d.number_input("Seed", 0, 2**31 - 1, defaults.seed, key="train_seed")
@@ -66,11 +68,10 @@ with st.form("train_form"):
 
 if submitted:
     with guarded("start training"):
-        run = start_training(db, TrainOptions(
+        run = start_training(db, actor(), TrainOptions(
             backbone=backbone, seed=int(seed), stage1_epochs=int(stage1), stage2_epochs=int(stage2),
-            learning_rate=float(lr), facts_per_relation=int(facts), held_out_share=float(held),
-            entity_loss=entity_loss, two_stage=int(stage1) > 0, suggest_after=suggest_after,
-            suggestions_per_relation=int(per_relation)), curator())
+            stage2_lr=float(lr), facts_per_relation=int(facts), held_out_share=float(held),
+            entity_loss=entity_loss, suggest_after=suggest_after, suggestions_per_relation=int(per_relation)))
         flash(f"Training {run.name} started in the background")
         st.rerun()
 
@@ -98,7 +99,7 @@ def show_job() -> None:
             st.caption("Cancelling at the next step…")
         elif st.button("Cancel", key="train_cancel", icon=":material/stop:"):
             with guarded("cancel the job"):
-                cancel(db, job.id, curator())
+                cancel(db, actor(), job.id)
                 st.rerun(scope="fragment")
 
 
@@ -115,27 +116,27 @@ if finished:
     previous = finished[1] if len(finished) > 1 else None
     st.markdown(f"Latest: **{md(latest.name)}**" + (f", compared with **{md(previous.name)}**" if previous else ""))
     columns = st.columns(4)
+    measured, earlier = metrics_of(latest), metrics_of(previous) if previous else None
     for column, (key, label) in zip(columns, [("accuracy", "Held-out accuracy"), ("micro_f1", "Held-out micro-F1")]):
-        value = latest.metrics.get(key)
-        before = previous.metrics.get(key) if previous else None
+        value = getattr(measured, key)
+        before = getattr(earlier, key) if earlier else None
         column.metric(label, "—" if value is None else f"{value:.2f}",
                       None if value is None or before is None else f"{value - before:+.2f}")
     columns[2].metric("Labels", latest.n_examples, None if previous is None else latest.n_examples - previous.n_examples)
-    columns[3].metric("Held out", latest.metrics.get("held_out", 0))
+    columns[3].metric("Held out", measured.held_out)
     st.caption("Quality is measured on labels held out of that version's training; early stopping never sees them.")
-    if latest.metrics.get("reliability_before"):
-        with st.expander(f"Calibration: expected calibration error {latest.metrics['ece_before']:.3f} before, "
-                         f"{latest.metrics['ece_after']:.3f} after temperature scaling (T = "
-                         f"{latest.metrics['temperature']:.2f})"):
-            st.altair_chart(reliability_chart(latest.metrics), width="stretch")
+    if measured.reliability_before:
+        with st.expander(f"Calibration: expected calibration error {measured.ece_before:.3f} before, "
+                         f"{measured.ece_after:.3f} after temperature scaling (T = {measured.temperature:.2f})"):
+            st.altair_chart(reliability_chart(measured), width="stretch")
             st.caption("Each point is a confidence bin of the held-out labels (size = how many). On the diagonal, "
                        "a confidence of 0.8 is right 80 % of the time. T is fitted on these same labels, so the "
                        "'after' curve is optimistic; suggestions' confidences use T.")
 
 table = pd.DataFrame([{
     "version": r.name, "active": r.is_active, "status": r.status, "message": r.message, "backbone": r.backbone,
-    "labels": r.n_examples, "accuracy": r.metrics.get("accuracy"), "micro-F1": r.metrics.get("micro_f1"),
-    "by": r.created_by, "started": r.created_at, "seconds": r.metrics.get("train_seconds")} for r in runs])
+    "labels": r.n_examples, "accuracy": metrics_of(r).accuracy, "micro-F1": metrics_of(r).micro_f1,
+    "by": r.created_by, "started": r.created_at, "seconds": metrics_of(r).train_seconds} for r in runs])
 st.dataframe(table, hide_index=True, width="stretch", key="train_versions",
              column_config={"accuracy": st.column_config.NumberColumn(format="%.2f"),
                             "micro-F1": st.column_config.NumberColumn(format="%.2f"),
@@ -149,7 +150,7 @@ with left:
         pick = st.selectbox("Active model", list(names), index=list(names).index(active), key="train_active_pick")
         if st.button("Make active", key="train_activate", disabled=names[pick].is_active):
             with guarded("change the active model"):
-                activate(db, names[pick].id, curator())
+                activate(db, actor(), names[pick].id)
                 flash(f"{pick} is now the active model")
                 st.rerun()
 with right:
@@ -158,7 +159,7 @@ with right:
                  disabled=not finished or current_job(db) is not None):
         with guarded("suggest"):
             bar = st.progress(0.0, text="scoring candidate pairs")
-            report = suggest(db, curator(), per_relation=defaults.suggestions_per_relation,
+            report = suggest(db, actor(), per_relation=defaults.suggestions_per_relation,
                              progress=lambda done, total: bar.progress(done / max(1, total),
                                                                        text=f"scored {done} of {total} pairs"))
             flash(report.summary())

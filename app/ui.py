@@ -1,16 +1,14 @@
 """Small display helpers: curator text is always shown as text, and errors as one sentence, never a traceback."""
 from __future__ import annotations
 
-import logging
 import re
 from contextlib import contextmanager
 from typing import Iterator
 
 import streamlit as st
 
-from knowco.services import USER_ERRORS
+from knowco.services import CURATOR_ERRORS, report_internal
 
-log = logging.getLogger("knowco.app")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
@@ -25,12 +23,10 @@ def guarded(what: str) -> Iterator[None]:
     traceback goes to the server log, never to the page)."""
     try:
         yield
-    except USER_ERRORS as exc:
+    except CURATOR_ERRORS as exc:
         st.error(f"Could not {what}: {exc}", icon=":material/error:")
     except Exception as exc:
-        log.exception("unexpected error while trying to %s", what)
-        st.error(f"Could not {what}: an unexpected {type(exc).__name__} happened. The details are in the server "
-                 "log; please report it.", icon=":material/bug_report:")
+        st.error(f"Could not {what}: {report_internal(exc, what)}; please report it.", icon=":material/bug_report:")
 
 
 def flash(message: str, icon: str = ":material/check:") -> None:

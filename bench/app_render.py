@@ -23,9 +23,8 @@ from streamlit.testing.v1 import AppTest
 from bench.environment import ROOT, environment, publish
 from bench.import_speed import generate_tsv
 from knowco.settings import DATABASE_ENV
+from knowco.services import Actor, add_triple_label, import_file
 from storage.database import open_database
-from storage.importers import import_path
-from storage.labels import add_triple_example
 from storage.review import replace_suggestions
 from storage.runs import claim, create_run, finish_run
 
@@ -38,7 +37,8 @@ def build(folder: Path, triples: int) -> tuple[str, float]:
     generate_tsv(tsv, triples)
     database = open_database(str(folder / "kg.sqlite"))
     started = time.perf_counter()
-    import_path(database, tsv, user="bench")
+    bench = Actor("bench", "admin")
+    import_file(database, bench, tsv)
     rows = [line.split("\t") for line in tsv.read_text(encoding="utf-8").splitlines()]
     known = {tuple(r) for r in rows}
     entities = sorted({r[0] for r in rows} | {r[2] for r in rows})
@@ -47,17 +47,19 @@ def build(folder: Path, triples: int) -> tuple[str, float]:
     for relation in relations:
         mine = [r for r in rows if r[1] == relation][:8]
         for head, _, tail in mine:
-            add_triple_example(database, head, relation, tail, True, "bench")
-    run = create_run(database, backbone="splade-tiny", hyperparameters={}, seed=1, user="bench")
-    claim(database, run.id, os.getpid())
-    finish_run(database, run.id, "succeeded", "done", metrics={"accuracy": 0.8, "micro_f1": 0.7, "held_out": 100},
-               checkpoint_path=str(folder / "none"))
+            add_triple_label(database, bench, head, relation, tail, True)
+    with database.transaction() as session:
+        run = create_run(session, backbone="splade-tiny", hyperparameters={}, seed=1, user="bench")
+        claim(session, run.id, os.getpid())
+        finish_run(session, run.id, "succeeded", "done", checkpoint_path=str(folder / "none"),
+                   metrics={"accuracy": 0.8, "micro_f1": 0.7, "held_out": 100})
     scored = set()
     while len(scored) < SUGGESTIONS:
         triple = (rng.choice(entities), rng.choice(relations), rng.choice(entities))
         if triple[0] != triple[2] and triple not in known:
             scored.add(triple)
-    replace_suggestions(database, run.id, [(*t, rng.random()) for t in sorted(scored)], "bench")
+    with database.transaction() as session:
+        replace_suggestions(session, run.id, [(*t, rng.random()) for t in sorted(scored)], "bench")
     seconds = time.perf_counter() - started
     url = database.url
     database.dispose()

@@ -14,13 +14,13 @@ import time
 
 import torch
 
-from bench.environment import ROOT, environment, write_results
+from bench.environment import ROOT, environment, use_configured_threads, write_results
 from engine import link_prediction as lp_task
 from engine import relation_extraction as re_task
 from engine.config import TrainConfig
-from knowco.benchmarks.lp_data import load_lp_dir
-from knowco.benchmarks.re_data import k_shot, load_re_dir
-from knowco.benchmarks.runner import DEFAULT_OVERRIDES
+from bench.lp_data import load_lp_dir
+from bench.re_data import k_shot, load_re_dir
+from bench.runner import DEFAULT_OVERRIDES
 
 DATA = ROOT.parent / "shared" / "data"
 
@@ -64,6 +64,7 @@ def main() -> None:
     parser.add_argument("--backbones", default="splade-tiny,minilm")
     parser.add_argument("--train", action="store_true")
     args = parser.parse_args()
+    use_configured_threads()
     rows = [measure(name, args.train) for name in args.backbones.split(",")]
     data = {"config": vars(args), "environment": environment(("torch", "transformers")), "rows": rows}
     keys = [k for k in rows[0] if k != "backbone"]

@@ -1,14 +1,21 @@
-"""Where benchmark results go; what they say about the machine comes from `knowco.benchmarks.results`."""
+"""Where benchmark results go; what they say about the machine comes from `bench.result_files`."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from knowco.benchmarks.results import ROOT, environment
+from bench.result_files import ROOT, environment
+from engine.backbones import set_cpu_threads
+from knowco.settings import settings
 
 RESULTS = ROOT / "bench" / "results"
 
-__all__ = ["RESULTS", "ROOT", "environment", "publish", "write_results"]
+__all__ = ["RESULTS", "ROOT", "environment", "publish", "use_configured_threads", "write_results"]
+
+
+def use_configured_threads() -> None:
+    """Torch's CPU threads as `KNOWCO_THREADS` says (default: one per core), as the app's worker does."""
+    set_cpu_threads(settings().threads)
 
 
 def write_results(name: str, data: dict, table: str) -> tuple[Path, Path]:

@@ -19,10 +19,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.environment import ROOT, environment, write_results
+from knowco.services import Actor, export_file, import_file
 from storage.database import Database, open_database
-from storage.exporters import export_path
-from storage.importers import import_path
 
+BENCH = Actor("bench", "admin")
 UMLS = ROOT.parent / "shared" / "data" / "umls"
 
 
@@ -79,17 +79,17 @@ def timed(action) -> tuple[float, object]:
 def measure(backend: Backend, workdir: Path, tsv: Path) -> dict:
     runs = {}
     database = backend.fresh()
-    seconds, report = timed(lambda: import_path(database, UMLS, user="bench"))
+    seconds, report = timed(lambda: import_file(database, BENCH, UMLS))
     runs["umls_import"] = {"seconds": round(seconds, 3), "created": report.created, "target_seconds": 10}
     for fmt, suffix in (("turtle", "ttl"), ("csv", "csv")):
-        seconds, count = timed(lambda: export_path(database, workdir / f"umls.{suffix}", fmt))
+        seconds, count = timed(lambda: export_file(database, BENCH, workdir / f"umls.{suffix}", fmt))
         runs[f"umls_export_{fmt}"] = {"seconds": round(seconds, 3), "written": count}
     database.dispose()
 
     database = backend.fresh()
-    seconds, report = timed(lambda: import_path(database, tsv, user="bench"))
+    seconds, report = timed(lambda: import_file(database, BENCH, tsv))
     runs["tsv_import"] = {"seconds": round(seconds, 3), "created": report.created, "target_seconds": 60}
-    seconds, report = timed(lambda: import_path(database, tsv, user="bench"))
+    seconds, report = timed(lambda: import_file(database, BENCH, tsv))
     runs["tsv_reimport"] = {"seconds": round(seconds, 3), "created": report.created}
     database.dispose()
     return runs

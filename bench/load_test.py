@@ -27,11 +27,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.environment import environment, publish
-from knowco.demo import seed_demo
+from knowco.services import Actor, accept, add_triple_label, list_relations, queue, reject, seed_demo
 from storage.database import StorageError, open_database
-from storage.labels import LabelError, add_triple_example, list_relations, training_data
+from storage.labels import LabelError, training_data
 from storage.models import Triple
-from storage.review import ReviewError, accept, reject, replace_suggestions, suggestions
+from storage.review import ReviewError, replace_suggestions
 from storage.runs import claim, create_run, finish_run
 
 
@@ -42,13 +42,14 @@ def _queue(names: list[str], relations: list[str], rng: random.Random, size: int
 
 def run_load(url: str, curators: int, seconds: float) -> dict:
     database = open_database(url)
-    seed_demo(database, "seeder")
-    names = sorted(training_data(database).entities)
-    relations = [r.name for r in list_relations(database)]
-    run = create_run(database, backbone="bench", hyperparameters={}, seed=0, user="bench")
-    claim(database, run.id, 0)
-    finish_run(database, run.id, "succeeded", "bench", checkpoint_path="/none")
-    replace_suggestions(database, run.id, _queue(names, relations, random.Random(0)), "bench")
+    seed_demo(database, Actor("seeder", "admin"))
+    with database.transaction() as session:
+        names = sorted(training_data(session).entities)
+        relations = [r.name for r in list_relations(database)]
+        run = create_run(session, backbone="bench", hyperparameters={}, seed=0, user="bench")
+        claim(session, run.id, 0)
+        finish_run(session, run.id, "succeeded", "bench", checkpoint_path="/none")
+        replace_suggestions(session, run.id, _queue(names, relations, random.Random(0)), "bench")
     latencies: dict[str, list[float]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
     wins: dict[int, list[tuple[str, str]]] = defaultdict(list)
@@ -56,25 +57,25 @@ def run_load(url: str, curators: int, seconds: float) -> dict:
     stop = time.monotonic() + seconds
 
     def curator(number: int) -> None:
-        rng, me = random.Random(number), f"curator-{number}"
+        rng, me = random.Random(number), Actor(f"curator-{number}", "curator")
         while time.monotonic() < stop:
             op = rng.choices(["read", "decide", "label"], weights=[2, 5, 1])[0]
             started = time.perf_counter()
             outcome = "ok"
             try:
                 if op == "read":
-                    suggestions(database, limit=20)
+                    queue(database, limit=20)
                 elif op == "decide":
-                    queue = suggestions(database, limit=5)
-                    if queue:
-                        item = rng.choice(queue)
+                    pending = queue(database, limit=5)
+                    if pending:
+                        item = rng.choice(pending)
                         verdict = rng.choice(["accepted", "rejected"])
-                        (accept if verdict == "accepted" else reject)(database, item.id, me)
+                        (accept if verdict == "accepted" else reject)(database, me, item.id)
                         with lock:
-                            wins[item.id].append((me, verdict))
+                            wins[item.id].append((me.name, verdict))
                 else:
-                    add_triple_example(database, rng.choice(names), rng.choice(relations), rng.choice(names),
-                                       rng.random() < 0.7, me)
+                    add_triple_label(database, me, rng.choice(names), rng.choice(relations), rng.choice(names),
+                                     rng.random() < 0.7)
             except ReviewError:
                 outcome = "conflict"
             except LabelError:
@@ -91,7 +92,8 @@ def run_load(url: str, curators: int, seconds: float) -> dict:
         rng, passes = random.Random(99), 0
         while time.monotonic() < stop:
             try:
-                replace_suggestions(database, run.id, _queue(names, relations, rng), "suggest-job")
+                with database.transaction() as session:
+                    replace_suggestions(session, run.id, _queue(names, relations, rng), "suggest-job")
                 passes += 1
             except StorageError:
                 counts["writer busy"] += 1

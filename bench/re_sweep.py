@@ -14,10 +14,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.environment import RESULTS
+from bench.environment import RESULTS, use_configured_threads
 from engine import relation_extraction as re_task
 from engine.config import TrainConfig
-from knowco.benchmarks.re_data import k_shot, load_re_dir
+from bench.re_data import k_shot, load_re_dir
 
 GRIDS = {
     "default": {
@@ -32,6 +32,31 @@ def settings(grid: dict) -> list[dict]:
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
+def summary(done: list[dict]) -> None:
+    """Each method and setting, best mean dev F1 first."""
+    table = defaultdict(list)
+    for row in done:
+        table[(row["method"], json.dumps(row["setting"], sort_keys=True))].append(row)
+    for (method, setting), rows in sorted(table.items(), key=lambda kv: -sum(r["dev_f1"] for r in kv[1]) / len(kv[1])):
+        dev = sum(r["dev_f1"] for r in rows) / len(rows)
+        test = sum(r["test"]["micro_f1"] for r in rows) / len(rows)
+        print(f"{method:9s} {setting:60s} seeds={len(rows)} dev={dev:.3f} test={test:.3f}")
+
+
+def run_one(data, method: str, setting: dict, seed: int, k: int, backbone: str, train, dev) -> dict:
+    extra = dict(setting)
+    if extra.get("entity_loss_weight") == 0.0:
+        extra["entity_loss"] = False
+    config = TrainConfig(backbone=backbone, seed=seed, **extra)
+    model = re_task.build(method, data.relations, config, no_relation=data.has_no_relation)
+    started = time.perf_counter()
+    result = re_task.fit(model, train, dev, config)
+    seconds = time.perf_counter() - started
+    metrics, _ = re_task.evaluate(model, data.test)
+    return {"method": method, "setting": setting, "seed": seed, "k": k, "dev_f1": result.best_dev_score,
+            "best": [result.best_stage, result.best_epoch], "test": metrics, "train_seconds": seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data/semeval"))
@@ -41,41 +66,24 @@ def main() -> None:
     parser.add_argument("--grid", default="default", choices=sorted(GRIDS))
     parser.add_argument("--summary", action="store_true")
     args = parser.parse_args()
+    use_configured_threads()
     out = RESULTS / f"re_sweep_{args.backbone.replace('/', '_')}.jsonl"
     done = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
     if args.summary:
-        table = defaultdict(list)
-        for row in done:
-            table[(row["method"], json.dumps(row["setting"], sort_keys=True))].append(row)
-        for (method, setting), rows in sorted(table.items(), key=lambda kv: -sum(r["dev_f1"] for r in kv[1]) / len(kv[1])):
-            dev = sum(r["dev_f1"] for r in rows) / len(rows)
-            test = sum(r["test"]["micro_f1"] for r in rows) / len(rows)
-            print(f"{method:9s} {setting:60s} seeds={len(rows)} dev={dev:.3f} test={test:.3f}")
+        summary(done)
         return
     data = load_re_dir(args.data)
     seen = {(r["method"], json.dumps(r["setting"], sort_keys=True), r["seed"], r["k"]) for r in done}
     out.parent.mkdir(parents=True, exist_ok=True)
     for seed in (int(s) for s in args.seeds.split(",")):
         train, dev = k_shot(data.train, args.k, seed)
-        for method, grid in GRIDS[args.grid].items():
-            for setting in settings(grid):
-                key = (method, json.dumps(setting, sort_keys=True), seed, args.k)
-                if key in seen:
-                    continue
-                extra = dict(setting)
-                if extra.get("entity_loss_weight") == 0.0:
-                    extra["entity_loss"] = False
-                config = TrainConfig(backbone=args.backbone, seed=seed, **extra)
-                model = re_task.build(method, data.relations, config, no_relation=data.has_no_relation)
-                started = time.perf_counter()
-                result = re_task.fit(model, train, dev, config)
-                seconds = time.perf_counter() - started
-                metrics, _ = re_task.evaluate(model, data.test)
-                row = {"method": method, "setting": setting, "seed": seed, "k": args.k, "dev_f1": result.best_dev_score,
-                       "best": [result.best_stage, result.best_epoch], "test": metrics, "train_seconds": seconds}
-                with out.open("a") as handle:
-                    handle.write(json.dumps(row) + "\n")
-                print(json.dumps(row), flush=True)
+        todo = [(method, setting) for method, grid in GRIDS[args.grid].items() for setting in settings(grid)
+                if (method, json.dumps(setting, sort_keys=True), seed, args.k) not in seen]
+        for method, setting in todo:
+            row = run_one(data, method, setting, seed, args.k, args.backbone, train, dev)
+            with out.open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.environment import ROOT, environment, publish
+from bench.environment import ROOT, environment, publish, use_configured_threads
 from engine import link_prediction, relation_extraction
 from engine.calibration import fit_temperature, softmax, top_label_reliability
 from engine.candidates import candidates
@@ -37,8 +37,8 @@ from engine.link_prediction import PairScores
 from engine.mention_index import MentionIndex
 from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION
-from knowco.benchmarks.lp_data import load_lp_dir, per_relation_sample
-from knowco.benchmarks.re_data import k_shot, load_re_dir
+from bench.lp_data import load_lp_dir, per_relation_sample
+from bench.re_data import k_shot, load_re_dir
 
 SHARED = ROOT.parent / "shared" / "data"
 CUTS = (50, 100, 500)
@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--semeval", type=Path, default=SHARED / "semeval")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
+    use_configured_threads()
     results = {"config": {"seed": args.seed}, "environment": environment(("torch", "transformers", "pykeen"))}
     results["semeval"] = semeval(args.semeval, args.seed)
     print(results["semeval"], flush=True)

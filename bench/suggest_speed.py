@@ -19,16 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.environment import environment, publish
+from bench.environment import environment, publish, use_configured_threads
 from engine import joint
 from engine.candidates import candidates
 from engine.config import TrainConfig
 from engine.mention_index import MentionIndex
 from engine.types import RelationSpec
-from knowco.suggest import suggest
-from storage.corpus import add_document
+from knowco.services import Actor, import_document, import_file
+from knowco.suggest import plan_suggestions, write_suggestions
 from storage.database import open_database
-from storage.importers import import_path
 from storage.runs import claim, create_run, finish_run
 
 TYPES = ["drug", "disease", "symptom", "gene", "organ"]
@@ -84,6 +83,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=2000)
     parser.add_argument("--max-pairs", type=int, default=5000)
     args = parser.parse_args()
+    use_configured_threads()
     rng = random.Random(7)
     results = {"config": vars(args), "environment": environment(("torch", "transformers", "pyahocorasick"))}
     results["mention_detection"] = mention_detection(10_000, 10_000, rng)
@@ -92,19 +92,22 @@ def main() -> None:
         folder = Path(tmp)
         kept, hidden, types = generate_kg(folder / "kg", args.entities, args.relations, rng)
         database = open_database(str(folder / "kg.sqlite"))
-        import_path(database, folder / "kg", "kgdir", user="bench")
-        add_document(database, "corpus.txt", corpus(sorted(types), args.sentences, rng), "bench")
+        import_file(database, Actor("bench", "admin"), folder / "kg", "kgdir")
+        import_document(database, Actor("bench", "admin"), "corpus.txt", corpus(sorted(types), args.sentences, rng).encode())
         relation_names = sorted({r for _, r, _ in kept})
         per = candidates(kept, types, {r: (None, None) for r in relation_names}, set(kept), args.max_pairs)
         pool = {(h, c.relation, t) for c in per for h, t in c.pairs}
         results["prefilter_recall"] = round(sum(f in pool for f in hidden) / len(hidden), 4)
         model = joint.build([RelationSpec(r, r.replace("_", " ")) for r in relation_names], TrainConfig())
-        run = create_run(database, backbone="splade-tiny", hyperparameters={}, seed=0, user="bench")
-        claim(database, run.id, os.getpid())
-        finish_run(database, run.id, "succeeded", "bench", checkpoint_path=str(folder / "none"))
+        with database.transaction() as session:
+            run = create_run(session, backbone="splade-tiny", hyperparameters={}, seed=0, user="bench")
+            claim(session, run.id, os.getpid())
+            finish_run(session, run.id, "succeeded", "bench", checkpoint_path=str(folder / "none"))
         passes = []
         for label in ("cold", "warm (same model version)"):
-            report = suggest(database, "bench", model=model, model_version_id=run.id, max_pairs=args.max_pairs)
+            plan = plan_suggestions(database, model, run.id, run.name, max_pairs=args.max_pairs)
+            with database.transaction() as session:
+                report = write_suggestions(session, plan, "bench")
             passes.append({"pass": label, **report.as_dict(),
                            "inputs_per_second": round(report.model_calls / report.seconds) if report.model_calls else None})
             print(passes[-1], flush=True)

@@ -10,7 +10,7 @@ import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
@@ -55,13 +55,13 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def set_cpu_threads() -> None:
-    """On the CPU, one intra-op thread per core (`KNOWCO_THREADS` overrides it, e.g. to spare a core for the UI).
+def set_cpu_threads(count: Optional[int] = None) -> None:
+    """On the CPU, `count` intra-op threads (default: one per core; fewer spares a core for the UI).
 
     PyTorch's default can exceed the cores a container really has; oversubscribed threads slow small models.
     """
     if not torch.cuda.is_available():
-        torch.set_num_threads(max(1, int(os.environ.get("KNOWCO_THREADS", os.cpu_count() or 1))))
+        torch.set_num_threads(max(1, count or os.cpu_count() or 1))
 
 
 @dataclass

@@ -1,21 +1,53 @@
-"""What the prompt model and the fine-tuning baseline share: encodings in, class logits and probabilities out."""
+"""The one model contract: what the training loop, the checkpoint and the app need of a classifier, whether it
+reads a prompt's `[MASK]` (engine.classifier) or `[CLS]` (engine.finetune). Encodings in, class logits and
+probabilities out.
+"""
 from __future__ import annotations
 
-from typing import Optional
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar, Optional, Sequence
 
 import torch
+from torch import nn
 
-from engine.prompt import Batch, Encoded
-from engine.training import predict_logits
-from engine.types import EntityText, SentenceExample
+from engine.config import TrainConfig
+from engine.prompt import Batch, Encoded, PromptEncoder
+from engine.types import EntityText, RelationSpec, SentenceExample
+
+if TYPE_CHECKING:
+    from engine.backbones import Backbone
+    from engine.training import Stage
 
 
-class Classifier:
-    """Subclasses set `module`, `encoder`, `config`, `classes`, `index`, `device`, `pad_id` and `stages()`."""
+class Classifier(ABC):
+    """A backbone, the classes it tells apart, and the encoder that turns inputs into its token ids."""
 
-    kind = ""
+    #: the name a checkpoint records and a benchmark method is called by (engine.methods resolves it)
+    kind: ClassVar[str]
+    backbone: "Backbone"
+    config: TrainConfig
+    classes: list[RelationSpec]
+    index: dict[str, int]
+    module: nn.Module
+    encoder: PromptEncoder
+    device: torch.device
+    pad_id: int
     #: divides the logits before the softmax; fitted on held-out labels after training (engine.calibration)
     temperature: float = 1.0
+
+    @abstractmethod
+    def stages(self) -> list["Stage"]:
+        """The optimisation stages, in order."""
+
+    @classmethod
+    @abstractmethod
+    def restore(cls, backbone: "Backbone", classes: Sequence[RelationSpec], config: TrainConfig,
+                meta: dict) -> "Classifier":
+        """The untrained shell a checkpoint's weights are loaded into (meta: what `checkpoint_meta` saved)."""
+
+    def checkpoint_meta(self) -> dict:
+        """What a checkpoint must keep beyond the weights to rebuild this model exactly."""
+        return {}
 
     def logits(self, batch: Batch) -> torch.Tensor:
         return self.module(batch)
@@ -35,4 +67,6 @@ class Classifier:
 
     def logits_for(self, items: list[Encoded]) -> torch.Tensor:
         """Uncalibrated class logits, shape (inputs, classes)."""
+        from engine.training import predict_logits
+
         return predict_logits(self, items, self.config.eval_batch_size)

@@ -14,23 +14,21 @@ from typing import Union
 from safetensors.torch import load_model, save_model
 
 from engine.backbones import load_backbone
-from engine.classifier import PromptClassifier
+from engine.base import Classifier
 from engine.config import TrainConfig
-from engine.finetune import FineTuneClassifier
+from engine.methods import classifier_class
 from engine.types import RelationSpec
 
 FORMAT_VERSION = 1
 META = "knowco.json"
 WEIGHTS = "model.safetensors"
 
-Model = Union[PromptClassifier, FineTuneClassifier]
-
 
 class CheckpointError(Exception):
     """A checkpoint folder that is missing, incomplete or from an incompatible version."""
 
 
-def save_checkpoint(model: Model, path: Union[str, Path], metrics: dict | None = None) -> Path:
+def save_checkpoint(model: Classifier, path: Union[str, Path], metrics: dict | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -45,9 +43,8 @@ def save_checkpoint(model: Model, path: Union[str, Path], metrics: dict | None =
             "config": model.config.as_dict(),
             "metrics": metrics or {},
             "temperature": model.temperature,
+            **model.checkpoint_meta(),
         }
-        if isinstance(model, PromptClassifier):
-            meta["template_ids"], meta["label_ids"] = model.template_ids, model.label_ids
         (staging / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if path.exists():
             old = path.with_name(f".{path.name}.old")
@@ -72,18 +69,20 @@ def read_meta(path: Union[str, Path]) -> dict:
     return meta
 
 
-def load_checkpoint(path: Union[str, Path], device: str | None = None) -> Model:
+def load_checkpoint(path: Union[str, Path], device: str | None = None) -> Classifier:
     """Rebuild the model exactly as saved: same backbone, prompt rows and weights, so it gives the same scores."""
     meta = read_meta(path)
-    config = TrainConfig.from_dict({**meta["config"], "device": device})
+    try:
+        config = TrainConfig.from_dict({**meta["config"], "device": device})
+        model_class = classifier_class(meta["kind"])
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from exc
     backbone = load_backbone(meta["backbone"])
     classes = [RelationSpec(name, words) for name, words in meta["classes"]]
-    if meta["kind"] == "knowco":
-        model: Model = PromptClassifier(backbone, classes, config, initialise=False)
-        if model.label_ids != meta["label_ids"] or model.template_ids != meta["template_ids"]:
-            raise CheckpointError(f"{path}: the backbone's vocabulary no longer matches the checkpoint's prompt rows")
-    else:
-        model = FineTuneClassifier(backbone, classes, config)
+    try:
+        model = model_class.restore(backbone, classes, config, meta)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from exc
     load_model(model.module, str(Path(path) / WEIGHTS), device=str(model.device))
     model.temperature = float(meta.get("temperature", 1.0))
     model.module.eval()

@@ -12,56 +12,68 @@ import torch
 from engine.backbones import Backbone, pick_device
 from engine.base import Classifier
 from engine.config import TrainConfig
-from engine.label_words import init_rows
 from engine.model import PromptModel, output_bias
-from engine.prompt import TEMPLATE_WORDS, Batch, PromptEncoder
+from engine.prompt import Batch, PromptEncoder
+from engine.template import TEMPLATE_WORDS, Template
 from engine.training import Stage
-from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample
-from engine.vocabulary import reserve_token_ids, word_piece_ids
-
-NO_RELATION_WORDS = "no relation"
+from engine.types import EntityText, RelationSpec, SentenceExample
+from engine.verbalizer import Verbalizer
+from engine.vocabulary import reserve_token_ids
 
 
 class PromptClassifier(Classifier):
-    """Label tokens at `[MASK]` for `classes` (a relation list, with "no relation" where the task has one)."""
+    """KnowCo-Tuning: the encoder wraps inputs in the `template`; the `verbalizer`'s label tokens are read at
+    `[MASK]` for the classes (a relation list, with "no relation" where the task has one)."""
 
     kind = "knowco"
 
     def __init__(self, backbone: Backbone, classes: Sequence[RelationSpec], config: TrainConfig, *,
                  initialise: bool = True) -> None:
-        self.backbone, self.config, self.classes = backbone, config, list(classes)
-        self.index = {spec.name: i for i, spec in enumerate(self.classes)}
-        if len(self.index) != len(self.classes):
-            raise ValueError("relation names must be unique")
+        self.backbone, self.config = backbone, config
         tokenizer, lm = backbone.tokenizer, backbone.model
-        reserved = reserve_token_ids(tokenizer, lm, len(TEMPLATE_WORDS) + len(self.classes))
-        self.label_ids = reserved[len(TEMPLATE_WORDS):]
-        if config.adaptive_template:
-            self.template_ids = reserved[: len(TEMPLATE_WORDS)]
-        else:
-            self.template_ids = [word_piece_ids(tokenizer, word)[0] for word in TEMPLATE_WORDS]
+        reserved = reserve_token_ids(tokenizer, lm, len(TEMPLATE_WORDS) + len(classes))
+        self.template = Template.build(tokenizer, reserved, learnable=config.adaptive_template)
+        self.verbalizer = Verbalizer.build(classes, reserved)
+        self.classes = list(self.verbalizer.classes)
+        self.index = {spec.name: i for i, spec in enumerate(self.classes)}
         if initialise:
             generator = torch.Generator().manual_seed(config.seed)
-            if config.adaptive_template:
-                init_rows(lm, tokenizer, self.template_ids, list(TEMPLATE_WORDS),
-                          random=config.template_init == "random", generator=generator)
-            init_rows(lm, tokenizer, self.label_ids, [spec.words for spec in self.classes],
-                      random=config.label_init == "random", generator=generator)
+            self.template.initialise(lm, tokenizer, random=config.template_init == "random", generator=generator)
+            self.verbalizer.initialise(lm, tokenizer, random=config.label_init == "random", generator=generator)
         self.device = pick_device(config.device)
         self.module = PromptModel(lm, self.label_ids).to(self.device)
-        self.encoder = PromptEncoder(tokenizer, self.template_ids, max_length=config.max_length)
+        self.encoder = PromptEncoder(tokenizer, self.template, max_length=config.max_length)
         self.pad_id = tokenizer.pad_token_id or 0
+
+    @property
+    def label_ids(self) -> list[int]:
+        return list(self.verbalizer.token_ids)
+
+    @property
+    def template_ids(self) -> list[int]:
+        return list(self.template.token_ids)
+
+    @classmethod
+    def restore(cls, backbone: Backbone, classes: Sequence[RelationSpec], config: TrainConfig,
+                meta: dict) -> "PromptClassifier":
+        model = cls(backbone, classes, config, initialise=False)
+        if model.label_ids != meta["label_ids"] or model.template_ids != meta["template_ids"]:
+            raise ValueError("the backbone's vocabulary no longer matches the checkpoint's prompt rows")
+        return model
+
+    def checkpoint_meta(self) -> dict:
+        return {"template_ids": self.template_ids, "label_ids": self.label_ids}
 
     # --- what the trainer needs -------------------------------------------------------------------------------
     def prompt_rows(self) -> list[int]:
-        return (self.template_ids if self.config.adaptive_template else []) + self.label_ids
+        return self.template.rows + self.label_ids
 
     def stages(self) -> list[Stage]:
         embeddings = self.backbone.model.get_input_embeddings().weight
         bias = output_bias(self.backbone.model)
         rows = torch.tensor(self.prompt_rows())
         stages = []
-        if self.config.two_stage:
+        if self.config.two_stage and self.config.stage1_epochs > 0:
             parameters = [embeddings] + ([bias] if bias is not None else [])
             masks = {embeddings: rows, **({bias: torch.tensor(self.label_ids)} if bias is not None else {})}
             stages.append(Stage("stage1", self.config.stage1_epochs, parameters, self.config.stage1_lr,
@@ -96,7 +108,3 @@ class PromptClassifier(Classifier):
         scores = self.triple_probability((head, relation, tail) for head in candidates)
         return sorted(((c.name, s) for c, s in zip(candidates, scores)), key=lambda x: -x[1])[:k]
 
-
-def with_no_relation(relations: Sequence[RelationSpec]) -> list[RelationSpec]:
-    """The classes of a task that has a "no relation" answer (LP negatives, RE's `Other`)."""
-    return [*relations, RelationSpec(NO_RELATION, NO_RELATION_WORDS)]

@@ -40,8 +40,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
+        """Strict: a key this version does not know is an error naming it, never silently dropped."""
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training option {unknown[0]!r}")
+        return cls(**data)
 
 
 ABLATIONS: dict[str, dict] = {

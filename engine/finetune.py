@@ -43,6 +43,11 @@ class FineTuneClassifier(Classifier):
         self.encoder = PromptEncoder(backbone.tokenizer, None, max_length=config.max_length)
         self.pad_id = backbone.tokenizer.pad_token_id or 0
 
+    @classmethod
+    def restore(cls, backbone: Backbone, classes: Sequence[RelationSpec], config: TrainConfig,
+                meta: dict) -> "FineTuneClassifier":
+        return cls(backbone, classes, config)
+
     def stages(self) -> list[Stage]:
         return [Stage("finetune", self.config.stage2_epochs, list(self.module.parameters()), self.config.stage2_lr,
                       self.config.weight_decay, self.config.warmup_ratio)]

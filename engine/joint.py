@@ -7,20 +7,21 @@ training loss instead, so the held-out estimate is not tuned on.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
 import numpy as np
 
-from engine.backbones import load_backbone, set_cpu_threads
+from engine.backbones import load_backbone
 from engine.calibration import fit_temperature, softmax, top_label_reliability
-from engine.classifier import PromptClassifier, with_no_relation
+from engine.classifier import PromptClassifier
 from engine.config import TrainConfig
 from engine.direction import reversed_sentences, reversed_triples
 from engine.link_prediction import corrupt
 from engine.metrics import accuracy, micro_f1
 from engine.training import CancelFlag, ProgressCallback, TrainResult, seed_everything, train
 from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample, TripleExample
+from engine.verbalizer import with_no_relation
 
 
 @dataclass
@@ -54,7 +55,6 @@ def split_held_out(triples: Sequence[TripleExample], sentences: Sequence[Sentenc
 
 
 def build(relations: Sequence[RelationSpec], config: TrainConfig) -> PromptClassifier:
-    set_cpu_threads()
     seed_everything(config.seed)
     return PromptClassifier(load_backbone(config.backbone), with_no_relation(relations), config)
 
@@ -90,14 +90,32 @@ def fit(model: PromptClassifier, entities: dict[str, EntityText], labels: Labell
                  progress=progress, cancel=cancel)
 
 
-def evaluate(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet) -> dict:
-    """Accuracy and micro-F1 (without "no relation") on held-out labels, and the model calibrated on them: its
-    temperature is set, and the reliability before and after is returned (in-sample: the same labels fit T).
-    Empty when nothing was held out.
-    """
+@dataclass
+class HeldOutReport:
+    """Quality on the held-out labels, and the calibration fitted on them (in-sample: the same labels fit T)."""
+
+    held_out: int
+    accuracy: float
+    micro_f1: float
+    temperature: float
+    ece_before: float
+    ece_after: float
+    #: (bin upper edge, mean confidence, share correct, count) per confidence bin
+    reliability_before: list = field(default_factory=list)
+    reliability_after: list = field(default_factory=list)
+
+    def scores(self) -> dict:
+        """The figures without the reliability bins (what a checkpoint keeps)."""
+        return {k: v for k, v in asdict(self).items() if not k.startswith("reliability")}
+
+
+def evaluate(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet
+             ) -> Optional[HeldOutReport]:
+    """Accuracy and micro-F1 (without "no relation") on held-out labels, and the model calibrated on them (its
+    temperature is set). None when nothing was held out."""
     items = _items(model, entities, labels)
     if not items:
-        return {}
+        return None
     logits = model.logits_for([encoded for encoded, _ in items]).numpy()
     gold = np.array([label for _, label in items])
     predicted = logits.argmax(-1)
@@ -106,7 +124,6 @@ def evaluate(model: PromptClassifier, entities: dict[str, EntityText], labels: L
     before = top_label_reliability(softmax(logits), gold)
     after = top_label_reliability(softmax(logits, temperature), gold)
     model.temperature = temperature
-    return {"held_out": len(items), "accuracy": accuracy(gold.tolist(), predicted.tolist()),
-            "micro_f1": micro_f1(gold.tolist(), predicted.tolist(), ignore), "temperature": round(temperature, 4),
-            "ece_before": round(before.ece, 4), "ece_after": round(after.ece, 4),
-            "reliability_before": before.bins, "reliability_after": after.bins}
+    return HeldOutReport(len(items), accuracy(gold.tolist(), predicted.tolist()),
+                         micro_f1(gold.tolist(), predicted.tolist(), ignore), round(temperature, 4),
+                         round(before.ece, 4), round(after.ece, 4), before.bins, after.bins)

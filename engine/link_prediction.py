@@ -12,12 +12,13 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from engine.classifier import PromptClassifier, with_no_relation
-from engine.backbones import load_backbone, set_cpu_threads
+from engine.classifier import PromptClassifier
+from engine.backbones import load_backbone
 from engine.config import TrainConfig
 from engine.metrics import rank_metrics, rank_of
 from engine.training import CancelFlag, ProgressCallback, TrainResult, seed_everything, train
 from engine.types import NO_RELATION, EntityText, RelationSpec, TripleExample
+from engine.verbalizer import with_no_relation
 
 Triple = tuple[str, str, str]
 
@@ -46,7 +47,6 @@ def corrupt(positives: Sequence[Triple], entity_names: Sequence[str], ratio: int
 
 
 def build(task: LpTask, config: TrainConfig) -> PromptClassifier:
-    set_cpu_threads()
     seed_everything(config.seed)
     return PromptClassifier(load_backbone(config.backbone), with_no_relation(task.relations), config)
 

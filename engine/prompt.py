@@ -1,15 +1,14 @@
 """The knowledge-guided template and how examples become token ids.
 
-Input: `[CLS] X_in [SEP] X_s T1 T2 [MASK] T3 X_o [SEP]`, the template "X_s is the [MASK] of X_o" with its
-function words replaced by learnable tokens T1..T3 (or kept as the real words when the adaptive template is
-switched off). X_in is the sentence with its mentions marked (`@ head @`, `# tail #`) for relation extraction,
-or the two entities' names and descriptions for link prediction. Every encoding remembers where the entity
-mentions of X_in are, for the entity-discrimination loss.
+Input: `[CLS] X_in [SEP] X_s T1 T2 [MASK] T3 X_o [SEP]`, X_in followed by the template (engine.template).
+X_in is the sentence with its mentions marked (`@ head @`, `# tail #`) for relation extraction, or the two
+entities' names and descriptions for link prediction. Every encoding remembers where the entity mentions of
+X_in are, for the entity-discrimination loss.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import torch
 from transformers import PreTrainedTokenizerBase
@@ -17,7 +16,9 @@ from transformers import PreTrainedTokenizerBase
 from engine.types import EntityText, SentenceExample
 from engine.vocabulary import word_piece_ids
 
-TEMPLATE_WORDS = ("is", "the", "of")
+if TYPE_CHECKING:
+    from engine.template import Template
+
 HEAD_MARKER, TAIL_MARKER = "@", "#"
 
 
@@ -43,15 +44,13 @@ class Batch:
 class PromptEncoder:
     """Turns sentences and entity pairs into template-wrapped token ids of at most `max_length`.
 
-    Without template ids (the fine-tuning baseline) the input is `[CLS] X_in [SEP]`, read at `[CLS]`.
+    Without a template (the fine-tuning baseline) the input is `[CLS] X_in [SEP]`, read at `[CLS]`.
     """
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, template_ids: Optional[list[int]], max_length: int = 128,
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, template: Optional["Template"], max_length: int = 128,
                  max_entity_tokens: int = 12, max_description_tokens: int = 24) -> None:
-        if template_ids is not None and len(template_ids) != len(TEMPLATE_WORDS):
-            raise ValueError(f"the template needs {len(TEMPLATE_WORDS)} token ids, got {len(template_ids)}")
         self.tokenizer = tokenizer
-        self.template_ids = list(template_ids) if template_ids is not None else None
+        self.template = template
         self.max_length = max_length
         self.max_entity_tokens = max_entity_tokens
         self.max_description_tokens = max_description_tokens
@@ -64,13 +63,9 @@ class PromptEncoder:
 
     def _template(self, head: str, tail: str) -> tuple[list[int], int]:
         """The template's ids and the offset of `[MASK]` in them; none without a template (read at `[CLS]`)."""
-        if self.template_ids is None:
+        if self.template is None:
             return [], -1
-        t1, t2, t3 = self.template_ids
-        head_ids = self._ids(head)[: self.max_entity_tokens]
-        tail_ids = self._ids(tail)[: self.max_entity_tokens]
-        ids = head_ids + [t1, t2, self.tokenizer.mask_token_id, t3] + tail_ids + [self.tokenizer.sep_token_id]
-        return ids, len(head_ids) + 2
+        return self.template.wrap(self._ids(head)[: self.max_entity_tokens], self._ids(tail)[: self.max_entity_tokens])
 
     def _assemble(self, x_in: list[int], spans: list[tuple[int, int]], head: str, tail: str) -> Encoded:
         template, mask_offset = self._template(head, tail)

@@ -4,28 +4,21 @@ from __future__ import annotations
 import time
 from typing import Optional, Sequence
 
-from engine.backbones import load_backbone, set_cpu_threads
-from engine.classifier import PromptClassifier, with_no_relation
+from engine.backbones import load_backbone
 from engine.config import TrainConfig
-from engine.finetune import FineTuneClassifier
+from engine.methods import classifier_class
 from engine.metrics import accuracy, micro_f1
 from engine.training import CancelFlag, ProgressCallback, TrainResult, seed_everything, train
 from engine.types import NO_RELATION, RelationSpec, SentenceExample
-
-METHODS = ("knowco", "finetune")
+from engine.verbalizer import with_no_relation
 
 
 def build(method: str, relations: Sequence[RelationSpec], config: TrainConfig, *, no_relation: bool):
     """A fresh model (backbone weights reloaded from disk) for `method`."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
-    set_cpu_threads()
+    model_class = classifier_class(method)
     seed_everything(config.seed)
-    backbone = load_backbone(config.backbone)
     classes = with_no_relation(relations) if no_relation else list(relations)
-    if method == "knowco":
-        return PromptClassifier(backbone, classes, config)
-    return FineTuneClassifier(backbone, classes, config)
+    return model_class(load_backbone(config.backbone), classes, config)
 
 
 def _label(model, relation: Optional[str]) -> int:

@@ -7,7 +7,7 @@ import copy
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 import numpy as np
 import torch
@@ -15,7 +15,10 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
-from engine.prompt import Batch, Encoded, collate
+from engine.prompt import Encoded, collate
+
+if TYPE_CHECKING:
+    from engine.base import Classifier
 
 ProgressCallback = Callable[[int, int, float], None]
 
@@ -39,18 +42,6 @@ class Stage:
     weight_decay: float = 0.0
     warmup_ratio: float = 0.0
     row_masks: dict[nn.Parameter, torch.Tensor] = field(default_factory=dict)
-
-
-class Trainable(Protocol):
-    module: nn.Module
-    device: torch.device
-    pad_id: int
-
-    def stages(self) -> list[Stage]: ...
-
-    def logits(self, batch: Batch) -> torch.Tensor: ...
-
-    def auxiliary_loss(self, batch: Batch, generator: torch.Generator) -> Optional[torch.Tensor]: ...
 
 
 @dataclass
@@ -78,7 +69,7 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.inference_mode()
-def predict_logits(target: Trainable, items: list[Encoded], batch_size: int) -> torch.Tensor:
+def predict_logits(target: "Classifier", items: list[Encoded], batch_size: int) -> torch.Tensor:
     """Label logits for many inputs; batches sorted by length so padding stays small."""
     target.module.eval()
     order = sorted(range(len(items)), key=lambda i: len(items[i].input_ids))
@@ -102,7 +93,7 @@ def _mask_hooks(stage: Stage) -> list:
     return hooks
 
 
-def _train_epoch(target: Trainable, train_items, batch_size: int, optimizer, scheduler, generator: torch.Generator,
+def _train_epoch(target: "Classifier", train_items, batch_size: int, optimizer, scheduler, generator: torch.Generator,
                  auxiliary_weight: float, before_step: Callable[[], None], on_step: Callable[[float], None]
                  ) -> float:
     """One pass over the training items in a seeded order; returns the mean loss."""
@@ -128,8 +119,65 @@ def _train_epoch(target: Trainable, train_items, batch_size: int, optimizer, sch
     return float(np.mean(losses))
 
 
+@dataclass
+class _Dev:
+    """The dev set as the loop scores it: encodings, gold labels and the score function."""
+
+    encoded: list[Encoded]
+    labels: torch.Tensor
+    evaluate: Callable[[torch.Tensor, torch.Tensor], float]
+    batch_size: int
+
+    def score(self, target: "Classifier", train_loss: float) -> tuple[float, float]:
+        """(score, loss) on dev; without a dev set, the negative training loss and 0."""
+        if not len(self.labels):
+            return -train_loss, 0.0
+        logits = predict_logits(target, self.encoded, self.batch_size)
+        return self.evaluate(logits, self.labels), float(F.cross_entropy(logits, self.labels))
+
+
+@dataclass
+class _Best:
+    """The best state seen so far (by dev score, then dev loss), which every stage starts from."""
+
+    state: dict
+    key: tuple[float, float] = (float("-inf"), float("-inf"))
+
+    def offer(self, target: "Classifier", record: EpochRecord, result: TrainResult) -> bool:
+        key = (record.dev_score, -record.dev_loss)
+        if key <= self.key:
+            return False
+        self.key, self.state = key, copy.deepcopy(target.module.state_dict())
+        result.best_stage, result.best_epoch, result.best_dev_score = record.stage, record.epoch, record.dev_score
+        return True
+
+
+def _run_stage(target: "Classifier", stage: Stage, epoch_pass: Callable, dev: _Dev, best: _Best,
+               result: TrainResult, patience: int) -> None:
+    """The stage's epochs until dev stalls for `patience` epochs; ends on the best state so far."""
+    for parameter in target.module.parameters():
+        parameter.requires_grad_(False)
+    for parameter in stage.parameters:
+        parameter.requires_grad_(True)
+    hooks = _mask_hooks(stage)
+    stale = 0
+    try:
+        for epoch in range(1, stage.epochs + 1):
+            train_loss = epoch_pass()
+            score, dev_loss = dev.score(target, train_loss)
+            record = EpochRecord(stage.name, epoch, train_loss, score, dev_loss)
+            result.history.append(record)
+            stale = 0 if best.offer(target, record, result) else stale + 1
+            if stale >= patience:
+                break
+    finally:
+        for hook in hooks:
+            hook.remove()
+    target.module.load_state_dict(best.state)
+
+
 def train(
-    target: Trainable,
+    target: "Classifier",
     train_items: list[tuple[Encoded, int]],
     dev_items: list[tuple[Encoded, int]],
     *,
@@ -152,15 +200,14 @@ def train(
     steps_per_epoch = (len(train_items) + batch_size - 1) // batch_size
     total = sum(stage.epochs for stage in stages) * steps_per_epoch
     result = TrainResult()
-    best_state = copy.deepcopy(target.module.state_dict())
-    best_key = (float("-inf"), float("-inf"))
-    dev_encoded = [item for item, _ in dev_items]
-    dev_labels = torch.tensor([label for _, label in dev_items], dtype=torch.long)
+    best = _Best(copy.deepcopy(target.module.state_dict()))
+    dev = _Dev([item for item, _ in dev_items], torch.tensor([label for _, label in dev_items], dtype=torch.long),
+               evaluate, eval_batch_size)
     step = planned = 0
 
     def before_step() -> None:
         if cancel is not None and cancel.is_set():
-            target.module.load_state_dict(best_state)
+            target.module.load_state_dict(best.state)
             raise TrainingCancelled(f"cancelled at step {step} of {total}")
 
     def on_step(loss: float) -> None:
@@ -170,36 +217,12 @@ def train(
             progress(step, total, loss)
 
     for stage in stages:
-        for parameter in target.module.parameters():
-            parameter.requires_grad_(False)
-        for parameter in stage.parameters:
-            parameter.requires_grad_(True)
         optimizer = torch.optim.AdamW(stage.parameters, lr=stage.lr, weight_decay=stage.weight_decay)
         stage_steps = stage.epochs * steps_per_epoch
         scheduler = get_linear_schedule_with_warmup(optimizer, int(stage.warmup_ratio * stage_steps), stage_steps)
-        hooks = _mask_hooks(stage)
-        stale = 0
-        try:
-            for epoch in range(1, stage.epochs + 1):
-                train_loss = _train_epoch(target, train_items, batch_size, optimizer, scheduler, generator,
-                                          auxiliary_weight, before_step, on_step)
-                dev_logits = predict_logits(target, dev_encoded, eval_batch_size)
-                dev_loss = float(F.cross_entropy(dev_logits, dev_labels)) if len(dev_labels) else 0.0
-                score = evaluate(dev_logits, dev_labels) if len(dev_labels) else -train_loss
-                result.history.append(EpochRecord(stage.name, epoch, train_loss, score, dev_loss))
-                if (score, -dev_loss) > best_key:
-                    best_key = (score, -dev_loss)
-                    best_state = copy.deepcopy(target.module.state_dict())
-                    result.best_stage, result.best_epoch, result.best_dev_score = stage.name, epoch, score
-                    stale = 0
-                else:
-                    stale += 1
-                    if stale >= patience:
-                        break
-        finally:
-            for hook in hooks:
-                hook.remove()
-        target.module.load_state_dict(best_state)
+        _run_stage(target, stage, lambda: _train_epoch(target, train_items, batch_size, optimizer, scheduler,
+                                                       generator, auxiliary_weight, before_step, on_step),
+                   dev, best, result, patience)
         planned += stage_steps
         step = max(step, planned)
     for parameter in target.module.parameters():

@@ -9,34 +9,24 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import bcrypt
 
-ACCOUNTS_ENV = "KNOWCO_ACCOUNTS"
-ROLES = ("curator", "admin")
+from knowco.access import ROLES, Actor
+from knowco.errors import CuratorError
+from knowco.settings import settings
+
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 
 
-class AccountError(ValueError):
+class AccountError(CuratorError):
     """A bad name, role or password, or an unreadable accounts file."""
 
 
-@dataclass(frozen=True)
-class Account:
-    name: str
-    role: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-
 def accounts_path() -> Path:
-    configured = os.environ.get(ACCOUNTS_ENV)
-    return Path(configured) if configured else Path.home() / ".config" / "knowco" / "accounts.json"
+    return settings().accounts
 
 
 def _read(path: Path) -> dict:
@@ -72,12 +62,12 @@ def add_account(name: str, role: str, password: str, path: Optional[Path] = None
     os.replace(staging, path)
 
 
-def authenticate(name: str, password: str, path: Optional[Path] = None) -> Optional[Account]:
+def authenticate(name: str, password: str, path: Optional[Path] = None) -> Optional[Actor]:
     """The account when the password matches; None otherwise (same answer for an unknown name)."""
     user = _read(path or accounts_path()).get(name)
     if user is None:
         bcrypt.checkpw(b"x", bcrypt.hashpw(b"y", bcrypt.gensalt(4)))  # similar time for unknown names
         return None
     if bcrypt.checkpw(password.encode(), user["password_hash"].encode()):
-        return Account(name, user["role"])
+        return Actor(name, user["role"])
     return None

@@ -8,20 +8,31 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from storage.audit import default_user
-from storage.backup import backup, restore
-from storage.database import StorageError, open_database
-from storage.exporters import EXPORT_FORMATS, export_path
-from storage.importers import FORMATS, ImportFailed, import_path
-from storage.rdf_vocab import DEFAULT_BASE
-from storage.stats import KgStats, kg_stats
-
-from knowco.accounts import ROLES, accounts_path, add_account
-from knowco.benchmarks.cli import BenchError, add_bench_parser, run_bench
-from knowco.demo import seed_demo
-from knowco.options import TrainOptions
-from knowco.suggest import suggest
-from knowco.training_job import train_in_foreground
+from bench.cli import BenchError, add_bench_parser, run_bench
+from knowco.services import (
+    CURATOR_ERRORS,
+    DEFAULT_BASE,
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    ROLES,
+    Actor,
+    Database,
+    KgStats,
+    TrainOptions,
+    accounts_path,
+    add_account,
+    backup,
+    export_file,
+    import_file,
+    open_database,
+    report_internal,
+    restore,
+    seed_demo,
+    settings,
+    statistics,
+    suggest,
+    train_in_foreground,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("import", help="import a KG directory, TSV/CSV triples, RDF or JSONL sentences")
     p.add_argument("path", type=Path)
-    p.add_argument("--format", default="auto", choices=FORMATS)
+    p.add_argument("--format", default="auto", choices=IMPORT_FORMATS)
 
     p = verbs.add_parser("export", help="write the graph as CSV, Turtle, N-Triples or JSON-LD")
     p.add_argument("out", type=Path)
@@ -49,11 +60,12 @@ def _parser() -> argparse.ArgumentParser:
 
     defaults = TrainOptions()
     p = verbs.add_parser("train", help="retrain the model on the labels (in the foreground), then suggest")
-    p.add_argument("--model", default=defaults.backbone, help=f"backbone name or path (default {defaults.backbone})")
+    p.add_argument("--model", default=None,
+                   help=f"backbone name or path (default: $KNOWCO_MODEL, else {defaults.backbone})")
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--stage1-epochs", type=int, default=defaults.stage1_epochs)
     p.add_argument("--stage2-epochs", type=int, default=defaults.stage2_epochs)
-    p.add_argument("--lr", type=float, default=defaults.learning_rate, help="learning rate of stage 2")
+    p.add_argument("--lr", type=float, default=defaults.stage2_lr, help="learning rate of stage 2")
     p.add_argument("--facts-per-relation", type=int, default=defaults.facts_per_relation,
                    help="accepted facts per relation added as positives (0: labels only)")
     p.add_argument("--no-suggest", action="store_true", help="do not fill the review queue afterwards")
@@ -94,59 +106,90 @@ def _print_stats(stats: KgStats) -> None:
             print(f"  (no relation): {stats.no_relation_sentences} sentences")
 
 
+def _add_user(args: argparse.Namespace) -> int:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    add_account(args.name, args.role, password)
+    print(f"account {args.name} ({args.role}) saved in {accounts_path()}")
+    return 0
+
+
+def _import(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    print(f"{args.path}: {import_file(database, actor, args.path, args.format).summary()}")
+    return 0
+
+
+def _export(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    count = export_file(database, actor, args.out, args.format, include_suggested=args.include_suggested,
+                        include_rejected=args.include_rejected, base=args.base)
+    unit = "rows" if args.out.suffix.lower() == ".csv" or args.format == "csv" else "RDF statements"
+    print(f"wrote {count} {unit} to {args.out}")
+    return 0
+
+
+def _stats(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    stats = statistics(database)
+    if args.json:
+        print(json.dumps(stats.as_dict(), indent=2))
+    else:
+        _print_stats(stats)
+    return 0
+
+
+def _demo(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    for report in seed_demo(database, actor):
+        print(f"{report.path}: {report.summary()}")
+    return 0
+
+
+def _train(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    options = TrainOptions(backbone=args.model or settings().model or TrainOptions().backbone, seed=args.seed, stage1_epochs=args.stage1_epochs,
+                           stage2_epochs=args.stage2_epochs, stage2_lr=args.lr,
+                           facts_per_relation=args.facts_per_relation, suggest_after=not args.no_suggest)
+    run = train_in_foreground(database, actor, options)
+    print(f"{run.name}: {run.status}: {run.message}")
+    return 0 if run.status == "succeeded" else 1
+
+
+def _backup(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    print(f"backed up {backup(database, actor, args.out)} entities (and everything else) to {args.out}")
+    return 0
+
+
+def _restore(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    print(f"restored {restore(database, actor, args.source, force=args.force)} entities from {args.source}")
+    return 0
+
+
+def _suggest(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    print(suggest(database, actor, relation=args.relation, per_relation=args.top, max_pairs=args.max_pairs).summary())
+    return 0
+
+
+VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "train": _train,
+         "backup": _backup, "restore": _restore, "suggest": _suggest}
+
+
 def run(args: argparse.Namespace) -> int:
     if args.verb == "bench":
         return run_bench(args)
     if args.verb == "user":
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-        add_account(args.name, args.role, password)
-        print(f"account {args.name} ({args.role}) saved in {accounts_path()}")
-        return 0
-    user = args.user or default_user()
-    database = open_database(args.db)
+        return _add_user(args)
+    config = settings().with_flags(database=args.db, user=args.user)
+    actor = Actor(config.default_user(), "admin")  # whoever runs the command line operates the installation
+    database = open_database(config.database)
     try:
-        if args.verb == "import":
-            report = import_path(database, args.path, args.format, user=user)
-            print(f"{args.path}: {report.summary()}")
-        elif args.verb == "export":
-            count = export_path(database, args.out, args.format, include_suggested=args.include_suggested,
-                                include_rejected=args.include_rejected, base=args.base)
-            unit = "rows" if args.out.suffix.lower() == ".csv" or args.format == "csv" else "RDF statements"
-            print(f"wrote {count} {unit} to {args.out}")
-        elif args.verb == "stats":
-            with database.sessions() as session:
-                stats = kg_stats(session)
-            if args.json:
-                print(json.dumps(stats.as_dict(), indent=2))
-            else:
-                _print_stats(stats)
-        elif args.verb == "demo":
-            for report in seed_demo(database, user):
-                print(f"{report.path}: {report.summary()}")
-        elif args.verb == "train":
-            options = TrainOptions(backbone=args.model, seed=args.seed, stage1_epochs=args.stage1_epochs,
-                                   stage2_epochs=args.stage2_epochs, learning_rate=args.lr,
-                                   facts_per_relation=args.facts_per_relation, suggest_after=not args.no_suggest)
-            run = train_in_foreground(database, options, user)
-            print(f"{run.name}: {run.status}: {run.message}")
-            return 0 if run.status == "succeeded" else 1
-        elif args.verb == "backup":
-            print(f"backed up {backup(database, args.out)} entities (and everything else) to {args.out}")
-        elif args.verb == "restore":
-            print(f"restored {restore(database, args.source, force=args.force)} entities from {args.source}")
-        elif args.verb == "suggest":
-            print(suggest(database, user, relation=args.relation, per_relation=args.top,
-                          max_pairs=args.max_pairs).summary())
+        return VERBS[args.verb](database, actor, args)
     finally:
         database.dispose()
-    return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return run(args)
-    except (ImportFailed, StorageError, BenchError, ValueError) as exc:
+    except (*CURATOR_ERRORS, BenchError) as exc:
+        if args.debug:
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -155,6 +198,5 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        reason = " ".join(str(exc).split())[:500]
-        print(f"error: {type(exc).__name__}: {reason} (run with --debug for details)", file=sys.stderr)
+        print(f"error: {report_internal(exc, args.verb)} (run with --debug to see it here)", file=sys.stderr)
         return 1

@@ -42,27 +42,34 @@ def to_networkx(graph: Subgraph) -> nx.MultiDiGraph:
     return g
 
 
-def render_html(graph: Subgraph, *, center: str | None = None, height_px: int = 620) -> str:
-    g = to_networkx(graph)
+def _add_nodes(net: Network, g: nx.MultiDiGraph, center: str | None) -> None:
     types = sorted({data["type"] or "" for _, data in g.nodes(data=True)})
     colours = {kind: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, kind in enumerate(types)}
-    net = Network(height=f"{height_px}px", width="100%", directed=True, cdn_resources="in_line")
     for name, data in g.nodes(data=True):
         description = data["description"] or ""
         title = "\n".join(part for part in (data["label"], f"type: {data['type']}" if data["type"] else "",
                                             description[:300]) if part)
         net.add_node(name, label=_plain(data["label"][:40]), title=_plain(title), color=colours[data["type"] or ""],
                      size=26 if name == center else 14, borderWidth=3 if name == center else 1)
+
+
+def _edge_style(status: str, confidence: float | None) -> tuple[str, str, bool, int]:
+    """(tooltip suffix, colour, dashed, width): accepted solid, suggestions dashed by confidence, rejected grey."""
+    if status == "suggested":
+        return f" (suggested, confidence {confidence or 0.0:.2f})", confidence_colour(confidence or 0.0), True, 1
+    if status == "rejected":
+        return " (rejected)", "#cbd5e0", True, 1
+    return "", ACCEPTED_COLOUR, False, 2
+
+
+def render_html(graph: Subgraph, *, center: str | None = None, height_px: int = 620) -> str:
+    g = to_networkx(graph)
+    net = Network(height=f"{height_px}px", width="100%", directed=True, cdn_resources="in_line")
+    _add_nodes(net, g, center)
     for head, tail, data in g.edges(data=True):
-        suggested = data["status"] == "suggested"
-        rejected = data["status"] == "rejected"
-        confidence = data["confidence"]
-        title = data["relation"] + (f" (suggested, confidence {confidence:.2f})" if suggested else
-                                    " (rejected)" if rejected else "")
-        net.add_edge(head, tail, label=_plain(data["relation"]), title=_plain(title),
-                     dashes=suggested or rejected, width=1 if suggested or rejected else 2,
-                     color="#cbd5e0" if rejected else confidence_colour(confidence or 0.0) if suggested
-                     else ACCEPTED_COLOUR)
+        suffix, colour, dashed, width = _edge_style(data["status"], data["confidence"])
+        net.add_edge(head, tail, label=_plain(data["relation"]), title=_plain(data["relation"] + suffix),
+                     dashes=dashed, width=width, color=colour)
     net.set_options("""{
       "physics": {"stabilization": {"iterations": 200, "fit": true}, "barnesHut": {"springLength": 140}},
       "edges": {"font": {"size": 10, "align": "middle"}, "arrows": {"to": {"enabled": true, "scaleFactor": 0.5}},

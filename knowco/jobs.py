@@ -1,5 +1,5 @@
-"""Starting, watching and cancelling retrain jobs from the app: the job is a separate worker process, and the
-database row is the only thing the two share.
+"""Use cases of the Train page: start, watch and cancel retrain jobs, and choose the active model. The job is a
+separate worker process, and the database row is the only thing the two share.
 """
 from __future__ import annotations
 
@@ -9,18 +9,19 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from storage.database import Database
-from storage.runs import Run, create_run, mark_lost, request_cancel, unfinished_run
+from sqlalchemy.orm import Session
 
+from storage import runs
+from storage.database import Database
+from storage.runs import Run
+
+from knowco.access import Actor, require
+from knowco.errors import JobError
 from knowco.model_store import model_dir
 from knowco.options import TrainOptions
-from knowco.settings import DATABASE_ENV
+from knowco.settings import DATABASE_ENV, settings
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class JobError(ValueError):
-    """A job that cannot be started: one sentence saying why."""
 
 
 def spawn_worker(database: Database, run: Run) -> None:
@@ -31,34 +32,69 @@ def spawn_worker(database: Database, run: Run) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder / f"{run.name}.log", "ab")
     subprocess.Popen([sys.executable, "-m", "knowco.worker", "--run", str(run.id)],
-                     cwd=ROOT, env={**os.environ, DATABASE_ENV: database.url}, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                     start_new_session=True)
+                     cwd=ROOT, env={**os.environ, DATABASE_ENV: database.url}, stdout=log, stderr=subprocess.STDOUT,
+                     stdin=subprocess.DEVNULL, start_new_session=True)
     log.close()
 
 
-def current_job(database: Database) -> Optional[Run]:
-    """The queued or running job; one whose worker went silent is marked failed and not returned."""
-    run = unfinished_run(database)
-    if run is not None and run.seems_lost():
-        mark_lost(database, run.id)
+def _current(session: Session) -> Optional[Run]:
+    run = runs.unfinished_run(session)
+    if run is not None and run.seems_lost(settings().worker_timeout):
+        runs.mark_lost(session, run.id)
         return None
     return run
 
 
-def start_training(database: Database, options: TrainOptions, user: str) -> Run:
-    try:
-        options.check()
-    except ValueError as exc:
-        raise JobError(str(exc)) from exc
-    running = current_job(database)
-    if running is not None:
-        raise JobError(f"{running.name} is still {running.status}; wait for it or cancel it first")
-    run = create_run(database, backbone=options.backbone, hyperparameters=options.as_dict(), seed=options.seed,
-                     user=user)
+def current_job(database: Database) -> Optional[Run]:
+    """The queued or running job; one whose worker went silent is marked failed (never active) and not returned."""
+    with database.transaction() as session:
+        return _current(session)
+
+
+def queue_run(database: Database, actor: Actor, options: TrainOptions) -> Run:
+    """A queued run row, in the same transaction that checks no other run is under way."""
+    require(actor, "train")
+    options.check()
+    with database.transaction() as session:
+        running = _current(session)
+        if running is not None:
+            raise JobError(f"{running.name} is still {running.status}; wait for it or cancel it first")
+        return runs.create_run(session, backbone=options.backbone, hyperparameters=options.as_dict(),
+                               seed=options.seed, user=actor.name)
+
+
+def list_runs(database: Database) -> list[Run]:
+    with database.sessions() as session:
+        return runs.list_runs(session)
+
+
+def active_run(database: Database) -> Optional[Run]:
+    with database.sessions() as session:
+        return runs.active_run(session)
+
+
+def get_run(database: Database, run_id: int) -> Optional[Run]:
+    with database.sessions() as session:
+        return runs.get_run(session, run_id)
+
+
+def start_training(database: Database, actor: Actor, options: TrainOptions) -> Run:
+    """Queue a retrain and start its worker; one job at a time keeps a 2-core machine usable."""
+    run = queue_run(database, actor, options)
     spawn_worker(database, run)
     return run
 
 
-def cancel(database: Database, run_id: int, user: str) -> bool:
-    return request_cancel(database, run_id, user)
+def cancel(database: Database, actor: Actor, run_id: int) -> bool:
+    """Ask the worker to stop at its next step; False when the run had already finished."""
+    require(actor, "train")
+    with database.transaction() as session:
+        return runs.request_cancel(session, run_id, actor.name)
 
+
+def activate(database: Database, actor: Actor, run_id: int) -> None:
+    """Make a successfully trained version the one that scores and suggests."""
+    require(actor, "manage_models")
+    with database.transaction() as session:
+        if not runs.activate(session, run_id, actor.name):
+            raise JobError("only a successfully trained model version can be made active")

@@ -26,7 +26,8 @@ def _span_text(tokens: list[str], start: int, end: int) -> str:
 def detect_mentions(database: Database, tokens: list[str]) -> list[Mention]:
     spans = {(i, j): _span_text(tokens, i, j) for i in range(len(tokens))
              for j in range(i + 1, min(len(tokens), i + MAX_MENTION_TOKENS) + 1)}
-    named = entities_named(database, set(spans.values()))
+    with database.sessions() as session:
+        named = entities_named(session, set(spans.values()))
     mentions, taken = [], set()
     for (i, j), text in sorted(spans.items(), key=lambda kv: (-(kv[0][1] - kv[0][0]), kv[0][0])):
         entity = named.get(text.lower())

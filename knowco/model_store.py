@@ -1,7 +1,6 @@
 """Where checkpoints live and the active model, loaded once per process (the app and the worker share this)."""
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Optional
@@ -10,17 +9,18 @@ from sqlalchemy.engine import make_url
 
 from engine.checkpoint import load_checkpoint
 
-MODEL_DIR_ENV = "KNOWCO_MODEL_DIR"
+from knowco.settings import settings
 
 _lock = threading.Lock()
 _loaded: dict[str, object] = {}
 
 
 def model_dir(database_url: str) -> Path:
-    """`$KNOWCO_MODEL_DIR`, else `<db file>.models/` beside a SQLite file, else `./knowco-models`."""
-    configured = os.environ.get(MODEL_DIR_ENV)
-    if configured:
-        return Path(configured)
+    """The configured folder (`$KNOWCO_MODEL_DIR`), else `<db file>.models/` beside a SQLite file, else
+    `./knowco-models`."""
+    configured = settings().model_dir
+    if configured is not None:
+        return configured
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = Path(url.database)

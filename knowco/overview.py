@@ -60,10 +60,15 @@ def _next_steps(stats: KgStats, progress: list[RelationProgress], active: Option
     return steps
 
 
+def statistics(database: Database) -> KgStats:
+    with database.sessions() as session:
+        return kg_stats(session)
+
+
 def overview(database: Database) -> Overview:
     with database.sessions() as session:
         stats = kg_stats(session)
+        runs = list_runs(session)
+        active, latest = active_run(session), (runs[0] if runs else None)
     progress = [RelationProgress(name, counts.total) for name, counts in stats.examples_by_relation.items()]
-    runs = list_runs(database)
-    active, latest = active_run(database), (runs[0] if runs else None)
     return Overview(stats, progress, active, latest, _next_steps(stats, progress, active, latest))

@@ -36,7 +36,10 @@ class CachedScorer:
 
     def _score(self, keys: list[str], encode: Callable[[int], object], cancel=None,
                progress: Optional[Callable[[int, int], None]] = None) -> list[list[float]]:
-        known = cached_scores(self.database, self.version, sorted(set(keys))) if self.version is not None else {}
+        known: dict[str, list[float]] = {}
+        if self.version is not None:
+            with self.database.sessions() as session:
+                known = cached_scores(session, self.version, sorted(set(keys)))
         todo, seen = [], set()
         for i, key in enumerate(keys):
             if key not in known and key not in seen:
@@ -53,8 +56,9 @@ class CachedScorer:
                 fresh[keys[i]] = [round(float(p), 6) for p in row]
             if progress is not None:
                 progress(min(start + BATCH, len(todo)), len(todo))
-        if fresh and self.version is not None:
-            store_scores(self.database, self.version, fresh)
+        if fresh and self.version is not None:  # a cache, not curation: its own transaction
+            with self.database.transaction() as session:
+                store_scores(session, self.version, fresh)
         known.update(fresh)
         return [known[key] for key in keys]
 

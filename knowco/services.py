@@ -1,68 +1,66 @@
-"""The one door the app goes through: every read and write a page makes, so `app/` needs neither SQL nor torch
-(tests/test_layering.py holds it to that). Storage's curation functions are re-exported as they are; the
-orchestration that spans layers (jobs, suggest, transfers, the graph picture) lives in its own module.
+"""The one door the app, the command line and `run_app.py` go through (tests/test_layering.py holds them to it):
+each use case is a function of the modules imported here, opening one unit of work, checking the acting
+curator's role and returning plain dataclasses. Storage and the engine sit behind it.
 """
 from __future__ import annotations
 
 from engine.backbones import DEFAULT_BACKBONE, PRESETS
-from storage.audit import default_user
-from storage.corpus import DocumentError, SentenceRow, add_sentence, find_sentences, get_sentence, sentences_mentioning
-from storage.database import Database, StorageError, open_database
-from storage.graph_query import Subgraph, subgraph
-from storage.history import HistoryRow, history, history_choices
-from storage.importers import FORMATS as IMPORT_FORMATS, ImportFailed
-from storage.labels import (
-    EntityInfo,
-    ExampleEdit,
-    ExampleRow,
-    LabelError,
-    RelationInfo,
-    add_sentence_example,
-    add_triple_example,
-    edit_examples,
-    get_entity,
-    list_examples,
-    list_relations,
-    search_entities,
-)
-from storage.review import (
-    ReviewError,
-    Suggestion,
-    accept,
-    accept_edited,
-    bulk_accept,
-    count_suggestions,
-    evidence,
-    reject,
-    suggestions,
-    undo_last,
-)
-from storage.runs import Run, activate, active_run, list_runs
-from storage.text_split import tokenize
+from storage.corpus import SentenceRow
+from storage.database import Database, open_database
+from storage.exporters import EXPORT_FORMATS
+from storage.graph_query import Subgraph
+from storage.history import HistoryRow
+from storage.importers import FORMATS as IMPORT_FORMATS
+from storage.labels import EntityInfo, ExampleEdit, ExampleRow, RelationInfo
+from storage.rdf_vocab import DEFAULT_BASE
+from storage.review import Evidence, Suggestion
+from storage.runs import Run
+from storage.stats import KgStats
 
-from knowco.accounts import Account, authenticate
+from knowco.access import ROLES, Actor
+from knowco.accounts import accounts_path, add_account, authenticate, has_accounts
+from knowco.browsing import history, history_choices, subgraph
+from knowco.demo import seed_demo, seed_demo_if_empty
+from knowco.errors import CURATOR_ERRORS, CuratorError, PermissionDenied, report_internal
 from knowco.graph_view import render_html
-from knowco.jobs import JobError, cancel, current_job, start_training
+from knowco.jobs import activate, active_run, cancel, current_job, get_run, list_runs, start_training
+from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label, edit_labels, find_sentences,
+                              get_entity, get_sentence, list_examples, list_relations, search_entities)
+from knowco.maintenance import backup, restore
 from knowco.mentions import Mention, detect_mentions
+from knowco.metrics import RunMetrics, metrics_of
 from knowco.options import TrainOptions
-from knowco.overview import overview
-from knowco.settings import login_required
-from knowco.suggest import NoActiveModel, SuggestReport, suggest
-from knowco.transfer import (
-    EXPORT_CHOICES,
-    UPLOAD_TYPES,
-    UploadPreview,
-    export_bytes,
-    import_document,
-    import_upload,
-    preview_upload,
-)
+from knowco.overview import Overview, overview, statistics
+from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject,
+                              sentences_mentioning, undo_last)
+from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
+from knowco.suggest import SuggestReport, suggest
+from knowco.training_job import train_in_foreground
+from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file, import_document,
+                             import_file, import_upload, preview_upload)
 
 #: what the Label page shows for a sentence that states no relation
 NO_RELATION_CHOICE = "(no relation)"
 
-#: errors whose message is one sentence a curator can act on; anything else is a bug and says so
-USER_ERRORS = (DocumentError, ImportFailed, JobError, LabelError, NoActiveModel, ReviewError, StorageError,
-               ValueError)
-
-__all__ = [name for name in dir() if not name.startswith("_") and name != "annotations"]
+__all__ = [
+    # settings, access, errors
+    "Settings", "settings", "EXAMPLES_PER_RELATION", "ROLES", "Actor", "CURATOR_ERRORS", "CuratorError",
+    "PermissionDenied", "report_internal", "accounts_path", "add_account", "authenticate", "has_accounts",
+    # the database
+    "Database", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
+    # reading the KG
+    "KgStats", "Overview", "overview", "statistics", "Subgraph", "subgraph", "render_html", "HistoryRow", "history",
+    "history_choices", "EntityInfo", "RelationInfo", "get_entity", "list_relations", "search_entities",
+    # labels
+    "NO_RELATION_CHOICE", "ExampleEdit", "ExampleRow", "SentenceRow", "Mention", "add_sentence", "add_sentence_label",
+    "add_triple_label", "detect_mentions", "edit_labels", "find_sentences", "get_sentence", "list_examples",
+    # training and suggesting
+    "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
+    "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",
+    # review
+    "Evidence", "Suggestion", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject",
+    "sentences_mentioning", "undo_last",
+    # files
+    "DEFAULT_BASE", "EXPORT_CHOICES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",
+    "export_bytes", "export_file", "import_document", "import_file", "import_upload", "preview_upload",
+]

@@ -7,27 +7,39 @@ from __future__ import annotations
 import os
 import random
 import time
-from typing import Callable
+from dataclasses import asdict, replace
+from typing import Callable, Optional
+
+from sqlalchemy.orm import Session
 
 from engine import joint
+from engine.backbones import BackboneError, set_cpu_threads
 from engine.checkpoint import save_checkpoint
 from engine.config import TrainConfig
 from engine.direction import symmetric_relations
+from engine.label_words import LabelWordError
 from engine.training import TrainingCancelled
 from engine.types import EntityText, RelationSpec, SentenceExample, TripleExample
+from engine.verbalizer import label_words
 from storage.database import Database
 from storage.labels import TrainingData, training_data
-from storage.runs import Run, activate, claim, create_run, finish_run, get_run, record_checkpoint, report_progress, set_examples, update_message
+from storage.runs import (Run, activate, claim, finish_run, get_run, record_checkpoint, report_progress,
+                          set_examples, update_message)
 
+from knowco.access import Actor
+from knowco.errors import CURATOR_ERRORS, CuratorError, JobError, report_internal
+from knowco.jobs import queue_run
+from knowco.metrics import RunMetrics
 from knowco.model_store import model_dir
 from knowco.options import TrainOptions
-from knowco.suggest import suggest
+from knowco.settings import settings
+from knowco.suggest import SuggestionPlan, plan_suggestions, write_suggestions
 
 CURVE_POINTS = 300
 REPORT_EVERY_S = 0.5
 
 
-class NothingToTrain(ValueError):
+class NothingToTrain(CuratorError):
     """No labels at all: say what to label first."""
 
 
@@ -55,8 +67,9 @@ class ProgressReporter:
         now = time.monotonic()
         if now - self.last >= REPORT_EVERY_S or step >= total:
             self.last = now
-            self.flag.value = report_progress(self.database, self.run_id, self.share * step / max(1, total),
-                                              f"training: step {step} of {total}, loss {loss:.4f}", self.curve)
+            with self.database.transaction() as session:
+                self.flag.value = report_progress(session, self.run_id, self.share * step / max(1, total),
+                                                  f"training: step {step} of {total}, loss {loss:.4f}", self.curve)
 
 
 def _labels(data: TrainingData) -> tuple[list[TripleExample], list[SentenceExample]]:
@@ -81,83 +94,106 @@ def _facts_as_labels(data: TrainingData, options: TrainOptions, labelled: set[tu
 
 
 def train_config(options: TrainOptions) -> TrainConfig:
-    return TrainConfig(backbone=options.backbone, seed=options.seed, stage1_epochs=options.stage1_epochs,
-                       stage2_epochs=options.stage2_epochs, stage2_lr=options.learning_rate,
-                       entity_loss=options.entity_loss, two_stage=options.two_stage and options.stage1_epochs > 0)
+    return options.engine_config()
+
+
+def _write(database: Database, change: Callable[[Session], object]):
+    with database.transaction() as session:
+        return change(session)
+
+
+def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[[str], None]):
+    """Read the labels and facts, hold some out, add reversed and corrupted negatives: (train, held out, ...)."""
+    with database.sessions() as session:
+        data = training_data(session)
+    triples, sentences = _labels(data)
+    if not triples and not sentences:
+        raise NothingToTrain("there are no labels yet: label a few triples or sentences on the Label page")
+    _write(database, lambda s: set_examples(s, run.id, len(triples) + len(sentences)))
+    entities = {name: EntityText(name, e.label, e.description) for name, e in data.entities.items()}
+    train_set, held_out = joint.split_held_out(triples, sentences, options.held_out_share, options.seed)
+    labelled = {(x.head, x.relation, x.tail) for x in triples}
+    train_set.triples += _facts_as_labels(data, options, labelled)
+    known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
+    symmetric = symmetric_relations(data.facts)
+    train_set = joint.with_reversals(train_set, symmetric, known)
+    held_out = joint.with_reversals(held_out, symmetric, known)
+    train_set = joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed)
+    held_out = joint.with_negatives(held_out, entities, 1, known, options.seed + 1)
+    log(f"run {run.name}: {len(train_set)} training items, {len(held_out)} held out")
+    relations = [RelationSpec(r.name, label_words(r.name, r.label)) for r in data.relations]
+    return train_set, held_out, entities, relations
+
+
+def _finish(database: Database, run: Run, path: str, metrics: RunMetrics, plan: Optional[SuggestionPlan]) -> None:
+    """One transaction: the checkpoint, the activation, the new queue and the end of the run, so a run that
+    dies before it is never active and the queue always belongs to the active model."""
+    with database.transaction() as session:
+        record_checkpoint(session, run.id, path, metrics.as_dict())
+        if not activate(session, run.id, run.created_by):  # marked lost or cancelled meanwhile: roll back
+            raise JobError(f"{run.name} was stopped before it finished (its worker was silent too long); start "
+                           "a new run")
+        if plan is not None:
+            metrics = replace(metrics, suggestions=write_suggestions(session, plan, run.created_by).as_dict())
+        finish_run(session, run.id, "succeeded", metrics.summary(), metrics=metrics.as_dict())
 
 
 def run_training(database: Database, run_id: int,
                  log: Callable[[str], None] = lambda message: None) -> None:
     """Do the claimed run `run_id`; its row ends succeeded, failed (with the reason) or cancelled."""
-    run = get_run(database, run_id)
-    options = TrainOptions.from_dict(run.hyperparameters)
+    with database.sessions() as session:
+        run = get_run(session, run_id)
     flag = DatabaseCancelFlag(database, run_id)
     try:
+        options = TrainOptions.from_dict(run.hyperparameters)
         options.check()
-        data = training_data(database)
-        triples, sentences = _labels(data)
-        if not triples and not sentences:
-            raise NothingToTrain("there are no labels yet: label a few triples or sentences on the Label page")
-        set_examples(database, run_id, len(triples) + len(sentences))
-        entities = {name: EntityText(name, e.label, e.description) for name, e in data.entities.items()}
-        relations = [RelationSpec(r.name, r.label) for r in data.relations]
-        train_set, held_out = joint.split_held_out(triples, sentences, options.held_out_share, options.seed)
-        labelled = {(x.head, x.relation, x.tail) for x in triples}
-        train_set.triples += _facts_as_labels(data, options, labelled)
-        known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
+        train_set, held_out, entities, relations = _prepare(database, run, options, log)
+        _write(database, lambda s: update_message(s, run_id, f"loading {options.backbone}"))
         config = train_config(options)
-        symmetric = symmetric_relations(data.facts)
-        train_set = joint.with_reversals(train_set, symmetric, known)
-        held_out = joint.with_reversals(held_out, symmetric, known)
-        train_set = joint.with_negatives(train_set, entities, config.negative_ratio, known, options.seed)
-        held_out = joint.with_negatives(held_out, entities, 1, known, options.seed + 1)
-        log(f"run {run.name}: {len(train_set)} training items, {len(held_out)} held out")
-        update_message(database, run_id, f"loading {options.backbone}")
+        set_cpu_threads(settings().threads)
         model = joint.build(relations, config)
         reporter = ProgressReporter(database, run_id, flag, 0.8 if options.suggest_after else 0.95)
         result = joint.fit(model, entities, train_set, config, progress=reporter, cancel=flag)
-        update_message(database, run_id, "measuring and calibrating on held-out labels")
-        metrics = {**joint.evaluate(model, entities, held_out), "train_items": len(train_set),
-                   "train_seconds": round(result.seconds, 1), "best_stage": result.best_stage,
-                   "curve": reporter.curve}
-        path = save_checkpoint(model, model_dir(database.url) / run.name,
-                               {k: v for k, v in metrics.items() if k != "curve" and not k.startswith("reliability")})
-        record_checkpoint(database, run_id, str(path), metrics)
-        activate(database, run_id, run.created_by)
-        if options.suggest_after:
-            update_message(database, run_id, "suggesting missing triples")
-            def scoring(done: int, total: int) -> None:
-                share = reporter.share
-                flag.value = report_progress(database, run_id, share + (0.99 - share) * done / max(1, total),
-                                             f"suggesting: scored {done} of {total} candidate pairs")
-
-            report = suggest(database, run.created_by, per_relation=options.suggestions_per_relation,
-                             max_pairs=options.max_pairs_per_relation, model=model, cancel=flag, progress=scoring)
-            metrics["suggestions"] = report.as_dict()
-        finish_run(database, run_id, "succeeded", _summary(metrics), metrics=metrics)
+        _write(database, lambda s: update_message(s, run_id, "measuring and calibrating on held-out labels"))
+        report = joint.evaluate(model, entities, held_out)
+        metrics = RunMetrics(**(asdict(report) if report else {}), train_items=len(train_set),
+                             train_seconds=round(result.seconds, 1), best_stage=result.best_stage)
+        path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {})
+        plan = _plan(database, run, options, model, reporter, flag) if options.suggest_after else None
+        _finish(database, run, str(path), metrics, plan)
     except TrainingCancelled:
-        finish_run(database, run_id, "cancelled", "cancelled by the curator")
-    except (NothingToTrain, ValueError) as exc:
-        finish_run(database, run_id, "failed", str(exc))
+        _end(database, run_id, "cancelled", "cancelled by the curator")
+    except (*CURATOR_ERRORS, LabelWordError, BackboneError) as exc:
+        _end(database, run_id, "failed", str(exc))
     except Exception as exc:
-        finish_run(database, run_id, "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+        _end(database, run_id, "failed", report_internal(exc, f"train {run.name}"))
         raise
 
 
-def train_in_foreground(database: Database, options: TrainOptions, user: str) -> Run:
+def _end(database: Database, run_id: int, status: str, message: str) -> None:
+    with database.transaction() as session:
+        finish_run(session, run_id, status, message)
+
+
+def _plan(database: Database, run: Run, options: TrainOptions, model, reporter: "ProgressReporter",
+          flag: DatabaseCancelFlag) -> SuggestionPlan:
+    _write(database, lambda s: update_message(s, run.id, "suggesting missing triples"))
+
+    def scoring(done: int, total: int) -> None:
+        share = reporter.share
+        flag.value = _write(database, lambda s: report_progress(
+            s, run.id, share + (0.99 - share) * done / max(1, total),
+            f"suggesting: scored {done} of {total} candidate pairs"))
+
+    return plan_suggestions(database, model, run.id, run.name, per_relation=options.suggestions_per_relation,
+                            max_pairs=options.max_pairs_per_relation, cancel=flag, progress=scoring)
+
+
+def train_in_foreground(database: Database, actor: Actor, options: TrainOptions) -> Run:
     """`python -m knowco train`: the same run as the app's, in this process, with its row and audit event."""
-    options.check()
-    run = create_run(database, backbone=options.backbone, hyperparameters=options.as_dict(), seed=options.seed,
-                     user=user)
-    claim(database, run.id, os.getpid())
+    run = queue_run(database, actor, options)
+    with database.transaction() as session:
+        claim(session, run.id, os.getpid())
     run_training(database, run.id, print)
-    return get_run(database, run.id)
-
-
-def _summary(metrics: dict) -> str:
-    parts = []
-    if "accuracy" in metrics:
-        parts.append(f"held-out accuracy {metrics['accuracy']:.2f} on {metrics['held_out']} labels")
-    if "suggestions" in metrics:
-        parts.append(f"{metrics['suggestions']['new']} new suggestions")
-    return "done: " + ", ".join(parts) if parts else "done"
+    with database.sessions() as session:
+        return get_run(session, run.id)

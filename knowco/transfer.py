@@ -10,8 +10,11 @@ from pathlib import Path, PurePath
 from storage.corpus import add_document
 from storage.database import Database
 from storage.exporters import export_path
-from storage.importers import ImportFailed, ImportReport, import_path, parse_path
+from storage.importers import ImportFailed, ImportReport, parse_path, write_batch
 from storage.importers.text import read_text
+from storage.rdf_vocab import DEFAULT_BASE
+
+from knowco.access import Actor, require
 
 EXPORT_CHOICES = {"CSV": ("csv", ".csv", "text/csv"), "Turtle": ("turtle", ".ttl", "text/turtle"),
                   "N-Triples": ("nt", ".nt", "application/n-triples"),
@@ -56,26 +59,45 @@ def preview_upload(name: str, data: bytes, fmt: str = "auto") -> UploadPreview:
                          [(t.head, t.relation, t.tail) for t in batch.triples[:10]])
 
 
-def import_upload(database: Database, name: str, data: bytes, fmt: str, user: str) -> ImportReport:
+def import_file(database: Database, actor: Actor, path: str | Path, fmt: str = "auto") -> ImportReport:
+    """Import a file or directory: parsed completely first, then written in one transaction (all or nothing)."""
+    require(actor, "import")
+    batch = parse_path(Path(path), fmt)
+    with database.transaction() as session:
+        return write_batch(session, batch, actor.name)
+
+
+def import_upload(database: Database, actor: Actor, name: str, data: bytes, fmt: str) -> ImportReport:
     with tempfile.TemporaryDirectory() as folder:
-        report = import_path(database, _staged(name, data, folder), fmt, user=user)
+        report = import_file(database, actor, _staged(name, data, folder), fmt)
     report.path = _safe_name(name)
     return report
 
 
-def import_document(database: Database, name: str, data: bytes, user: str) -> tuple[int, int]:
+def import_document(database: Database, actor: Actor, name: str, data: bytes) -> tuple[int, int]:
     """A plain-text document (one sentence or paragraph per line): (sentences added, already present)."""
+    require(actor, "import")
     with tempfile.TemporaryDirectory() as folder:
         text = read_text(_staged(name, data, folder))
-    return add_document(database, _safe_name(name), text, user)
+    with database.transaction() as session:
+        return add_document(session, _safe_name(name), text, actor.name)
 
 
-def export_bytes(database: Database, choice: str, *, include_suggested: bool = False,
+def export_file(database: Database, actor: Actor, out: str | Path, fmt: str | None = None, *,
+                include_suggested: bool = False, include_rejected: bool = False, base: str = DEFAULT_BASE) -> int:
+    """Write the graph to `out` (CSV or RDF); returns the rows or statements written."""
+    require(actor, "export")
+    with database.sessions() as session:
+        return export_path(session, out, fmt, include_suggested=include_suggested,
+                           include_rejected=include_rejected, base=base)
+
+
+def export_bytes(database: Database, actor: Actor, choice: str, *, include_suggested: bool = False,
                  include_rejected: bool = False) -> tuple[bytes, str, str, int]:
     """(file content, file name, MIME type, rows or statements) for the download button."""
     fmt, suffix, mime = EXPORT_CHOICES[choice]
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"knowco-export{suffix}"
-        count = export_path(database, out, fmt, include_suggested=include_suggested,
+        count = export_file(database, actor, out, fmt, include_suggested=include_suggested,
                             include_rejected=include_rejected)
         return out.read_bytes(), out.name, mime, count

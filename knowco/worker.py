@@ -4,6 +4,7 @@ never blocks the app and a crash takes down only this process (its row is marked
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from storage.database import open_database
 from storage.runs import claim
 
-from knowco.settings import database_setting
+from knowco.settings import settings
 from knowco.training_job import run_training
 
 
@@ -20,13 +21,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m knowco.worker")
     parser.add_argument("--run", type=int, required=True)
     args = parser.parse_args()
-    database = open_database(database_setting(), migrate=False)
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")
+    database = open_database(settings().database, migrate=False)
 
     def log(message: str) -> None:
         print(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} {message}", flush=True)
 
     try:
-        if not claim(database, args.run, os.getpid()):
+        with database.transaction() as session:
+            claimed = claim(session, args.run, os.getpid())
+        if not claimed:
             log(f"run {args.run} was cancelled or taken before this worker started")
             return 0
         log(f"run {args.run}: started (pid {os.getpid()})")

@@ -1,25 +1,12 @@
 """The audit trail: one append-only row per write, so nothing a curator did is lost."""
 from __future__ import annotations
 
-import getpass
-import os
 from typing import Any, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, utcnow
-
-
-def default_user() -> str:
-    """The curator name when none is given: `KNOWCO_USER`, else the operating-system account."""
-    configured = os.environ.get("KNOWCO_USER")
-    if configured:
-        return configured
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
 
 
 def record_event(

@@ -5,7 +5,6 @@ opened, so a file made by an older version of KnowCo opens in this one.
 """
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +52,8 @@ def explain(exc: BaseException) -> str | None:
 
 
 def resolve_url(db: str | None = None) -> str:
-    """Turn `--db` (a path or a URL), `KNOWCO_DATABASE_URL` or the default file into an SQLAlchemy URL."""
-    value = db or os.environ.get("KNOWCO_DATABASE_URL") or DEFAULT_SQLITE_FILE
+    """Turn a path or URL (None: the default file) into an SQLAlchemy URL."""
+    value = db or DEFAULT_SQLITE_FILE
     if "://" in value:
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value[len("postgresql://") :]

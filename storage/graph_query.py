@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
-from storage.database import Database
 from storage.models import Entity, Relation, Triple
 
 
@@ -40,7 +39,7 @@ class Subgraph:
     truncated: bool = False
 
 
-def subgraph(database: Database, *, center: Optional[str] = None, relations: Sequence[str] = (),
+def subgraph(session: Session, *, center: Optional[str] = None, relations: Sequence[str] = (),
              statuses: Sequence[str] = ("accepted", "suggested"), min_confidence: float = 0.0,
              max_confidence: float = 1.0, max_nodes: int = 300, hops: int = 1) -> Subgraph:
     """Edges touching `center` (grown `hops` steps out) or, without a center, the first edges matching the
@@ -58,26 +57,25 @@ def subgraph(database: Database, *, center: Optional[str] = None, relations: Seq
     if relations:
         query = query.where(Relation.name.in_(list(relations)))
     graph, names = Subgraph(), set()
-    with database.sessions() as session:
-        if center is None:
-            rows = session.execute(query.order_by(Triple.id).limit(max_nodes * 4)).all()
+    if center is None:
+        rows = session.execute(query.order_by(Triple.id).limit(max_nodes * 4)).all()
+        _add(graph, names, rows, max_nodes)
+    else:
+        frontier = {center}
+        names.add(center)
+        for _ in range(max(1, hops)):
+            ids = list(session.scalars(select(Entity.id).where(Entity.name.in_(list(frontier)))))
+            if not ids:
+                break
+            rows = session.execute(query.where(or_(Triple.head_id.in_(ids), Triple.tail_id.in_(ids)))
+                                   .order_by(Triple.status, Triple.id).limit(max_nodes * 4)).all()
+            before = set(names)
             _add(graph, names, rows, max_nodes)
-        else:
-            frontier = {center}
-            names.add(center)
-            for _ in range(max(1, hops)):
-                ids = list(session.scalars(select(Entity.id).where(Entity.name.in_(list(frontier)))))
-                if not ids:
-                    break
-                rows = session.execute(query.where(or_(Triple.head_id.in_(ids), Triple.tail_id.in_(ids)))
-                                       .order_by(Triple.status, Triple.id).limit(max_nodes * 4)).all()
-                before = set(names)
-                _add(graph, names, rows, max_nodes)
-                frontier = names - before
-                if graph.truncated or not frontier:
-                    break
-        for entity in session.scalars(select(Entity).where(Entity.name.in_(list(names)))):
-            graph.nodes[entity.name] = Node(entity.name, entity.label, entity.type, entity.description or "")
+            frontier = names - before
+            if graph.truncated or not frontier:
+                break
+    for entity in session.scalars(select(Entity).where(Entity.name.in_(list(names)))):
+        graph.nodes[entity.name] = Node(entity.name, entity.label, entity.type, entity.description or "")
     return graph
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any, Optional, Sequence
 
 from sqlalchemy import distinct, select
+from sqlalchemy.orm import Session
 
-from storage.database import Database
 from storage.models import AuditEvent
 
 
@@ -22,7 +22,7 @@ class HistoryRow:
     details: dict[str, Any]
 
 
-def history(database: Database, *, actors: Sequence[str] = (), actions: Sequence[str] = (),
+def history(session: Session, *, actors: Sequence[str] = (), actions: Sequence[str] = (),
             since: Optional[datetime] = None, limit: int = 500) -> list[HistoryRow]:
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if actors:
@@ -31,14 +31,12 @@ def history(database: Database, *, actors: Sequence[str] = (), actions: Sequence
         query = query.where(AuditEvent.action.in_(list(actions)))
     if since is not None:
         query = query.where(AuditEvent.at >= since)
-    with database.sessions() as session:
-        return [HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, dict(e.details or {}))
-                for e in session.scalars(query)]
+    return [HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, dict(e.details or {}))
+            for e in session.scalars(query)]
 
 
-def history_choices(database: Database) -> tuple[list[str], list[str]]:
+def history_choices(session: Session) -> tuple[list[str], list[str]]:
     """The actors and actions that occur, for the filters."""
-    with database.sessions() as session:
-        actors = sorted(session.scalars(select(distinct(AuditEvent.actor))))
-        actions = sorted(session.scalars(select(distinct(AuditEvent.action))))
+    actors = sorted(session.scalars(select(distinct(AuditEvent.actor))))
+    actions = sorted(session.scalars(select(distinct(AuditEvent.action))))
     return actors, actions

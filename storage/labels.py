@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
-from storage.database import Database
+
 from storage.models import Entity, Example, Relation, Sentence, Triple, utcnow
 
 
@@ -58,25 +58,22 @@ def _entity_info(row: Entity) -> EntityInfo:
     return EntityInfo(row.id, row.name, row.label, row.type, row.description or "")
 
 
-def list_relations(database: Database) -> list[RelationInfo]:
-    with database.sessions() as session:
-        return [RelationInfo(r.id, r.name, r.label, r.description or "", r.head_type, r.tail_type)
-                for r in session.scalars(select(Relation).order_by(Relation.name))]
+def list_relations(session: Session) -> list[RelationInfo]:
+    return [RelationInfo(r.id, r.name, r.label, r.description or "", r.head_type, r.tail_type)
+            for r in session.scalars(select(Relation).order_by(Relation.name))]
 
 
-def search_entities(database: Database, text: str = "", limit: int = 50) -> list[EntityInfo]:
+def search_entities(session: Session, text: str = "", limit: int = 50) -> list[EntityInfo]:
     """Entities whose name or label contains every word typed, shortest label first (the likeliest pick)."""
     query = select(Entity).order_by(func.length(Entity.label), Entity.label).limit(limit)
     for word in text.split():
         query = query.where(or_(Entity.label.ilike(f"%{word}%"), Entity.name.ilike(f"%{word}%")))
-    with database.sessions() as session:
-        return [_entity_info(e) for e in session.scalars(query)]
+    return [_entity_info(e) for e in session.scalars(query)]
 
 
-def get_entity(database: Database, name: str) -> Optional[EntityInfo]:
-    with database.sessions() as session:
-        row = session.scalar(select(Entity).where(Entity.name == name))
-        return _entity_info(row) if row else None
+def get_entity(session: Session, name: str) -> Optional[EntityInfo]:
+    row = session.scalar(select(Entity).where(Entity.name == name))
+    return _entity_info(row) if row else None
 
 
 def _by_name(session: Session, model, name: str, what: str):
@@ -86,7 +83,7 @@ def _by_name(session: Session, model, name: str, what: str):
     return row
 
 
-def list_examples(database: Database, relation: Optional[str] = None, *, include_no_relation: bool = False
+def list_examples(session: Session, relation: Optional[str] = None, *, include_no_relation: bool = False
                   ) -> list[ExampleRow]:
     head, tail = aliased(Entity), aliased(Entity)
     query = (select(Example, Relation.name, head.name, tail.name, Sentence)
@@ -99,15 +96,14 @@ def list_examples(database: Database, relation: Optional[str] = None, *, include
             condition = or_(condition, Example.relation_id.is_(None))
         query = query.where(condition)
     rows = []
-    with database.sessions() as session:
-        for example, relation_name, head_name, tail_name, sentence in session.execute(query):
-            tokens = sentence.tokens if sentence is not None else None
-            rows.append(ExampleRow(
-                id=example.id, kind=example.kind, relation=relation_name, holds=example.label,
-                head=head_name, tail=tail_name, sentence=sentence.text if sentence is not None else None,
-                head_mention=" ".join(tokens[example.head_start:example.head_end]) if tokens else None,
-                tail_mention=" ".join(tokens[example.tail_start:example.tail_end]) if tokens else None,
-                created_by=example.created_by, created_at=example.created_at))
+    for example, relation_name, head_name, tail_name, sentence in session.execute(query):
+        tokens = sentence.tokens if sentence is not None else None
+        rows.append(ExampleRow(
+            id=example.id, kind=example.kind, relation=relation_name, holds=example.label,
+            head=head_name, tail=tail_name, sentence=sentence.text if sentence is not None else None,
+            head_mention=" ".join(tokens[example.head_start:example.head_end]) if tokens else None,
+            tail_mention=" ".join(tokens[example.tail_start:example.tail_end]) if tokens else None,
+            created_by=example.created_by, created_at=example.created_at))
     return rows
 
 
@@ -128,15 +124,14 @@ def _commit_new(session: Session, example: Example, user: str, what: str) -> int
     return example.id
 
 
-def add_triple_example(database: Database, head: str, relation: str, tail: str, holds: bool, user: str) -> int:
+def add_triple_example(session: Session, head: str, relation: str, tail: str, holds: bool, user: str) -> int:
     """A positive (the triple holds) or negative (it does not) link-prediction label."""
     if head == tail:
         raise LabelError("head and tail are the same entity; pick two different entities")
-    with database.transaction() as session:
-        example = Example(kind="triple", label=holds, head_id=_by_name(session, Entity, head, "entity").id,
-                          relation_id=_by_name(session, Relation, relation, "relation").id,
-                          tail_id=_by_name(session, Entity, tail, "entity").id, created_by=user, created_at=utcnow())
-        return _commit_new(session, example, user, "triple")
+    example = Example(kind="triple", label=holds, head_id=_by_name(session, Entity, head, "entity").id,
+                      relation_id=_by_name(session, Relation, relation, "relation").id,
+                      tail_id=_by_name(session, Entity, tail, "entity").id, created_by=user, created_at=utcnow())
+    return _commit_new(session, example, user, "triple")
 
 
 def _mention_entity(session: Session, tokens: list[str], span: tuple[int, int], user: str) -> int:
@@ -154,26 +149,25 @@ def _mention_entity(session: Session, tokens: list[str], span: tuple[int, int], 
     return entity.id
 
 
-def add_sentence_example(database: Database, sentence_id: int, head: tuple[int, int], tail: tuple[int, int],
+def add_sentence_example(session: Session, sentence_id: int, head: tuple[int, int], tail: tuple[int, int],
                          relation: Optional[str], user: str) -> int:
     """A relation-extraction label: token spans [start, end) of the two mentions and the relation (None = none)."""
-    with database.transaction() as session:
-        sentence = session.get(Sentence, sentence_id)
-        if sentence is None:
-            raise LabelError("that sentence no longer exists; pick another one")
-        n = len(sentence.tokens)
-        for which, (start, end) in (("head", head), ("tail", tail)):
-            if not 0 <= start < end <= n:
-                raise LabelError(f"the {which} mention must be one or more tokens of the sentence")
-        if head[0] < tail[1] and tail[0] < head[1]:
-            raise LabelError("the head and tail mentions overlap; pick two separate mentions")
-        relation_id = _by_name(session, Relation, relation, "relation").id if relation is not None else None
-        example = Example(kind="sentence", label=True, sentence_id=sentence_id, relation_id=relation_id,
-                          head_start=head[0], head_end=head[1], tail_start=tail[0], tail_end=tail[1],
-                          head_id=_mention_entity(session, sentence.tokens, head, user),
-                          tail_id=_mention_entity(session, sentence.tokens, tail, user),
-                          created_by=user, created_at=utcnow())
-        return _commit_new(session, example, user, "pair of mentions")
+    sentence = session.get(Sentence, sentence_id)
+    if sentence is None:
+        raise LabelError("that sentence no longer exists; pick another one")
+    n = len(sentence.tokens)
+    for which, (start, end) in (("head", head), ("tail", tail)):
+        if not 0 <= start < end <= n:
+            raise LabelError(f"the {which} mention must be one or more tokens of the sentence")
+    if head[0] < tail[1] and tail[0] < head[1]:
+        raise LabelError("the head and tail mentions overlap; pick two separate mentions")
+    relation_id = _by_name(session, Relation, relation, "relation").id if relation is not None else None
+    example = Example(kind="sentence", label=True, sentence_id=sentence_id, relation_id=relation_id,
+                      head_start=head[0], head_end=head[1], tail_start=tail[0], tail_end=tail[1],
+                      head_id=_mention_entity(session, sentence.tokens, head, user),
+                      tail_id=_mention_entity(session, sentence.tokens, tail, user),
+                      created_by=user, created_at=utcnow())
+    return _commit_new(session, example, user, "pair of mentions")
 
 
 @dataclass
@@ -214,21 +208,20 @@ def _edit(session: Session, edit: ExampleEdit, user: str) -> None:
                  details={"before": before, "after": _snapshot(example)})
 
 
-def edit_examples(database: Database, edits: list[ExampleEdit], user: str) -> None:
+def edit_examples(session: Session, edits: list[ExampleEdit], user: str) -> None:
     """Apply a table's worth of edits in one transaction: all of them, or (on any error) none."""
-    with database.transaction() as session:
-        for edit in edits:
-            _edit(session, edit, user)
+    for edit in edits:
+        _edit(session, edit, user)
 
 
-def change_example(database: Database, example_id: int, user: str, *, holds: Optional[bool] = None,
+def change_example(session: Session, example_id: int, user: str, *, holds: Optional[bool] = None,
                    relation: Optional[str] = None, no_relation: bool = False) -> None:
     """Flip a triple label or change a sentence's relation; the audit event keeps the values before."""
-    edit_examples(database, [ExampleEdit(example_id, holds=holds, relation=relation, no_relation=no_relation)], user)
+    edit_examples(session, [ExampleEdit(example_id, holds=holds, relation=relation, no_relation=no_relation)], user)
 
 
-def delete_example(database: Database, example_id: int, user: str) -> None:
-    edit_examples(database, [ExampleEdit(example_id, delete=True)], user)
+def delete_example(session: Session, example_id: int, user: str) -> None:
+    edit_examples(session, [ExampleEdit(example_id, delete=True)], user)
 
 
 @dataclass
@@ -242,43 +235,62 @@ class TrainingData:
     facts: list[tuple[str, str, str]]
 
 
-def training_data(database: Database) -> TrainingData:
+def training_data(session: Session) -> TrainingData:
     head, tail = aliased(Entity), aliased(Entity)
-    with database.sessions() as session:
-        triples = [
-            (example_id, h, r, t, bool(label)) for example_id, h, r, t, label in session.execute(
-                select(Example.id, head.name, Relation.name, tail.name, Example.label)
-                .join(head, Example.head_id == head.id).join(tail, Example.tail_id == tail.id)
-                .join(Relation, Example.relation_id == Relation.id).where(Example.kind == "triple")
-                .order_by(Example.id))
-        ]
-        sentences = [
-            (example.id, list(tokens), (example.head_start, example.head_end), (example.tail_start, example.tail_end),
-             relation)
-            for example, tokens, relation in session.execute(
-                select(Example, Sentence.tokens, Relation.name).join(Sentence, Example.sentence_id == Sentence.id)
-                .outerjoin(Relation, Example.relation_id == Relation.id).where(Example.kind == "sentence")
-                .order_by(Example.id))
-        ]
-        facts = [tuple(row) for row in session.execute(
-            select(head.name, Relation.name, tail.name).select_from(Triple)
-            .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
-            .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "accepted")
-            .order_by(Triple.id))]
-        entities = {e.name: _entity_info(e) for e in session.scalars(select(Entity))}
-    return TrainingData(list_relations(database), entities, triples, sentences, facts)
+    triples = [
+        (example_id, h, r, t, bool(label)) for example_id, h, r, t, label in session.execute(
+            select(Example.id, head.name, Relation.name, tail.name, Example.label)
+            .join(head, Example.head_id == head.id).join(tail, Example.tail_id == tail.id)
+            .join(Relation, Example.relation_id == Relation.id).where(Example.kind == "triple")
+            .order_by(Example.id))
+    ]
+    sentences = [
+        (example.id, list(tokens), (example.head_start, example.head_end), (example.tail_start, example.tail_end),
+         relation)
+        for example, tokens, relation in session.execute(
+            select(Example, Sentence.tokens, Relation.name).join(Sentence, Example.sentence_id == Sentence.id)
+            .outerjoin(Relation, Example.relation_id == Relation.id).where(Example.kind == "sentence")
+            .order_by(Example.id))
+    ]
+    facts = [tuple(row) for row in session.execute(
+        select(head.name, Relation.name, tail.name).select_from(Triple)
+        .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+        .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "accepted")
+        .order_by(Triple.id))]
+    entities = {e.name: _entity_info(e) for e in session.scalars(select(Entity))}
+    return TrainingData(list_relations(session), entities, triples, sentences, facts)
 
 
-def entities_named(database: Database, texts: set[str]) -> dict[str, str]:
+def entities_named(session: Session, texts: set[str]) -> dict[str, str]:
     """Lower-cased text → entity name, for the texts that are some entity's name or label (any case)."""
     lowered = sorted({t.lower() for t in texts})
     found: dict[str, str] = {}
-    with database.sessions() as session:
-        for start in range(0, len(lowered), 500):
-            chunk = lowered[start:start + 500]
-            for name, label in session.execute(select(Entity.name, Entity.label).where(
-                    or_(func.lower(Entity.name).in_(chunk), func.lower(Entity.label).in_(chunk)))):
-                for text in (name.lower(), label.lower()):
-                    if text in chunk:
-                        found.setdefault(text, name)
+    for start in range(0, len(lowered), 500):
+        chunk = lowered[start:start + 500]
+        for name, label in session.execute(select(Entity.name, Entity.label).where(
+                or_(func.lower(Entity.name).in_(chunk), func.lower(Entity.label).in_(chunk)))):
+            for text in (name.lower(), label.lower()):
+                if text in chunk:
+                    found.setdefault(text, name)
     return found
+
+
+def reviewed_triples(session: Session) -> set[tuple[str, str, str]]:
+    """Triples a curator or an import decided (accepted or rejected), by name: never suggested again."""
+    head, tail = aliased(Entity), aliased(Entity)
+    return {tuple(row) for row in session.execute(
+        select(head.name, Relation.name, tail.name).select_from(Triple)
+        .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+        .join(Relation, Triple.relation_id == Relation.id).where(Triple.status != "suggested"))}
+
+
+def entity_surfaces(session: Session) -> list[tuple[str, str]]:
+    """(text, entity name) for every name, label and alias: what a mention of an entity may look like."""
+    surfaces = []
+    for name, label, aliases in session.execute(select(Entity.name, Entity.label, Entity.aliases)):
+        surfaces += [(label, name), (name, name)] + [(alias, name) for alias in aliases or []]
+    return surfaces
+
+
+def is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(Entity))

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
-from storage.database import Database
+
 from storage.models import AuditEvent, Entity, Example, ModelVersion, Relation, Sentence, Triple, utcnow
 from storage.models import Evidence as EvidenceRow
 
@@ -94,7 +94,7 @@ def _queue_query(relation: Optional[str], min_confidence: float, max_confidence:
     return query
 
 
-def suggestions(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
+def suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
                 max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
                 exclude: Iterable[int] = ()) -> list[Suggestion]:
     """The queue, most confident first, or (for active learning) closest to 0.5 first."""
@@ -107,16 +107,15 @@ def suggestions(database: Database, *, relation: Optional[str] = None, min_confi
         query = query.order_by(func.abs(confidence - 0.5), Triple.id)
     else:
         query = query.order_by(confidence.desc(), Triple.id)
-    with database.sessions() as session:
-        rows = session.execute(query.limit(limit)).all()
-        observed = _observed_types(session, {r.id for _, _, r, _, _ in rows})
-        reversed_facts = _accepted_reverses(session, [t for t, *_ in rows])
-        return [
-            Suggestion(t.id, h.name, h.label, h.type, r.name, r.label, tl.name, tl.label, tl.type,
-                       float(t.confidence or 0.0), version, _type_violation(r, h, tl, observed[r.id]),
-                       (t.tail_id, t.relation_id, t.head_id) in reversed_facts)
-            for t, h, r, tl, version in rows
-        ]
+    rows = session.execute(query.limit(limit)).all()
+    observed = _observed_types(session, {r.id for _, _, r, _, _ in rows})
+    reversed_facts = _accepted_reverses(session, [t for t, *_ in rows])
+    return [
+        Suggestion(t.id, h.name, h.label, h.type, r.name, r.label, tl.name, tl.label, tl.type,
+                   float(t.confidence or 0.0), version, _type_violation(r, h, tl, observed[r.id]),
+                   (t.tail_id, t.relation_id, t.head_id) in reversed_facts)
+        for t, h, r, tl, version in rows
+    ]
 
 
 def _accepted_reverses(session: Session, triples: list[Triple]) -> set[tuple[int, int, int]]:
@@ -129,36 +128,34 @@ def _accepted_reverses(session: Session, triples: list[Triple]) -> set[tuple[int
     return {tuple(row) for row in rows}
 
 
-def count_suggestions(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
+def count_suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
                       max_confidence: float = 1.0) -> int:
     query = _queue_query(relation, min_confidence, max_confidence).with_only_columns(func.count(Triple.id))
-    with database.sessions() as session:
-        return int(session.scalar(query) or 0)
+    return int(session.scalar(query) or 0)
 
 
-def evidence(database: Database, triple_id: int, limit: int = 5) -> Evidence:
+def evidence(session: Session, triple_id: int, limit: int = 5) -> Evidence:
     """The accepted facts around the pair: what links head and tail already, and a few facts of each."""
     head, tail = aliased(Entity), aliased(Entity)
-    with database.sessions() as session:
-        triple = session.get(Triple, triple_id)
-        if triple is None:
-            return Evidence([], [], [])
-        base = (select(head.label, Relation.label, tail.label).select_from(Triple)
-                .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
-                .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "accepted"))
-        pair = {triple.head_id, triple.tail_id}
-        facts = session.execute(base.where(Triple.head_id.in_(pair), Triple.tail_id.in_(pair)).limit(limit)).all()
+    triple = session.get(Triple, triple_id)
+    if triple is None:
+        return Evidence([], [], [])
+    base = (select(head.label, Relation.label, tail.label).select_from(Triple)
+            .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+            .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "accepted"))
+    pair = {triple.head_id, triple.tail_id}
+    facts = session.execute(base.where(Triple.head_id.in_(pair), Triple.tail_id.in_(pair)).limit(limit)).all()
 
-        def around(entity_id: int):
-            return session.execute(base.where(or_(Triple.head_id == entity_id, Triple.tail_id == entity_id))
-                                   .limit(limit)).all()
+    def around(entity_id: int):
+        return session.execute(base.where(or_(Triple.head_id == entity_id, Triple.tail_id == entity_id))
+                               .limit(limit)).all()
 
-        sentences = [(list(tokens), (hs, he), (ts, te), score) for tokens, hs, he, ts, te, score in session.execute(
-            select(Sentence.tokens, EvidenceRow.head_start, EvidenceRow.head_end, EvidenceRow.tail_start,
-                   EvidenceRow.tail_end, EvidenceRow.score).join(Sentence, EvidenceRow.sentence_id == Sentence.id)
-            .where(EvidenceRow.triple_id == triple_id).order_by(EvidenceRow.score.desc()).limit(limit))]
-        return Evidence([tuple(f) for f in facts], [tuple(f) for f in around(triple.head_id)],
-                        [tuple(f) for f in around(triple.tail_id)], sentences)
+    sentences = [(list(tokens), (hs, he), (ts, te), score) for tokens, hs, he, ts, te, score in session.execute(
+        select(Sentence.tokens, EvidenceRow.head_start, EvidenceRow.head_end, EvidenceRow.tail_start,
+               EvidenceRow.tail_end, EvidenceRow.score).join(Sentence, EvidenceRow.sentence_id == Sentence.id)
+        .where(EvidenceRow.triple_id == triple_id).order_by(EvidenceRow.score.desc()).limit(limit))]
+    return Evidence([tuple(f) for f in facts], [tuple(f) for f in around(triple.head_id)],
+                    [tuple(f) for f in around(triple.tail_id)], sentences)
 
 
 def _state(triple: Triple) -> dict:
@@ -207,69 +204,66 @@ def _label(triple: Triple) -> str:
     return f"{triple.head.label} —{triple.relation.label}→ {triple.tail.label}"
 
 
-def _decide(database: Database, triple_id: int, user: str, status: str, action: str) -> str:
-    with database.transaction() as session:
-        triple, now = _pending(session, triple_id), utcnow()
-        change = _verdict(session, triple, status, user, now)
-        record_event(session, actor=user, action=action, target="triple", target_id=triple_id,
-                     details={"changes": [change], "triple": _label(triple)})
-        return _label(triple)
+def _decide(session: Session, triple_id: int, user: str, status: str, action: str) -> str:
+    triple, now = _pending(session, triple_id), utcnow()
+    change = _verdict(session, triple, status, user, now)
+    record_event(session, actor=user, action=action, target="triple", target_id=triple_id,
+                 details={"changes": [change], "triple": _label(triple)})
+    return _label(triple)
 
 
-def accept(database: Database, triple_id: int, user: str) -> str:
-    return _decide(database, triple_id, user, "accepted", "accept")
+def accept(session: Session, triple_id: int, user: str) -> str:
+    return _decide(session, triple_id, user, "accepted", "accept")
 
 
-def reject(database: Database, triple_id: int, user: str) -> str:
-    return _decide(database, triple_id, user, "rejected", "reject")
+def reject(session: Session, triple_id: int, user: str) -> str:
+    return _decide(session, triple_id, user, "rejected", "reject")
 
 
-def accept_edited(database: Database, triple_id: int, user: str, *, head: str, relation: str, tail: str) -> str:
+def accept_edited(session: Session, triple_id: int, user: str, *, head: str, relation: str, tail: str) -> str:
     """The curator corrects a suggestion: the suggestion as stated is rejected, the corrected triple accepted."""
-    with database.transaction() as session:
-        triple, now = _pending(session, triple_id), utcnow()
+    triple, now = _pending(session, triple_id), utcnow()
 
-        def named(model, name: str, what: str):
-            row = session.scalar(select(model).where(model.name == name))
-            if row is None:
-                raise ReviewError(f"there is no {what} named {name!r}")
-            return row
+    def named(model, name: str, what: str):
+        row = session.scalar(select(model).where(model.name == name))
+        if row is None:
+            raise ReviewError(f"there is no {what} named {name!r}")
+        return row
 
-        new_head, new_relation, new_tail = named(Entity, head, "entity"), named(Relation, relation, "relation"), \
-            named(Entity, tail, "entity")
-        if new_head.id == new_tail.id:
-            raise ReviewError("head and tail are the same entity; pick two different entities")
-        if (new_head.id, new_relation.id, new_tail.id) == (triple.head_id, triple.relation_id, triple.tail_id):
-            return accept(database, triple_id, user)
-        changes = [_verdict(session, triple, "rejected", user, now)]
-        corrected = session.scalar(select(Triple).where(
-            Triple.head_id == new_head.id, Triple.relation_id == new_relation.id, Triple.tail_id == new_tail.id))
-        if corrected is None:
-            corrected = Triple(head_id=new_head.id, relation_id=new_relation.id, tail_id=new_tail.id,
-                               status="accepted", source="curator", created_by=user, created_at=now,
-                               reviewed_by=user, reviewed_at=now)
-            session.add(corrected)
-            session.flush()
-            changes.append({"created_triple": corrected.id,
-                            "example_id": _example_for(session, corrected, True, user, now)})
-        elif corrected.status != "accepted":
-            changes.append(_verdict(session, corrected, "accepted", user, now))
-        record_event(session, actor=user, action="edit_accept", target="triple", target_id=corrected.id,
-                     details={"changes": changes, "triple": _label(corrected), "suggested": _label(triple)})
-        return _label(corrected)
+    new_head, new_relation, new_tail = named(Entity, head, "entity"), named(Relation, relation, "relation"), \
+        named(Entity, tail, "entity")
+    if new_head.id == new_tail.id:
+        raise ReviewError("head and tail are the same entity; pick two different entities")
+    if (new_head.id, new_relation.id, new_tail.id) == (triple.head_id, triple.relation_id, triple.tail_id):
+        return accept(session, triple_id, user)
+    changes = [_verdict(session, triple, "rejected", user, now)]
+    corrected = session.scalar(select(Triple).where(
+        Triple.head_id == new_head.id, Triple.relation_id == new_relation.id, Triple.tail_id == new_tail.id))
+    if corrected is None:
+        corrected = Triple(head_id=new_head.id, relation_id=new_relation.id, tail_id=new_tail.id,
+                           status="accepted", source="curator", created_by=user, created_at=now,
+                           reviewed_by=user, reviewed_at=now)
+        session.add(corrected)
+        session.flush()
+        changes.append({"created_triple": corrected.id,
+                        "example_id": _example_for(session, corrected, True, user, now)})
+    elif corrected.status != "accepted":
+        changes.append(_verdict(session, corrected, "accepted", user, now))
+    record_event(session, actor=user, action="edit_accept", target="triple", target_id=corrected.id,
+                 details={"changes": changes, "triple": _label(corrected), "suggested": _label(triple)})
+    return _label(corrected)
 
 
-def bulk_accept(database: Database, user: str, *, min_confidence: float, relation: Optional[str] = None) -> int:
+def bulk_accept(session: Session, user: str, *, min_confidence: float, relation: Optional[str] = None) -> int:
     """Accept every pending suggestion at or above `min_confidence` (one undoable step)."""
-    with database.transaction() as session:
-        now = utcnow()
-        ids = [row.id for row, *_ in session.execute(_queue_query(relation, min_confidence, 1.0))]
-        changes = [_verdict(session, session.get(Triple, i), "accepted", user, now) for i in ids]
-        if changes:
-            record_event(session, actor=user, action="bulk_accept", target="triple", target_id=None,
-                         details={"changes": changes, "min_confidence": min_confidence, "relation": relation,
-                                  "count": len(changes)})
-        return len(changes)
+    now = utcnow()
+    ids = [row.id for row, *_ in session.execute(_queue_query(relation, min_confidence, 1.0))]
+    changes = [_verdict(session, session.get(Triple, i), "accepted", user, now) for i in ids]
+    if changes:
+        record_event(session, actor=user, action="bulk_accept", target="triple", target_id=None,
+                     details={"changes": changes, "min_confidence": min_confidence, "relation": relation,
+                              "count": len(changes)})
+    return len(changes)
 
 
 def _last_undoable(session: Session, user: str) -> Optional[AuditEvent]:
@@ -280,31 +274,56 @@ def _last_undoable(session: Session, user: str) -> Optional[AuditEvent]:
     return next((e for e in events if e.action != "undo" and e.id not in undone), None)
 
 
-def undo_last(database: Database, user: str) -> Optional[str]:
+def undo_last(session: Session, user: str) -> Optional[str]:
     """Take back this curator's latest verdict not yet undone; returns what was undone, or None."""
-    with database.transaction() as session:
-        event = _last_undoable(session, user)
-        if event is None:
-            return None
-        for change in reversed(event.details.get("changes", [])):
-            if change.get("example_id") is not None:
-                session.execute(delete(Example).where(Example.id == change["example_id"]))
-            if change.get("created_triple") is not None:
-                session.execute(delete(Triple).where(Triple.id == change["created_triple"]))
-                continue
-            triple = session.get(Triple, change["triple_id"])
-            if triple is None:
-                continue
-            before = change["before"]
-            triple.status, triple.reviewed_by = before["status"], before["reviewed_by"]
-            triple.reviewed_at = datetime.fromisoformat(before["reviewed_at"]) if before["reviewed_at"] else None
-        what = event.details.get("triple") or f"{event.details.get('count', 0)} accepted suggestions"
-        record_event(session, actor=user, action="undo", target="audit_event", target_id=event.id,
-                     details={"undoes": event.id, "action": event.action, "what": what})
-        return f"{event.action.replace('_', ' ')}: {what}"
+    event = _last_undoable(session, user)
+    if event is None:
+        return None
+    for change in reversed(event.details.get("changes", [])):
+        if change.get("example_id") is not None:
+            session.execute(delete(Example).where(Example.id == change["example_id"]))
+        if change.get("created_triple") is not None:
+            session.execute(delete(Triple).where(Triple.id == change["created_triple"]))
+            continue
+        triple = session.get(Triple, change["triple_id"])
+        if triple is None:
+            continue
+        before = change["before"]
+        triple.status, triple.reviewed_by = before["status"], before["reviewed_by"]
+        triple.reviewed_at = datetime.fromisoformat(before["reviewed_at"]) if before["reviewed_at"] else None
+    what = event.details.get("triple") or f"{event.details.get('count', 0)} accepted suggestions"
+    record_event(session, actor=user, action="undo", target="audit_event", target_id=event.id,
+                 details={"undoes": event.id, "action": event.action, "what": what})
+    return f"{event.action.replace('_', ' ')}: {what}"
 
 
-def replace_suggestions(database: Database, model_version_id: int, scored: list[tuple[str, str, str, float]],
+def _place(session: Session, key: tuple[int, int, int], found: Optional[tuple[int, str]], confidence: float,
+           model_version_id: int, user: str, now: datetime, keep: set[int], counts: dict[str, int]
+           ) -> Optional[Triple]:
+    """Insert a new suggestion or re-score a pending one; None for a triple reviewed (meanwhile) by a curator."""
+    if found is None:
+        row = Triple(head_id=key[0], relation_id=key[1], tail_id=key[2], status="suggested", source="model",
+                     confidence=confidence, model_version_id=model_version_id, created_by=user, created_at=now)
+        session.add(row)
+        session.flush()
+        counts["new"] += 1
+        return row
+    if found[1] != "suggested":
+        counts["already reviewed"] += 1
+        return None
+    keep.add(found[0])
+    # only while still pending: a curator may have decided on it since the queue was read
+    rescored = session.execute(update(Triple).where(Triple.id == found[0], Triple.status == "suggested")
+                               .values(confidence=confidence, model_version_id=model_version_id))
+    if rescored.rowcount != 1:
+        counts["already reviewed"] += 1
+        return None
+    session.execute(delete(EvidenceRow).where(EvidenceRow.triple_id == found[0]))
+    counts["rescored"] += 1
+    return session.get(Triple, found[0])
+
+
+def replace_suggestions(session: Session, model_version_id: int, scored: list[tuple[str, str, str, float]],
                         user: str, relations: Optional[Iterable[str]] = None,
                         evidence: Optional[dict[tuple[str, str, str], list[tuple]]] = None) -> dict[str, int]:
     """Make `scored` the pending queue of `relations` (default: all): new ones inserted, re-found ones
@@ -312,46 +331,24 @@ def replace_suggestions(database: Database, model_version_id: int, scored: list[
     never touched or re-suggested. `evidence` maps a triple to its sentences (sentence id, head start, head end,
     tail start, tail end, score); a re-scored suggestion's old evidence is replaced.
     """
-    with database.transaction() as session:
-        entity_ids = dict(session.execute(select(Entity.name, Entity.id)).all())
-        relation_ids = dict(session.execute(select(Relation.name, Relation.id)).all())
-        scope = None if relations is None else {relation_ids[name] for name in relations}
-        existing = {(h, r, t): (i, status) for i, h, r, t, status in session.execute(
-            select(Triple.id, Triple.head_id, Triple.relation_id, Triple.tail_id, Triple.status))}
-        now, keep, counts = utcnow(), set(), {"new": 0, "rescored": 0, "removed": 0, "already reviewed": 0}
-        evidence = evidence or {}
-        for head, relation, tail, confidence in scored:
-            key = (entity_ids[head], relation_ids[relation], entity_ids[tail])
-            found = existing.get(key)
-            if found is None:
-                row = Triple(head_id=key[0], relation_id=key[1], tail_id=key[2], status="suggested", source="model",
-                             confidence=confidence, model_version_id=model_version_id, created_by=user,
-                             created_at=now)
-                session.add(row)
-                session.flush()
-                counts["new"] += 1
-            elif found[1] == "suggested":
-                # only while still pending: a curator may have decided on it since `existing` was read
-                rescored = session.execute(update(Triple).where(Triple.id == found[0], Triple.status == "suggested")
-                                           .values(confidence=confidence, model_version_id=model_version_id))
-                keep.add(found[0])
-                if rescored.rowcount != 1:
-                    counts["already reviewed"] += 1
-                    continue
-                row = session.get(Triple, found[0])
-                session.execute(delete(EvidenceRow).where(EvidenceRow.triple_id == row.id))
-                counts["rescored"] += 1
-            else:
-                counts["already reviewed"] += 1
-                continue
-            for sentence_id, hs, he, ts, te, score in evidence.get((head, relation, tail), ()):
-                session.add(EvidenceRow(triple_id=row.id, sentence_id=sentence_id, head_start=hs, head_end=he,
-                                        tail_start=ts, tail_end=te, score=score))
-        stale = [i for (_, r, _), (i, status) in existing.items()
-                 if status == "suggested" and i not in keep and (scope is None or r in scope)]
-        for start in range(0, len(stale), 500):  # the status test again: never delete a decision made meanwhile
-            counts["removed"] += session.execute(delete(Triple).where(Triple.id.in_(stale[start:start + 500]),
-                                                                      Triple.status == "suggested")).rowcount
-        record_event(session, actor=user, action="suggest", target="model_version", target_id=model_version_id,
-                     details=counts)
-        return counts
+    entity_ids = dict(session.execute(select(Entity.name, Entity.id)).all())
+    relation_ids = dict(session.execute(select(Relation.name, Relation.id)).all())
+    scope = None if relations is None else {relation_ids[name] for name in relations}
+    existing = {(h, r, t): (i, status) for i, h, r, t, status in session.execute(
+        select(Triple.id, Triple.head_id, Triple.relation_id, Triple.tail_id, Triple.status))}
+    now, keep, counts = utcnow(), set(), {"new": 0, "rescored": 0, "removed": 0, "already reviewed": 0}
+    evidence = evidence or {}
+    for head, relation, tail, confidence in scored:
+        key = (entity_ids[head], relation_ids[relation], entity_ids[tail])
+        row = _place(session, key, existing.get(key), confidence, model_version_id, user, now, keep, counts)
+        for sentence_id, hs, he, ts, te, score in evidence.get((head, relation, tail), ()) if row else ():
+            session.add(EvidenceRow(triple_id=row.id, sentence_id=sentence_id, head_start=hs, head_end=he,
+                                    tail_start=ts, tail_end=te, score=score))
+    stale = [i for (_, r, _), (i, status) in existing.items()
+             if status == "suggested" and i not in keep and (scope is None or r in scope)]
+    for start in range(0, len(stale), 500):  # the status test again: never delete a decision made meanwhile
+        counts["removed"] += session.execute(delete(Triple).where(Triple.id.in_(stale[start:start + 500]),
+                                                                  Triple.status == "suggested")).rowcount
+    record_event(session, actor=user, action="suggest", target="model_version", target_id=model_version_id,
+                 details=counts)
+    return counts

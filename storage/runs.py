@@ -6,7 +6,6 @@ can die without leaving the other waiting forever.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -15,13 +14,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.audit import record_event
-from storage.database import Database
+
 from storage.models import ModelVersion, utcnow
 
 FINISHED = ("succeeded", "failed", "cancelled")
-#: a running job whose worker has not written for this long is reported as lost (the worker writes at least
-#: twice a second while training or scoring; `KNOWCO_WORKER_TIMEOUT_S` changes the limit)
-HEARTBEAT_TIMEOUT = timedelta(seconds=float(os.environ.get("KNOWCO_WORKER_TIMEOUT_S", "120")))
 
 
 @dataclass
@@ -50,14 +46,15 @@ class Run:
     def finished(self) -> bool:
         return self.status in FINISHED
 
-    def seems_lost(self, now: Optional[datetime] = None) -> bool:
-        """Running, but the worker stopped reporting (killed, machine restarted)."""
+    def seems_lost(self, timeout: timedelta, now: Optional[datetime] = None) -> bool:
+        """Running, but the worker stopped reporting for `timeout` (killed, machine restarted); it writes at
+        least twice a second while training or scoring."""
         if self.status not in ("queued", "running"):
             return False
         last = self.heartbeat_at or self.created_at
         if last.tzinfo is None:
             last = last.replace(tzinfo=(now or utcnow()).tzinfo)
-        return (now or utcnow()) - last > HEARTBEAT_TIMEOUT
+        return (now or utcnow()) - last > timeout
 
 
 def _run(row: ModelVersion) -> Run:
@@ -72,130 +69,119 @@ def _run(row: ModelVersion) -> Run:
     )
 
 
-def create_run(database: Database, *, backbone: str, hyperparameters: dict, seed: int, user: str) -> Run:
+def create_run(session: Session, *, backbone: str, hyperparameters: dict, seed: int, user: str) -> Run:
     """A queued run named `v<N>`; the name is what curators see on suggestions and in exports."""
-    with database.transaction() as session:
-        number = (session.scalar(select(func.max(ModelVersion.id))) or 0) + 1
-        row = ModelVersion(name=f"v{number}", backbone=backbone, hyperparameters=hyperparameters, seed=seed,
-                           status="queued", progress=0.0, message="waiting for the worker", created_by=user,
-                           created_at=utcnow(), heartbeat_at=utcnow(), metrics={})
-        session.add(row)
-        session.flush()
-        record_event(session, actor=user, action="train", target="model_version", target_id=row.id,
-                     details={"name": row.name, "backbone": backbone, "hyperparameters": hyperparameters})
-        return _run(row)
+    number = (session.scalar(select(func.max(ModelVersion.id))) or 0) + 1
+    row = ModelVersion(name=f"v{number}", backbone=backbone, hyperparameters=hyperparameters, seed=seed,
+                       status="queued", progress=0.0, message="waiting for the worker", created_by=user,
+                       created_at=utcnow(), heartbeat_at=utcnow(), metrics={})
+    session.add(row)
+    session.flush()
+    record_event(session, actor=user, action="train", target="model_version", target_id=row.id,
+                 details={"name": row.name, "backbone": backbone, "hyperparameters": hyperparameters})
+    return _run(row)
 
 
-def get_run(database: Database, run_id: int) -> Optional[Run]:
-    with database.sessions() as session:
-        row = session.get(ModelVersion, run_id)
-        return _run(row) if row else None
+def get_run(session: Session, run_id: int) -> Optional[Run]:
+    row = session.get(ModelVersion, run_id)
+    return _run(row) if row else None
 
 
-def list_runs(database: Database) -> list[Run]:
-    with database.sessions() as session:
-        return [_run(row) for row in session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc()))]
+def list_runs(session: Session) -> list[Run]:
+    return [_run(row) for row in session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc()))]
 
 
-def active_run(database: Database) -> Optional[Run]:
-    with database.sessions() as session:
-        row = session.scalar(select(ModelVersion).where(ModelVersion.is_active))
-        return _run(row) if row else None
+def active_run(session: Session) -> Optional[Run]:
+    row = session.scalar(select(ModelVersion).where(ModelVersion.is_active))
+    return _run(row) if row else None
 
 
-def unfinished_run(database: Database) -> Optional[Run]:
+def unfinished_run(session: Session) -> Optional[Run]:
     """The queued or running job, if any: one at a time keeps a 2-core machine usable."""
-    with database.sessions() as session:
-        row = session.scalar(select(ModelVersion).where(ModelVersion.status.in_(("queued", "running")))
-                             .order_by(ModelVersion.id.desc()))
-        return _run(row) if row else None
+    row = session.scalar(select(ModelVersion).where(ModelVersion.status.in_(("queued", "running")))
+                         .order_by(ModelVersion.id.desc()))
+    return _run(row) if row else None
 
 
 def _set(session: Session, run_id: int, **values) -> None:
     session.execute(update(ModelVersion).where(ModelVersion.id == run_id).values(**values))
 
 
-def claim(database: Database, run_id: int, pid: int) -> bool:
+def claim(session: Session, run_id: int, pid: int) -> bool:
     """The worker takes a queued run; False when it was cancelled (or taken) before the worker got to it."""
-    with database.transaction() as session:
-        taken = session.execute(update(ModelVersion).where(ModelVersion.id == run_id, ModelVersion.status == "queued")
-                                .values(status="running", worker_pid=pid, started_at=utcnow(), heartbeat_at=utcnow(),
-                                        message="reading the labels"))
-        return taken.rowcount == 1
+    taken = session.execute(update(ModelVersion).where(ModelVersion.id == run_id, ModelVersion.status == "queued")
+                            .values(status="running", worker_pid=pid, started_at=utcnow(), heartbeat_at=utcnow(),
+                                    message="reading the labels"))
+    return taken.rowcount == 1
 
 
-def set_examples(database: Database, run_id: int, n_examples: int) -> None:
-    with database.transaction() as session:
-        _set(session, run_id, n_examples=n_examples, heartbeat_at=utcnow())
+def set_examples(session: Session, run_id: int, n_examples: int) -> None:
+    _set(session, run_id, n_examples=n_examples, heartbeat_at=utcnow())
 
 
-def report_progress(database: Database, run_id: int, progress: float, message: str,
+def report_progress(session: Session, run_id: int, progress: float, message: str,
                     curve: Optional[list[list[float]]] = None) -> bool:
     """Write progress and a heartbeat; returns whether the curator asked to cancel."""
-    with database.transaction() as session:
-        row = session.get(ModelVersion, run_id)
-        row.progress, row.message, row.heartbeat_at = progress, message, utcnow()
-        if curve is not None:
-            row.metrics = {**(row.metrics or {}), "curve": curve}
-        return bool(row.cancel_requested)
+    row = session.get(ModelVersion, run_id)
+    row.progress, row.message, row.heartbeat_at = progress, message, utcnow()
+    if curve is not None:
+        row.metrics = {**(row.metrics or {}), "curve": curve}
+    return bool(row.cancel_requested)
 
 
 
-def request_cancel(database: Database, run_id: int, user: str) -> bool:
+def request_cancel(session: Session, run_id: int, user: str) -> bool:
     """Ask the worker to stop; False when the run had already finished."""
-    with database.transaction() as session:
-        row = session.get(ModelVersion, run_id)
-        if row is None or row.status in FINISHED:
-            return False
-        row.cancel_requested = True
-        row.message = f"cancel requested by {user}"
-        if row.status == "queued":
-            row.status, row.finished_at, row.message = "cancelled", utcnow(), f"cancelled by {user} before it started"
-        record_event(session, actor=user, action="cancel", target="model_version", target_id=run_id,
-                     details={"name": row.name})
-        return True
+    row = session.get(ModelVersion, run_id)
+    if row is None or row.status in FINISHED:
+        return False
+    row.cancel_requested = True
+    row.message = f"cancel requested by {user}"
+    if row.status == "queued":
+        row.status, row.finished_at, row.message = "cancelled", utcnow(), f"cancelled by {user} before it started"
+    record_event(session, actor=user, action="cancel", target="model_version", target_id=run_id,
+                 details={"name": row.name})
+    return True
 
 
-def mark_lost(database: Database, run_id: int) -> None:
-    """A run whose worker died: record it as failed so a new one can start."""
-    with database.transaction() as session:
-        row = session.get(ModelVersion, run_id)
-        if row is not None and row.status in ("queued", "running"):
-            row.status, row.finished_at = "failed", utcnow()
-            row.message = "the worker process stopped without finishing (killed or crashed); start a new run"
+def mark_lost(session: Session, run_id: int) -> None:
+    """A run whose worker died: record it as failed so a new one can start. A run becomes active only in the
+    transaction that ends it, so a lost one never is."""
+    row = session.get(ModelVersion, run_id)
+    if row is not None and row.status in ("queued", "running"):
+        row.status, row.finished_at = "failed", utcnow()
+        row.message = "the worker process stopped without finishing (killed or crashed); start a new run"
 
 
-def finish_run(database: Database, run_id: int, status: str, message: str, *, metrics: Optional[dict] = None,
+def finish_run(session: Session, run_id: int, status: str, message: str, *, metrics: Optional[dict] = None,
                checkpoint_path: Optional[str] = None) -> None:
-    with database.transaction() as session:
-        row = session.get(ModelVersion, run_id)
-        merged = {**(row.metrics or {}), **(metrics or {})}
-        row.status, row.message, row.metrics, row.finished_at = status, message, merged, utcnow()
-        row.heartbeat_at = utcnow()
-        if status == "succeeded":
-            row.progress = 1.0
-        if checkpoint_path is not None:
-            row.checkpoint_path = checkpoint_path
+    row = session.get(ModelVersion, run_id)
+    merged = {**(row.metrics or {}), **(metrics or {})}
+    row.status, row.message, row.metrics, row.finished_at = status, message, merged, utcnow()
+    row.heartbeat_at = utcnow()
+    if status == "succeeded":
+        row.progress = 1.0
+    if checkpoint_path is not None:
+        row.checkpoint_path = checkpoint_path
 
 
-def record_checkpoint(database: Database, run_id: int, checkpoint_path: str, metrics: dict) -> None:
-    with database.transaction() as session:
-        row = session.get(ModelVersion, run_id)
-        row.checkpoint_path, row.metrics, row.heartbeat_at = checkpoint_path, {**(row.metrics or {}), **metrics}, utcnow()
+def record_checkpoint(session: Session, run_id: int, checkpoint_path: str, metrics: dict) -> None:
+    row = session.get(ModelVersion, run_id)
+    row.checkpoint_path, row.metrics, row.heartbeat_at = checkpoint_path, {**(row.metrics or {}), **metrics}, utcnow()
 
 
-def update_message(database: Database, run_id: int, message: str) -> None:
-    with database.transaction() as session:
-        _set(session, run_id, message=message, heartbeat_at=utcnow())
+def update_message(session: Session, run_id: int, message: str) -> None:
+    _set(session, run_id, message=message, heartbeat_at=utcnow())
 
 
-def activate(database: Database, run_id: int, user: str) -> None:
-    """Make this version the one that scores and suggests; exactly one is active at a time."""
-    with database.transaction() as session:
-        row = session.get(ModelVersion, run_id)
-        if row is None or row.status not in ("running", "succeeded") or not row.checkpoint_path:
-            raise ValueError("only a successfully trained model version can be made active")
-        session.execute(update(ModelVersion).where(ModelVersion.is_active).values(is_active=False))
-        row.is_active = True
-        record_event(session, actor=user, action="activate", target="model_version", target_id=run_id,
-                     details={"name": row.name})
+def activate(session: Session, run_id: int, user: str) -> bool:
+    """Make this version the one that scores and suggests (exactly one is active at a time); False when it has
+    no checkpoint or did not succeed (a running one may be activated by its own worker as it finishes)."""
+    row = session.get(ModelVersion, run_id)
+    if row is None or row.status not in ("running", "succeeded") or not row.checkpoint_path:
+        return False
+    session.execute(update(ModelVersion).where(ModelVersion.is_active).values(is_active=False))
+    row.is_active = True
+    record_event(session, actor=user, action="activate", target="model_version", target_id=run_id,
+                 details={"name": row.name})
+    return True

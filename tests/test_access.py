@@ -11,10 +11,10 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from knowco.accounts import ACCOUNTS_ENV, AccountError, add_account, authenticate
+from knowco.accounts import AccountError, add_account, authenticate
 from knowco.cli import main as cli
-from knowco.demo import seed_demo
-from knowco.settings import DATABASE_ENV, LOGIN_ENV
+from knowco.services import Actor, seed_demo
+from knowco.settings import ACCOUNTS_ENV, DATABASE_ENV, LOGIN_ENV
 from storage.database import open_database
 from tests.conftest import ROOT
 
@@ -26,7 +26,7 @@ def served(tmp_path, monkeypatch):
     add_account("ann", "curator", "correct horse", accounts)
     add_account("root", "admin", "battery staple", accounts)
     database = open_database(str(tmp_path / "kg.sqlite"))
-    seed_demo(database, "seeder")
+    seed_demo(database, Actor("seeder", "admin"))
     database.dispose()
     monkeypatch.setenv(DATABASE_ENV, database.url)
     monkeypatch.setenv(LOGIN_ENV, "1")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from knowco.demo import seed_demo
+from knowco.services import Actor, seed_demo
 from knowco.settings import DATABASE_ENV
 from tests.conftest import ROOT
 
@@ -13,7 +13,7 @@ def test_overview_renders_counts(tmp_path, monkeypatch):
 
     url = f"sqlite:///{tmp_path / 'kg.sqlite'}"
     database = open_database(url)
-    seed_demo(database, "tester")
+    seed_demo(database, Actor("tester", "admin"))
     database.dispose()
     monkeypatch.setenv(DATABASE_ENV, url)
     app = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60).run()

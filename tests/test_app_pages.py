@@ -6,14 +6,12 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from knowco.demo import seed_demo
+from knowco.services import Actor, add_triple_label, import_document, import_file, list_runs, seed_demo
 from knowco.settings import DATABASE_ENV
 from storage.database import open_database
-from storage.labels import add_triple_example
 from storage.models import AuditEvent, Example, Relation, Triple
-from storage.review import replace_suggestions
-from storage.runs import claim, create_run, finish_run, get_run, list_runs
 from tests.conftest import ROOT
+from tests.storage_helpers import finished_runs, queued, run_row
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -21,7 +19,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 @pytest.fixture
 def kg(tmp_path, monkeypatch):
     database = open_database(str(tmp_path / "kg.sqlite"))
-    seed_demo(database, "seeder")
+    seed_demo(database, Actor("seeder", "admin"))
     monkeypatch.setenv(DATABASE_ENV, database.url)
     monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
     yield database
@@ -116,11 +114,11 @@ def test_retrain_starts_a_job_and_cancel_stops_it(kg, monkeypatch):
     app.button[0].click()  # the form's Retrain button
     app.run()
     assert len(spawned) == 1
-    run = get_run(kg, spawned[0])
+    run = run_row(kg, spawned[0])
     assert run.status == "queued" and run.hyperparameters["stage2_epochs"] == 3 and run.created_by == "tester"
     app.run()
     app.button(key="train_cancel").click().run()
-    assert get_run(kg, run.id).status == "cancelled"
+    assert run_row(kg, run.id).status == "cancelled"
 
 
 def test_a_second_retrain_is_refused_while_one_runs(kg, monkeypatch):
@@ -134,19 +132,11 @@ def test_a_second_retrain_is_refused_while_one_runs(kg, monkeypatch):
     assert len(list_runs(kg)) == 1
 
 
-def _finished(database, name_metrics, user="tester"):
-    for metrics in name_metrics:
-        run = create_run(database, backbone="splade-tiny", hyperparameters={}, seed=1, user=user)
-        claim(database, run.id, 1)
-        finish_run(database, run.id, "succeeded", "done", metrics=metrics, checkpoint_path=f"/ckpt/{run.name}")
-    return list_runs(database)
-
-
 def test_versions_are_compared_and_one_can_be_made_active_again(kg):
     calibration = {"temperature": 2.0, "ece_before": 0.3, "ece_after": 0.05,
                    "reliability_before": [[0.5, 0.45, 0.2, 5], [1.0, 0.9, 0.6, 7]],
                    "reliability_after": [[0.5, 0.35, 0.2, 5], [1.0, 0.65, 0.6, 7]]}
-    _finished(kg, [{"accuracy": 0.5, "micro_f1": 0.4, "held_out": 10},
+    finished_runs(kg, [{"accuracy": 0.5, "micro_f1": 0.4, "held_out": 10},
                    {"accuracy": 0.7, "micro_f1": 0.45, "held_out": 12, **calibration}])
     app = page("train")
     shown = {m.label: (m.value, m.delta) for m in app.metric}
@@ -158,9 +148,8 @@ def test_versions_are_compared_and_one_can_be_made_active_again(kg):
 
 
 def _suggest(database):
-    run = _finished(database, [{"accuracy": 0.5}])[0]
-    replace_suggestions(database, run.id, [("aspirin", "treats", "gout", 0.9), ("ibuprofen", "treats", "gout", 0.6),
-                                           ("paracetamol", "treats", "gout", 0.3)], "model")
+    queued(database, [("aspirin", "treats", "gout", 0.9), ("ibuprofen", "treats", "gout", 0.6),
+                      ("paracetamol", "treats", "gout", 0.3)])
 
 
 def _triple(database, head, tail):
@@ -202,8 +191,7 @@ def test_review_correct_before_accepting(kg):
 
 
 def test_review_says_when_a_suggestion_reverses_a_fact(kg):
-    run = create_run(kg, backbone="tiny", hyperparameters={}, seed=1, user="seeder")
-    replace_suggestions(kg, run.id, [("myocardial infarction", "treats", "aspirin", 0.95)], "seeder")
+    queued(kg, [("myocardial infarction", "treats", "aspirin", 0.95)])
     app = page("review")
     assert any("Reversed: the KG already holds aspirin" in w.value for w in app.warning), [w.value for w in app.warning]
 
@@ -217,7 +205,7 @@ def test_export_offers_a_download(kg):
 
 
 def test_history_lists_and_filters_actions(kg):
-    add_triple_example(kg, "aspirin", "treats", "gout", True, "ann")
+    add_triple_label(kg, Actor("ann", "curator"), "aspirin", "treats", "gout", True)
     app = page("history")
     table = app.dataframe[0].value
     assert set(table["who"]) == {"seeder", "ann"}
@@ -226,11 +214,9 @@ def test_history_lists_and_filters_actions(kg):
 
 
 def test_hostile_names_show_as_text(kg, tmp_path):
-    from storage.importers import import_path
-
     hostile = tmp_path / "hostile.tsv"
     hostile.write_text(f"{HOSTILE}\ttreats\theadache\n", encoding="utf-8")
-    import_path(kg, hostile, user="tester")
+    import_file(kg, Actor("tester", "admin"), hostile)
     app = page("graph")
     app.text_input(key="graph_search").input("img src").run()
     assert app.selectbox(key="graph_center_pick_img src").value == HOSTILE
@@ -249,14 +235,13 @@ def test_errors_are_sentences_not_tracebacks(kg, monkeypatch):
 
 
 def test_review_shows_the_sentences_a_suggestion_was_read_in(kg):
-    from storage.corpus import add_document, find_sentences
+    from knowco.services import find_sentences
 
-    add_document(kg, "notes.txt", "Aspirin can relieve <b>gout</b> flares.", "ann")
+    import_document(kg, Actor("ann", "admin"), "notes.txt", b"Aspirin can relieve <b>gout</b> flares.")
     [sentence] = find_sentences(kg, "relieve")
-    run = _finished(kg, [{"accuracy": 0.5}])[0]
     head, tail = (0, 1), (sentence.tokens.index("gout"), sentence.tokens.index("gout") + 1)
-    replace_suggestions(kg, run.id, [("aspirin", "treats", "gout", 0.9)], "model",
-                        evidence={("aspirin", "treats", "gout"): [(sentence.id, *head, *tail, 0.87)]})
+    queued(kg, [("aspirin", "treats", "gout", 0.9)],
+           evidence={("aspirin", "treats", "gout"): [(sentence.id, *head, *tail, 0.87)]})
     app = page("review")
     shown = " ".join(m.value for m in app.markdown)
     assert "**Aspirin**" in shown and "_gout_" in shown and "\\< b \\>" in shown and "0.87" in shown

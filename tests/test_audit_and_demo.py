@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from knowco.demo import DEMO_DIR, seed_demo, seed_demo_if_empty
-from knowco.overview import overview
-from storage.audit import default_user, recent_events
-from storage.importers import import_path
+from knowco.demo import DEMO_DIR
+from knowco.services import Actor, import_file, overview, seed_demo, seed_demo_if_empty, settings
+from storage.audit import recent_events
 from storage.models import Entity, Example, Relation, Triple
 
 
 def test_import_is_audited_with_the_curator(db, tmp_path):
     (tmp_path / "t.tsv").write_text("a\tr\tb\n", encoding="utf-8")
-    import_path(db, tmp_path / "t.tsv", user="erin")
+    import_file(db, Actor("erin", "admin"), tmp_path / "t.tsv")
     with db.sessions() as session:
         events = recent_events(session)
         creators = set(session.scalars(select(Entity.created_by)))
@@ -25,12 +24,13 @@ def test_import_is_audited_with_the_curator(db, tmp_path):
 
 def test_default_user_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("KNOWCO_USER", "frank")
-    assert default_user() == "frank"
+    assert settings().default_user() == "frank"
+    assert settings().with_flags(user="gina").default_user() == "gina"
 
 
 def test_demo_kg_is_realistic_and_seeded_once(db):
-    assert seed_demo_if_empty(db, "demo") is True
-    assert seed_demo_if_empty(db, "demo") is False
+    assert seed_demo_if_empty(db, Actor("demo", "admin")) is True
+    assert seed_demo_if_empty(db, Actor("demo", "admin")) is False
     with db.sessions() as session:
         entities = session.scalar(select(func.count()).select_from(Entity))
         described = session.scalar(select(func.count()).select_from(Entity).where(Entity.description != ""))
@@ -45,7 +45,7 @@ def test_demo_kg_is_realistic_and_seeded_once(db):
 
 
 def test_seed_demo_is_idempotent(db):
-    seed_demo(db, "demo")
-    reports = seed_demo(db, "demo")
+    seed_demo(db, Actor("demo", "admin"))
+    reports = seed_demo(db, Actor("demo", "admin"))
     assert all(not any(r.created.values()) for r in reports)
     assert (DEMO_DIR / "train.tsv").is_file()

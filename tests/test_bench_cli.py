@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from engine.config import ABLATIONS
-from knowco.benchmarks.cli import ABLATION_NAMES
+import pytest
+
 from knowco.cli import main
 from tests.engine_helpers import EXAMPLES
 
@@ -82,5 +82,13 @@ def test_bad_bench_arguments_are_one_line_errors(tmp_path, capsys):
     assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
 
 
-def test_cli_ablation_names_match_the_engine():
-    assert tuple(ABLATIONS) == ABLATION_NAMES
+def test_bench_methods_come_from_the_engine_resolver():
+    from bench.cli import _methods
+    from engine.kge import KGE_METHODS
+    from engine.methods import CLASSIFIERS, classifier_class
+
+    assert _methods("re") == tuple(CLASSIFIERS) == ("knowco", "finetune")
+    assert _methods("lp") == ("knowco", *KGE_METHODS)
+    assert classifier_class("knowco").kind == "knowco"
+    with pytest.raises(ValueError, match="unknown method 'magic'"):
+        classifier_class("magic")

@@ -15,14 +15,10 @@ from engine.mention_index import MentionIndex
 from engine.text_candidates import mention_pairs
 from engine.types import SentenceExample, TripleExample
 from knowco.model_store import load_model
-from knowco.options import TrainOptions
-from knowco.training_job import train_in_foreground
-from storage.corpus import add_document
+from knowco.services import Actor, TrainOptions, import_document, import_file, queue, train_in_foreground
 from storage.database import open_database
 from storage.models import Sentence
-from storage.importers import import_path
-from storage.review import replace_suggestions, suggestions
-from storage.runs import create_run
+from tests.storage_helpers import queued
 
 CAPITALS = [("budapest", "hungary"), ("paris", "france"), ("madrid", "spain"), ("rome", "italy"),
             ("berlin", "germany"), ("warsaw", "poland"), ("athens", "greece"), ("prague", "czechia"),
@@ -64,11 +60,9 @@ def test_one_direction_per_pair_and_never_the_reverse_of_a_fact_unless_sure():
 def test_the_review_queue_says_when_a_suggestion_reverses_a_fact(sqlite_db, tmp_path):
     kg = tmp_path / "kg.tsv"
     kg.write_text("rome\tcapital_of\titaly\nparis\tcapital_of\tfrance\n")
-    import_path(sqlite_db, kg, user="t")
-    run = create_run(sqlite_db, backbone="x", hyperparameters={}, seed=0, user="t")
-    replace_suggestions(sqlite_db, run.id, [("italy", "capital_of", "rome", 0.95), ("paris", "capital_of", "italy", 0.5)],
-                        "t")
-    marks = {(s.head, s.tail): s.reverses_fact for s in suggestions(sqlite_db)}
+    import_file(sqlite_db, Actor("t", "admin"), kg)
+    queued(sqlite_db, [("italy", "capital_of", "rome", 0.95), ("paris", "capital_of", "italy", 0.5)])
+    marks = {(s.head, s.tail): s.reverses_fact for s in queue(sqlite_db)}
     assert marks == {("italy", "rome"): True, ("paris", "italy"): False}
 
 
@@ -108,8 +102,8 @@ def europe_and_germs(tmp_path, monkeypatch):
                 f"{_title(germ)} causes {_title(disease)} .")
         labelled.append(_sentence(text, disease, germ, "caused_by"))
     (tmp_path / "labels.jsonl").write_text("".join(json.dumps(x) + "\n" for x in labelled))
-    import_path(database, kg, user="t")
-    import_path(database, tmp_path / "labels.jsonl", user="t")
+    import_file(database, Actor("t", "admin"), kg)
+    import_file(database, Actor("t", "admin"), tmp_path / "labels.jsonl")
     yield database
     database.dispose()
 
@@ -126,9 +120,9 @@ def test_text_suggestions_carry_the_direction_the_sentence_states(europe_and_ger
     for i, (disease, germ) in enumerate(CAUSES[LABELLED:]):
         statements.append(f"{_title(disease)} is caused by {_title(germ)}." if i % 2 else
                           f"{_title(germ)} causes {_title(disease)}.")
-    add_document(database, "europe.txt", " ".join(statements), "t")
-    run = train_in_foreground(database, TrainOptions(stage1_epochs=10, stage2_epochs=30, suggestions_per_relation=5,
-                                                     max_pairs_per_relation=300), "t")
+    import_document(database, Actor("t", "admin"), "europe.txt", " ".join(statements).encode())
+    run = train_in_foreground(database, Actor("t", "admin"), TrainOptions(stage1_epochs=10, stage2_epochs=30,
+                                                                 suggestions_per_relation=5, max_pairs_per_relation=300))
     assert run.status == "succeeded", run.message
 
     wanted = [(c, "capital_of", k) for c, k in CAPITALS[LABELLED:]] + [(d, "caused_by", g) for d, g in CAUSES[LABELLED:]]
@@ -149,8 +143,8 @@ def test_text_suggestions_carry_the_direction_the_sentence_states(europe_and_ger
             assert forward > backward, f"{head} {relation} {tail}: {forward:.2f} marked this way, {backward:.2f} reversed"
     assert seen >= len(CAPITALS) - LABELLED
 
-    queue = {(s.head, s.relation, s.tail) for s in suggestions(database, limit=1000)}
+    pending = {(s.head, s.relation, s.tail) for s in queue(database, limit=1000)}
     reversed_ = {(t, r, h) for h, r, t in wanted}
-    assert not queue & reversed_, f"reversed suggestions: {sorted(queue & reversed_)}"
-    found = {x for x in wanted if x[1] == "capital_of"} & queue
+    assert not pending & reversed_, f"reversed suggestions: {sorted(pending & reversed_)}"
+    found = {x for x in wanted if x[1] == "capital_of"} & pending
     assert len(found) >= 2, f"found {sorted(found)}"

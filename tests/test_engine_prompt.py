@@ -5,9 +5,11 @@ import pytest
 import torch
 
 from engine.backbones import load_backbone
-from engine.classifier import PromptClassifier, with_no_relation
+from engine.classifier import PromptClassifier
 from engine.label_words import LabelWordError
-from engine.prompt import TEMPLATE_WORDS, collate
+from engine.prompt import collate
+from engine.template import TEMPLATE_WORDS
+from engine.verbalizer import with_no_relation
 from engine.types import RelationSpec, SentenceExample
 from engine.vocabulary import word_piece_ids
 from tests.engine_helpers import EXAMPLES, RELATIONS, tiny_config

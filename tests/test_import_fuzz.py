@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from knowco.services import Actor, import_file
 from storage.database import open_database
-from storage.importers import ImportFailed, import_path
+from storage.importers import ImportFailed
 from storage.models import Entity, Example, Relation, Sentence, Triple
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -37,7 +38,7 @@ def fuzz_db(tmp_path_factory):
 def _check(database, path, fmt="auto"):
     before = _counts(database)
     try:
-        report = import_path(database, path, fmt, user="fuzz")
+        report = import_file(database, Actor("fuzz", "admin"), path, fmt)
     except ImportFailed as exc:
         event("refused")
         message = str(exc)
@@ -48,7 +49,7 @@ def _check(database, path, fmt="auto"):
     after = _counts(database)
     assert after[2] - before[2] == report.created.get("triples", 0)
     assert _counts(database) == after
-    again = import_path(database, path, fmt, user="fuzz")
+    again = import_file(database, Actor("fuzz", "admin"), path, fmt)
     assert _counts(database) == after and not any(again.created.values()), "re-import wrote something"
     return report
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import func, select
 
-from storage.exporters import export_path
-from storage.importers import import_path
+from knowco.services import Actor, export_file, import_file
 from storage.models import AuditEvent, Entity, Relation, Triple
 from storage.stats import kg_stats
 
@@ -18,7 +17,7 @@ def _triple_set(csv_path) -> set[tuple[str, str, str]]:
 
 
 def test_umls_import_counts(db, umls_dir):
-    report = import_path(db, umls_dir, user="alice")
+    report = import_file(db, Actor("alice", "admin"), umls_dir)
     assert report.created == {"entities": 135, "relations": 46, "triples": UMLS_TRIPLES}
     with db.sessions() as session:
         stats = kg_stats(session)
@@ -33,8 +32,8 @@ def test_umls_import_counts(db, umls_dir):
 
 
 def test_reimport_changes_nothing(db, umls_dir):
-    import_path(db, umls_dir, user="alice")
-    report = import_path(db, umls_dir, user="bob")
+    import_file(db, Actor("alice", "admin"), umls_dir)
+    report = import_file(db, Actor("bob", "admin"), umls_dir)
     assert not any(report.created.values()) and not any(report.updated.values())
     with db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Triple)) == UMLS_TRIPLES
@@ -43,12 +42,12 @@ def test_reimport_changes_nothing(db, umls_dir):
 
 
 def test_round_trip_through_turtle(db, make_db, umls_dir, tmp_path):
-    import_path(db, umls_dir, user="alice")
-    export_path(db, tmp_path / "kg.ttl", "turtle")
-    export_path(db, tmp_path / "original.csv", "csv")
+    import_file(db, Actor("alice", "admin"), umls_dir)
+    export_file(db, Actor("exporter", "admin"), tmp_path / "kg.ttl", "turtle")
+    export_file(db, Actor("exporter", "admin"), tmp_path / "original.csv", "csv")
     second = make_db()
-    import_path(second, tmp_path / "kg.ttl", user="bob")
-    export_path(second, tmp_path / "again.csv", "csv")
+    import_file(second, Actor("bob", "admin"), tmp_path / "kg.ttl")
+    export_file(second, Actor("exporter", "admin"), tmp_path / "again.csv", "csv")
     original, again = _triple_set(tmp_path / "original.csv"), _triple_set(tmp_path / "again.csv")
     assert len(original) == UMLS_TRIPLES
     assert again == original
@@ -62,5 +61,5 @@ def test_round_trip_through_turtle(db, make_db, umls_dir, tmp_path):
 
 
 def test_fewshot_file_imports_as_tsv(db, umls_dir):
-    report = import_path(db, umls_dir / "fewshot" / "8shot-42-train.tsv", user="alice")
+    report = import_file(db, Actor("alice", "admin"), umls_dir / "fewshot" / "8shot-42-train.tsv")
     assert report.created["triples"] == 329

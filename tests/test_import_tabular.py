@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from storage.exporters import export_path
-from storage.importers import ImportFailed, import_path
+from knowco.services import Actor, export_file, import_file
+from storage.importers import ImportFailed
 from storage.models import AuditEvent, Entity, Triple
 
 HOSTILE_NAMES = [
@@ -31,14 +31,14 @@ def _count(db, model) -> int:
 def test_csv_with_header_and_without(db, tmp_path):
     (tmp_path / "a.csv").write_text("head,relation,tail\naspirin,treats,pain\n", encoding="utf-8")
     (tmp_path / "b.csv").write_text("ibuprofen,treats,pain\n", encoding="utf-8")
-    import_path(db, tmp_path / "a.csv", user="u")
-    import_path(db, tmp_path / "b.csv", user="u")
+    import_file(db, Actor("u", "admin"), tmp_path / "a.csv")
+    import_file(db, Actor("u", "admin"), tmp_path / "b.csv")
     assert _count(db, Triple) == 2 and _count(db, Entity) == 3
 
 
 def test_tsv_with_bom_and_crlf(db, tmp_path):
     (tmp_path / "t.tsv").write_bytes("\ufeffaspirin\ttreats\tpain\r\nibuprofen\ttreats\tpain\r\n".encode("utf-8"))
-    import_path(db, tmp_path / "t.tsv", user="u")
+    import_file(db, Actor("u", "admin"), tmp_path / "t.tsv")
     with db.sessions() as session:
         assert set(session.scalars(select(Entity.name))) == {"aspirin", "ibuprofen", "pain"}
 
@@ -47,12 +47,12 @@ def test_tsv_with_bom_and_crlf(db, tmp_path):
 def test_hostile_names_survive_a_round_trip(db, make_db, tmp_path, fmt):
     rows = [(name, "rel, \"odd\"", HOSTILE_NAMES[(i + 1) % len(HOSTILE_NAMES)]) for i, name in enumerate(HOSTILE_NAMES)]
     pd.DataFrame(rows, columns=["head", "relation", "tail"]).to_csv(tmp_path / "in.csv", index=False)
-    import_path(db, tmp_path / "in.csv", user="u")
+    import_file(db, Actor("u", "admin"), tmp_path / "in.csv")
     out = tmp_path / ("out.csv" if fmt == "csv" else "out.ttl")
-    export_path(db, out, fmt)
+    export_file(db, Actor("exporter", "admin"), out, fmt)
     second = make_db()
-    import_path(second, out, user="u")
-    export_path(second, tmp_path / "final.csv", "csv")
+    import_file(second, Actor("u", "admin"), out)
+    export_file(second, Actor("exporter", "admin"), tmp_path / "final.csv", "csv")
     final = pd.read_csv(tmp_path / "final.csv", dtype=str, keep_default_na=False)
     assert set(zip(final["head"], final["relation"], final["tail"])) == set(rows)
     with second.sessions() as session:
@@ -71,10 +71,10 @@ def test_hostile_names_survive_a_round_trip(db, make_db, tmp_path, fmt):
     ],
 )
 def test_a_bad_line_changes_nothing_and_is_named(db, tmp_path, content, line, reason):
-    import_path(db, _write(tmp_path / "good.csv", "x,r,y\n"), user="u")
+    import_file(db, Actor("u", "admin"), _write(tmp_path / "good.csv", "x,r,y\n"))
     bad = _write(tmp_path / "bad.csv", content)
     with pytest.raises(ImportFailed) as failure:
-        import_path(db, bad, user="u")
+        import_file(db, Actor("u", "admin"), bad)
     assert failure.value.line == line
     assert reason in failure.value.reason
     assert str(failure.value).startswith(f"{bad}:{line}: ")
@@ -86,16 +86,16 @@ def test_invalid_utf8_names_the_line(db, tmp_path):
     bad = tmp_path / "bad.tsv"
     bad.write_bytes(b"a\tr\tb\nc\tr\t\xff\xfe\n")
     with pytest.raises(ImportFailed, match=r"bad.tsv:2: not valid UTF-8"):
-        import_path(db, bad, user="u")
+        import_file(db, Actor("u", "admin"), bad)
     assert _count(db, Triple) == 0
 
 
 def test_export_columns_and_statuses(db, tmp_path):
     content = ("head,relation,tail,status,source,confidence\n"
                "a,r,b,accepted,imported,\nc,r,d,suggested,model,0.75\ne,r,f,rejected,model,0.2\n")
-    import_path(db, _write(tmp_path / "in.csv", content), user="carol")
-    export_path(db, tmp_path / "acc.csv")
-    export_path(db, tmp_path / "all.csv", include_suggested=True, include_rejected=True)
+    import_file(db, Actor("carol", "admin"), _write(tmp_path / "in.csv", content))
+    export_file(db, Actor("exporter", "admin"), tmp_path / "acc.csv")
+    export_file(db, Actor("exporter", "admin"), tmp_path / "all.csv", include_suggested=True, include_rejected=True)
     accepted = pd.read_csv(tmp_path / "acc.csv", dtype=str, keep_default_na=False)
     everything = pd.read_csv(tmp_path / "all.csv", dtype=str, keep_default_na=False)
     assert list(accepted.columns) == [
@@ -109,7 +109,7 @@ def test_export_columns_and_statuses(db, tmp_path):
 
 
 def test_repeated_rows_in_one_file_import_once(db, tmp_path):
-    report = import_path(db, _write(tmp_path / "d.tsv", "a\tr\tb\na\tr\tb\n"), user="u")
+    report = import_file(db, Actor("u", "admin"), _write(tmp_path / "d.tsv", "a\tr\tb\na\tr\tb\n"))
     assert report.created["triples"] == 1
     assert report.skipped == {"repeated triples in the file": 1}
 

@@ -8,9 +8,11 @@ import pytest
 from tests.conftest import ROOT
 
 FORBIDDEN = {
-    "storage": {"torch", "transformers", "streamlit", "engine", "knowco", "app"},
-    "engine": {"sqlalchemy", "alembic", "streamlit", "storage", "knowco", "app"},
+    "storage": {"torch", "transformers", "streamlit", "engine", "knowco", "app", "bench"},
+    "engine": {"sqlalchemy", "alembic", "streamlit", "storage", "knowco", "app", "bench"},
     "knowco": {"streamlit", "app"},
+    # benchmarks drive the app only as a script (AppTest), never by importing its pages
+    "bench": {"app"},
     # pages go through knowco.services only: no SQL, no torch, no direct storage or engine calls
     "app": {"storage", "engine", "sqlalchemy", "torch", "transformers"},
 }
@@ -34,4 +36,33 @@ def test_package_imports_point_one_way(package):
         for path in (ROOT / package).rglob("*.py")
         if _imports(path) & FORBIDDEN[package]
     }
+    assert offenders == {}
+
+
+PROJECT = ("app", "engine", "knowco", "storage")
+#: the front ends and the project modules they may import: the service layer is their one door
+DOORS = {
+    "app": {"knowco.services", "app.state", "app.ui", "app.login"},
+    "knowco/cli.py": {"knowco.services", "bench.cli"},
+    "run_app.py": {"knowco.services"},
+}
+
+
+def _project_modules(path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return {name for name in names if name.split(".")[0] in PROJECT}
+
+
+@pytest.mark.parametrize("front", sorted(DOORS))
+def test_front_ends_go_through_the_service_layer(front):
+    target = ROOT / front
+    files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    offenders = {str(path.relative_to(ROOT)): sorted(_project_modules(path) - DOORS[front]) for path in files
+                 if _project_modules(path) - DOORS[front]}
     assert offenders == {}

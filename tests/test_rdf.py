@@ -6,8 +6,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 from sqlalchemy import select
 
-from storage.exporters import build_graph, export_path
-from storage.importers import ImportFailed, import_path
+from knowco.services import Actor, export_file, import_file
+from storage.exporters import build_graph
+from storage.importers import ImportFailed
 from storage.models import Entity, Relation, Triple
 from storage.rdf_vocab import KC
 
@@ -29,7 +30,7 @@ ex:rome ex:near [ rdfs:label "somewhere" ] .
 def test_foreign_rdf(db, tmp_path):
     path = tmp_path / "foreign.ttl"
     path.write_text(FOREIGN, encoding="utf-8")
-    report = import_path(db, path, user="u")
+    report = import_file(db, Actor("u", "admin"), path)
     assert report.skipped == {"literal-valued statements": 1, "blank-node statements": 1}
     with db.sessions() as session:
         entities = {e.name: e for e in session.scalars(select(Entity))}
@@ -45,7 +46,7 @@ def test_export_has_provenance_and_only_accepted_facts(db, tmp_path):
         "head,relation,tail,status,source,confidence,reviewed_by,reviewed_at\n"
         "a,r,b,accepted,curator,,,\n"
         "c,r,d,rejected,model,0.3,dana,2026-01-02T03:04:05+00:00\n", encoding="utf-8")
-    import_path(db, tmp_path / "in.csv", user="carol")
+    import_file(db, Actor("carol", "admin"), tmp_path / "in.csv")
     with db.sessions() as session:
         graph = build_graph(session, ("accepted", "rejected"), base="https://kg.example.org/")
     a, b, c, d = (URIRef(f"https://kg.example.org/entity/{x}") for x in "abcd")
@@ -67,12 +68,12 @@ def test_statuses_round_trip_in_every_rdf_format(db, make_db, tmp_path, fmt, suf
     (tmp_path / "in.csv").write_text(
         "head,relation,tail,status,source,confidence\na,r,b,accepted,imported,\nc,r,d,suggested,model,0.9\n",
         encoding="utf-8")
-    import_path(db, tmp_path / "in.csv", user="u")
+    import_file(db, Actor("u", "admin"), tmp_path / "in.csv")
     out = tmp_path / f"kg.{suffix}"
-    export_path(db, out, fmt, include_suggested=True)
+    export_file(db, Actor("exporter", "admin"), out, fmt, include_suggested=True)
     Graph().parse(out, format={"turtle": "turtle", "nt": "nt", "jsonld": "json-ld"}[fmt])
     second = make_db()
-    import_path(second, out, user="v")
+    import_file(second, Actor("v", "admin"), out)
     with second.sessions() as session:
         rows = {(t.head.name, t.status, t.source, t.confidence, t.created_by) for t in session.scalars(select(Triple))}
     assert rows == {("a", "accepted", "imported", None, "u"), ("c", "suggested", "model", 0.9, "u")}
@@ -82,7 +83,7 @@ def test_invalid_turtle_is_reported_with_its_line(db, tmp_path):
     path = tmp_path / "bad.ttl"
     path.write_text("@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b .\n", encoding="utf-8")
     with pytest.raises(ImportFailed) as failure:
-        import_path(db, path, user="u")
+        import_file(db, Actor("u", "admin"), path)
     assert "not valid turtle RDF" in failure.value.reason
     assert failure.value.line == 3
     with db.sessions() as session:

@@ -65,11 +65,15 @@ def test_missing_folder_gives_a_clear_error(tmp_path):
 
 
 def test_resolve_url_accepts_paths_and_urls(tmp_path, monkeypatch):
-    monkeypatch.delenv("KNOWCO_DATABASE_URL", raising=False)
+    from knowco.settings import settings
+
     assert resolve_url(str(tmp_path / "a.sqlite")) == f"sqlite:///{tmp_path / 'a.sqlite'}"
     assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    monkeypatch.chdir(tmp_path)
+    assert resolve_url(None) == f"sqlite:///{tmp_path / 'knowco.sqlite'}"
     monkeypatch.setenv("KNOWCO_DATABASE_URL", "sqlite:///x.sqlite")
-    assert resolve_url(None) == "sqlite:///x.sqlite"
+    assert resolve_url(settings().database) == "sqlite:///x.sqlite"
+    assert resolve_url(settings().with_flags(database="y.sqlite").database) == f"sqlite:///{tmp_path / 'y.sqlite'}"
 
 
 def test_sqlite_file_is_a_real_sqlite_database(tmp_path):

@@ -8,13 +8,13 @@ import torch
 from engine.mention_index import MentionIndex
 from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION, RelationSpec
-from knowco.demo import seed_demo
 from knowco.scoring import CachedScorer
-from knowco.suggest import suggest
-from storage.corpus import add_document
-from storage.review import evidence, suggestions
-from storage.runs import claim, create_run, finish_run
+from knowco.services import Actor, evidence, import_document, list_relations, queue, seed_demo
+from knowco.suggest import plan_suggestions, write_suggestions
 from storage.text_split import tokenize
+from tests.storage_helpers import finished_runs, queued
+
+ANN = Actor("ann", "admin")
 
 
 class StubModel:
@@ -71,20 +71,24 @@ def test_evidence_from_several_sentences_makes_one_suggestion():
 
 @pytest.fixture
 def demo_with_model(sqlite_db):
-    seed_demo(sqlite_db, "seeder")
-    run = create_run(sqlite_db, backbone="stub", hyperparameters={}, seed=1, user="ann")
-    claim(sqlite_db, run.id, 1)
-    finish_run(sqlite_db, run.id, "succeeded", "done", checkpoint_path="/stub")
-    from storage.labels import list_relations
+    seed_demo(sqlite_db, Actor("seeder", "admin"))
+    [run] = finished_runs(sqlite_db, [{}], user="ann")
     return sqlite_db, run, StubModel([r.name for r in list_relations(sqlite_db)])
+
+
+def _suggest(db, run, model, **options):
+    """The suggest pass as a retrain runs it, with a stub model in place of a trained one."""
+    plan = plan_suggestions(db, model, run.id, run.name, **options)
+    with db.transaction() as session:
+        return write_suggestions(session, plan, "ann")
 
 
 def test_text_suggestions_carry_their_sentences(demo_with_model):
     db, run, model = demo_with_model
-    add_document(db, "notes.txt", "Aspirin can relieve gout flares.\nMetformin helps with obesity.", "ann")
-    report = suggest(db, "ann", model=model, model_version_id=run.id, per_relation=0, max_pairs=50)
+    import_document(db, ANN, "notes.txt", b"Aspirin can relieve gout flares.\nMetformin helps with obesity.")
+    report = _suggest(db, run, model, per_relation=0, max_pairs=50)
     assert report.text_suggestions >= 2
-    queued = {(s.head, s.relation, s.tail): s for s in suggestions(db, limit=500)}
+    queued = {(s.head, s.relation, s.tail): s for s in queue(db, limit=500)}
     gout = queued[("aspirin", "treats", "gout")]
     tokens, head, tail, score = evidence(db, gout.id).sentences[0]
     assert " ".join(tokens[slice(*head)]) == "Aspirin" and " ".join(tokens[slice(*tail)]) == "gout"
@@ -95,20 +99,20 @@ def test_text_suggestions_carry_their_sentences(demo_with_model):
 
 def test_a_second_pass_with_the_same_version_makes_no_model_call(demo_with_model):
     db, run, model = demo_with_model
-    add_document(db, "notes.txt", "Aspirin can relieve gout flares.", "ann")
-    first = suggest(db, "ann", model=model, model_version_id=run.id, per_relation=3, max_pairs=40)
+    import_document(db, ANN, "notes.txt", b"Aspirin can relieve gout flares.")
+    first = _suggest(db, run, model, per_relation=3, max_pairs=40)
     assert first.model_calls == model.calls > 0
     calls = model.calls
-    second = suggest(db, "ann", model=model, model_version_id=run.id, per_relation=3, max_pairs=40)
+    second = _suggest(db, run, model, per_relation=3, max_pairs=40)
     assert model.calls == calls and second.model_calls == 0 and second.rescored == first.new
-    add_document(db, "more.txt", "Aspirin may help with insomnia.", "ann")
-    third = suggest(db, "ann", model=model, model_version_id=run.id, per_relation=3, max_pairs=40)
+    import_document(db, ANN, "more.txt", b"Aspirin may help with insomnia.")
+    third = _suggest(db, run, model, per_relation=3, max_pairs=40)
     assert 0 < third.model_calls <= 2  # only the new sentence's mention pairs
 
 
 def test_cache_is_per_model_version(demo_with_model):
     db, run, model = demo_with_model
-    other = create_run(db, backbone="stub", hyperparameters={}, seed=2, user="ann")
+    [other, _] = finished_runs(db, [{}], user="ann")
     from engine.types import EntityText
     pairs = [(EntityText("a", "a"), EntityText("b", "b"))]
     CachedScorer(db, run.id, model).pairs(pairs)
@@ -121,9 +125,7 @@ def test_cache_is_per_model_version(demo_with_model):
 
 def test_suggestions_breaking_the_relation_types_are_marked_not_hidden(demo_with_model):
     db, run, model = demo_with_model
-    from storage.review import replace_suggestions
-    replace_suggestions(db, run.id, [("headache", "treats", "aspirin", 0.7), ("aspirin", "treats", "gout", 0.6)],
-                        "ann")
-    marks = {(s.head, s.tail): s.type_violation for s in suggestions(db)}
+    queued(db, [("headache", "treats", "aspirin", 0.7), ("aspirin", "treats", "gout", 0.6)], run_id=run.id)
+    marks = {(s.head, s.tail): s.type_violation for s in queue(db)}
     assert marks[("aspirin", "gout")] is None
     assert "head is a symptom; the relation's heads are drug" in marks[("headache", "aspirin")]

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from knowco.cli import main
-from knowco.demo import seed_demo
-from knowco.jobs import JobError, cancel, current_job, start_training
-from knowco.options import TrainOptions
+from knowco.errors import JobError
+from knowco.services import (Actor, TrainOptions, active_run, add_triple_label, cancel, current_job, get_run, queue,
+                             queue_size, seed_demo, start_training)
 from storage.database import open_database
-from storage.labels import add_triple_example
-from storage.review import count_suggestions, suggestions
-from storage.runs import get_run
+
+ANN, BOB = Actor("ann", "admin"), Actor("bob", "admin")
 
 FAST = dict(stage1_epochs=1, stage2_epochs=2, suggestions_per_relation=5, max_pairs_per_relation=300)
 
@@ -23,9 +22,9 @@ FAST = dict(stage1_epochs=1, stage2_epochs=2, suggestions_per_relation=5, max_pa
 def kg(tmp_path, monkeypatch):
     monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
     database = open_database(str(tmp_path / "kg.sqlite"))
-    seed_demo(database, "seeder")
-    add_triple_example(database, "aspirin", "treats", "headache", True, "ann")
-    add_triple_example(database, "aspirin", "treats", "stomach", False, "ann")
+    seed_demo(database, Actor("seeder", "admin"))
+    add_triple_label(database, ANN, "aspirin", "treats", "headache", True)
+    add_triple_label(database, ANN, "aspirin", "treats", "stomach", False)
     yield database
     database.dispose()
 
@@ -41,26 +40,26 @@ def _wait(database, run_id, until, timeout=240):
 
 
 def test_worker_trains_saves_activates_and_suggests(kg, tmp_path):
-    run = start_training(kg, TrainOptions(**FAST), "ann")
+    run = start_training(kg, ANN, TrainOptions(**FAST))
     with pytest.raises(JobError, match="still"):
-        start_training(kg, TrainOptions(**FAST), "bob")
+        start_training(kg, BOB, TrainOptions(**FAST))
     run = _wait(kg, run.id, lambda r: r.finished)
     assert run.status == "succeeded", run.message
     assert run.is_active and Path(run.checkpoint_path, "model.safetensors").is_file()
     assert run.metrics["held_out"] > 0 and 0 <= run.metrics["accuracy"] <= 1
     assert run.curve and run.curve[-1][0] > run.curve[0][0]
-    assert run.metrics["suggestions"]["new"] == count_suggestions(kg) > 0
-    assert {s.model_version for s in suggestions(kg, limit=500)} == {run.name}
+    assert run.metrics["suggestions"]["new"] == queue_size(kg) > 0
+    assert {s.model_version for s in queue(kg, limit=500)} == {run.name}
     assert current_job(kg) is None
     assert (tmp_path / "models" / "v1.log").read_text().count("finished") == 1
 
 
 def test_cancel_stops_a_running_worker(kg):
-    run = start_training(kg, TrainOptions(**{**FAST, "stage2_epochs": 500}), "ann")
+    run = start_training(kg, ANN, TrainOptions(**{**FAST, "stage2_epochs": 500}))
     _wait(kg, run.id, lambda r: r.status == "running" and r.progress > 0)
-    assert cancel(kg, run.id, "ann")
+    assert cancel(kg, ANN, run.id)
     run = _wait(kg, run.id, lambda r: r.finished, timeout=60)
-    assert run.status == "cancelled" and run.checkpoint_path is None and count_suggestions(kg) == 0
+    assert run.status == "cancelled" and run.checkpoint_path is None and queue_size(kg) == 0
 
 
 def test_train_and_suggest_from_the_command_line(kg, capsys):
@@ -70,7 +69,7 @@ def test_train_and_suggest_from_the_command_line(kg, capsys):
     assert code == 0 and "v1: succeeded" in out
     assert main(["--db", kg.url, "suggest", "--top", "3", "--max-pairs", "200"]) == 0
     assert "model v1:" in capsys.readouterr().out
-    assert count_suggestions(kg) == 3 * 9
+    assert queue_size(kg) == 3 * 9
     assert main(["--db", kg.url, "suggest", "--relation", "nope"]) == 2
     assert "no relation named 'nope'" in capsys.readouterr().err
 
@@ -85,17 +84,14 @@ def test_a_killed_worker_leaves_no_checkpoint_and_the_next_run_works(kg, tmp_pat
     visible, the previously active model stays active, and a new run succeeds."""
     import os
     import signal
-    from datetime import timedelta
 
-    from storage.runs import active_run
-
-    first = _wait(kg, start_training(kg, TrainOptions(**{**FAST, "suggest_after": False}), "ann").id,
+    first = _wait(kg, start_training(kg, ANN, TrainOptions(**{**FAST, "suggest_after": False})).id,
                   lambda r: r.finished)
     assert first.status == "succeeded" and active_run(kg).id == first.id
-    doomed = start_training(kg, TrainOptions(**{**FAST, "stage2_epochs": 500}), "ann")
+    doomed = start_training(kg, ANN, TrainOptions(**{**FAST, "stage2_epochs": 500}))
     _wait(kg, doomed.id, lambda r: r.status == "running" and r.progress > 0)
     os.kill(running_pid(kg, doomed.id), signal.SIGKILL)
-    monkeypatch.setattr("storage.runs.HEARTBEAT_TIMEOUT", timedelta(seconds=2))
+    monkeypatch.setenv("KNOWCO_WORKER_TIMEOUT_S", "2")
     time.sleep(3)
     assert current_job(kg) is None
     lost = get_run(kg, doomed.id)
@@ -103,7 +99,7 @@ def test_a_killed_worker_leaves_no_checkpoint_and_the_next_run_works(kg, tmp_pat
     assert sorted(p.name for p in (tmp_path / "models").iterdir() if p.is_dir() and not p.name.startswith(".")) \
         == [first.name]
     assert active_run(kg).id == first.id
-    again = _wait(kg, start_training(kg, TrainOptions(**{**FAST, "suggest_after": False}), "ann").id,
+    again = _wait(kg, start_training(kg, ANN, TrainOptions(**{**FAST, "suggest_after": False})).id,
                   lambda r: r.finished)
     assert again.status == "succeeded" and active_run(kg).id == again.id
 
@@ -113,3 +109,27 @@ def running_pid(database, run_id) -> int:
 
     with database.sessions() as session:
         return session.get(ModelVersion, run_id).worker_pid
+
+
+def test_a_run_that_dies_while_suggesting_is_never_active(kg, monkeypatch):
+    """The checkpoint, the activation and the new queue are written in the one transaction that ends the run: a
+    worker that dies before it (here: while suggesting) leaves the previous model active and its queue as it was."""
+    from knowco.training_job import train_in_foreground
+
+    first = train_in_foreground(kg, ANN, TrainOptions(**FAST))
+    assert first.status == "succeeded" and active_run(kg).id == first.id
+    before = sorted((s.head, s.relation, s.tail) for s in queue(kg, limit=500))
+
+    def killed(*args, **kwargs):
+        raise SystemExit("killed while suggesting")
+
+    monkeypatch.setattr("knowco.training_job.plan_suggestions", killed)
+    with pytest.raises(SystemExit):
+        train_in_foreground(kg, ANN, TrainOptions(**FAST))
+    dead = get_run(kg, first.id + 1)
+    assert dead.status == "running" and not dead.is_active and active_run(kg).id == first.id
+    monkeypatch.setenv("KNOWCO_WORKER_TIMEOUT_S", "0")
+    assert current_job(kg) is None
+    lost = get_run(kg, dead.id)
+    assert lost.status == "failed" and not lost.is_active and active_run(kg).id == first.id
+    assert sorted((s.head, s.relation, s.tail) for s in queue(kg, limit=500)) == before

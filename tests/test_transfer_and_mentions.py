@@ -6,12 +6,12 @@ import re
 import pytest
 from rdflib import Graph
 
-from knowco.demo import seed_demo
-from knowco.mentions import detect_mentions
-from knowco.transfer import export_bytes, import_document, import_upload, preview_upload
-from storage.corpus import find_sentences
+from knowco.services import (Actor, detect_mentions, export_bytes, find_sentences, import_document, import_upload,
+                             preview_upload, seed_demo)
 from storage.importers import ImportFailed
 from storage.stats import kg_stats
+
+ANN = Actor("ann", "admin")
 
 
 def test_preview_reads_everything_and_writes_nothing(sqlite_db):
@@ -21,7 +21,7 @@ def test_preview_reads_everything_and_writes_nothing(sqlite_db):
     assert preview.sample[0] == ("aspirin", "treats", "fever")
     with sqlite_db.sessions() as session:
         assert kg_stats(session).entities == 0
-    report = import_upload(sqlite_db, "../../etc/new.tsv", data, "auto", "ann")
+    report = import_upload(sqlite_db, ANN, "../../etc/new.tsv", data, "auto")
     assert report.path == "new.tsv" and report.created["triples"] == 2
 
 
@@ -30,25 +30,24 @@ def test_a_bad_upload_names_its_line_and_writes_nothing(sqlite_db):
     with pytest.raises(ImportFailed, match=r"bad\.tsv:2"):
         preview_upload("bad.tsv", data)
     with pytest.raises(ImportFailed):
-        import_upload(sqlite_db, "bad.tsv", data, "auto", "ann")
+        import_upload(sqlite_db, ANN, "bad.tsv", data, "auto")
     with sqlite_db.sessions() as session:
         assert kg_stats(session).triples["accepted"] == 0
 
 
 def test_documents_become_sentences_and_exports_parse(sqlite_db):
-    seed_demo(sqlite_db, "seeder")
-    added, present = import_document(sqlite_db, "paper.txt", "Warfarin can cause bleeding. Aspirin too!\n".encode(),
-                                     "ann")
+    seed_demo(sqlite_db, Actor("seeder", "admin"))
+    added, present = import_document(sqlite_db, ANN, "paper.txt", "Warfarin can cause bleeding. Aspirin too!\n".encode())
     assert (added, present) == (2, 0)
-    content, name, mime, n = export_bytes(sqlite_db, "Turtle")
+    content, name, mime, n = export_bytes(sqlite_db, ANN, "Turtle")
     assert name.endswith(".ttl") and mime == "text/turtle" and len(Graph().parse(data=content, format="turtle")) == n
-    content, name, _, rows = export_bytes(sqlite_db, "CSV")
+    content, name, _, rows = export_bytes(sqlite_db, ANN, "CSV")
     assert rows == 326 and content.decode().startswith("head,")
 
 
 def test_mentions_prefer_the_longest_name_and_ignore_case(sqlite_db):
-    seed_demo(sqlite_db, "seeder")
-    import_document(sqlite_db, "t.txt", "Type 2 diabetes is treated with METFORMIN , not with insulin.".encode(), "ann")
+    seed_demo(sqlite_db, Actor("seeder", "admin"))
+    import_document(sqlite_db, ANN, "t.txt", "Type 2 diabetes is treated with METFORMIN , not with insulin.".encode())
     [sentence] = find_sentences(sqlite_db, "treated with METFORMIN , not")
     mentions = detect_mentions(sqlite_db, sentence.tokens)
     assert [(m.text, m.entity) for m in mentions] == [("Type 2 diabetes", "type 2 diabetes"),

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.database import Database, StorageError
+from sqlalchemy.orm import Session
+
+from storage.database import StorageError
 from storage.exporters.csv_export import triples_frame, write_csv
 from storage.exporters.rdf_export import RDF_FORMATS, build_graph, write_rdf
 from storage.exporters.rows import statuses_for
@@ -28,7 +30,7 @@ def format_for(out: Path, fmt: str | None) -> str:
 
 
 def export_path(
-    database: Database,
+    session: Session,
     out: str | Path,
     fmt: str | None = None,
     *,
@@ -42,7 +44,6 @@ def export_path(
     if not out.parent.is_dir():
         raise StorageError(f"the folder for the export does not exist: {out.parent}")
     statuses = statuses_for(include_suggested, include_rejected)
-    with database.sessions() as session:
-        if fmt == "csv":
-            return write_csv(session, out, statuses)
-        return write_rdf(session, out, fmt, statuses, base)
+    if fmt == "csv":
+        return write_csv(session, out, statuses)
+    return write_rdf(session, out, fmt, statuses, base)

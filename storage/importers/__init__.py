@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.database import Database
 from storage.importers.jsonl import jsonl_files, looks_like_jsonl, parse_jsonl
 from storage.importers.kgdir import is_kgdir, parse_kgdir
 from storage.importers.rdf import RDF_FORMATS, parse_rdf
@@ -13,7 +12,7 @@ from storage.importers.writer import ImportReport, write_batch
 
 FORMATS = ("auto", "kgdir", "tsv", "csv", "rdf", "jsonl")
 
-__all__ = ["FORMATS", "ImportFailed", "ImportReport", "detect_format", "import_path", "parse_path"]
+__all__ = ["FORMATS", "ImportBatch", "ImportFailed", "ImportReport", "detect_format", "parse_path", "write_batch"]
 
 
 def detect_format(path: Path) -> str:
@@ -58,10 +57,3 @@ def parse_path(path: Path, fmt: str = "auto") -> ImportBatch:
     if fmt == "rdf":
         return parse_rdf(path)
     return parse_tabular(path, "," if fmt == "csv" else "\t", fmt)
-
-
-def import_path(database: Database, path: str | Path, fmt: str = "auto", *, user: str) -> ImportReport:
-    """Import a file or directory: everything in it, or (on any error) nothing at all."""
-    batch = parse_path(Path(path), fmt)
-    with database.transaction() as session:
-        return write_batch(session, batch, user)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from storage.importers.records import ImportBatch, SentenceExampleRecord
 from storage.importers.text import numbered_lines, read_text
-from storage.naming import is_no_relation, relation_words
+from storage.naming import is_no_relation, readable_label
 
 JSONL_SPLITS = ("train", "val", "dev", "valid", "test")
 
@@ -68,7 +68,7 @@ def parse_jsonl(path: Path, batch: ImportBatch | None = None) -> ImportBatch:
         label = item.get("relation")
         if not isinstance(label, str) or not label.strip():
             raise batch.fail(line, '"relation" must be a non-empty string')
-        relation = None if is_no_relation(label) else batch.relation(label, line, label=relation_words(label)).name
+        relation = None if is_no_relation(label) else batch.relation(label, line, label=readable_label(label)).name
         batch.entity(head_name, line)
         batch.entity(tail_name, line)
         batch.sentence_examples.append(

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from storage.importers.records import ImportBatch, TripleRecord
 from storage.importers.text import numbered_lines, read_text
-from storage.naming import relation_words
+from storage.naming import readable_label
 
 SPLITS = ("train.tsv", "dev.tsv", "valid.tsv", "test.tsv")
 TEXT_FILES = {
@@ -56,5 +56,5 @@ def parse_kgdir(path: Path) -> ImportBatch:
     batch.reading = None
     for record in batch.relations.values():
         if not record.label:
-            record.label = relation_words(record.name)
+            record.label = readable_label(record.name)
     return batch

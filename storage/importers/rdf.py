@@ -16,7 +16,7 @@ from rdflib.namespace import PROV, RDF, RDFS, SKOS
 
 from storage.importers.records import ImportBatch, TripleRecord
 from storage.importers.text import read_text
-from storage.naming import local_name, relation_words
+from storage.naming import local_name, readable_label
 from storage.rdf_vocab import KC, is_reserved
 
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".rdf": "xml", ".owl": "xml", ".n3": "n3",
@@ -66,20 +66,23 @@ class _Names(dict):
         return self[iri]
 
 
-def parse_rdf(path: Path) -> ImportBatch:
+def _ordered(triples):
+    return sorted(triples, key=lambda spo: tuple(str(term) for term in spo))
+
+
+def _load(path: Path, batch: ImportBatch) -> Graph:
     fmt = RDF_FORMATS.get(path.suffix.lower(), "turtle")
-    batch = ImportBatch(path=str(path), format="rdf")
-    text = read_text(path)
     graph = Graph()
     try:
-        graph.parse(data=text, format=fmt)
+        graph.parse(data=read_text(path), format=fmt)
     except Exception as exc:
         message = " ".join(str(exc).split())[:300]
         raise batch.fail(_parse_error_line(message), f"not valid {fmt} RDF: {message}") from exc
+    return graph
 
-    names = _Names()
 
-    statements = {node for node in graph.subjects(RDF.type, RDF.Statement)}
+def _provenance(graph: Graph, statements: set, batch: ImportBatch) -> dict[tuple, dict]:
+    """What the reified statements (as KnowCo exports them) say about each triple: status, who, when."""
     provenance: dict[tuple, dict] = {}
     for node in statements:
         s, p, o = (graph.value(node, term) for term in (RDF.subject, RDF.predicate, RDF.object))
@@ -95,9 +98,13 @@ def parse_rdf(path: Path) -> ImportBatch:
             "reviewed_by": _agent(graph, graph.value(node, KC.reviewedBy)),
             "reviewed_at": _time(graph.value(node, KC.reviewedAt)),
         }
+    return provenance
 
+
+def _facts(graph: Graph, statements: set, provenance: dict[tuple, dict], batch: ImportBatch) -> list[tuple]:
+    """The entity-to-entity triples, in a stable order; literal and blank-node statements are counted, not kept."""
     facts: dict[tuple, None] = {}
-    for s, p, o in sorted(graph, key=lambda spo: tuple(str(term) for term in spo)):
+    for s, p, o in _ordered(graph):
         if s in statements or is_reserved(p):
             continue
         if isinstance(s, BNode) or isinstance(o, BNode):
@@ -106,44 +113,72 @@ def parse_rdf(path: Path) -> ImportBatch:
             batch.skip("literal-valued statements")
         else:
             facts[(s, p, o)] = None
-    for key in sorted(provenance, key=lambda spo: tuple(str(term) for term in spo)):
+    for key in _ordered(provenance):
         facts.setdefault(key, None)
+    return list(facts)
 
+
+def _entity_type(graph: Graph, iri: URIRef) -> Optional[str]:
+    types = [t for t in graph.objects(iri, RDF.type) if isinstance(t, URIRef) and t not in NOT_ENTITY_TYPES]
+    declared = _text(graph, iri, KC.entityType)
+    if declared or not types:
+        return declared or None
+    return _text(graph, types[0], RDFS.label) or local_name(str(types[0]))
+
+
+def _add_entities(graph: Graph, facts: list[tuple], batch: ImportBatch) -> _Names:
+    names = _Names()
     for iri in sorted(set(graph.subjects(RDF.type, KC.Entity)), key=str):
         if isinstance(iri, URIRef):
             names.of(iri)
-    for s, p, o in facts:
+    for s, _, o in facts:
         names.of(s)
         names.of(o)
-    relation_names = _Names()
-    declared = {p for p in graph.subjects(RDF.type, RDF.Property) if isinstance(p, URIRef) and not is_reserved(p)}
-    for iri in sorted({p for _, p, _ in facts} | declared, key=str):
-        relation_names.of(iri)
-
     for iri, name in names.items():
-        types = [t for t in graph.objects(iri, RDF.type) if isinstance(t, URIRef) and t not in NOT_ENTITY_TYPES]
-        entity_type = _text(graph, iri, KC.entityType) or (
-            _text(graph, types[0], RDFS.label) or local_name(str(types[0])) if types else None
-        )
         batch.entity(
             name,
             label=_text(graph, iri, RDFS.label) or _text(graph, iri, SKOS.prefLabel),
             description=_text(graph, iri, RDFS.comment),
-            type=entity_type,
+            type=_entity_type(graph, iri),
             aliases=sorted(str(v) for v in graph.objects(iri, SKOS.altLabel) if isinstance(v, Literal)),
         )
-    for iri, name in relation_names.items():
-        batch.relation(name, label=_text(graph, iri, RDFS.label) or relation_words(name),
+    return names
+
+
+def _add_relations(graph: Graph, facts: list[tuple], batch: ImportBatch) -> _Names:
+    """Every predicate used by a fact, and every declared property, even one no triple uses yet."""
+    names = _Names()
+    declared = {p for p in graph.subjects(RDF.type, RDF.Property) if isinstance(p, URIRef) and not is_reserved(p)}
+    for iri in sorted({p for _, p, _ in facts} | declared, key=str):
+        names.of(iri)
+    for iri, name in names.items():
+        batch.relation(name, label=_text(graph, iri, RDFS.label) or readable_label(name),
                        description=_text(graph, iri, RDFS.comment))
+    return names
+
+
+def _add_triples(facts: list[tuple], provenance: dict[tuple, dict], entities: _Names, relations: _Names,
+                 batch: ImportBatch) -> None:
     for s, p, o in facts:
-        extra = provenance.get((s, p, o), {})
+        extra = dict(provenance.get((s, p, o), {}))
         confidence = extra.pop("confidence", None)
         try:
             confidence = float(confidence) if confidence is not None else None
         except ValueError:
             raise batch.fail(None, f"confidence of <{s}> <{p}> <{o}> is not a number: {confidence}") from None
-        batch.triple(TripleRecord(head=names.of(s), relation=relation_names.of(p), tail=names.of(o), confidence=confidence,
-                                  **extra))
+        batch.triple(TripleRecord(head=entities.of(s), relation=relations.of(p), tail=entities.of(o),
+                                  confidence=confidence, **extra))
+
+
+def parse_rdf(path: Path) -> ImportBatch:
+    batch = ImportBatch(path=str(path), format="rdf")
+    graph = _load(path, batch)
+    statements = set(graph.subjects(RDF.type, RDF.Statement))
+    provenance = _provenance(graph, statements, batch)
+    facts = _facts(graph, statements, provenance, batch)
+    entities = _add_entities(graph, facts, batch)
+    relations = _add_relations(graph, facts, batch)
+    _add_triples(facts, provenance, entities, relations, batch)
     if not batch.triples and not batch.entities:
         raise batch.fail(None, "no entities or entity-to-entity statements found in the RDF")
     return batch

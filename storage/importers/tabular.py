@@ -48,24 +48,49 @@ def _confidence(batch: ImportBatch, value: str, line: int) -> Optional[float]:
         raise batch.fail(line, f"confidence is not a number: {value!r}") from exc
 
 
+def _reader(text: str, delimiter: str):
+    if delimiter == "\t":
+        return csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+
+
+def _add_row(batch: ImportBatch, row: list[str], columns: dict[str, int], line: int) -> None:
+    """A row under a header: the triple with whatever provenance and labels the named columns carry."""
+    cell = {name: row[index] for name, index in columns.items()}
+    record = TripleRecord(
+        head=cell["head"],
+        relation=cell["relation"],
+        tail=cell["tail"],
+        status=cell.get("status") or "accepted",
+        source=cell.get("source") or "imported",
+        confidence=_confidence(batch, cell.get("confidence", ""), line),
+        created_by=cell.get("created_by") or None,
+        created_at=_timestamp(batch, cell.get("created_at", ""), line, "created_at"),
+        reviewed_by=cell.get("reviewed_by") or None,
+        reviewed_at=_timestamp(batch, cell.get("reviewed_at", ""), line, "reviewed_at"),
+    )
+    batch.triple(record, line)
+    batch.entity(record.head, line, label=cell.get("head_label"))
+    batch.entity(record.tail, line, label=cell.get("tail_label"))
+    batch.relation(record.relation, line, label=cell.get("relation_label"))
+
+
+def _rows(reader):
+    """(line, row) for every non-blank row."""
+    for row in reader:
+        if row and not (len(row) == 1 and not row[0].strip()):
+            yield reader.line_num, row
+
+
 def parse_tabular(path: Path, delimiter: str, fmt: str) -> ImportBatch:
     batch = ImportBatch(path=str(path), format=fmt)
-    text = read_text(path)
-    if delimiter == "\t":
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = _reader(read_text(path), delimiter)
     columns: Optional[dict[str, int]] = None
-    width = 3
-    first = True
+    width, first = 3, True
     try:
-        for row in reader:
-            line = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
+        for line, row in _rows(reader):
             if first:
-                first = False
-                columns = _header(row)
+                first, columns = False, _header(row)
                 if columns is not None:
                     width = len(row)
                     continue
@@ -74,24 +99,8 @@ def parse_tabular(path: Path, delimiter: str, fmt: str) -> ImportBatch:
             if columns is None:
                 head, relation, tail = row
                 batch.triple(TripleRecord(head=head, relation=relation, tail=tail), line)
-                continue
-            cell = {name: row[index] for name, index in columns.items()}
-            record = TripleRecord(
-                head=cell["head"],
-                relation=cell["relation"],
-                tail=cell["tail"],
-                status=cell.get("status") or "accepted",
-                source=cell.get("source") or "imported",
-                confidence=_confidence(batch, cell.get("confidence", ""), line),
-                created_by=cell.get("created_by") or None,
-                created_at=_timestamp(batch, cell.get("created_at", ""), line, "created_at"),
-                reviewed_by=cell.get("reviewed_by") or None,
-                reviewed_at=_timestamp(batch, cell.get("reviewed_at", ""), line, "reviewed_at"),
-            )
-            batch.triple(record, line)
-            batch.entity(record.head, line, label=cell.get("head_label"))
-            batch.entity(record.tail, line, label=cell.get("tail_label"))
-            batch.relation(record.relation, line, label=cell.get("relation_label"))
+            else:
+                _add_row(batch, row, columns, line)
     except csv.Error as exc:
         raise batch.fail(reader.line_num, f"malformed {fmt.upper()}: {exc}") from exc
     if not batch.triples:

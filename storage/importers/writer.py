@@ -79,16 +79,9 @@ class _Writer:
         for record in records.values():
             row = existing.get(record.name)
             if row is None:
-                values = {name: getattr(record, name) for name in fill}
-                values.update(name=record.name, label=record.label or record.name, created_by=self.user,
-                              created_at=self.now)
-                new_rows.append(values)
-                continue
-            changes = {name: getattr(record, name) for name in fill if getattr(record, name) and not getattr(row, name)}
-            if record.label and row.label == row.name and record.label != row.label:
-                changes["label"] = record.label
-            if changes:
-                self.session.execute(update(model).where(model.id == row.id).values(**changes))
+                new_rows.append({name: getattr(record, name) for name in fill} | dict(
+                    name=record.name, label=record.label or record.name, created_by=self.user, created_at=self.now))
+            elif self._fill(model, row, record, fill):
                 filled += 1
         for chunk in _chunks(new_rows):
             self.session.execute(insert(model), chunk)
@@ -96,6 +89,15 @@ class _Writer:
         self.report.existing[what] = len(existing)
         self.report.updated[what] = filled
         return _ids_by_name(self.session, model, records)
+
+    def _fill(self, model, row, record, fill: tuple[str, ...]) -> bool:
+        """Give an existing row what the file knows and the row lacks (a generated label counts as lacking)."""
+        changes = {name: getattr(record, name) for name in fill if getattr(record, name) and not getattr(row, name)}
+        if record.label and row.label == row.name and record.label != row.label:
+            changes["label"] = record.label
+        if changes:
+            self.session.execute(update(model).where(model.id == row.id).values(**changes))
+        return bool(changes)
 
     def triples(self, entity_ids: dict[str, int], relation_ids: dict[str, int]) -> None:
         wanted: dict[tuple[int, int, int], dict] = {}
@@ -142,11 +144,8 @@ class _Writer:
                 .returning(Document.id))
         return document_id
 
-    def sentences(self, entity_ids: dict[str, int], relation_ids: dict[str, int]) -> None:
-        records = self.batch.sentence_examples
-        if not records:
-            return
-        hashes = [sha256(" ".join(r.tokens).encode("utf-8")).hexdigest() for r in records]
+    def _store_sentences(self, hashes: list[str], records) -> dict[str, int]:
+        """Sentence hash → id, inserting the sentences not stored yet under the batch's document."""
         texts = {h: r.tokens for h, r in zip(hashes, records)}
         sentence_ids = self._sentence_ids(list(texts))
         new_hashes = [h for h in texts if h not in sentence_ids]
@@ -161,7 +160,14 @@ class _Writer:
             sentence_ids.update(self._sentence_ids(new_hashes))
         self.report.created["sentences"] = len(new_hashes)
         self.report.existing["sentences"] = len(texts) - len(new_hashes)
+        return sentence_ids
 
+    def sentences(self, entity_ids: dict[str, int], relation_ids: dict[str, int]) -> None:
+        records = self.batch.sentence_examples
+        if not records:
+            return
+        hashes = [sha256(" ".join(r.tokens).encode("utf-8")).hexdigest() for r in records]
+        sentence_ids = self._store_sentences(hashes, records)
         wanted = {}
         for digest, record in zip(hashes, records):
             key = (sentence_ids[digest], *record.head, *record.tail)

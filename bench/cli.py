@@ -7,8 +7,6 @@ import argparse
 import json
 from pathlib import Path
 
-ABLATION_NAMES = ("no_entity_loss", "no_adaptive_template", "random_label_words", "no_stage1")
-METHODS = {"re": ("knowco", "finetune"), "lp": ("knowco", "transe", "rotate")}
 
 
 class BenchError(Exception):
@@ -23,8 +21,8 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--k", default="8,16,32", help="examples per label, comma-separated")
     p.add_argument("--seeds", default="13,21,42,87,100")
     p.add_argument("--methods", default="knowco,finetune")
-    p.add_argument("--ablations", default=",".join(ABLATION_NAMES),
-                   help="knowco ablations run at the smallest K; '' for none")
+    p.add_argument("--ablations", default="all",
+                   help="knowco ablations run at the smallest K (names from engine.config.ABLATIONS); 'all' or '' for none")
     _common(p)
     p = tasks.add_parser("lp", help="link prediction on a KG directory")
     p.add_argument("--data", type=Path, required=True)
@@ -68,42 +66,60 @@ def _settings(pairs: list[str], known: dict) -> dict:
     return settings
 
 
+def _methods(task: str) -> tuple[str, ...]:
+    """The methods a task knows, from the engine's resolvers (imported late: they load torch)."""
+    from engine.kge import KGE_METHODS
+    from engine.methods import CLASSIFIERS
+
+    return tuple(CLASSIFIERS) if task == "re" else ("knowco", *KGE_METHODS)
+
+
+def _chosen(text: str, known: tuple[str, ...], what: str) -> list[str]:
+    names = list(known) if text == "all" else _names(text)
+    unknown = set(names) - set(known)
+    if unknown:
+        raise BenchError(f"unknown {what} {sorted(unknown)} (expected {', '.join(known)})")
+    return names
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    for path in [args.data] + ([Path(p) for p in _names(args.train)] if args.task == "lp" else []):
+        if not path.exists():
+            raise BenchError(f"{path}: no such file or directory")
+
+
 def run_bench(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
     from engine.backbones import BackboneError
-    from engine.config import TrainConfig
+    from engine.config import ABLATIONS, TrainConfig
     from engine.kge import KgeConfig
     from engine.label_words import LabelWordError
     from storage.importers.records import ImportFailed
 
-    from knowco.benchmarks.runner import DEFAULT_OVERRIDES, bench_lp, bench_re
+    from bench.environment import use_configured_threads
+    from bench.runner import DEFAULT_OVERRIDES, bench_lp, bench_re
 
+    use_configured_threads()
     settings = _settings(args.set, {f.name: f for f in fields(TrainConfig)})
     if args.backbone:
         settings["backbone"] = args.backbone
     base = TrainConfig(**settings)
     overrides = {m: {k: v for k, v in o.items() if k not in settings} for m, o in DEFAULT_OVERRIDES.items()}
-    unknown = set(_names(args.methods)) - set(METHODS[args.task])
-    if unknown:
-        raise BenchError(f"unknown methods {sorted(unknown)} for {args.task} (expected {', '.join(METHODS[args.task])})")
-    for path in [args.data] + ([Path(p) for p in _names(args.train)] if args.task == "lp" else []):
-        if not path.exists():
-            raise BenchError(f"{path}: no such file or directory")
+    methods = _chosen(args.methods, _methods(args.task), f"methods for {args.task}")
+    _check_paths(args)
 
     def log(line: str) -> None:
         print(line, flush=True)
 
     try:
         if args.task == "re":
-            unknown = set(_names(args.ablations)) - set(ABLATION_NAMES)
-            if unknown:
-                raise BenchError(f"unknown ablations {sorted(unknown)} (expected {', '.join(ABLATION_NAMES)})")
-            text = bench_re(args.data, _ints(args.k), _ints(args.seeds), _names(args.methods),
-                            _names(args.ablations), base, overrides, args.out, log)
+            ablations = _chosen(args.ablations, tuple(ABLATIONS), "ablations")
+            text = bench_re(args.data, _ints(args.k), _ints(args.seeds), methods, ablations, base, overrides,
+                            args.out, log)
         else:
             kge = KgeConfig() if args.kge_epochs is None else KgeConfig(epochs=args.kge_epochs)
-            text = bench_lp(args.data, [Path(p) for p in _names(args.train)], _names(args.methods), base, overrides,
+            text = bench_lp(args.data, [Path(p) for p in _names(args.train)], methods, base, overrides,
                             args.candidates, args.max_test, kge, args.out, log)
     except (BackboneError, LabelWordError, ImportFailed) as exc:
         raise BenchError(str(exc)) from exc

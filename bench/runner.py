@@ -14,9 +14,9 @@ from engine import relation_extraction as re_task
 from engine.config import ABLATIONS, TrainConfig
 from engine.kge import KGE_METHODS, KgeConfig, KgeModel
 
-from knowco.benchmarks.lp_data import load_lp_dir, per_relation_sample
-from knowco.benchmarks.re_data import k_shot, load_re_dir
-from knowco.benchmarks.results import ResultFile, markdown, summarise
+from bench.lp_data import load_lp_dir, per_relation_sample
+from bench.re_data import k_shot, load_re_dir
+from bench.result_files import ResultFile, markdown, summarise
 
 RE_KEYS = ["micro_f1", "accuracy"]
 LP_KEYS = ["mr_raw", "hits@10_raw", "mr_filtered", "mrr_filtered", "hits@1_filtered", "hits@10_filtered"]

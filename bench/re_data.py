@@ -9,7 +9,8 @@ from typing import Optional
 
 from storage.importers.jsonl import parse_jsonl
 from storage.importers.records import ImportFailed
-from storage.naming import is_no_relation, relation_words
+from engine.verbalizer import label_words
+from storage.naming import is_no_relation
 
 from engine.types import RelationSpec, SentenceExample
 
@@ -47,7 +48,7 @@ def load_re_dir(directory: Path) -> ReData:
         labels = json.loads(rel2id.read_text(encoding="utf-8"))
         names |= {name for name in labels if not is_no_relation(name)}
         has_no_relation = has_no_relation or any(is_no_relation(name) for name in labels)
-    relations = [RelationSpec(name, relation_words(name)) for name in sorted(names)]
+    relations = [RelationSpec(name, label_words(name)) for name in sorted(names)]
     return ReData(relations, has_no_relation, train, test)
 
 

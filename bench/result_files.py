@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def environment(packages: tuple[str, ...] = ("torch", "transformers", "pykeen")) -> dict:

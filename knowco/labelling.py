@@ -1,0 +1,75 @@
+"""Use cases of the Label page and `python -m knowco label`: reading relations, entities, sentences and labels,
+and writing labels. Each write is one transaction with the acting curator's role checked first; deleting a
+label is an admin's decision, since a label is what the model learns from.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from storage import corpus, labels
+from storage.corpus import SentenceRow
+from storage.database import Database
+from storage.labels import EntityInfo, ExampleEdit, ExampleRow, RelationInfo
+
+from knowco.access import Actor, require
+
+
+def list_relations(database: Database) -> list[RelationInfo]:
+    with database.sessions() as session:
+        return labels.list_relations(session)
+
+
+def search_entities(database: Database, text: str = "", limit: int = 50) -> list[EntityInfo]:
+    with database.sessions() as session:
+        return labels.search_entities(session, text, limit)
+
+
+def get_entity(database: Database, name: str) -> Optional[EntityInfo]:
+    with database.sessions() as session:
+        return labels.get_entity(session, name)
+
+
+def list_examples(database: Database, relation: Optional[str] = None) -> list[ExampleRow]:
+    with database.sessions() as session:
+        return labels.list_examples(session, relation)
+
+
+def add_triple_label(database: Database, actor: Actor, head: str, relation: str, tail: str, holds: bool) -> int:
+    """A triple that holds (or does not); returns the label's id."""
+    require(actor, "label")
+    with database.transaction() as session:
+        return labels.add_triple_example(session, head, relation, tail, holds, actor.name)
+
+
+def add_sentence_label(database: Database, actor: Actor, sentence_id: int, head: tuple[int, int],
+                       tail: tuple[int, int], relation: Optional[str]) -> int:
+    """The relation a sentence states between two mentions (None: no relation); returns the label's id."""
+    require(actor, "label")
+    with database.transaction() as session:
+        return labels.add_sentence_example(session, sentence_id, head, tail, relation, actor.name)
+
+
+def edit_labels(database: Database, actor: Actor, edits: list[ExampleEdit]) -> None:
+    """A table's worth of edits: all of them or none; deleting needs an admin."""
+    require(actor, "label")
+    if any(edit.delete for edit in edits):
+        require(actor, "delete_label")
+    with database.transaction() as session:
+        labels.edit_examples(session, edits, actor.name)
+
+
+def add_sentence(database: Database, actor: Actor, text: str) -> int:
+    """A sentence typed by the curator, to label it; returns its id."""
+    require(actor, "label")
+    with database.transaction() as session:
+        return corpus.add_sentence(session, text, actor.name)
+
+
+def find_sentences(database: Database, contains: str = "", limit: int = 50) -> list[SentenceRow]:
+    with database.sessions() as session:
+        return corpus.find_sentences(session, contains, limit)
+
+
+def get_sentence(database: Database, sentence_id: int) -> Optional[SentenceRow]:
+    with database.sessions() as session:
+        return corpus.get_sentence(session, sentence_id)

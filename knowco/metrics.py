@@ -1,0 +1,48 @@
+"""What a finished run measured, as one typed record: stored as JSON on its `model_version` row, read back by the
+Train and Overview pages (`metrics_of`)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Optional
+
+from storage.runs import Run
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    #: labels held out of training to measure quality (0: too few to hold any out)
+    held_out: int = 0
+    accuracy: Optional[float] = None
+    micro_f1: Optional[float] = None
+    temperature: Optional[float] = None
+    ece_before: Optional[float] = None
+    ece_after: Optional[float] = None
+    reliability_before: list = field(default_factory=list)
+    reliability_after: list = field(default_factory=list)
+    train_items: int = 0
+    train_seconds: Optional[float] = None
+    best_stage: str = ""
+    #: the suggest pass that ended the run (SuggestReport as a dict)
+    suggestions: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunMetrics":
+        """Read back a stored row: figures a newer or older version wrote under other names are left out, so
+        one odd row never stops the Train page."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        parts = []
+        if self.accuracy is not None:
+            parts.append(f"held-out accuracy {self.accuracy:.2f} on {self.held_out} labels")
+        if self.suggestions:
+            parts.append(f"{self.suggestions['new']} new suggestions")
+        return "done: " + ", ".join(parts) if parts else "done"
+
+
+def metrics_of(run: Run) -> RunMetrics:
+    return RunMetrics.from_dict(run.metrics)

@@ -1,0 +1,72 @@
+"""Use cases of the Review page: the queue, the evidence behind a suggestion, and the verdicts. A verdict is one
+transaction (a compare-and-set on the suggestion's status, so of two curators exactly one wins) and one audit
+event, which undo reads back.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from storage import corpus, review
+from storage.database import Database
+from storage.review import Evidence, Order, Suggestion
+
+from knowco.access import Actor, require
+
+
+def queue(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
+          max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
+          exclude: Iterable[int] = ()) -> list[Suggestion]:
+    with database.sessions() as session:
+        return review.suggestions(session, relation=relation, min_confidence=min_confidence,
+                                  max_confidence=max_confidence, order=order, limit=limit, exclude=exclude)
+
+
+def queue_size(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
+               max_confidence: float = 1.0) -> int:
+    with database.sessions() as session:
+        return review.count_suggestions(session, relation=relation, min_confidence=min_confidence,
+                                        max_confidence=max_confidence)
+
+
+def evidence(database: Database, triple_id: int) -> Evidence:
+    with database.sessions() as session:
+        return review.evidence(session, triple_id)
+
+
+def sentences_mentioning(database: Database, first: list[str], second: list[str]) -> list[str]:
+    with database.sessions() as session:
+        return corpus.sentences_mentioning(session, first, second)
+
+
+def accept(database: Database, actor: Actor, triple_id: int) -> str:
+    """Accept a suggestion as a fact (and a positive label); returns the triple in words."""
+    require(actor, "review")
+    with database.transaction() as session:
+        return review.accept(session, triple_id, actor.name)
+
+
+def reject(database: Database, actor: Actor, triple_id: int) -> str:
+    require(actor, "review")
+    with database.transaction() as session:
+        return review.reject(session, triple_id, actor.name)
+
+
+def accept_corrected(database: Database, actor: Actor, triple_id: int, *, head: str, relation: str,
+                     tail: str) -> str:
+    """Reject the suggestion as stated and accept the corrected triple, in one step."""
+    require(actor, "review")
+    with database.transaction() as session:
+        return review.accept_edited(session, triple_id, actor.name, head=head, relation=relation, tail=tail)
+
+
+def bulk_accept(database: Database, actor: Actor, *, min_confidence: float, relation: Optional[str] = None) -> int:
+    require(actor, "review")
+    with database.transaction() as session:
+        return review.bulk_accept(session, actor.name, min_confidence=min_confidence, relation=relation)
+
+
+def undo_last(database: Database, actor: Actor) -> Optional[str]:
+    """Take back this curator's latest verdict; returns what was undone, or None."""
+    require(actor, "review")
+    with database.transaction() as session:
+        return review.undo_last(session, actor.name)
