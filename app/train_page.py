@@ -55,8 +55,10 @@ with st.form("train_form"):
                             key="train_lr")
         d, e, f = st.columns(3)
         seed = d.number_input("Seed", 0, 2**31 - 1, defaults.seed, key="train_seed")
-        facts = e.number_input("Accepted facts per relation used as positives", 0, 1000,
-                               defaults.facts_per_relation, key="train_facts")
+        facts = e.number_input("Facts from the KG per epoch (0: labels only)", 0, 100_000,
+                               defaults.facts_per_epoch, key="train_facts",
+                               help="each epoch trains on every label and this many accepted facts (with their "
+                                    "negatives) drawn afresh from the whole KG")
         held = f.slider("Share of labels held out to measure quality", 0.0, 0.5, defaults.held_out_share, 0.05,
                         key="train_held_out")
         g, h, i = st.columns(3)
@@ -70,7 +72,7 @@ if submitted:
     with guarded("start training"):
         run = start_training(db, actor(), TrainOptions(
             backbone=backbone, seed=int(seed), stage1_epochs=int(stage1), stage2_epochs=int(stage2),
-            stage2_lr=float(lr), facts_per_relation=int(facts), held_out_share=float(held),
+            stage2_lr=float(lr), facts_per_epoch=int(facts), held_out_share=float(held),
             entity_loss=entity_loss, suggest_after=suggest_after, suggestions_per_relation=int(per_relation)))
         flash(f"Training {run.name} started in the background")
         st.rerun()
@@ -124,7 +126,12 @@ if finished:
                       None if value is None or before is None else f"{value - before:+.2f}")
     columns[2].metric("Labels", latest.n_examples, None if previous is None else latest.n_examples - previous.n_examples)
     columns[3].metric("Held out", measured.held_out)
-    st.caption("Quality is measured on labels held out of that version's training; early stopping never sees them.")
+    st.caption({"labels": "Quality is measured on labels held out of that version's training; early stopping "
+                          "never sees them.",
+                "facts": "Too few labels to hold any out: quality is measured on accepted facts held out of "
+                         "training (and their corrupted negatives), which says how well the model knows the KG, "
+                         "not how well it finds what is missing.",
+                "none": "Nothing could be held out to measure this version."}.get(measured.held_out_source, ""))
     if measured.reliability_before:
         with st.expander(f"Calibration: expected calibration error {measured.ece_before:.3f} before, "
                          f"{measured.ece_after:.3f} after temperature scaling (T = {measured.temperature:.2f})"):

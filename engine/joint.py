@@ -19,18 +19,22 @@ from engine.config import TrainConfig
 from engine.direction import reversed_sentences, reversed_triples
 from engine.link_prediction import corrupt
 from engine.metrics import accuracy, micro_f1
-from engine.training import CancelFlag, ProgressCallback, TrainResult, seed_everything, train
+from engine.training import CancelFlag, Pool, ProgressCallback, TrainResult, seed_everything, train
 from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample, TripleExample
 from engine.verbalizer import with_no_relation
 
 
 @dataclass
 class LabelledSet:
+    """The curator's labels (trained on in every epoch) and the KG's facts with their negatives (`pool`:
+    sampled afresh each epoch, so a big KG costs a bounded number of steps)."""
+
     triples: list[TripleExample] = field(default_factory=list)
     sentences: list[SentenceExample] = field(default_factory=list)
+    pool: list[TripleExample] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.triples) + len(self.sentences)
+        return len(self.triples) + len(self.sentences) + len(self.pool)
 
 
 def split_held_out(triples: Sequence[TripleExample], sentences: Sequence[SentenceExample], share: float,
@@ -60,34 +64,68 @@ def build(relations: Sequence[RelationSpec], config: TrainConfig) -> PromptClass
 
 
 def with_negatives(labels: LabelledSet, entities: dict[str, EntityText], ratio: int, known: set[tuple[str, str]],
-                   seed: int) -> LabelledSet:
-    """Add `ratio` corrupted triples per positive triple: the "no relation" class needs examples."""
-    positives = [(x.head, x.relation, x.tail) for x in labels.triples if x.holds]
-    negatives = corrupt(positives, sorted(entities), ratio, known, random.Random(seed))
-    return LabelledSet(labels.triples + negatives, list(labels.sentences))
+                   seed: int, types: Optional[dict[str, Optional[str]]] = None) -> LabelledSet:
+    """Add `ratio` corrupted triples (type-aware where entities have types) per positive triple, to the labels
+    and to the pool alike: the "no relation" class needs examples."""
+    rng = random.Random(seed)
+
+    def negatives(triples: list[TripleExample]) -> list[TripleExample]:
+        positives = [(x.head, x.relation, x.tail) for x in triples if x.holds]
+        return corrupt(positives, sorted(entities), ratio, known, rng, types)
+
+    return LabelledSet(labels.triples + negatives(labels.triples), list(labels.sentences),
+                       labels.pool + negatives(labels.pool))
 
 
 def with_reversals(labels: LabelledSet, symmetric: set[str], known_pairs: set[tuple[str, str]]) -> LabelledSet:
-    """Each labelled triple and sentence also reversed (engine.direction), so the model learns which way
+    """Each labelled triple, fact and sentence also reversed (engine.direction), so the model learns which way
     a relation points and not only which entities it links."""
     return LabelledSet(labels.triples + reversed_triples(labels.triples, symmetric, known_pairs),
-                       labels.sentences + reversed_sentences(labels.sentences, symmetric))
+                       labels.sentences + reversed_sentences(labels.sentences, symmetric),
+                       labels.pool + reversed_triples(labels.pool, symmetric, known_pairs))
+
+
+def hold_out_facts(facts: Sequence[TripleExample], share: float, limit: int, seed: int
+                   ) -> tuple[list[TripleExample], list[TripleExample]]:
+    """(kept, held out): where there are no labels to measure on, a share of each relation's facts (where it has
+    at least 3), `limit` in all, is held out instead."""
+    by_relation: dict[str, list[TripleExample]] = {}
+    for fact in facts:
+        by_relation.setdefault(fact.relation, []).append(fact)
+    rng = random.Random(seed)
+    per_relation = max(1, limit // max(1, len(by_relation)))
+    kept, held = [], []
+    for relation in sorted(by_relation):
+        items = list(by_relation[relation])
+        rng.shuffle(items)
+        cut = min(int(len(items) * share), per_relation) if len(items) >= 3 else 0
+        held += items[:cut]
+        kept += items[cut:]
+    return kept, held
+
+
+def _triple_items(model: PromptClassifier, entities: dict[str, EntityText], triples: Sequence[TripleExample]):
+    return [(model.encode_pair(entities[x.head], entities[x.tail]),
+             model.index[x.relation if x.holds else NO_RELATION]) for x in triples]
 
 
 def _items(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet):
-    items = [(model.encode_pair(entities[x.head], entities[x.tail]),
-              model.index[x.relation if x.holds else NO_RELATION]) for x in labels.triples]
+    """Labels and sentences, and the pool too: what a held-out set is measured on."""
+    items = _triple_items(model, entities, labels.triples + labels.pool)
     items += [(model.encode_sentence(x), model.index[x.relation or NO_RELATION]) for x in labels.sentences]
     return items
 
 
 def fit(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet, config: TrainConfig, *,
-        progress: Optional[ProgressCallback] = None, cancel: Optional[CancelFlag] = None) -> TrainResult:
-    return train(model, _items(model, entities, labels), [], batch_size=config.batch_size,
-                 eval_batch_size=config.eval_batch_size, patience=config.patience, seed=config.seed,
-                 evaluate=lambda logits, labels_: 0.0,
+        pool_per_epoch: int = 0, progress: Optional[ProgressCallback] = None,
+        cancel: Optional[CancelFlag] = None) -> TrainResult:
+    """Every epoch: all labels, and `pool_per_epoch` facts and negatives drawn afresh from the pool."""
+    always = _items(model, entities, LabelledSet(labels.triples, labels.sentences))
+    pool = Pool(_triple_items(model, entities, labels.pool), pool_per_epoch)
+    return train(model, always, [], batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
+                 patience=config.patience, seed=config.seed, evaluate=lambda logits, labels_: 0.0,
                  auxiliary_weight=config.entity_loss_weight if config.entity_loss else 0.0,
-                 progress=progress, cancel=cancel)
+                 progress=progress, cancel=cancel, pool=pool)
 
 
 @dataclass

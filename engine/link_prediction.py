@@ -30,15 +30,22 @@ class LpTask:
 
 
 def corrupt(positives: Sequence[Triple], entity_names: Sequence[str], ratio: int, known_pairs: set[tuple[str, str]],
-            rng: random.Random) -> list[TripleExample]:
-    """`ratio` negatives per positive: head or tail replaced, never a pair known to hold some relation."""
+            rng: random.Random, types: Optional[dict[str, Optional[str]]] = None) -> list[TripleExample]:
+    """`ratio` negatives per positive: head or tail replaced, never a pair known to hold some relation. With
+    `types`, the replacement has the replaced entity's type where it has one (a drug for a drug: the harder
+    negatives a curator's suggestions must be told apart from)."""
+    same_type: dict[Optional[str], list[str]] = {}
+    for name in entity_names:
+        same_type.setdefault((types or {}).get(name), []).append(name)
     negatives: list[TripleExample] = []
     for head, relation, tail in positives:
         made, attempts = 0, 0
         while made < ratio and attempts < 50 * ratio:
             attempts += 1
-            candidate = rng.choice(entity_names)
-            pair = (candidate, tail) if rng.random() < 0.5 else (head, candidate)
+            replace_head = rng.random() < 0.5
+            kind = (types or {}).get(head if replace_head else tail)
+            candidate = rng.choice(same_type.get(kind) or entity_names)
+            pair = (candidate, tail) if replace_head else (head, candidate)
             if pair[0] == pair[1] or pair in known_pairs:
                 continue
             negatives.append(TripleExample(pair[0], relation, pair[1], holds=False))

@@ -45,6 +45,25 @@ class Stage:
 
 
 @dataclass
+class Pool:
+    """Items too many to train on in every epoch (a big KG's facts and their negatives): each epoch adds a
+    fresh seeded sample of `per_epoch` of them to the items it always trains on, so an epoch's cost stays
+    bounded however big the KG is, and over the epochs the model still sees much of it."""
+
+    items: list[tuple[Encoded, int]]
+    per_epoch: int
+
+    @property
+    def drawn(self) -> int:
+        return min(self.per_epoch, len(self.items))
+
+    def sample(self, generator: torch.Generator) -> list[tuple[Encoded, int]]:
+        if self.drawn >= len(self.items):
+            return list(self.items)
+        return [self.items[i] for i in torch.randperm(len(self.items), generator=generator)[: self.drawn].tolist()]
+
+
+@dataclass
 class EpochRecord:
     stage: str
     epoch: int
@@ -189,15 +208,18 @@ def train(
     auxiliary_weight: float = 0.0,
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[CancelFlag] = None,
+    pool: Optional[Pool] = None,
 ) -> TrainResult:
-    """Run the stages in order; each starts from the best state so far and stops early when dev stalls."""
-    if not train_items:
+    """Run the stages in order; each starts from the best state so far and stops early when dev stalls. Every
+    epoch trains on all `train_items` and a fresh sample of the `pool`."""
+    pool = pool or Pool([], 0)
+    if not train_items and not pool.drawn:
         raise ValueError("no training examples")
     seed_everything(seed)
     generator = torch.Generator().manual_seed(seed)
     started = time.perf_counter()
     stages = target.stages()
-    steps_per_epoch = (len(train_items) + batch_size - 1) // batch_size
+    steps_per_epoch = (len(train_items) + pool.drawn + batch_size - 1) // batch_size
     total = sum(stage.epochs for stage in stages) * steps_per_epoch
     result = TrainResult()
     best = _Best(copy.deepcopy(target.module.state_dict()))
@@ -220,8 +242,9 @@ def train(
         optimizer = torch.optim.AdamW(stage.parameters, lr=stage.lr, weight_decay=stage.weight_decay)
         stage_steps = stage.epochs * steps_per_epoch
         scheduler = get_linear_schedule_with_warmup(optimizer, int(stage.warmup_ratio * stage_steps), stage_steps)
-        _run_stage(target, stage, lambda: _train_epoch(target, train_items, batch_size, optimizer, scheduler,
-                                                       generator, auxiliary_weight, before_step, on_step),
+        _run_stage(target, stage, lambda: _train_epoch(target, train_items + pool.sample(generator), batch_size,
+                                                       optimizer, scheduler, generator, auxiliary_weight,
+                                                       before_step, on_step),
                    dev, best, result, patience)
         planned += stage_steps
         step = max(step, planned)

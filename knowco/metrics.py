@@ -10,8 +10,10 @@ from storage.runs import Run
 
 @dataclass(frozen=True)
 class RunMetrics:
-    #: labels held out of training to measure quality (0: too few to hold any out)
+    #: items held out of training to measure quality (0: too few to hold any out)
     held_out: int = 0
+    #: what they are: "labels", "facts" (a KG without enough labels) or "none"
+    held_out_source: str = "labels"
     accuracy: Optional[float] = None
     micro_f1: Optional[float] = None
     temperature: Optional[float] = None
@@ -38,7 +40,8 @@ class RunMetrics:
     def summary(self) -> str:
         parts = []
         if self.accuracy is not None:
-            parts.append(f"held-out accuracy {self.accuracy:.2f} on {self.held_out} labels")
+            parts.append(f"held-out accuracy {self.accuracy:.2f} on {self.held_out} items held out from "
+                         f"{self.held_out_source}")
         if self.suggestions:
             parts.append(f"{self.suggestions['new']} new suggestions")
         return "done: " + ", ".join(parts) if parts else "done"

@@ -5,9 +5,8 @@ foreground for `python -m knowco train`); everything it reports goes through the
 from __future__ import annotations
 
 import os
-import random
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
@@ -36,7 +35,10 @@ from knowco.settings import settings
 from knowco.suggest import SuggestionPlan, plan_suggestions, write_suggestions
 
 CURVE_POINTS = 300
+#: at most this many facts are held out to measure a run that has no labels to hold out
+HELD_OUT_FACTS = 200
 REPORT_EVERY_S = 0.5
+LOG_EVERY_S = 5.0
 
 
 class NothingToTrain(CuratorError):
@@ -53,23 +55,40 @@ class DatabaseCancelFlag:
         return self.value
 
 
-class ProgressReporter:
-    """Progress and the loss curve into the row, throttled; picks up a cancel request on the way."""
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
-    def __init__(self, database: Database, run_id: int, flag: DatabaseCancelFlag, share: float) -> None:
-        self.database, self.run_id, self.flag, self.share = database, run_id, flag, share
+
+class ProgressReporter:
+    """Progress, elapsed time, an estimate of the rest and the loss curve into the row (which the Train page
+    shows), throttled, and every few seconds to `log` (the command line); picks up a cancel request."""
+
+    def __init__(self, database: Database, run_id: int, flag: DatabaseCancelFlag, share: float,
+                 log: Callable[[str], None]) -> None:
+        self.database, self.run_id, self.flag, self.share, self.log = database, run_id, flag, share, log
         self.curve: list[list[float]] = []
-        self.last = 0.0
+        self.started = time.monotonic()
+        self.last = self.last_logged = 0.0
+
+    def message(self, step: int, total: int, loss: float) -> str:
+        elapsed = time.monotonic() - self.started
+        left = elapsed * (total - step) / step if step else None
+        estimate = f", about {_duration(left)} left" if left is not None and step < total else ""
+        return f"training: step {step} of {total}, loss {loss:.4f}, {_duration(elapsed)} elapsed{estimate}"
 
     def __call__(self, step: int, total: int, loss: float) -> None:
         if not self.curve or step - self.curve[-1][0] >= max(1, total // CURVE_POINTS):
             self.curve.append([step, round(loss, 5)])
         now = time.monotonic()
-        if now - self.last >= REPORT_EVERY_S or step >= total:
-            self.last = now
-            with self.database.transaction() as session:
-                self.flag.value = report_progress(session, self.run_id, self.share * step / max(1, total),
-                                                  f"training: step {step} of {total}, loss {loss:.4f}", self.curve)
+        if now - self.last < REPORT_EVERY_S and step < total:
+            return
+        self.last, message = now, self.message(step, total, loss)
+        with self.database.transaction() as session:
+            self.flag.value = report_progress(session, self.run_id, self.share * step / max(1, total), message,
+                                              self.curve)
+        if now - self.last_logged >= LOG_EVERY_S or step >= total:
+            self.last_logged = now
+            self.log(message)
 
 
 def _labels(data: TrainingData) -> tuple[list[TripleExample], list[SentenceExample]]:
@@ -77,20 +96,6 @@ def _labels(data: TrainingData) -> tuple[list[TripleExample], list[SentenceExamp
     sentences = [SentenceExample(tuple(tokens), head, tail, relation) for _, tokens, head, tail, relation
                  in data.sentences]
     return triples, sentences
-
-
-def _facts_as_labels(data: TrainingData, options: TrainOptions, labelled: set[tuple[str, str, str]]
-                     ) -> list[TripleExample]:
-    rng = random.Random(options.seed)
-    by_relation: dict[str, list] = {}
-    for fact in data.facts:
-        if fact not in labelled:
-            by_relation.setdefault(fact[1], []).append(fact)
-    chosen = []
-    for relation in sorted(by_relation):
-        facts = by_relation[relation]
-        chosen += rng.sample(facts, min(options.facts_per_relation, len(facts)))
-    return [TripleExample(*fact) for fact in chosen]
 
 
 def train_config(options: TrainOptions) -> TrainConfig:
@@ -102,27 +107,54 @@ def _write(database: Database, change: Callable[[Session], object]):
         return change(session)
 
 
-def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[[str], None]):
-    """Read the labels and facts, hold some out, add reversed and corrupted negatives: (train, held out, ...)."""
+@dataclass
+class Prepared:
+    """What a run trains and measures on, and what it says about where the held-out estimate comes from."""
+
+    train_set: joint.LabelledSet
+    held_out: joint.LabelledSet
+    held_out_source: str
+    entities: dict[str, EntityText]
+    relations: list[RelationSpec]
+
+
+def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts: list[TripleExample],
+           options: TrainOptions) -> tuple[joint.LabelledSet, joint.LabelledSet, str]:
+    """Hold out labels to measure on; where they are too few to hold any out (or there are none), facts."""
+    train_set, held_out = joint.split_held_out(triples, sentences, options.held_out_share, options.seed)
+    source = "labels"
+    if not len(held_out):
+        facts, held_facts = joint.hold_out_facts(facts, options.held_out_share, HELD_OUT_FACTS, options.seed)
+        held_out, source = joint.LabelledSet(triples=held_facts), "facts"
+    train_set.pool = facts if options.facts_per_epoch else []
+    return train_set, held_out, source if len(held_out) else "none"
+
+
+def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[[str], None]) -> Prepared:
+    """Read the labels and every accepted fact, hold some out, add reversed and corrupted negatives."""
     with database.sessions() as session:
         data = training_data(session)
     triples, sentences = _labels(data)
-    if not triples and not sentences:
-        raise NothingToTrain("there are no labels yet: label a few triples or sentences on the Label page")
+    labelled = {(x.head, x.relation, x.tail) for x in triples}
+    facts = [TripleExample(*fact) for fact in data.facts if fact not in labelled]
+    if not triples and not sentences and not (facts and options.facts_per_epoch):
+        raise NothingToTrain("there is nothing to learn from yet: import a KG with facts, or label a few triples "
+                             "or sentences on the Label page")
     _write(database, lambda s: set_examples(s, run.id, len(triples) + len(sentences)))
     entities = {name: EntityText(name, e.label, e.description) for name, e in data.entities.items()}
-    train_set, held_out = joint.split_held_out(triples, sentences, options.held_out_share, options.seed)
-    labelled = {(x.head, x.relation, x.tail) for x in triples}
-    train_set.triples += _facts_as_labels(data, options, labelled)
+    types = {name: e.type for name, e in data.entities.items()}
+    train_set, held_out, source = _split(triples, sentences, facts, options)
     known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
     symmetric = symmetric_relations(data.facts)
     train_set = joint.with_reversals(train_set, symmetric, known)
     held_out = joint.with_reversals(held_out, symmetric, known)
-    train_set = joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed)
-    held_out = joint.with_negatives(held_out, entities, 1, known, options.seed + 1)
-    log(f"run {run.name}: {len(train_set)} training items, {len(held_out)} held out")
+    train_set = joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed, types)
+    held_out = joint.with_negatives(held_out, entities, 1, known, options.seed + 1, types)
+    log(f"run {run.name}: {len(train_set.triples) + len(train_set.sentences)} labelled items and "
+        f"{min(options.facts_per_epoch, len(train_set.pool))} of {len(train_set.pool)} facts and negatives per "
+        f"epoch; {len(held_out)} held-out items from {source}")
     relations = [RelationSpec(r.name, label_words(r.name, r.label)) for r in data.relations]
-    return train_set, held_out, entities, relations
+    return Prepared(train_set, held_out, source, entities, relations)
 
 
 def _finish(database: Database, run: Run, path: str, metrics: RunMetrics, plan: Optional[SuggestionPlan]) -> None:
@@ -147,19 +179,21 @@ def run_training(database: Database, run_id: int,
     try:
         options = TrainOptions.from_dict(run.hyperparameters)
         options.check()
-        train_set, held_out, entities, relations = _prepare(database, run, options, log)
-        _write(database, lambda s: update_message(s, run_id, f"loading {options.backbone}"))
+        prepared = _prepare(database, run, options, log)
+        _stage(database, run_id, log, f"loading {options.backbone}")
         config = train_config(options)
         set_cpu_threads(settings().threads)
-        model = joint.build(relations, config)
-        reporter = ProgressReporter(database, run_id, flag, 0.8 if options.suggest_after else 0.95)
-        result = joint.fit(model, entities, train_set, config, progress=reporter, cancel=flag)
-        _write(database, lambda s: update_message(s, run_id, "measuring and calibrating on held-out labels"))
-        report = joint.evaluate(model, entities, held_out)
-        metrics = RunMetrics(**(asdict(report) if report else {}), train_items=len(train_set),
+        model = joint.build(prepared.relations, config)
+        reporter = ProgressReporter(database, run_id, flag, 0.8 if options.suggest_after else 0.95, log)
+        result = joint.fit(model, prepared.entities, prepared.train_set, config, pool_per_epoch=options.facts_per_epoch,
+                           progress=reporter, cancel=flag)
+        _stage(database, run_id, log, f"measuring and calibrating on the items held out from {prepared.held_out_source}")
+        report = joint.evaluate(model, prepared.entities, prepared.held_out)
+        metrics = RunMetrics(**(asdict(report) if report else {}), held_out_source=prepared.held_out_source,
+                             train_items=len(prepared.train_set),
                              train_seconds=round(result.seconds, 1), best_stage=result.best_stage)
         path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {})
-        plan = _plan(database, run, options, model, reporter, flag) if options.suggest_after else None
+        plan = _plan(database, run, options, model, reporter, flag, log) if options.suggest_after else None
         _finish(database, run, str(path), metrics, plan)
     except TrainingCancelled:
         _end(database, run_id, "cancelled", "cancelled by the curator")
@@ -175,9 +209,15 @@ def _end(database: Database, run_id: int, status: str, message: str) -> None:
         finish_run(session, run_id, status, message)
 
 
+def _stage(database: Database, run_id: int, log: Callable[[str], None], message: str) -> None:
+    """A new stage of the run: on the Train page (the row's message) and in the command line's output."""
+    _write(database, lambda s: update_message(s, run_id, message))
+    log(message)
+
+
 def _plan(database: Database, run: Run, options: TrainOptions, model, reporter: "ProgressReporter",
-          flag: DatabaseCancelFlag) -> SuggestionPlan:
-    _write(database, lambda s: update_message(s, run.id, "suggesting missing triples"))
+          flag: DatabaseCancelFlag, log: Callable[[str], None]) -> SuggestionPlan:
+    _stage(database, run.id, log, "suggesting missing triples")
 
     def scoring(done: int, total: int) -> None:
         share = reporter.share

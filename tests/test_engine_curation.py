@@ -42,3 +42,40 @@ def test_pairs_two_hops_apart_survive_the_cap_first():
     facts = FACTS + [("aspirin", "interacts_with", "ibuprofen")]
     [near] = candidates(facts, TYPES, {"treats": (None, None)}, set(facts), max_pairs=2)
     assert set(near.pairs) == {("aspirin", "pain"), ("ibuprofen", "fever")}
+
+
+def test_corrupted_negatives_keep_the_replaced_entitys_type():
+    import random
+
+    from engine.link_prediction import corrupt
+
+    names = sorted(TYPES)
+    negatives = corrupt([("aspirin", "treats", "fever")], names, 40, set(), random.Random(1), TYPES)
+    assert len(negatives) == 40 and all(not n.holds for n in negatives)
+    for negative in negatives:
+        if negative.head != "aspirin":
+            assert TYPES[negative.head] == "drug" and negative.tail == "fever"
+        else:
+            assert TYPES[negative.tail] == "symptom"
+
+
+def test_facts_are_held_out_per_relation_within_a_limit():
+    from engine.joint import hold_out_facts
+
+    facts = [TripleExample(f"h{i}", "treats", f"t{i}") for i in range(40)]
+    facts += [TripleExample(f"a{i}", "causes", f"b{i}") for i in range(2)]
+    kept, held = hold_out_facts(facts, 0.25, limit=6, seed=0)
+    assert len(held) == 3 and {x.relation for x in held} == {"treats"}
+    assert sorted(kept + held, key=str) == sorted(facts, key=str)
+
+
+def test_every_epoch_draws_a_fresh_sample_of_the_pool():
+    import torch
+
+    from engine.training import Pool
+
+    pool = Pool([(f"item{i}", 0) for i in range(100)], per_epoch=10)
+    generator = torch.Generator().manual_seed(0)
+    first, second = pool.sample(generator), pool.sample(generator)
+    assert len(first) == len(second) == pool.drawn == 10 and first != second
+    assert Pool(list(range(3)), per_epoch=10).sample(generator) == [0, 1, 2]

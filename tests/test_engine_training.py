@@ -82,6 +82,20 @@ def test_smoke_two_relations_four_examples_each_with_progress():
     assert set(distribution[0]) == {"treats", "causes"} and abs(sum(distribution[0].values()) - 1) < 1e-5
 
 
+def test_a_pool_adds_its_sample_to_every_epoch():
+    from engine.training import Pool, train
+
+    config = tiny_config()
+    model = re_task.build("knowco", RELATIONS, config, no_relation=False)
+    items = [(model.encode_sentence(x), model.index[x.relation]) for x in EXAMPLES]
+    seen = []
+    train(model, items[:2], [], batch_size=2, eval_batch_size=8, patience=10, seed=0,
+          evaluate=lambda logits, labels: 0.0, pool=Pool(items[2:], per_epoch=4),
+          progress=lambda step, total, loss: seen.append(total))
+    epochs = config.stage1_epochs + config.stage2_epochs
+    assert seen[-1] == epochs * 3  # 2 labels + 4 drawn from the pool = 3 steps of 2 per epoch
+
+
 def test_cancellation_stops_between_steps():
     flag = threading.Event()
     config = tiny_config()

@@ -133,3 +133,21 @@ def test_a_run_that_dies_while_suggesting_is_never_active(kg, monkeypatch):
     lost = get_run(kg, dead.id)
     assert lost.status == "failed" and not lost.is_active and active_run(kg).id == first.id
     assert sorted((s.head, s.relation, s.tail) for s in queue(kg, limit=500)) == before
+
+
+def test_a_kg_with_facts_and_no_labels_trains_and_is_measured_on_held_out_facts(tmp_path, monkeypatch, capsys):
+    """A freshly imported KG: every accepted fact is a positive, so a retrain needs no hand labels."""
+    from knowco.demo import DEMO_DIR
+    from knowco.services import import_file, train_in_foreground
+
+    monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
+    database = open_database(str(tmp_path / "facts.sqlite"))
+    import_file(database, ANN, DEMO_DIR, "kgdir")
+    run = train_in_foreground(database, ANN, TrainOptions(**FAST))
+    assert run.status == "succeeded", run.message
+    assert run.metrics["held_out_source"] == "facts" and run.metrics["held_out"] > 0
+    assert "held out from facts" in run.message and queue_size(database) > 0
+    assert "0 labelled items and 128 of" in capsys.readouterr().out
+    labels_only = train_in_foreground(database, ANN, TrainOptions(**{**FAST, "facts_per_epoch": 0}))
+    assert labels_only.status == "failed" and "nothing to learn from" in labels_only.message
+    database.dispose()
