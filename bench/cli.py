@@ -33,6 +33,13 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--max-test", type=int, default=None, help="evaluate only the first N test triples")
     p.add_argument("--kge-epochs", type=int, default=None, help="TransE/RotatE training epochs")
     _common(p)
+    p = tasks.add_parser("queue", help="the app's retrain + suggest on a KG directory, its queue against hidden facts")
+    p.add_argument("--data", type=Path, required=True, help="KG directory: train.tsv is the KG, dev + test hidden")
+    p.add_argument("--labels", type=int, default=8, help="true facts per relation entered as curator labels")
+    p.add_argument("--seeds", default="13,21,42")
+    p.add_argument("--kge", default="rotate,complex,distmult",
+                   help="PyKEEN interactions to measure alone on the same KG, comma-separated ('' for none)")
+    p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +95,21 @@ def _check_paths(args: argparse.Namespace) -> None:
             raise BenchError(f"{path}: no such file or directory")
 
 
+def _run_queue(args: argparse.Namespace) -> int:
+    from bench.environment import use_configured_threads
+    from bench.queue import bench_queue
+
+    if not (args.data / "train.tsv").is_file():
+        raise BenchError(f"{args.data}: expected a KG directory with train.tsv (and dev.tsv, test.tsv hidden)")
+    use_configured_threads()
+    print(bench_queue(args.data, args.labels, _ints(args.seeds), args.out, lambda line: print(line, flush=True),
+                      tuple(_names(args.kge))))
+    return 0
+
+
 def run_bench(args: argparse.Namespace) -> int:
+    if args.task == "queue":
+        return _run_queue(args)
     from dataclasses import fields
 
     from engine.backbones import BackboneError

@@ -92,3 +92,34 @@ def test_bench_methods_come_from_the_engine_resolver():
     assert classifier_class("knowco").kind == "knowco"
     with pytest.raises(ValueError, match="unknown method 'magic'"):
         classifier_class("magic")
+
+
+def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, monkeypatch):
+    """bench queue: the KG without its hidden facts, labels as a curator enters them, then the very function
+    the worker runs; the queue is scored against the hidden facts."""
+    import shutil
+
+    import knowco.training_job
+    from bench.queue import bench_queue
+    from knowco.demo import DEMO_DIR
+    from knowco.options import TrainOptions
+
+    kg = tmp_path / "demo"
+    shutil.copytree(DEMO_DIR, kg, ignore=shutil.ignore_patterns("sentences.jsonl", "README.md"))
+    facts = (kg / "train.tsv").read_text(encoding="utf-8").splitlines()
+    (kg / "train.tsv").write_text("\n".join(facts[12:]) + "\n", encoding="utf-8")
+    (kg / "test.tsv").write_text("\n".join(facts[:10]) + "\n", encoding="utf-8")
+    (kg / "dev.tsv").write_text("\n".join(facts[10:12]) + "\n", encoding="utf-8")
+    calls = []
+    real = knowco.training_job.run_training
+    monkeypatch.setattr(knowco.training_job, "run_training", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
+    out = tmp_path / "queue.json"
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, suggestions_per_relation=5, max_pairs_per_relation=200)
+    text = bench_queue(kg, 2, [7], out, lambda line: None, options=options)
+    assert len(calls) == 1
+    [run] = json.loads(out.read_text())["runs"]
+    assert run["hidden"] == 12 and run["labels_per_relation"] == 2 and "p@10" in run["queue"]
+    assert 0 < run["queue"]["queue"] <= 5 * 9 and "| 7 |" in text
+    assert bench_queue(kg, 2, [7], out, lambda line: None, options=options) == text  # resumed, not rerun
+    assert len(calls) == 1
