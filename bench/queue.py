@@ -9,16 +9,14 @@ the peak memory of the process. Resumable: seeds already in the result file are 
 """
 from __future__ import annotations
 
-import random
 import resource
 import shutil
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Optional
 
-from bench.lp_data import load_lp_dir
+from bench.lp_data import load_lp_dir, per_relation_sample
 from bench.result_files import ResultFile
 from engine.structure import StructuralModel, StructureConfig
 from knowco.services import (Actor, TrainOptions, add_triple_label, import_file, open_database, queue,
@@ -49,18 +47,6 @@ def _kg_without_hidden(source: Path, folder: Path) -> Path:
     return folder
 
 
-def _labels(train: list[Triple], per_relation: int, seed: int) -> list[Triple]:
-    by_relation: dict[str, list[Triple]] = defaultdict(list)
-    for triple in train:
-        by_relation[triple[1]].append(triple)
-    rng = random.Random(seed)
-    chosen = []
-    for relation in sorted(by_relation):
-        facts = sorted(by_relation[relation])
-        chosen += rng.sample(facts, min(per_relation, len(facts)))
-    return chosen
-
-
 def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions) -> dict:
     data = load_lp_dir(directory)
     hidden = (set(data.dev) | set(data.test)) - set(data.train)
@@ -69,7 +55,7 @@ def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions) -> 
         database = open_database(str(Path(tmp) / "kg.sqlite"))
         try:
             import_file(database, actor, _kg_without_hidden(directory, Path(tmp) / "kg"), "kgdir")
-            for head, relation, tail in _labels(data.train, labels, seed):
+            for head, relation, tail in per_relation_sample(data.train, labels, seed):
                 add_triple_label(database, actor, head, relation, tail, True)
             started = time.perf_counter()
             run = train_in_foreground(database, actor, options)
