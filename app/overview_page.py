@@ -36,7 +36,7 @@ with right:
                     f"{active.created_at:%Y-%m-%d %H:%M} UTC with {active.n_examples} labels")
         if quality.accuracy is not None:
             a, b = st.columns(2)
-            a.metric("Held-out accuracy", f"{quality.accuracy:.2f}", help=f"on {quality.held_out} held-out labels")
+            a.metric("Held-out accuracy", f"{quality.accuracy:.2f}", help=f"on {quality.held_out} items held out from {quality.held_out_source}")
             b.metric("Held-out micro-F1", f"{quality.micro_f1:.2f}", help="relations only, 'no relation' excluded")
     if data.latest is not None and data.latest.status in ("queued", "running"):
         st.progress(data.latest.progress, text=f"{data.latest.name}: {data.latest.message}")

@@ -55,10 +55,10 @@ with st.form("train_form"):
                             key="train_lr")
         d, e, f = st.columns(3)
         seed = d.number_input("Seed", 0, 2**31 - 1, defaults.seed, key="train_seed")
-        facts = e.number_input("Facts from the KG per epoch (0: labels only)", 0, 100_000,
-                               defaults.facts_per_epoch, key="train_facts",
-                               help="each epoch trains on every label and this many accepted facts (with their "
-                                    "negatives) drawn afresh from the whole KG")
+        facts = e.number_input("Items from the KG per epoch (0: labels only)", 0, 100_000,
+                               defaults.kg_items_per_epoch, key="train_facts",
+                               help="each epoch trains on every label and this many items drawn afresh from the "
+                                    "whole KG: accepted facts, their reversals and corrupted negatives")
         held = f.slider("Share of labels held out to measure quality", 0.0, 0.5, defaults.held_out_share, 0.05,
                         key="train_held_out")
         g, h, i = st.columns(3)
@@ -72,7 +72,7 @@ if submitted:
     with guarded("start training"):
         run = start_training(db, actor(), TrainOptions(
             backbone=backbone, seed=int(seed), stage1_epochs=int(stage1), stage2_epochs=int(stage2),
-            stage2_lr=float(lr), facts_per_epoch=int(facts), held_out_share=float(held),
+            stage2_lr=float(lr), kg_items_per_epoch=int(facts), held_out_share=float(held),
             entity_loss=entity_loss, suggest_after=suggest_after, suggestions_per_relation=int(per_relation)))
         flash(f"Training {run.name} started in the background")
         st.rerun()

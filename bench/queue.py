@@ -10,6 +10,7 @@ the peak memory of the process. Resumable: seeds already in the result file are 
 from __future__ import annotations
 
 import resource
+from dataclasses import replace
 import shutil
 import tempfile
 import time
@@ -30,7 +31,7 @@ Triple = tuple[str, str, str]
 
 def precision_and_recall(ranked: list[Triple], hidden: set[Triple]) -> dict[str, float]:
     hits = [triple in hidden for triple in ranked]
-    out = {f"p@{n}": round(sum(hits[:n]) / n, 4) for n in CUTS if len(ranked) >= n}
+    out = {f"p@{n}": round(sum(hits[:n]) / n, 4) for n in CUTS}  # a queue shorter than N misses the rest
     out["recall"] = round(sum(hits) / max(1, len(hidden)), 4)
     out["queue"] = len(ranked)
     out["true_in_queue"] = sum(hits)
@@ -67,6 +68,7 @@ def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions) -> 
         raise RuntimeError(f"seed {seed}: the retrain {run.status}: {run.message}")
     return {"seed": seed, "labels_per_relation": labels, "hidden": len(hidden),
             "retrain_and_suggest_seconds": round(seconds, 1),
+            # the process's peak so far: for the first seed its own, for later ones at most theirs
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "run_message": run.message, "queue": precision_and_recall(ranked, hidden)}
 
@@ -105,7 +107,7 @@ def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...],
 def markdown(name: str, command: str, runs: list[dict]) -> str:
     keys = [f"p@{n}" for n in CUTS] + ["recall", "queue"]
     lines = [f"# Review queue on {name}", "", f"Command: `{command}`", "",
-             "| seed | " + " | ".join(keys) + " | retrain + suggest s | peak MB |", "|---" * (len(keys) + 3) + "|"]
+             "| seed | " + " | ".join(keys) + " | retrain + suggest s | peak MB so far |", "|---" * (len(keys) + 3) + "|"]
     for run in sorted(runs, key=lambda r: r["seed"]):
         cells = [str(run["queue"].get(key, "")) for key in keys]
         lines.append(f"| {run['seed']} | " + " | ".join(cells)
@@ -117,7 +119,8 @@ def markdown(name: str, command: str, runs: list[dict]) -> str:
                   for shape in ("per_relation", "all")]
     if structural:
         lines += ["", "Each KGE interaction alone on the same KG (PyKEEN, dim 64, 100 epochs): the best 25 per relation "
-                  "(as the app's queue) and every candidate ranked together (recall of the top 1,000).", "",
+                  "(as the app's queue; recall of that queue) and every candidate ranked together (recall of its top "
+                  "1,000).", "",
                   "| seed | interaction | ranking | " + " | ".join(keys[:-1]) + " |", "|---" * (len(keys) + 2) + "|"]
         lines += [f"| {seed} | {name} | {shape} | " + " | ".join(str(m.get(k, "")) for k in keys[:-1]) + " |"
                   for seed, name, shape, m in structural]
@@ -133,7 +136,7 @@ def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Pa
         if seed in done:
             log(f"seed {seed}: already in {out}")
             continue
-        run = run_seed(directory, labels, seed, options or TrainOptions(seed=seed))
+        run = run_seed(directory, labels, seed, replace(options, seed=seed) if options else TrainOptions(seed=seed))
         log(f"seed {seed}: {run['queue']} in {run['retrain_and_suggest_seconds']} s")
         if interactions:
             run["kge"] = structural_queues(directory, seed, interactions)

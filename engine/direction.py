@@ -66,7 +66,7 @@ def keep_one_direction(scored: dict[Triple, float], symmetric: set[str], accepte
     for triple, p in scored.items():
         head, relation, tail = triple
         flipped = (tail, relation, head)
-        if relation in symmetric:
+        if relation in symmetric or head == tail:
             kept[triple] = p
         elif flipped in accepted:
             if p >= REVERSE_OF_FACT_CONFIDENCE:

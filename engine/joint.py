@@ -98,7 +98,7 @@ def hold_out_facts(facts: Sequence[TripleExample], share: float, limit: int, see
     for relation in sorted(by_relation):
         items = list(by_relation[relation])
         rng.shuffle(items)
-        cut = min(int(len(items) * share), per_relation) if len(items) >= 3 else 0
+        cut = min(int(len(items) * share), per_relation, limit - len(held)) if len(items) >= 3 else 0
         held += items[:cut]
         kept += items[cut:]
     return kept, held

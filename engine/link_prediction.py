@@ -46,7 +46,7 @@ def corrupt(positives: Sequence[Triple], entity_names: Sequence[str], ratio: int
             kind = (types or {}).get(head if replace_head else tail)
             candidate = rng.choice(same_type.get(kind) or entity_names)
             pair = (candidate, tail) if replace_head else (head, candidate)
-            if pair[0] == pair[1] or pair in known_pairs:
+            if pair[0] == pair[1] or pair in known_pairs or pair[::-1] in known_pairs:
                 continue
             negatives.append(TripleExample(pair[0], relation, pair[1], holds=False))
             made += 1

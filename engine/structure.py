@@ -90,7 +90,12 @@ class StructuralModel:
         ranks = []
         for head, relation, tail in held_out:
             scores = self.tail_scores(head, relation)
-            better = scores > scores[self.entity_ids[tail]]
+            target = scores[self.entity_ids[tail]]
+            if not np.isfinite(target):
+                ranks.append(0.0)
+                continue
+            # ties count against the fact (a collapsed model that scores everything alike ranks it last)
+            better = scores >= target
             for name, index in self.entity_ids.items():
                 if better[index] and (head, relation, name) in known:
                     better[index] = False

@@ -66,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--stage1-epochs", type=int, default=defaults.stage1_epochs)
     p.add_argument("--stage2-epochs", type=int, default=defaults.stage2_epochs)
     p.add_argument("--lr", type=float, default=defaults.stage2_lr, help="learning rate of stage 2")
-    p.add_argument("--facts-per-epoch", type=int, default=defaults.facts_per_epoch,
-                   help="accepted facts (with their negatives) drawn from the whole KG for each epoch (0: labels only)")
+    p.add_argument("--kg-items-per-epoch", type=int, default=defaults.kg_items_per_epoch,
+                   help="facts, reversals and negatives drawn from the whole KG for each epoch (0: labels only)")
     p.add_argument("--no-suggest", action="store_true", help="do not fill the review queue afterwards")
 
     p = verbs.add_parser("suggest", help="fill the review queue with the active model's missing triples")
@@ -144,7 +144,7 @@ def _demo(database: Database, actor: Actor, args: argparse.Namespace) -> int:
 def _train(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     options = TrainOptions(backbone=args.model or settings().model or TrainOptions().backbone, seed=args.seed, stage1_epochs=args.stage1_epochs,
                            stage2_epochs=args.stage2_epochs, stage2_lr=args.lr,
-                           facts_per_epoch=args.facts_per_epoch, suggest_after=not args.no_suggest)
+                           kg_items_per_epoch=args.kg_items_per_epoch, suggest_after=not args.no_suggest)
     run = train_in_foreground(database, actor, options)
     print(f"{run.name}: {run.status}: {run.message}")
     return 0 if run.status == "succeeded" else 1

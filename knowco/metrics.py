@@ -21,7 +21,10 @@ class RunMetrics:
     ece_after: Optional[float] = None
     reliability_before: list = field(default_factory=list)
     reliability_after: list = field(default_factory=list)
+    #: labelled items (and their reversals and negatives) trained on in every epoch
     train_items: int = 0
+    #: facts from the KG and their negatives, sampled per epoch
+    kg_items: int = 0
     train_seconds: Optional[float] = None
     best_stage: str = ""
     #: the suggest pass that ended the run (SuggestReport as a dict)

@@ -19,9 +19,9 @@ class TrainOptions(TrainConfig):
     # an honest estimate), so training stops on the training loss, and a curator waits for the result
     stage1_epochs: int = 10
     stage2_epochs: int = 10
-    #: accepted facts (with their negatives) drawn afresh for each epoch from the whole KG, on top of every
-    #: label (0: train on labels alone)
-    facts_per_epoch: int = 128
+    #: items drawn afresh for each epoch from the whole KG (its accepted facts, their reversals and type-aware
+    #: negatives: about a quarter of them facts), on top of every label (0: train on labels alone)
+    kg_items_per_epoch: int = 128
     #: share of the labels held out to estimate quality
     held_out_share: float = 0.25
     suggest_after: bool = True
@@ -50,7 +50,7 @@ class TrainOptions(TrainConfig):
             raise OptionsError("a learning rate must be between 0 and 1 (e.g. 0.0003)")
         if not 0 <= self.held_out_share < 1:
             raise OptionsError("the held-out share must be at least 0 and below 1")
-        if self.facts_per_epoch < 0 or self.suggestions_per_relation < 0 or self.max_pairs_per_relation < 1:
+        if self.kg_items_per_epoch < 0 or self.suggestions_per_relation < 0 or self.max_pairs_per_relation < 1:
             raise OptionsError("counts cannot be negative")
         if self.batch_size < 1 or self.patience < 1:
             raise OptionsError("the batch size and the patience must be at least 1")

@@ -126,7 +126,10 @@ def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts
     if not len(held_out):
         facts, held_facts = joint.hold_out_facts(facts, options.held_out_share, HELD_OUT_FACTS, options.seed)
         held_out, source = joint.LabelledSet(triples=held_facts), "facts"
-    train_set.pool = facts if options.facts_per_epoch else []
+    # a held-out pair stays out of training in either direction and under any relation (symmetric or inverse)
+    held_pairs = {frozenset((x.head, x.tail)) for x in held_out.triples}
+    pool = [f for f in facts if frozenset((f.head, f.tail)) not in held_pairs]
+    train_set.pool = pool if options.kg_items_per_epoch else []
     return train_set, held_out, source if len(held_out) else "none"
 
 
@@ -137,7 +140,7 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
     triples, sentences = _labels(data)
     labelled = {(x.head, x.relation, x.tail) for x in triples}
     facts = [TripleExample(*fact) for fact in data.facts if fact not in labelled]
-    if not triples and not sentences and not (facts and options.facts_per_epoch):
+    if not triples and not sentences and not (facts and options.kg_items_per_epoch):
         raise NothingToTrain("there is nothing to learn from yet: import a KG with facts, or label a few triples "
                              "or sentences on the Label page")
     _write(database, lambda s: set_examples(s, run.id, len(triples) + len(sentences)))
@@ -151,7 +154,7 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
     train_set = joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed, types)
     held_out = joint.with_negatives(held_out, entities, 1, known, options.seed + 1, types)
     log(f"run {run.name}: {len(train_set.triples) + len(train_set.sentences)} labelled items and "
-        f"{min(options.facts_per_epoch, len(train_set.pool))} of {len(train_set.pool)} facts and negatives per "
+        f"{min(options.kg_items_per_epoch, len(train_set.pool))} of {len(train_set.pool)} facts and negatives per "
         f"epoch; {len(held_out)} held-out items from {source}")
     relations = [RelationSpec(r.name, label_words(r.name, r.label)) for r in data.relations]
     return Prepared(train_set, held_out, source, entities, relations)
@@ -185,12 +188,13 @@ def run_training(database: Database, run_id: int,
         set_cpu_threads(settings().threads)
         model = joint.build(prepared.relations, config)
         reporter = ProgressReporter(database, run_id, flag, 0.8 if options.suggest_after else 0.95, log)
-        result = joint.fit(model, prepared.entities, prepared.train_set, config, pool_per_epoch=options.facts_per_epoch,
+        result = joint.fit(model, prepared.entities, prepared.train_set, config, pool_per_epoch=options.kg_items_per_epoch,
                            progress=reporter, cancel=flag)
         _stage(database, run_id, log, f"measuring and calibrating on the items held out from {prepared.held_out_source}")
         report = joint.evaluate(model, prepared.entities, prepared.held_out)
         metrics = RunMetrics(**(asdict(report) if report else {}), held_out_source=prepared.held_out_source,
-                             train_items=len(prepared.train_set),
+                             train_items=len(prepared.train_set) - len(prepared.train_set.pool),
+                             kg_items=len(prepared.train_set.pool),
                              train_seconds=round(result.seconds, 1), best_stage=result.best_stage)
         path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {})
         plan = _plan(database, run, options, model, reporter, flag, log) if options.suggest_after else None

@@ -148,3 +148,7 @@ def test_text_suggestions_carry_the_direction_the_sentence_states(europe_and_ger
     assert not pending & reversed_, f"reversed suggestions: {sorted(pending & reversed_)}"
     found = {x for x in wanted if x[1] == "capital_of"} & pending
     assert len(found) >= 2, f"found {sorted(found)}"
+
+
+def test_a_self_loop_is_kept():
+    assert keep_one_direction({("a", "r", "a"): 0.7}, set(), set()) == {("a", "r", "a"): 0.7}

@@ -79,3 +79,11 @@ def test_every_epoch_draws_a_fresh_sample_of_the_pool():
     first, second = pool.sample(generator), pool.sample(generator)
     assert len(first) == len(second) == pool.drawn == 10 and first != second
     assert Pool(list(range(3)), per_epoch=10).sample(generator) == [0, 1, 2]
+
+
+def test_held_out_facts_never_exceed_the_limit():
+    from engine.joint import hold_out_facts
+
+    facts = [TripleExample(f"h{i}", f"r{i % 10}", f"t{i}") for i in range(100)]
+    _, held = hold_out_facts(facts, 0.5, limit=4, seed=0)
+    assert len(held) == 4

@@ -148,6 +148,6 @@ def test_a_kg_with_facts_and_no_labels_trains_and_is_measured_on_held_out_facts(
     assert run.metrics["held_out_source"] == "facts" and run.metrics["held_out"] > 0
     assert "held out from facts" in run.message and queue_size(database) > 0
     assert "0 labelled items and 128 of" in capsys.readouterr().out
-    labels_only = train_in_foreground(database, ANN, TrainOptions(**{**FAST, "facts_per_epoch": 0}))
+    labels_only = train_in_foreground(database, ANN, TrainOptions(**{**FAST, "kg_items_per_epoch": 0}))
     assert labels_only.status == "failed" and "nothing to learn from" in labels_only.message
     database.dispose()
