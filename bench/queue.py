@@ -143,7 +143,7 @@ def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Pa
             log(f"seed {seed}: structural models alone: {run['kge']}")
         results.add(run)
     command = (f"python -m knowco bench queue --data {directory} --labels {labels} "
-               f"--seeds {','.join(map(str, seeds))}")
+               f"--seeds {','.join(map(str, seeds))} --kge {','.join(interactions)}")
     text = markdown(directory.name, command, results.data["runs"])
     if out is not None:
         out.with_suffix(".md").write_text(text, encoding="utf-8")
