@@ -214,16 +214,6 @@ def edit_examples(session: Session, edits: list[ExampleEdit], user: str) -> None
         _edit(session, edit, user)
 
 
-def change_example(session: Session, example_id: int, user: str, *, holds: Optional[bool] = None,
-                   relation: Optional[str] = None, no_relation: bool = False) -> None:
-    """Flip a triple label or change a sentence's relation; the audit event keeps the values before."""
-    edit_examples(session, [ExampleEdit(example_id, holds=holds, relation=relation, no_relation=no_relation)], user)
-
-
-def delete_example(session: Session, example_id: int, user: str) -> None:
-    edit_examples(session, [ExampleEdit(example_id, delete=True)], user)
-
-
 @dataclass
 class TrainingData:
     """Everything a training run reads, as plain values (storage knows nothing of the engine's types)."""
