@@ -86,8 +86,8 @@ class ProgressReporter:
         with self.database.transaction() as session:
             self.flag.value = report_progress(session, self.run_id, self.share * step / max(1, total), message,
                                               self.curve)
-        if now - self.last_logged >= LOG_EVERY_S or step >= total:
-            self.last_logged = now
+        if now - self.last_logged >= LOG_EVERY_S or (step >= total and self.last_logged != float("inf")):
+            self.last_logged = float("inf") if step >= total else now
             self.log(message)
 
 
