@@ -15,7 +15,7 @@ from rdflib import Graph
 from sqlalchemy import select
 
 from storage.database import open_database
-from storage.models import Triple
+from storage.models import Example, Relation, Sentence, Triple
 from storage.rdf_vocab import Iris
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser, running_app, screenshot, settle
 from tests.conftest import ROOT
@@ -35,6 +35,20 @@ def prepared_db(tmp_path):
     hostile.write_text(f"{HOSTILE}\ttreats\theadache\n", encoding="utf-8")
     run("import", str(hostile))
     return db
+
+
+def _sentence_label(db, text: str) -> tuple[str, str, str]:
+    """(relation, head mention, tail mention) of the curator's label on the sentence starting with `text`."""
+    database = open_database(str(db))
+    try:
+        with database.sessions() as session:
+            example, relation, tokens = session.execute(
+                select(Example, Relation.name, Sentence.tokens).join(Sentence, Example.sentence_id == Sentence.id)
+                .join(Relation, Example.relation_id == Relation.id).where(Sentence.text.startswith(text))).one()
+            return (relation, " ".join(tokens[example.head_start:example.head_end]),
+                    " ".join(tokens[example.tail_start:example.tail_end]))
+    finally:
+        database.dispose()
 
 
 def _picture(frame):
@@ -94,6 +108,23 @@ def test_label_train_accept_see_export(prepared_db, tmp_path):
         page.get_by_role("button", name="Add triple label").click()
         page.get_by_text(re.compile(r"^Added: aspirin")).wait_for()
         screenshot(page, "label")
+
+        # a sentence label for another relation: the form must store the relation chosen at the top
+        page.get_by_role("combobox", name="Relation").click()
+        page.get_by_role("option", name=re.compile(r"^has side effect")).click()
+        settle(page)
+        page.get_by_role("tab", name="Add a sentence").click()
+        page.get_by_text("Type a new sentence").click()
+        area = page.get_by_role("textbox", name="Sentence", exact=True)
+        area.fill("Lorazepam may cause drowsiness in older patients.")
+        area.press("Control+Enter")
+        settle(page, 0.5)
+        page.get_by_role("button", name="Add sentence", exact=True).click()
+        settle(page)
+        page.get_by_role("button", name="Add sentence label").click()
+        page.get_by_text("Sentence label added").wait_for()
+        assert _sentence_label(prepared_db, "Lorazepam may cause drowsiness in older") == \
+            ("has_side_effect", "Lorazepam", "drowsiness")
 
         # retrain with few epochs; the worker runs in the background while the page polls
         page.goto(f"{url}/train_page")
