@@ -115,16 +115,19 @@ def markdown(name: str, command: str, runs: list[dict]) -> str:
     means = {key: [r["queue"][key] for r in runs if key in r["queue"]] for key in keys}
     lines.append("| mean | " + " | ".join(f"{sum(v) / len(v):.3f}" if v else "" for v in means.values())
                  + f" | {sum(r['retrain_and_suggest_seconds'] for r in runs) / max(1, len(runs)):.0f} | |")
-    structural = [(r["seed"], name, shape, result[shape]) for r in runs for name, result in r.get("kge", {}).items()
-                  for shape in ("per_relation", "all")]
-    if structural:
-        lines += ["", "Each KGE interaction alone on the same KG (PyKEEN, dim 64, 100 epochs): the best 25 per relation "
-                  "(as the app's queue; recall of that queue) and every candidate ranked together (recall of its top "
-                  "1,000).", "",
-                  "| seed | interaction | ranking | " + " | ".join(keys[:-1]) + " |", "|---" * (len(keys) + 2) + "|"]
-        lines += [f"| {seed} | {name} | {shape} | " + " | ".join(str(m.get(k, "")) for k in keys[:-1]) + " |"
-                  for seed, name, shape, m in structural]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _structural_table(runs, keys[:-1])) + "\n"
+
+
+def _structural_table(runs: list[dict], keys: list[str]) -> list[str]:
+    rows = [(r["seed"], name, shape, result[shape]) for r in runs for name, result in r.get("kge", {}).items()
+            for shape in ("per_relation", "all")]
+    if not rows:
+        return []
+    return ["", "Each KGE interaction alone on the same KG (PyKEEN, dim 64, 100 epochs): the best 25 per relation "
+            "(as the app's queue; recall of that queue) and every candidate ranked together (recall of its top "
+            "1,000).", "", "| seed | interaction | ranking | " + " | ".join(keys) + " |", "|---" * (len(keys) + 3) + "|"
+            ] + [f"| {seed} | {name} | {shape} | " + " | ".join(str(m.get(k, "")) for k in keys) + " |"
+                 for seed, name, shape, m in rows]
 
 
 def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Path],
