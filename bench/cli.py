@@ -75,7 +75,7 @@ def _settings(pairs: list[str], known: dict) -> dict:
 
 def _methods(task: str) -> tuple[str, ...]:
     """The methods a task knows, from the engine's resolvers (imported late: they load torch)."""
-    from engine.kge import KGE_METHODS
+    from engine.structure import KGE_METHODS
     from engine.methods import CLASSIFIERS
 
     return tuple(CLASSIFIERS) if task == "re" else ("knowco", *KGE_METHODS)
@@ -110,16 +110,15 @@ def _run_queue(args: argparse.Namespace) -> int:
 def run_bench(args: argparse.Namespace) -> int:
     if args.task == "queue":
         return _run_queue(args)
-    from dataclasses import fields
+    from dataclasses import fields, replace
 
     from engine.backbones import BackboneError
     from engine.config import ABLATIONS, TrainConfig
-    from engine.kge import KgeConfig
     from engine.label_words import LabelWordError
     from storage.importers.records import ImportFailed
 
     from bench.environment import use_configured_threads
-    from bench.runner import DEFAULT_OVERRIDES, bench_lp, bench_re
+    from bench.runner import DEFAULT_OVERRIDES, LP_BASELINES, bench_lp, bench_re
 
     use_configured_threads()
     settings = _settings(args.set, {f.name: f for f in fields(TrainConfig)})
@@ -139,7 +138,7 @@ def run_bench(args: argparse.Namespace) -> int:
             text = bench_re(args.data, _ints(args.k), _ints(args.seeds), methods, ablations, base, overrides,
                             args.out, log)
         else:
-            kge = KgeConfig() if args.kge_epochs is None else KgeConfig(epochs=args.kge_epochs)
+            kge = replace(LP_BASELINES, epochs=args.kge_epochs or LP_BASELINES.epochs)
             text = bench_lp(args.data, [Path(p) for p in _names(args.train)], methods, base, overrides,
                             args.candidates, args.max_test, kge, args.out, log)
     except (BackboneError, LabelWordError, ImportFailed) as exc:

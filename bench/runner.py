@@ -5,14 +5,14 @@ import re
 import shlex
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable, Optional
 
 from engine import link_prediction as lp_task
 from engine import relation_extraction as re_task
 from engine.config import ABLATIONS, TrainConfig
-from engine.kge import KGE_METHODS, KgeConfig, KgeModel
+from engine.structure import KGE_METHODS, StructuralModel, StructureConfig
 
 from bench.lp_data import load_lp_dir, per_relation_sample
 from bench.re_data import k_shot, load_re_dir
@@ -75,11 +75,11 @@ def _shots_of(path: Path, triples: int) -> int:
 
 
 def bench_lp(data_dir: Path, train_files: list[Path], methods: list[str], base: TrainConfig,
-             overrides: dict[str, dict], candidates: Optional[int], max_test: Optional[int], kge: KgeConfig,
+             overrides: dict[str, dict], candidates: Optional[int], max_test: Optional[int], kge: StructureConfig,
              out: Optional[Path], log: Log) -> str:
     results = ResultFile(out, {"task": "lp", "data": str(data_dir), "train": [str(f) for f in train_files],
                                "methods": methods, "candidates": candidates, "max_test": max_test,
-                               "base": base.as_dict(), "overrides": overrides, "kge": vars(kge)})
+                               "base": base.as_dict(), "overrides": overrides, "kge": asdict(kge)})
     for train_file in train_files or [data_dir / "train.tsv"]:
         seed = _seed_of(train_file)
         data = load_lp_dir(data_dir, train_file)
@@ -92,8 +92,8 @@ def bench_lp(data_dir: Path, train_files: list[Path], methods: list[str], base: 
             if results.has(method, k, seed):
                 continue
             if method in KGE_METHODS:
-                model = KgeModel(method, names, [r.name for r in data.task.relations], data.train,
-                                 replace(kge, seed=seed))
+                model = StructuralModel(names, [r.name for r in data.task.relations], data.train, method,
+                                        replace(kge, seed=seed))
                 train_seconds = model.fit()
                 started = time.perf_counter()
                 metrics = lp_task.rank_evaluation(model.score_tails, model.score_heads, test, data.known, lists)
@@ -118,3 +118,5 @@ def bench_lp(data_dir: Path, train_files: list[Path], methods: list[str], base: 
 # every setting tried, with its dev and test F1, is in bench/results/re_sweep_splade-tiny.jsonl. The prompt
 # model's choice (stage-2 lr 3e-4, lambda 0.5) is TrainConfig's default; fine-tuning did best on dev at 1e-3.
 DEFAULT_OVERRIDES: dict[str, dict] = {"finetune": {"stage2_lr": 1e-3}}
+#: the link-prediction benchmark's TransE/RotatE settings (the figures in BENCHMARKS.md were made with them)
+LP_BASELINES = StructureConfig(embedding_dim=64, epochs=300, lr=0.01, batch_size=64, negatives_per_positive=8)

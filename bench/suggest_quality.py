@@ -23,21 +23,23 @@ import argparse
 import re
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from bench.environment import ROOT, environment, publish, use_configured_threads
+from bench.lp_data import load_lp_dir, per_relation_sample
+from bench.runner import LP_BASELINES
 from engine import link_prediction, relation_extraction
 from engine.calibration import fit_temperature, softmax, top_label_reliability
 from engine.candidates import candidates
 from engine.config import TrainConfig
-from engine.kge import KgeConfig, KgeModel
 from engine.link_prediction import PairScores
 from engine.mention_index import MentionIndex
+from engine.structure import StructuralModel
 from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION
-from bench.lp_data import load_lp_dir, per_relation_sample
 from bench.re_data import k_shot, load_re_dir
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -73,8 +75,8 @@ def umls(directory: Path, seed: int) -> dict:
     gold = set(data.test)
     knowco = sorted(all_candidates, key=lambda x: -scores.score(*x))
 
-    transe = KgeModel("transe", sorted(data.task.entities), [r.name for r in data.task.relations], data.train,
-                      KgeConfig(seed=seed))
+    transe = StructuralModel(sorted(data.task.entities), [r.name for r in data.task.relations], data.train, "transe",
+                             replace(LP_BASELINES, seed=seed))
     transe.fit()
     by_query = defaultdict(list)
     for h, r, t in all_candidates:

@@ -84,7 +84,7 @@ def test_bad_bench_arguments_are_one_line_errors(tmp_path, capsys):
 
 def test_bench_methods_come_from_the_engine_resolver():
     from bench.cli import _methods
-    from engine.kge import KGE_METHODS
+    from engine.structure import KGE_METHODS
     from engine.methods import CLASSIFIERS, classifier_class
 
     assert _methods("re") == tuple(CLASSIFIERS) == ("knowco", "finetune")
