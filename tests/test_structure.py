@@ -20,9 +20,10 @@ def test_the_interaction_is_chosen_by_held_out_facts():
     kept = [f for f in facts if f not in held_out]
     config = StructureConfig(interactions=("distmult", "rotate"), embedding_dim=16, epochs=15, batch_size=8)
     seen = []
-    model, report = train_structure(names, ["next", "prev"], kept, held_out, config, progress=seen.append)
+    model, report = train_structure(names, ["next", "prev"], kept, held_out, config, progress=lambda message, done: seen.append((message, done)))
     assert set(report.mrr) == {"distmult", "rotate"} and all(0.0 < m <= 1.0 for m in report.mrr.values())
     assert report.interaction == max(report.mrr, key=report.mrr.get) == model.interaction
     scores = model.score([("e0", "next", "e1"), ("e0", "next", "e7")])
     assert scores.shape == (2,) and np.isfinite(scores).all()
-    assert seen == ["training the structural model: distmult", "training the structural model: rotate"]
+    assert seen[-1] == ("structural model rotate (2 of 2): epoch 15 of 15", 1.0)
+    assert [done for _, done in seen] == sorted(done for _, done in seen)
