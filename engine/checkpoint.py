@@ -1,5 +1,6 @@
 """Checkpoints: a folder with the weights (safetensors), the tokenizer, and `knowco.json` (backbone, classes,
-prompt rows, configuration, metrics). Written to a temporary folder and renamed into place, so a reader
+prompt rows, configuration, metrics); where the retrain trained them, the structural model (`structure/`) and
+the combiner of opinions (`combiner.json`). Written to a temporary folder and renamed into place, so a reader
 sees a whole checkpoint or none.
 """
 from __future__ import annotations
@@ -9,26 +10,31 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from safetensors.torch import load_model, save_model
 
 from engine.backbones import load_backbone
 from engine.base import Classifier
+from engine.combiner import Combiner
 from engine.config import TrainConfig
 from engine.methods import classifier_class
+from engine.structure import StructuralModel
 from engine.types import RelationSpec
 
 FORMAT_VERSION = 1
 META = "knowco.json"
 WEIGHTS = "model.safetensors"
+STRUCTURE = "structure"
+COMBINER = "combiner.json"
 
 
 class CheckpointError(Exception):
     """A checkpoint folder that is missing, incomplete or from an incompatible version."""
 
 
-def save_checkpoint(model: Classifier, path: Union[str, Path], metrics: dict | None = None) -> Path:
+def save_checkpoint(model: Classifier, path: Union[str, Path], metrics: dict | None = None,
+                    structure: Optional[StructuralModel] = None, combiner: Optional[Combiner] = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -46,6 +52,10 @@ def save_checkpoint(model: Classifier, path: Union[str, Path], metrics: dict | N
             **model.checkpoint_meta(),
         }
         (staging / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if structure is not None:
+            structure.save(staging / STRUCTURE)
+        if combiner is not None:
+            (staging / COMBINER).write_text(json.dumps(combiner.as_dict()), encoding="utf-8")
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -87,3 +97,13 @@ def load_checkpoint(path: Union[str, Path], device: str | None = None) -> Classi
     model.temperature = float(meta.get("temperature", 1.0))
     model.module.eval()
     return model
+
+
+def read_opinions(path: Union[str, Path]) -> tuple[Optional[StructuralModel], Optional[Combiner]]:
+    """The structural model and the combiner saved with a checkpoint, each None where it has none."""
+    path = Path(path)
+    structure = StructuralModel.load(path / STRUCTURE)
+    combiner_file = path / COMBINER
+    combiner = (Combiner.from_dict(json.loads(combiner_file.read_text(encoding="utf-8")))
+                if combiner_file.is_file() else None)
+    return structure, combiner

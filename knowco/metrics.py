@@ -29,6 +29,10 @@ class RunMetrics:
     best_stage: str = ""
     #: the suggest pass that ended the run (SuggestReport as a dict)
     suggestions: dict = field(default_factory=dict)
+    #: the structural model: interaction chosen, held-out MRR of each tried, seconds (empty: none trained)
+    structure: dict = field(default_factory=dict)
+    #: the combiner of opinions (engine.combiner.CombinerReport as a dict; empty: none fitted)
+    combiner: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunMetrics":
@@ -45,6 +49,11 @@ class RunMetrics:
         if self.accuracy is not None:
             parts.append(f"held-out accuracy {self.accuracy:.2f} on {self.held_out} items held out from "
                          f"{self.held_out_source}")
+        if self.structure:
+            parts.append(f"structural model {self.structure['interaction']}")
+        if self.combiner.get("fitted"):
+            parts.append(f"opinions combined (AUC {self.combiner['auc']:.2f} on {self.combiner['facts']} held-out "
+                         "facts)")
         if self.suggestions:
             parts.append(f"{self.suggestions['new']} new suggestions")
         return "done: " + ", ".join(parts) if parts else "done"

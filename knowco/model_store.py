@@ -7,12 +7,15 @@ from typing import Optional
 
 from sqlalchemy.engine import make_url
 
-from engine.checkpoint import load_checkpoint
+from engine.checkpoint import load_checkpoint, read_opinions
+from engine.combiner import Combiner
+from engine.structure import StructuralModel
 
 from knowco.settings import settings
 
 _lock = threading.Lock()
 _loaded: dict[str, object] = {}
+_opinions: dict[tuple, tuple] = {}
 
 
 def model_dir(database_url: str) -> Path:
@@ -35,3 +38,14 @@ def load_model(checkpoint_path: str, device: Optional[str] = None):
             _loaded.clear()
             _loaded[checkpoint_path] = load_checkpoint(checkpoint_path, device)
         return _loaded[checkpoint_path]
+
+
+def load_opinions(checkpoint_path: str) -> tuple[Optional[StructuralModel], Optional[Combiner]]:
+    """The structural model and the combiner a retrain saved beside its prompt model (None for a checkpoint
+    from before them, or a run that had too few facts for either)."""
+    with _lock:
+        key = ("opinions", checkpoint_path)
+        if key not in _opinions:
+            _opinions.clear()
+            _opinions[key] = read_opinions(Path(checkpoint_path))
+        return _opinions[key]

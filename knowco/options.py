@@ -26,7 +26,13 @@ class TrainOptions(TrainConfig):
     held_out_share: float = 0.25
     suggest_after: bool = True
     suggestions_per_relation: int = 25
-    max_pairs_per_relation: int = 5000
+    #: candidate pairs per relation judged by every opinion: the structural model's best (where trained)
+    max_pairs_per_relation: int = 300
+    #: the structural model (PyKEEN) trained on the accepted facts in the same retrain: the interactions tried
+    #: (the best on held-out facts is kept; empty: none), its size and epochs
+    structure_interactions: tuple = ("rotate", "distmult")
+    structure_dim: int = 64
+    structure_epochs: int = 100
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -40,6 +46,8 @@ class TrainOptions(TrainConfig):
         unknown = sorted(set(data) - known)
         if unknown:
             raise OptionsError(f"unknown training option {unknown[0]!r}; known ones: {', '.join(sorted(known))}")
+        if "structure_interactions" in data:
+            data = {**data, "structure_interactions": tuple(data["structure_interactions"])}
         return cls(**data)
 
     def check(self) -> None:
@@ -52,5 +60,7 @@ class TrainOptions(TrainConfig):
             raise OptionsError("the held-out share must be at least 0 and below 1")
         if self.kg_items_per_epoch < 0 or self.suggestions_per_relation < 0 or self.max_pairs_per_relation < 1:
             raise OptionsError("counts cannot be negative")
+        if self.structure_dim < 2 or self.structure_epochs < 1:
+            raise OptionsError("the structural model needs a size of at least 2 and at least one epoch")
         if self.batch_size < 1 or self.patience < 1:
             raise OptionsError("the batch size and the patience must be at least 1")

@@ -1,13 +1,16 @@
-"""Fill the review queue from two sources, scored by a model through the score cache:
+"""Fill the review queue from two sources of candidates, each judged by every opinion there is:
 
-- the graph: candidate pairs per relation (entity types learned from the relation's triples, two-hop pairs
-  first, at most `max_pairs` per relation), the top `per_relation` of each relation by p(r | h, t);
+- the graph: per relation, the pairs whose entities are of the kinds the relation takes (declared or learned
+  types), ranked by the structural model where the run trained one (else two-hop pairs first), at most
+  `max_pairs` per relation;
 - the text: entity names found in the stored sentences (Aho-Corasick over names, labels and aliases), every
-  two mentions of a sentence classified; a triple found in several sentences is one suggestion with all of
+  two mentions of a sentence classified; a triple found in several sentences is one candidate with all of
   them as evidence.
 
-A triple proposed by both keeps the higher confidence and the sentences; of a triple and its reverse only the
-likelier is kept (engine.direction).
+Each candidate gets the prompt model's p(r | h, t), what its sentences say, the structural model's opinion and
+cheap graph features, combined into one confidence (`knowco.opinions`, `engine.combiner`). The queue keeps each
+relation's most confident, the text's confident findings and the pool's most uncertain (`engine.ranking`); of
+a triple and its reverse only the likelier (`engine.direction`).
 
 Planning (reading and scoring, minutes on a big KG) is apart from writing (one transaction), so a retrain can
 replace the queue in the same transaction that makes its model active.
@@ -16,15 +19,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from sqlalchemy.orm import Session
 
-from engine.candidates import RelationCandidates, candidates
+from engine.candidates import Kinds, RelationCandidates, candidates
+from engine.combiner import Combiner, CombinerReport, GraphCounts
 from engine.direction import keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
-from engine.text_candidates import aggregate, mention_pairs
-from engine.types import NO_RELATION, EntityText
+from engine.ranking import pair_margins, select
+from engine.structure import StructuralModel
+from engine.text_candidates import mention_pairs
+from engine.types import EntityText
 from storage.database import Database
 from storage.corpus import all_sentences
 from storage.labels import TrainingData, entity_surfaces, reviewed_triples, training_data
@@ -33,10 +39,13 @@ from storage.runs import active_run
 
 from knowco.access import Actor, require
 from knowco.errors import CuratorError, NoActiveModel
-from knowco.model_store import load_model
+from knowco.model_store import load_model, load_opinions
+from knowco.opinions import Judge, Judged, TextSupport, fit, judge, negatives_for, read_text
 from knowco.scoring import CachedScorer
 
 MIN_TEXT_CONFIDENCE = 0.5
+#: candidates of the whole pool closest to a tie that join the queue for the uncertainty order
+UNCERTAIN = 50
 Triple3 = tuple[str, str, str]
 Progress = Optional[Callable[[int, int], None]]
 
@@ -52,6 +61,9 @@ class SuggestReport:
     text_suggestions: int = 0
     model_calls: int = 0
     seconds: float = 0.0
+    #: how the candidates were found and judged: the structural model's interaction, the combiner's fit
+    structure: Optional[str] = None
+    combiner: Optional[dict] = None
     new: int = 0
     rescored: int = 0
     removed: int = 0
@@ -61,8 +73,9 @@ class SuggestReport:
 
     def summary(self) -> str:
         capped = f" (capped: {', '.join(self.capped_relations)})" if self.capped_relations else ""
+        ranked = f" ranked by the structural model ({self.structure})" if self.structure else ""
         return (f"model {self.model_version}: {self.candidates} candidate triples from {self.scored_pairs} pairs"
-                f"{capped}, {self.mention_pairs} mention pairs in {self.sentences} sentences "
+                f"{ranked}{capped}, {self.mention_pairs} mention pairs in {self.sentences} sentences "
                 f"({self.text_suggestions} text suggestions); {self.model_calls} inputs sent to the model "
                 f"(the rest from the cache) in {self.seconds:.1f} s; {self.new} new suggestions, "
                 f"{self.rescored} re-scored, {self.removed} old ones removed")
@@ -70,13 +83,17 @@ class SuggestReport:
 
 @dataclass
 class SuggestionPlan:
-    """What a suggest pass will write: the scored triples of `relations`, their evidence, and the report so far."""
+    """What a suggest pass will write: the scored triples of `relations`, their evidence and opinions, the
+    combiner that judged them, and the report so far."""
 
     model_version_id: Optional[int]
     relations: list[str]
     scored: dict[Triple3, float]
     evidence: dict[Triple3, list[tuple]]
     report: SuggestReport
+    opinions: dict[Triple3, dict] = field(default_factory=dict)
+    combiner: Optional[Combiner] = None
+    combiner_report: Optional[CombinerReport] = None
 
 
 @dataclass
@@ -85,6 +102,14 @@ class _Inputs:
     relations: list[str]
     known: set[Triple3]
     texts: dict[str, EntityText]
+    types: dict[str, Optional[str]]
+
+    def declared_types(self) -> dict[str, tuple[Optional[str], Optional[str]]]:
+        specs = {r.name: r for r in self.data.relations}
+        return {n: (specs[n].head_type, specs[n].tail_type) for n in self.relations}
+
+    def kinds(self, facts: Sequence[Triple3]) -> Kinds:
+        return Kinds(facts, self.types, self.declared_types())
 
 
 def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
@@ -95,75 +120,99 @@ def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
     names = [relation] if relation else [r.name for r in data.relations if r.name in model.index]
     texts = {n: EntityText(n, e.label, e.description) for n, e in data.entities.items()}
     # pending suggestions stay candidates: a new pass re-scores them
-    return _Inputs(data, names, reviewed_triples(session), texts)
+    return _Inputs(data, names, reviewed_triples(session), texts, {n: e.type for n, e in data.entities.items()})
 
 
-def _graph_suggestions(inputs: _Inputs, scorer: CachedScorer, per_relation: int, max_pairs: int, cancel,
-                       progress: Progress) -> tuple[dict[Triple3, float], list[RelationCandidates], int]:
-    data = inputs.data
-    specs = {r.name: r for r in data.relations}
-    per = candidates(data.facts, {n: e.type for n, e in data.entities.items()},
-                     {n: (specs[n].head_type, specs[n].tail_type) for n in inputs.relations}, inputs.known,
-                     max_pairs)
-    pairs = sorted({pair for c in per for pair in c.pairs})
-    texts = inputs.texts
-    distributions = dict(zip(pairs, scorer.pairs([(texts[h], texts[t]) for h, t in pairs], cancel, progress)))
-    scored: dict[Triple3, float] = {}
-    for c in per:
-        ranked = sorted(((distributions[(h, t)][c.relation], h, t) for h, t in c.pairs), reverse=True)
-        scored.update({(h, c.relation, t): round(p, 6) for p, h, t in ranked[:per_relation]})
-    return scored, per, len(pairs)
-
-
-def _text_suggestions(session: Session, inputs: _Inputs, scorer: CachedScorer, cancel, progress: Progress,
-                      report: SuggestReport) -> list:
+def _read_sentences(session: Session, scorer: CachedScorer, cancel, progress: Progress, report: SuggestReport
+                    ) -> TextSupport:
     sentences = all_sentences(session)
     mentions = mention_pairs(sentences, MentionIndex(entity_surfaces(session)))
-    verdicts = scorer.sentences([m.example() for m in mentions], cancel, progress)
-    found = [s for s in aggregate(mentions, verdicts, NO_RELATION, MIN_TEXT_CONFIDENCE)
-             if s.relation in inputs.relations and (s.head, s.relation, s.tail) not in inputs.known]
-    report.sentences, report.mention_pairs, report.text_suggestions = len(sentences), len(mentions), len(found)
-    return found
+    support = read_text(mentions, scorer.sentences([m.example() for m in mentions], cancel, progress))
+    report.sentences, report.mention_pairs = len(sentences), len(mentions)
+    return support
+
+
+@dataclass
+class Planning:
+    """How a pass finds and judges its candidates: the saved structural model and combiner (*Suggest now*), or
+    the held-out facts to fit a combiner on (a retrain)."""
+
+    structure: Optional[StructuralModel] = None
+    combiner: Optional[Combiner] = None
+    held_out: Sequence[Triple3] = ()
+    seed: int = 0
 
 
 def plan_suggestions(database: Database, model, model_version_id: Optional[int], version_name: str, *,
-                     relation: Optional[str] = None, per_relation: int = 25, max_pairs: int = 5000, cancel=None,
-                     progress: Progress = None, use_text: bool = True) -> SuggestionPlan:
-    """Score the candidates (graph and text) with `model`; nothing in the queue changes. Accepted and rejected
-    triples are never candidates, so a rejected one is never suggested again."""
+                     relation: Optional[str] = None, per_relation: int = 25, max_pairs: int = 300, cancel=None,
+                     progress: Progress = None, use_text: bool = True,
+                     planning: Optional[Planning] = None) -> SuggestionPlan:
+    """Score the candidates (graph and text) with `model` and the planning's opinions; nothing in the queue
+    changes. Accepted and rejected triples are never candidates, so a rejected one is never suggested again."""
     started = time.perf_counter()
+    planning = planning or Planning()
     scorer = CachedScorer(database, model_version_id, model)
     with database.sessions() as session:
         inputs = _read_inputs(session, model, relation)
-    scored, per, n_pairs = _graph_suggestions(inputs, scorer, per_relation, max_pairs, cancel, progress)
-    report = SuggestReport(model_version=version_name, candidates=sum(len(c.pairs) for c in per),
-                           scored_pairs=n_pairs, capped_relations=[c.relation for c in per if c.capped])
-    evidence: dict[Triple3, list[tuple]] = {}
+    facts = inputs.data.facts
+    held_out = [t for t in planning.held_out if t[1] in inputs.relations]
+    kinds = inputs.kinds(facts)
+    per = candidates(facts, inputs.types, inputs.declared_types(), inputs.known, max_pairs,
+                     structure=planning.structure, kinds=kinds)
+    # what the held-out facts are judged by must not know them: kinds and counts from the other facts
+    hidden = set(held_out)
+    seen = [f for f in facts if f not in hidden]
+    report = SuggestReport(model_version=version_name, candidates=sum(len(c.pairs) for c in per), scored_pairs=0,
+                           capped_relations=[c.relation for c in per if c.capped],
+                           structure=planning.structure.interaction if planning.structure else None)
+    text = TextSupport()
     if use_text:
         with database.sessions() as session:
-            found = _text_suggestions(session, inputs, scorer, cancel, progress, report)
-        for s in found:
-            key = (s.head, s.relation, s.tail)
-            scored[key] = max(scored.get(key, 0.0), round(s.confidence, 6))
-            evidence[key] = s.evidence
-    facts = inputs.data.facts
-    scored = keep_one_direction(scored, symmetric_relations(facts), set(facts))
-    evidence = {key: found for key, found in evidence.items() if key in scored}
+            text = _read_sentences(session, scorer, cancel, progress, report)
+    stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known]
+    pool = sorted({(h, c.relation, t) for c in per for h, t in c.pairs} | set(stated))
+    pairs = sorted({(h, t) for h, _, t in pool} | {(h, t) for h, _, t in held_out})
+    texts = inputs.texts
+    distributions = dict(zip(pairs, scorer.pairs([(texts[h], texts[t]) for h, t in pairs], cancel, progress)))
+    report.scored_pairs = len(pairs)
+    judged = _judge(Judge(distributions, text, planning.structure, kinds, GraphCounts(facts)), inputs, per, pool,
+                    held_out, seen, planning)
+    margins = pair_margins(judged.confidence)
+    one_way = keep_one_direction(judged.confidence, symmetric_relations(facts), set(facts))
+    queue = select(one_way, margins, per_relation, stated, MIN_TEXT_CONFIDENCE, UNCERTAIN)
+    report.text_suggestions = sum(1 for t in stated if t in queue)
+    report.combiner = judged.report.as_dict() if judged.report else None
     report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started
-    return SuggestionPlan(model_version_id, inputs.relations, scored, evidence, report)
+    return SuggestionPlan(model_version_id, inputs.relations, queue,
+                          {t: text.stated[t] for t in queue if t in text.stated}, report,
+                          {t: {**judged.opinions[t], "margin": margins[t]} for t in queue},
+                          judged.combiner, judged.report)
+
+
+def _judge(applying: Judge, inputs: _Inputs, per: list[RelationCandidates], pool: list[Triple3],
+           held_out: list[Triple3], seen: list[Triple3], planning: Planning) -> Judged:
+    """Every candidate judged by `applying`; in a retrain, by a combiner fitted first on the held-out facts,
+    judged by what the rest of the KG says (`seen`)."""
+    if not held_out:
+        return judge(applying, pool, planning.combiner)
+    fitting = Judge(applying.distributions, applying.text, planning.structure, inputs.kinds(seen), GraphCounts(seen))
+    combiner, report = fit(fitting, held_out, negatives_for(held_out, per, planning.seed), planning.seed)
+    judged = judge(applying, pool, combiner)
+    judged.report = report
+    return judged
 
 
 def write_suggestions(session: Session, plan: SuggestionPlan, user: str) -> SuggestReport:
     """Make the plan the pending queue of its relations, inside the caller's transaction."""
     counts = replace_suggestions(session, plan.model_version_id, [(*key, p) for key, p in plan.scored.items()],
-                                 user, relations=plan.relations, evidence=plan.evidence)
+                                 user, relations=plan.relations, evidence=plan.evidence, opinions=plan.opinions)
     report = plan.report
     report.new, report.rescored, report.removed = counts["new"], counts["rescored"], counts["removed"]
     return report
 
 
 def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None, per_relation: int = 25,
-            max_pairs: int = 5000, cancel=None, progress: Progress = None, use_text: bool = True) -> SuggestReport:
+            max_pairs: int = 300, cancel=None, progress: Progress = None, use_text: bool = True) -> SuggestReport:
     """*Suggest now* and `python -m knowco suggest`: replace the pending queue (of `relation`, or all) with the
     active model's suggestions."""
     require(actor, "manage_models")
@@ -171,9 +220,10 @@ def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None,
         run = active_run(session)
     if run is None or not run.checkpoint_path:
         raise NoActiveModel("no trained model yet: press Retrain on the Train page (or run `python -m knowco train`)")
+    structure, combiner = load_opinions(run.checkpoint_path)
     plan = plan_suggestions(database, load_model(run.checkpoint_path), run.id, run.name, relation=relation,
                             per_relation=per_relation, max_pairs=max_pairs, cancel=cancel, progress=progress,
-                            use_text=use_text)
+                            use_text=use_text, planning=Planning(structure, combiner))
     with database.transaction() as session:
         now_active = active_run(session)
         if now_active is None or now_active.id != run.id:

@@ -1,5 +1,6 @@
-"""A retrain from start to end: read the labels, train the prompt model, measure it on held-out labels, save
-the checkpoint, make it active and fill the suggestion queue. Runs in the worker process (or in the
+"""A retrain from start to end: read the labels and facts, train the structural model and the prompt model,
+measure on held-out labels (or facts), fit the combiner of their opinions on held-out facts, save the
+checkpoint, make it active and fill the suggestion queue. Runs in the worker process (or in the
 foreground for `python -m knowco train`); everything it reports goes through the `model_version` row.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from engine.checkpoint import save_checkpoint
 from engine.config import TrainConfig
 from engine.direction import symmetric_relations
 from engine.label_words import LabelWordError
+from engine.structure import StructuralModel, StructureCancelled, StructureConfig, train_structure
 from engine.training import TrainingCancelled
 from engine.types import EntityText, RelationSpec, SentenceExample, TripleExample
 from engine.verbalizer import label_words
@@ -32,11 +34,16 @@ from knowco.metrics import RunMetrics
 from knowco.model_store import model_dir
 from knowco.options import TrainOptions
 from knowco.settings import settings
-from knowco.suggest import SuggestionPlan, plan_suggestions, write_suggestions
+from knowco.suggest import Planning, SuggestionPlan, plan_suggestions, write_suggestions
 
 CURVE_POINTS = 300
-#: at most this many facts are held out to measure a run that has no labels to hold out
+#: at most this many facts are held out: to fit the combiner of opinions, to choose the structural model's
+#: interaction, and to measure a run that has no labels to hold out
 HELD_OUT_FACTS = 200
+#: a KG with fewer facts (after holding some out) gets no structural model: too little graph to learn from
+MIN_STRUCTURE_FACTS = 10
+#: the share of the progress bar each stage fills
+STRUCTURE_SHARE, TRAIN_SHARE = 0.2, 0.6
 REPORT_EVERY_S = 0.5
 LOG_EVERY_S = 5.0
 
@@ -63,9 +70,10 @@ class ProgressReporter:
     """Progress, elapsed time, an estimate of the rest and the loss curve into the row (which the Train page
     shows), throttled, and every few seconds to `log` (the command line); picks up a cancel request."""
 
-    def __init__(self, database: Database, run_id: int, flag: DatabaseCancelFlag, share: float,
+    def __init__(self, database: Database, run_id: int, flag: DatabaseCancelFlag, start: float, share: float,
                  log: Callable[[str], None]) -> None:
-        self.database, self.run_id, self.flag, self.share, self.log = database, run_id, flag, share, log
+        self.database, self.run_id, self.flag, self.log = database, run_id, flag, log
+        self.start, self.share = start, share
         self.curve: list[list[float]] = []
         self.started = time.monotonic()
         self.last = self.last_logged = 0.0
@@ -84,8 +92,8 @@ class ProgressReporter:
             return
         self.last, message = now, self.message(step, total, loss)
         with self.database.transaction() as session:
-            self.flag.value = report_progress(session, self.run_id, self.share * step / max(1, total), message,
-                                              self.curve)
+            self.flag.value = report_progress(session, self.run_id, self.start + self.share * step / max(1, total),
+                                              message, self.curve)
         if now - self.last_logged >= LOG_EVERY_S or (step >= total and self.last_logged != float("inf")):
             self.last_logged = float("inf") if step >= total else now
             self.log(message)
@@ -116,21 +124,26 @@ class Prepared:
     held_out_source: str
     entities: dict[str, EntityText]
     relations: list[RelationSpec]
+    #: facts kept out of every model's training: the combiner's positives, the structural model's yardstick
+    held_facts: list[tuple[str, str, str]]
+    #: the facts every model learns from
+    kept_facts: list[tuple[str, str, str]]
 
 
 def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts: list[TripleExample],
-           options: TrainOptions) -> tuple[joint.LabelledSet, joint.LabelledSet, str]:
-    """Hold out labels to measure on; where they are too few to hold any out (or there are none), facts."""
+           options: TrainOptions) -> tuple[joint.LabelledSet, joint.LabelledSet, str, list[TripleExample]]:
+    """Hold out labels to measure on, and facts (kept out of every model) to fit the combiner on; where the
+    labels are too few to hold any out (or there are none), the held-out facts measure the run too."""
     train_set, held_out = joint.split_held_out(triples, sentences, options.held_out_share, options.seed)
+    facts, held_facts = joint.hold_out_facts(facts, options.held_out_share, HELD_OUT_FACTS, options.seed)
     source = "labels"
     if not len(held_out):
-        facts, held_facts = joint.hold_out_facts(facts, options.held_out_share, HELD_OUT_FACTS, options.seed)
-        held_out, source = joint.LabelledSet(triples=held_facts), "facts"
+        held_out, source = joint.LabelledSet(triples=list(held_facts)), "facts"
     # a held-out pair stays out of training in either direction and under any relation (symmetric or inverse)
-    held_pairs = {frozenset((x.head, x.tail)) for x in held_out.triples}
+    held_pairs = {frozenset((x.head, x.tail)) for x in held_out.triples + held_facts}
     pool = [f for f in facts if frozenset((f.head, f.tail)) not in held_pairs]
     train_set.pool = pool if options.kg_items_per_epoch else []
-    return train_set, held_out, source if len(held_out) else "none"
+    return train_set, held_out, source if len(held_out) else "none", held_facts
 
 
 def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[[str], None]) -> Prepared:
@@ -146,7 +159,7 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
     _write(database, lambda s: set_examples(s, run.id, len(triples) + len(sentences)))
     entities = {name: EntityText(name, e.label, e.description) for name, e in data.entities.items()}
     types = {name: e.type for name, e in data.entities.items()}
-    train_set, held_out, source = _split(triples, sentences, facts, options)
+    train_set, held_out, source, held_facts = _split(triples, sentences, facts, options)
     known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
     symmetric = symmetric_relations(data.facts)
     train_set = joint.with_reversals(train_set, symmetric, known)
@@ -157,7 +170,9 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
         f"{min(options.kg_items_per_epoch, len(train_set.pool))} of {len(train_set.pool)} facts and negatives per "
         f"epoch; {len(held_out)} held-out items from {source}")
     relations = [RelationSpec(r.name, label_words(r.name, r.label)) for r in data.relations]
-    return Prepared(train_set, held_out, source, entities, relations)
+    hidden = {(x.head, x.relation, x.tail) for x in held_facts}
+    return Prepared(train_set, held_out, source, entities, relations, sorted(hidden),
+                    [f for f in data.facts if f not in hidden])
 
 
 def _finish(database: Database, run: Run, path: str, metrics: RunMetrics, plan: Optional[SuggestionPlan]) -> None:
@@ -183,29 +198,67 @@ def run_training(database: Database, run_id: int,
         options = TrainOptions.from_dict(run.hyperparameters)
         options.check()
         prepared = _prepare(database, run, options, log)
+        set_cpu_threads(settings().threads)
+        structure, structure_report = _structure(database, run, options, prepared, flag, log)
         _stage(database, run_id, log, f"loading {options.backbone}")
         config = train_config(options)
-        set_cpu_threads(settings().threads)
         model = joint.build(prepared.relations, config)
-        reporter = ProgressReporter(database, run_id, flag, 0.8 if options.suggest_after else 0.95, log)
+        share = TRAIN_SHARE if options.suggest_after else 0.95 - STRUCTURE_SHARE
+        reporter = ProgressReporter(database, run_id, flag, STRUCTURE_SHARE, share, log)
         result = joint.fit(model, prepared.entities, prepared.train_set, config, pool_per_epoch=options.kg_items_per_epoch,
                            progress=reporter, cancel=flag)
         _stage(database, run_id, log, f"measuring and calibrating on the items held out from {prepared.held_out_source}")
         report = joint.evaluate(model, prepared.entities, prepared.held_out)
+        plan = (_plan(database, run, options, model, structure, prepared, flag, log) if options.suggest_after
+                else None)
+        combiner = plan.combiner if plan else None
         metrics = RunMetrics(**(asdict(report) if report else {}), held_out_source=prepared.held_out_source,
                              train_items=len(prepared.train_set) - len(prepared.train_set.pool),
                              kg_items=len(prepared.train_set.pool),
-                             train_seconds=round(result.seconds, 1), best_stage=result.best_stage)
-        path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {})
-        plan = _plan(database, run, options, model, reporter, flag, log) if options.suggest_after else None
+                             train_seconds=round(result.seconds, 1), best_stage=result.best_stage,
+                             structure=structure_report,
+                             combiner=plan.combiner_report.as_dict() if plan and plan.combiner_report else {})
+        path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {},
+                               structure=structure, combiner=combiner)
         _finish(database, run, str(path), metrics, plan)
-    except TrainingCancelled:
+    except (TrainingCancelled, StructureCancelled):
         _end(database, run_id, "cancelled", "cancelled by the curator")
     except (*CURATOR_ERRORS, LabelWordError, BackboneError) as exc:
         _end(database, run_id, "failed", str(exc))
     except Exception as exc:
         _end(database, run_id, "failed", report_internal(exc, f"train {run.name}"))
         raise
+
+
+def _structure(database: Database, run: Run, options: TrainOptions, prepared: Prepared, flag: DatabaseCancelFlag,
+               log: Callable[[str], None]) -> tuple[Optional[StructuralModel], dict]:
+    """The structural model on the kept facts, its interaction chosen on the held-out ones; none where the
+    facts are too few or the options ask for none."""
+    facts = prepared.kept_facts
+    if not options.structure_interactions or len(facts) < MIN_STRUCTURE_FACTS:
+        if options.structure_interactions:
+            log(f"no structural model: {len(facts)} facts are too few (it needs {MIN_STRUCTURE_FACTS})")
+        return None, {}
+    _stage(database, run.id, log, "training the structural model on the accepted facts")
+    config = StructureConfig(interactions=tuple(options.structure_interactions), embedding_dim=options.structure_dim,
+                             epochs=options.structure_epochs, seed=options.seed)
+    started, last = time.monotonic(), [0.0]
+
+    def progress(message: str, done: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < REPORT_EVERY_S and done < 1:
+            return
+        last[0] = now
+        elapsed = now - started
+        estimate = f", about {_duration(elapsed * (1 - done) / done)} left" if 0 < done < 1 else ""
+        text = f"{message}, {_duration(elapsed)} elapsed{estimate}"
+        flag.value = _write(database, lambda s: report_progress(s, run.id, STRUCTURE_SHARE * done, text))
+
+    relations = sorted({r.name for r in prepared.relations})
+    structure, report = train_structure(sorted(prepared.entities), relations, facts, prepared.held_facts, config,
+                                        progress=progress, cancel=flag.is_set)
+    log(f"structural model: {report.interaction} (held-out MRR {report.mrr}) in {report.seconds:.0f} s")
+    return structure, asdict(report)
 
 
 def _end(database: Database, run_id: int, status: str, message: str) -> None:
@@ -219,18 +272,22 @@ def _stage(database: Database, run_id: int, log: Callable[[str], None], message:
     log(message)
 
 
-def _plan(database: Database, run: Run, options: TrainOptions, model, reporter: "ProgressReporter",
-          flag: DatabaseCancelFlag, log: Callable[[str], None]) -> SuggestionPlan:
+def _plan(database: Database, run: Run, options: TrainOptions, model, structure: Optional[StructuralModel],
+          prepared: Prepared, flag: DatabaseCancelFlag, log: Callable[[str], None]) -> SuggestionPlan:
     _stage(database, run.id, log, "suggesting missing triples")
+    start = STRUCTURE_SHARE + TRAIN_SHARE
 
     def scoring(done: int, total: int) -> None:
-        share = reporter.share
         flag.value = _write(database, lambda s: report_progress(
-            s, run.id, share + (0.99 - share) * done / max(1, total),
+            s, run.id, start + (0.99 - start) * done / max(1, total),
             f"suggesting: scored {done} of {total} candidate pairs"))
 
-    return plan_suggestions(database, model, run.id, run.name, per_relation=options.suggestions_per_relation,
-                            max_pairs=options.max_pairs_per_relation, cancel=flag, progress=scoring)
+    plan = plan_suggestions(database, model, run.id, run.name, per_relation=options.suggestions_per_relation,
+                            max_pairs=options.max_pairs_per_relation, cancel=flag, progress=scoring,
+                            planning=Planning(structure, held_out=prepared.held_facts, seed=options.seed))
+    if plan.combiner_report is not None:
+        log(f"combiner: {plan.combiner_report.reason or plan.combiner_report.as_dict()}")
+    return plan
 
 
 def train_in_foreground(database: Database, actor: Actor, options: TrainOptions) -> Run:

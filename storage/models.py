@@ -132,6 +132,11 @@ class Triple(Base):
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16))
     confidence: Mapped[Optional[float]] = mapped_column(Float)
+    #: a suggestion's margin between the two likeliest answers for its pair ("no relation" included): the
+    #: uncertainty order, smallest first
+    margin: Mapped[Optional[float]] = mapped_column(Float)
+    #: a suggestion's separate opinions, e.g. {"text": 0.81, "graph": 0.64, "sentences": 2}
+    opinions: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     model_version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("model_version.id", ondelete="SET NULL"))
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

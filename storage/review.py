@@ -43,6 +43,8 @@ class Suggestion:
     type_violation: Optional[str]
     #: the accepted fact `tail relation head` exists: this suggestion states it the other way round
     reverses_fact: bool = False
+    #: the separate opinions behind the confidence, e.g. {"text": 0.81, "graph": 0.64, "sentences": 2}
+    opinions: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -97,14 +99,15 @@ def _queue_query(relation: Optional[str], min_confidence: float, max_confidence:
 def suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
                 max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
                 exclude: Iterable[int] = ()) -> list[Suggestion]:
-    """The queue, most confident first, or (for active learning) closest to 0.5 first."""
+    """The queue, most confident first, or (for active learning) smallest margin between the two likeliest
+    answers first."""
     query = _queue_query(relation, min_confidence, max_confidence)
     excluded = list(exclude)
     if excluded:
         query = query.where(Triple.id.not_in(excluded))
     confidence = func.coalesce(Triple.confidence, 0.0)
-    if order == "uncertainty":
-        query = query.order_by(func.abs(confidence - 0.5), Triple.id)
+    if order == "uncertainty":  # the stored margin; a suggestion from before margins: its distance from 0.5
+        query = query.order_by(func.coalesce(Triple.margin, 2 * func.abs(confidence - 0.5)), Triple.id)
     else:
         query = query.order_by(confidence.desc(), Triple.id)
     rows = session.execute(query.limit(limit)).all()
@@ -113,7 +116,7 @@ def suggestions(session: Session, *, relation: Optional[str] = None, min_confide
     return [
         Suggestion(t.id, h.name, h.label, h.type, r.name, r.label, tl.name, tl.label, tl.type,
                    float(t.confidence or 0.0), version, _type_violation(r, h, tl, observed[r.id]),
-                   (t.tail_id, t.relation_id, t.head_id) in reversed_facts)
+                   (t.tail_id, t.relation_id, t.head_id) in reversed_facts, dict(t.opinions or {}))
         for t, h, r, tl, version in rows
     ]
 
@@ -298,12 +301,14 @@ def undo_last(session: Session, user: str) -> Optional[str]:
 
 
 def _place(session: Session, key: tuple[int, int, int], found: Optional[tuple[int, str]], confidence: float,
-           model_version_id: int, user: str, now: datetime, keep: set[int], counts: dict[str, int]
+           opinions: dict, model_version_id: int, user: str, now: datetime, keep: set[int], counts: dict[str, int]
            ) -> Optional[Triple]:
     """Insert a new suggestion or re-score a pending one; None for a triple reviewed (meanwhile) by a curator."""
+    margin = opinions.get("margin")
     if found is None:
         row = Triple(head_id=key[0], relation_id=key[1], tail_id=key[2], status="suggested", source="model",
-                     confidence=confidence, model_version_id=model_version_id, created_by=user, created_at=now)
+                     confidence=confidence, margin=margin, opinions=opinions or None,
+                     model_version_id=model_version_id, created_by=user, created_at=now)
         session.add(row)
         session.flush()
         counts["new"] += 1
@@ -314,7 +319,8 @@ def _place(session: Session, key: tuple[int, int, int], found: Optional[tuple[in
     keep.add(found[0])
     # only while still pending: a curator may have decided on it since the queue was read
     rescored = session.execute(update(Triple).where(Triple.id == found[0], Triple.status == "suggested")
-                               .values(confidence=confidence, model_version_id=model_version_id))
+                               .values(confidence=confidence, margin=margin, opinions=opinions or None,
+                                       model_version_id=model_version_id))
     if rescored.rowcount != 1:
         counts["already reviewed"] += 1
         return None
@@ -325,11 +331,13 @@ def _place(session: Session, key: tuple[int, int, int], found: Optional[tuple[in
 
 def replace_suggestions(session: Session, model_version_id: int, scored: list[tuple[str, str, str, float]],
                         user: str, relations: Optional[Iterable[str]] = None,
-                        evidence: Optional[dict[tuple[str, str, str], list[tuple]]] = None) -> dict[str, int]:
+                        evidence: Optional[dict[tuple[str, str, str], list[tuple]]] = None,
+                        opinions: Optional[dict[tuple[str, str, str], dict]] = None) -> dict[str, int]:
     """Make `scored` the pending queue of `relations` (default: all): new ones inserted, re-found ones
     re-scored, the rest of the old queue (never reviewed) removed. Reviewed triples (accepted or rejected) are
     never touched or re-suggested. `evidence` maps a triple to its sentences (sentence id, head start, head end,
-    tail start, tail end, score); a re-scored suggestion's old evidence is replaced.
+    tail start, tail end, score); a re-scored suggestion's old evidence is replaced. `opinions` maps a triple to
+    its separate opinions and its `margin` (the uncertainty order).
     """
     entity_ids = dict(session.execute(select(Entity.name, Entity.id)).all())
     relation_ids = dict(session.execute(select(Relation.name, Relation.id)).all())
@@ -337,10 +345,11 @@ def replace_suggestions(session: Session, model_version_id: int, scored: list[tu
     existing = {(h, r, t): (i, status) for i, h, r, t, status in session.execute(
         select(Triple.id, Triple.head_id, Triple.relation_id, Triple.tail_id, Triple.status))}
     now, keep, counts = utcnow(), set(), {"new": 0, "rescored": 0, "removed": 0, "already reviewed": 0}
-    evidence = evidence or {}
+    evidence, opinions = evidence or {}, opinions or {}
     for head, relation, tail, confidence in scored:
         key = (entity_ids[head], relation_ids[relation], entity_ids[tail])
-        row = _place(session, key, existing.get(key), confidence, model_version_id, user, now, keep, counts)
+        row = _place(session, key, existing.get(key), confidence, opinions.get((head, relation, tail), {}),
+                     model_version_id, user, now, keep, counts)
         for sentence_id, hs, he, ts, te, score in evidence.get((head, relation, tail), ()) if row else ():
             session.add(EvidenceRow(triple_id=row.id, sentence_id=sentence_id, head_start=hs, head_end=he,
                                     tail_start=ts, tail_end=te, score=score))

@@ -20,11 +20,12 @@ def finished_runs(database: Database, all_metrics: list[dict], user: str = "test
 
 
 def queued(database: Database, scored: list[tuple[str, str, str, float]], user: str = "model",
-           evidence: Optional[dict] = None, run_id: Optional[int] = None) -> dict[str, int]:
+           evidence: Optional[dict] = None, run_id: Optional[int] = None,
+           opinions: Optional[dict] = None) -> dict[str, int]:
     """Make `scored` the pending queue, as suggested by `run_id` (default: a new finished run)."""
     run_id = run_id if run_id is not None else finished_runs(database, [{"accuracy": 0.5}])[0].id
     with database.transaction() as session:
-        return replace_suggestions(session, run_id, scored, user, evidence=evidence)
+        return replace_suggestions(session, run_id, scored, user, evidence=evidence, opinions=opinions)
 
 
 def run_row(database: Database, run_id: int) -> Optional[Run]:

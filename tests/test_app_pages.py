@@ -196,6 +196,20 @@ def test_review_says_when_a_suggestion_reverses_a_fact(kg):
     assert any("Reversed: the KG already holds aspirin" in w.value for w in app.warning), [w.value for w in app.warning]
 
 
+def test_review_shows_each_opinion_and_orders_uncertainty_by_margin(kg):
+    sure, torn = ("aspirin", "treats", "gout"), ("ibuprofen", "treats", "gout")
+    queued(kg, [(*sure, 0.93), (*torn, 0.55)],
+           opinions={sure: {"text": 0.81, "graph": 0.64, "sentences": 2, "sentence": 0.9, "fit": 1.0, "margin": 0.86},
+                     torn: {"text": 0.4, "sentences": 0, "fit": 0.0, "margin": 0.02}})
+    app = page("review")
+    assert "text model 0.81 · graph model 0.64 · 2 sentences (best 0.90) · margin 0.86" in [c.value for c in app.caption]
+    table = app.dataframe[0].value
+    assert list(table["graph model"].isna()) == [True] and list(table["text model"]) == [0.4]
+    app.segmented_control(key="review_order").set_value("uncertainty").run()
+    assert app.markdown[0].value.startswith("### ibuprofen")
+    assert any("Kind doubt" in w.value for w in app.warning)
+
+
 def test_export_offers_a_download(kg):
     app = page("data")
     app.button(key="data_prepare").click().run()

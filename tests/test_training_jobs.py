@@ -9,13 +9,16 @@ import pytest
 
 from knowco.cli import main
 from knowco.errors import JobError
-from knowco.services import (Actor, TrainOptions, active_run, add_triple_label, cancel, current_job, get_run, queue,
-                             queue_size, seed_demo, start_training)
+from knowco.services import (Actor, TrainOptions, active_run, add_triple_label, cancel, current_job, get_run,
+                             list_relations, queue, queue_size, seed_demo, start_training)
+from knowco.suggest import UNCERTAIN
 from storage.database import open_database
 
 ANN, BOB = Actor("ann", "admin"), Actor("bob", "admin")
 
-FAST = dict(stage1_epochs=1, stage2_epochs=2, suggestions_per_relation=5, max_pairs_per_relation=300)
+FAST_STRUCTURE = ("rotate", "distmult")
+FAST = dict(stage1_epochs=1, stage2_epochs=2, suggestions_per_relation=5, max_pairs_per_relation=300,
+            structure_interactions=FAST_STRUCTURE, structure_epochs=30)
 
 
 @pytest.fixture
@@ -69,7 +72,9 @@ def test_train_and_suggest_from_the_command_line(kg, capsys):
     assert code == 0 and "v1: succeeded" in out
     assert main(["--db", kg.url, "suggest", "--top", "3", "--max-pairs", "200"]) == 0
     assert "model v1:" in capsys.readouterr().out
-    assert queue_size(kg) == 3 * 9
+    # each relation's 3 most confident, and the pool's most uncertain for the uncertainty order
+    assert 3 * 9 <= queue_size(kg) <= 3 * 9 + UNCERTAIN
+    assert all(queue_size(kg, relation=r.name) >= 3 for r in list_relations(kg))
     assert main(["--db", kg.url, "suggest", "--relation", "nope"]) == 2
     assert "no relation named 'nope'" in capsys.readouterr().err
 
@@ -147,7 +152,20 @@ def test_a_kg_with_facts_and_no_labels_trains_and_is_measured_on_held_out_facts(
     assert run.status == "succeeded", run.message
     assert run.metrics["held_out_source"] == "facts" and run.metrics["held_out"] > 0
     assert "held out from facts" in run.message and queue_size(database) > 0
-    assert "0 labelled items and 128 of" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 labelled items and 128 of" in out and "structural model:" in out
+    # the structural model and the combiner of opinions were trained in the same run and saved with it
+    assert run.metrics["structure"]["interaction"] in FAST_STRUCTURE
+    combined = run.metrics["combiner"]
+    assert combined["fitted"] and combined["facts"] >= 20 and 0.5 < combined["auc"] <= 1.0
+    assert (Path(run.checkpoint_path) / "structure" / "structure.safetensors").is_file()
+    assert (Path(run.checkpoint_path) / "combiner.json").is_file()
+    shown = queue(database, limit=500)
+    assert all({"text", "graph", "sentences", "margin"} <= set(s.opinions) for s in shown)
+    # Suggest now reuses the saved opinions: the same queue with the same confidences
+    before = {(s.head, s.relation, s.tail): s.confidence for s in shown}
+    assert main(["--db", database.url, "suggest", "--top", "5", "--max-pairs", "300"]) == 0
+    assert {(s.head, s.relation, s.tail): s.confidence for s in queue(database, limit=500)} == before
     labels_only = train_in_foreground(database, ANN, TrainOptions(**{**FAST, "kg_items_per_epoch": 0}))
     assert labels_only.status == "failed" and "nothing to learn from" in labels_only.message
     database.dispose()

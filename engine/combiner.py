@@ -1,0 +1,155 @@
+"""One confidence from several opinions: the prompt model's p(r | h, t), the structural model's opinion, what
+the text says, how well the entities fit the relation's kinds, and how connected they are.
+
+A logistic regression (scikit-learn) learns the weights on held-out facts (positives) against candidates the
+pre-filter proposed (mostly false: the negatives a queue is full of), `NEGATIVES_PER_FACT` to one. Its
+decision is then calibrated by Platt scaling fitted on *out-of-fold* decisions (5-fold: each decision comes
+from a regression that did not see the item), so the confidence is not flattened or inflated by in-sample
+fit. With fewer than `MIN_FACTS` held-out facts there is nothing honest to fit on: no combiner, and the
+caller keeps the text model's probability and says so.
+
+What a confidence of 0.8 means here: among candidates like this one, facts like the held-out ones are 80 %
+when facts and candidates are weighed one to `NEGATIVES_PER_FACT`. Curators' verdicts will be the better
+yardstick once there are enough of them.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from engine.calibration import reliability
+
+Triple = tuple[str, str, str]
+FEATURES = ("text", "graph", "graph_unknown", "sentence", "sentences", "fit", "head_degree", "tail_degree",
+            "head_has_relation", "tail_has_relation")
+MIN_FACTS = 20
+NEGATIVES_PER_FACT = 4
+FOLDS = 5
+
+
+@dataclass
+class Opinions:
+    """What is known about one candidate triple before it is judged."""
+
+    text: float  # the prompt model's p(r | h, t) from the entities' names and descriptions
+    graph: float  # the structural model's opinion (0..1), NaN where it does not know the triple's entities
+    sentence: float = 0.0  # the best p(r) of a sentence mentioning both (0: none)
+    sentences: int = 0  # sentences that state it
+    fit: float = 1.0  # how well head and tail fit the relation's kinds (types or learned roles), 0..1
+
+
+class GraphCounts:
+    """Degrees and per-relation counts from the accepted facts: a head that already has a `capital_of`
+    tail is less likely to get another."""
+
+    def __init__(self, facts: Iterable[Triple]) -> None:
+        self.degree: Counter = Counter()
+        self.as_head: Counter = Counter()
+        self.as_tail: Counter = Counter()
+        for h, r, t in facts:
+            self.degree[h] += 1
+            self.degree[t] += 1
+            self.as_head[(h, r)] += 1
+            self.as_tail[(t, r)] += 1
+
+    def row(self, triple: Triple, opinions: Opinions) -> list[float]:
+        h, r, t = triple
+        unknown = math.isnan(opinions.graph)
+        return [_logit(opinions.text), 0.5 if unknown else opinions.graph, float(unknown), opinions.sentence,
+                math.log1p(opinions.sentences), opinions.fit, math.log1p(self.degree[h]),
+                math.log1p(self.degree[t]), math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)])]
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class CombinerReport:
+    """How the combiner was fitted and how well its out-of-fold confidence separates facts from candidates."""
+
+    fitted: bool
+    facts: int
+    negatives: int
+    reason: str = ""
+    auc: Optional[float] = None  # out of fold
+    ece: Optional[float] = None  # out of fold, after calibration
+    #: share of the out-of-fold confidences above 0.8 and below 0.2 (a flattened calibration has neither)
+    above_08: Optional[float] = None
+    below_02: Optional[float] = None
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Combiner:
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    slope: float  # Platt scaling of the decision
+    offset: float
+
+    def decision(self, rows: np.ndarray) -> np.ndarray:
+        z = (np.asarray(rows, dtype=float) - np.array(self.mean)) / np.array(self.scale)
+        return z @ np.array(self.coef) + self.intercept
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return np.empty(0)
+        return _sigmoid(self.slope * self.decision(rows) + self.offset)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "features": list(FEATURES)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Optional["Combiner"]:
+        """None where the stored combiner used other features (a checkpoint from an older version)."""
+        if data.get("features") != list(FEATURES):
+            return None
+        return cls(**{k: v for k, v in data.items() if k != "features"})
+
+
+def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Sequence[float]], seed: int = 0
+                 ) -> tuple[Optional[Combiner], CombinerReport]:
+    """The combiner, or None (with the reason) where the facts are too few to fit and calibrate it."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    n_pos, n_neg = len(positives), len(negatives)
+    if n_pos < MIN_FACTS or n_neg < MIN_FACTS:
+        return None, CombinerReport(False, n_pos, n_neg, reason=(
+            f"{n_pos} held-out facts and {n_neg} candidates: too few to fit and calibrate a combiner (needs "
+            f"{MIN_FACTS} of each); the text model's probability is the confidence"))
+    rows = np.array(list(positives) + list(negatives), dtype=float)
+    gold = np.array([1] * n_pos + [0] * n_neg)
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+    folds = StratifiedKFold(n_splits=min(FOLDS, n_pos), shuffle=True, random_state=seed)
+    out_of_fold = cross_val_predict(pipeline, rows, gold, cv=folds, method="decision_function")
+    platt = LogisticRegression(C=1e4, max_iter=1000).fit(out_of_fold.reshape(-1, 1), gold)
+    slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    calibrated = _sigmoid(slope * out_of_fold + offset)
+    pipeline.fit(rows, gold)
+    scaler, regression = pipeline.named_steps["standardscaler"], pipeline.named_steps["logisticregression"]
+    combiner = Combiner(scaler.mean_.tolist(), [s or 1.0 for s in scaler.scale_.tolist()],
+                        regression.coef_[0].tolist(), float(regression.intercept_[0]), slope, offset)
+    report = CombinerReport(True, n_pos, n_neg, auc=round(float(roc_auc_score(gold, out_of_fold)), 4),
+                            ece=round(reliability(calibrated, gold).ece, 4),
+                            above_08=round(float((calibrated > 0.8).mean()), 4),
+                            below_02=round(float((calibrated < 0.2).mean()), 4),
+                            weights={name: round(w, 4) for name, w in zip(FEATURES, combiner.coef)})
+    return combiner, report

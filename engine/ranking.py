@@ -1,0 +1,46 @@
+"""Which scored candidates make the review queue, and how unsure the model is of each.
+
+The queue holds each relation's most confident candidates, every triple the text states with at least
+`min_text` confidence, and the `uncertain` candidates of the whole scored pool whose pair is closest to a tie
+between its two likeliest answers ("no relation" included): those are the ones a verdict teaches the most.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+
+Triple = tuple[str, str, str]
+
+
+def pair_margins(confidence: dict[Triple, float]) -> dict[Triple, float]:
+    """Per triple, the margin of its (head, tail) pair: the likeliest answer's confidence minus the second's,
+    where the answers are the pair's candidate relations and "no relation" (1 − the best)."""
+    by_pair: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for (head, _, tail), p in confidence.items():
+        by_pair[(head, tail)].append(p)
+    margin = {}
+    for pair, ps in by_pair.items():
+        answers = sorted(ps + [1.0 - max(ps)], reverse=True)
+        margin[pair] = round(answers[0] - answers[1], 6)
+    return {triple: margin[(triple[0], triple[2])] for triple in confidence}
+
+
+def select(confidence: dict[Triple, float], margins: dict[Triple, float], per_relation: int,
+           stated: Iterable[Triple] = (), min_text: float = 0.5, uncertain: int = 0) -> dict[Triple, float]:
+    """The queue: per relation its `per_relation` most confident, the `stated` triples at `min_text` or above,
+    and the `uncertain` smallest-margin triples of the rest (one per pair: its likeliest relation)."""
+    by_relation: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
+    for triple, p in confidence.items():
+        by_relation[triple[1]].append((p, triple))
+    chosen: set[Triple] = set()
+    for items in by_relation.values():
+        chosen.update(triple for _, triple in sorted(items, reverse=True)[:per_relation])
+    chosen.update(t for t in stated if t in confidence and confidence[t] >= min_text)
+    best_of_pair: dict[tuple[str, str], Triple] = {}
+    for triple, p in confidence.items():
+        pair = (triple[0], triple[2])
+        if pair not in best_of_pair or (p, triple) > (confidence[best_of_pair[pair]], best_of_pair[pair]):
+            best_of_pair[pair] = triple
+    rest = sorted((margins[t], t) for t in best_of_pair.values() if t not in chosen)
+    chosen.update(t for _, t in rest[:uncertain])
+    return {t: confidence[t] for t in chosen}

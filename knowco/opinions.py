@@ -1,0 +1,133 @@
+"""The opinions on each candidate triple of a suggest pass, and the one confidence made of them.
+
+Three readers judge a candidate: the prompt model on the entities' names and descriptions (p(r | h, t)), the
+prompt model on the sentences that mention both (what the text states), and the structural model on the
+graph. With the kinds the relation takes and how connected the entities are, they are the combiner's
+features (`engine.combiner`); a retrain fits the combiner on its held-out facts, *Suggest now* reuses the one
+its model version saved.
+"""
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+
+from engine.candidates import Kinds, RelationCandidates
+from engine.combiner import (FEATURES, NEGATIVES_PER_FACT, Combiner, CombinerReport, GraphCounts, Opinions,
+                             fit_combiner)
+from engine.structure import StructuralModel
+from engine.text_candidates import MentionPair
+from engine.types import NO_RELATION
+
+Triple3 = tuple[str, str, str]
+Pair = tuple[str, str]
+
+
+@dataclass
+class TextSupport:
+    """What the sentences say about each ordered pair of entities they mention together."""
+
+    #: pair → relation → the best p(relation) over the pair's sentences
+    best: dict[Pair, dict[str, float]] = field(default_factory=dict)
+    #: triple → its evidence: (sentence id, head start, head end, tail start, tail end, score) of each sentence
+    #: whose likeliest answer it is, best first
+    stated: dict[Triple3, list[tuple]] = field(default_factory=dict)
+
+
+def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str, float]]) -> TextSupport:
+    best: dict[Pair, dict[str, float]] = defaultdict(dict)
+    stated: dict[Triple3, list[tuple]] = defaultdict(list)
+    for mention, distribution in zip(mentions, distributions):
+        pair = (mention.head.entity, mention.tail.entity)
+        mine = best[pair]
+        for relation, p in distribution.items():
+            if relation != NO_RELATION and p > mine.get(relation, 0.0):
+                mine[relation] = p
+        relation, p = max(distribution.items(), key=lambda item: item[1])
+        if relation != NO_RELATION:
+            stated[(pair[0], relation, pair[1])].append(
+                (mention.sentence_id, mention.head.start, mention.head.end, mention.tail.start, mention.tail.end, p))
+    for evidence in stated.values():
+        evidence.sort(key=lambda e: -e[5])
+    return TextSupport(dict(best), dict(stated))
+
+
+@dataclass
+class Judged:
+    """Every candidate's confidence and the opinions the Review page shows, and the combiner behind them."""
+
+    confidence: dict[Triple3, float]
+    opinions: dict[Triple3, dict]
+    combiner: Optional[Combiner] = None
+    report: Optional[CombinerReport] = None
+
+
+class Judge:
+    """Turns a candidate triple into its opinions and feature row."""
+
+    def __init__(self, distributions: dict[Pair, dict[str, float]], text: TextSupport,
+                 structure: Optional[StructuralModel], kinds: Kinds, counts: GraphCounts) -> None:
+        self.distributions, self.text, self.structure = distributions, text, structure
+        self.kinds, self.counts = kinds, counts
+
+    def opinions(self, triples: Sequence[Triple3]) -> list[Opinions]:
+        graph = (self.structure.opinion(list(triples)) if self.structure is not None
+                 else np.full(len(triples), np.nan))
+        out = []
+        for (h, r, t), g in zip(triples, graph.tolist()):
+            out.append(Opinions(text=self.distributions[(h, t)].get(r, 0.0), graph=g,
+                                sentence=self.text.best.get((h, t), {}).get(r, 0.0),
+                                sentences=len(self.text.stated.get((h, r, t), ())), fit=self.kinds.fit(h, r, t)))
+        return out
+
+    def rows(self, triples: Sequence[Triple3], opinions: Sequence[Opinions]) -> np.ndarray:
+        return np.array([self.counts.row(t, o) for t, o in zip(triples, opinions)], dtype=float).reshape(
+            len(triples), len(FEATURES))
+
+
+def _shown(opinion: Opinions) -> dict:
+    """The opinions a curator reads beside the confidence."""
+    shown = {"text": round(opinion.text, 4), "sentences": opinion.sentences, "fit": round(opinion.fit, 3)}
+    if opinion.sentences:
+        shown["sentence"] = round(opinion.sentence, 4)
+    if not math.isnan(opinion.graph):
+        shown["graph"] = round(opinion.graph, 4)
+    return shown
+
+
+def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int) -> list[Triple3]:
+    """`NEGATIVES_PER_FACT` candidates of each held-out fact's relation (at least 2 per relation): what the
+    combiner must learn to tell the facts from."""
+    wanted: dict[str, int] = defaultdict(int)
+    for _, relation, _ in held_out:
+        wanted[relation] += NEGATIVES_PER_FACT
+    rng = random.Random(seed)
+    out = []
+    for c in per_relation:
+        if c.relation in wanted and c.pairs:
+            pairs = rng.sample(c.pairs, min(len(c.pairs), max(2, wanted[c.relation])))
+            out += [(h, c.relation, t) for h, t in pairs]
+    return out
+
+
+def fit(judge_: Judge, held_out: Sequence[Triple3], negatives: Sequence[Triple3], seed: int = 0
+        ) -> tuple[Optional[Combiner], CombinerReport]:
+    """The combiner fitted on `held_out` facts against `negatives` (or None, with the reason)."""
+    return fit_combiner(judge_.rows(held_out, judge_.opinions(held_out)),
+                        judge_.rows(negatives, judge_.opinions(negatives)), seed)
+
+
+def judge(judge_: Judge, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Judged:
+    """Confidence for every triple: the combiner's where there is one, else the text model's probability (the
+    better of pair and sentences)."""
+    opinions = judge_.opinions(triples)
+    if combiner is not None:
+        probabilities = combiner.probability(judge_.rows(triples, opinions)).tolist()
+    else:
+        probabilities = [max(o.text, o.sentence) for o in opinions]
+    confidence = {t: round(float(p), 6) for t, p in zip(triples, probabilities)}
+    return Judged(confidence, {t: _shown(o) for t, o in zip(triples, opinions)}, combiner)
