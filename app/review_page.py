@@ -22,6 +22,8 @@ from knowco.services import (
 from knowco.services import queue as suggestion_queue
 
 SKIPPED = "review_skipped"
+#: below this learned-kind fit (0..1) the page doubts that head or tail is of the kind the relation takes
+KIND_DOUBT = 0.2
 
 st.title("Review")
 db = database()
@@ -55,6 +57,19 @@ def act(what: str, action) -> None:
         st.rerun()
 
 
+def opinion_line(opinions: dict) -> str:
+    """The separate opinions behind the confidence, e.g. "text model 0.81 · graph model 0.64 · 2 sentences"."""
+    parts = [f"text model {opinions['text']:.2f}"] if "text" in opinions else []
+    if "graph" in opinions:
+        parts.append(f"graph model {opinions['graph']:.2f}")
+    count = opinions.get("sentences", 0)
+    parts.append(f"{count} sentence{'s' if count != 1 else ''}" + (f" (best {opinions['sentence']:.2f})"
+                                                                   if count and "sentence" in opinions else ""))
+    if "margin" in opinions:
+        parts.append(f"margin {opinions['margin']:.2f}")
+    return " · ".join(parts)
+
+
 def undo_message() -> str:
     undone = undo_last(db, actor())
     return f"Undone: {undone}" if undone else "Nothing of yours to undo"
@@ -71,8 +86,14 @@ else:
     with st.container(border=True):
         st.markdown(f"### {md(item.head_label)} → *{md(item.relation_label)}* → {md(item.tail_label)}")
         st.progress(item.confidence, text=f"confidence {item.confidence:.2f} · model {md(item.model_version or '?')}")
+        if item.opinions:
+            st.caption(opinion_line(item.opinions))
         if item.type_violation:
             st.warning(f"Type constraint: {item.type_violation}", icon=":material/warning:")
+        elif item.opinions.get("fit", 1.0) < KIND_DOUBT:
+            st.warning("Kind doubt: the head or the tail is not of a kind this relation's known entities are (by "
+                       "type, or where the KG has no types, by the places they fill in the graph).",
+                       icon=":material/warning:")
         if item.reverses_fact:
             st.warning(f"Reversed: the KG already holds {md(item.tail_label)} → *{md(item.relation_label)}* → "
                        f"{md(item.head_label)}; this suggests the other direction.", icon=":material/swap_horiz:")
@@ -142,11 +163,15 @@ else:
 
     st.subheader("Next in the queue")
     st.dataframe(pd.DataFrame([{"head": s.head_label, "relation": s.relation_label, "tail": s.tail_label,
-                                "confidence": s.confidence, "type check": s.type_violation or ""}
+                                "confidence": s.confidence, "text model": s.opinions.get("text"),
+                                "graph model": s.opinions.get("graph"), "sentences": s.opinions.get("sentences"),
+                                "type check": s.type_violation or ""}
                                for s in queue[1:]]),
                  hide_index=True, width="stretch", key="review_next",
                  column_config={"confidence": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
-                                                                              format="%.2f")})
+                                                                              format="%.2f"),
+                                "text model": st.column_config.NumberColumn(format="%.2f"),
+                                "graph model": st.column_config.NumberColumn(format="%.2f")})
 
 if not queue and st.button("Undo my last verdict", key="review_undo_empty", icon=":material/undo:"):
     act("undo", undo_message)

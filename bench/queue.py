@@ -61,16 +61,29 @@ def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions) -> 
             started = time.perf_counter()
             run = train_in_foreground(database, actor, options)
             seconds = time.perf_counter() - started
-            ranked = [(s.head, s.relation, s.tail) for s in queue(database, limit=1_000_000)]
+            shown = queue(database, limit=1_000_000)
         finally:
             database.dispose()
     if run.status != "succeeded":
         raise RuntimeError(f"seed {seed}: the retrain {run.status}: {run.message}")
+    ranked = [(s.head, s.relation, s.tail) for s in shown]
     return {"seed": seed, "labels_per_relation": labels, "hidden": len(hidden),
             "retrain_and_suggest_seconds": round(seconds, 1),
             # the process's peak so far: for the first seed its own, for later ones at most theirs
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "run_message": run.message, "queue": precision_and_recall(ranked, hidden)}
+            "run_message": run.message, "queue": precision_and_recall(ranked, hidden),
+            "by_one_opinion": _by_one_opinion(shown, hidden),
+            "structure": run.metrics.get("structure", {}), "combiner": run.metrics.get("combiner", {})}
+
+
+def _by_one_opinion(shown: list, hidden: set[Triple]) -> dict[str, dict]:
+    """The same queue ordered by one opinion alone (the text model's p, the structural model's): what each
+    adds to the combined confidence on the same candidates."""
+    out = {}
+    for name in ("text", "graph"):
+        order = sorted(shown, key=lambda s: -(s.opinions.get(name) if s.opinions.get(name) is not None else -1.0))
+        out[name] = precision_and_recall([(s.head, s.relation, s.tail) for s in order], hidden)
+    return out
 
 
 def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...], per_relation: int = 25
@@ -115,7 +128,21 @@ def markdown(name: str, command: str, runs: list[dict]) -> str:
     means = {key: [r["queue"][key] for r in runs if key in r["queue"]] for key in keys}
     lines.append("| mean | " + " | ".join(f"{sum(v) / len(v):.3f}" if v else "" for v in means.values())
                  + f" | {sum(r['retrain_and_suggest_seconds'] for r in runs) / max(1, len(runs)):.0f} | |")
-    return "\n".join(lines + _structural_table(runs, keys[:-1])) + "\n"
+    return "\n".join(lines + _opinion_table(runs, keys[:-1]) + _structural_table(runs, keys[:-1])) + "\n"
+
+
+def _opinion_table(runs: list[dict], keys: list[str]) -> list[str]:
+    rows = [(r["seed"], name, m) for r in runs for name, m in r.get("by_one_opinion", {}).items()]
+    if not rows:
+        return []
+    fitted = [(r["seed"], r.get("structure", {}).get("interaction", "none"), r.get("combiner", {})) for r in runs]
+    return (["", "The same queue ordered by one opinion alone (what the combination adds on the same candidates):",
+             "", "| seed | ordered by | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+            + [f"| {seed} | {name} | " + " | ".join(str(m.get(k, "")) for k in keys) + " |" for seed, name, m in rows]
+            + ["", "| seed | structural model | combiner AUC (out of fold) | ECE | share > 0.8 | share < 0.2 |",
+               "|---|---|---|---|---|---|"]
+            + [f"| {seed} | {interaction} | {c.get('auc', '')} | {c.get('ece', '')} | {c.get('above_08', '')} | "
+               f"{c.get('below_02', '')} |" for seed, interaction, c in fitted])
 
 
 def _structural_table(runs: list[dict], keys: list[str]) -> list[str]:
