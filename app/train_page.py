@@ -10,6 +10,7 @@ from app.state import actor, database
 from app.ui import flash, guarded, md
 from knowco.services import (
     DEFAULT_BACKBONE,
+    MIN_CALIBRATION_ITEMS,
     PRESETS,
     TrainOptions,
     activate,
@@ -107,6 +108,35 @@ def show_job() -> None:
 
 job_panel()
 
+
+def opinions_panel(measured) -> None:
+    """How the queue's confidence was made: the structural model chosen, the combiner's fit and its spread."""
+    combiner, structure = measured.combiner, measured.structure
+    if not combiner and not structure:
+        return
+    title = "Confidence of suggestions: " + (
+        f"text and graph opinions combined (AUC {combiner['auc']:.2f} on held-out facts)"
+        if combiner.get("fitted") else "the text model's probability")
+    with st.expander(title):
+        if structure:
+            tried = ", ".join(f"{name} {mrr:.3f}" for name, mrr in structure["mrr"].items())
+            st.markdown(f"**Graph model:** {md(structure['interaction'])}, chosen on held-out facts by mean "
+                        f"reciprocal rank ({md(tried)}); {structure['seconds']:.0f} s to train.")
+        if combiner.get("fitted"):
+            st.markdown(f"**Combiner:** fitted on {combiner['facts']} held-out facts against {combiner['negatives']} "
+                        "candidates; calibrated on out-of-fold scores.")
+            a, b, c = st.columns(3)
+            a.metric("Calibration error (ECE)", f"{combiner['ece']:.3f}")
+            b.metric("Share above 0.8", f"{combiner['above_08']:.0%}")
+            c.metric("Share below 0.2", f"{combiner['below_02']:.0%}")
+            weights = pd.DataFrame([{"opinion": k, "weight": v} for k, v in combiner["weights"].items()])
+            st.dataframe(weights, hide_index=True, key="train_combiner_weights")
+            st.caption("A confidence of 0.8 means: of candidates like this one, 80 % are facts like the held-out "
+                       "ones, with facts and candidates weighed one to four. A calibration that separates has "
+                       "shares both above 0.8 and below 0.2.")
+        elif combiner:
+            st.caption(md(combiner.get("reason", "")))
+
 runs = list_runs(db)
 st.subheader("Model versions")
 if not runs:
@@ -132,13 +162,19 @@ if finished:
                          "training (and their corrupted negatives), which says how well the model knows the KG, "
                          "not how well it finds what is missing.",
                 "none": "Nothing could be held out to measure this version."}.get(measured.held_out_source, ""))
-    if measured.reliability_before:
+    if measured.reliability_before and not measured.calibrated():
+        st.caption(f"Only {measured.held_out} held-out items: too few to calibrate on (at least "
+                   f"{MIN_CALIBRATION_ITEMS}), so the text model's own probabilities are used, and the figures "
+                   "above are too noisy to trust.")
+    elif measured.reliability_before:
         with st.expander(f"Calibration: expected calibration error {measured.ece_before:.3f} before, "
                          f"{measured.ece_after:.3f} after temperature scaling (T = {measured.temperature:.2f})"):
             st.altair_chart(reliability_chart(measured), width="stretch")
             st.caption("Each point is a confidence bin of the held-out labels (size = how many). On the diagonal, "
                        "a confidence of 0.8 is right 80 % of the time. T is fitted on these same labels, so the "
                        "'after' curve is optimistic; suggestions' confidences use T.")
+
+    opinions_panel(measured)
 
 table = pd.DataFrame([{
     "version": r.name, "active": r.is_active, "status": r.status, "message": r.message, "backbone": r.backbone,

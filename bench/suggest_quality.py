@@ -1,6 +1,6 @@
 """Quality of the suggestions, measured on data with known answers.
 
-    python -m bench.suggest_quality [--umls DIR] [--semeval DIR] [--seed 42]
+    python -m bench.suggest_quality [--umls DIR] [--semeval DIR] [--seed 42] [--only semeval|umls]
 
 UMLS: the KnowCo model is trained on the 8-shot file (dev: 8 per relation from dev.tsv, as in the LP
 benchmark); the test triples are hidden. Candidates are generated exactly as the suggest job does
@@ -20,6 +20,7 @@ Writes bench/results/suggest_quality.json and .md.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import time
 from collections import defaultdict
@@ -139,11 +140,22 @@ def semeval(directory: Path, seed: int) -> dict:
     predicted = {_canonical(s.head, s.relation, s.tail) for s in found}
     gold = {_canonical(mention(x, x.head), x.relation, mention(x, x.tail)) for x in data.test if x.relation}
     hits = len(predicted & gold)
+    right_way, wrong_way = direction_counts(predicted, gold)
     return {"test_sentences": len(data.test), "entity_names": len(names), "mention_pairs": len(pairs),
             "mention_seconds": round(mention_seconds, 2), "classify_seconds": round(classify_seconds, 1),
             "suggestions": len(predicted), "gold_triples": len(gold), "correct": hits,
             "precision": round(hits / max(1, len(predicted)), 4), "recall": round(hits / max(1, len(gold)), 4),
-            "temperature": round(temperature, 3), "ece_before": round(before.ece, 4), "ece_after": round(after.ece, 4)}
+            "temperature": round(temperature, 3), "ece_before": round(before.ece, 4), "ece_after": round(after.ece, 4),
+            # of the suggestions whose pair and relation are gold, how many point the gold way
+            "gold_direction": right_way, "reversed_direction": wrong_way,
+            "direction_share": round(right_way / max(1, right_way + wrong_way), 4)}
+
+
+def direction_counts(predicted: set[tuple[str, str, str]], gold: set[tuple[str, str, str]]) -> tuple[int, int]:
+    """(right, reversed): predicted triples equal to a gold triple, and those whose reverse is one."""
+    right = sum(1 for t in predicted if t in gold)
+    reversed_ = sum(1 for h, r, t in predicted if (h, r, t) not in gold and (t, r, h) in gold)
+    return right, reversed_
 
 
 def main() -> None:
@@ -151,13 +163,19 @@ def main() -> None:
     parser.add_argument("--umls", type=Path, default=SHARED / "umls")
     parser.add_argument("--semeval", type=Path, default=SHARED / "semeval")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--only", choices=("semeval", "umls"),
+                        help="rerun one part; the other is kept from the committed result file")
     args = parser.parse_args()
     use_configured_threads()
-    results = {"config": {"seed": args.seed}, "environment": environment(("torch", "transformers", "pykeen"))}
-    results["semeval"] = semeval(args.semeval, args.seed)
-    print(results["semeval"], flush=True)
-    results["umls"] = umls(args.umls, args.seed)
-    print(results["umls"], flush=True)
+    previous = ROOT / "bench" / "results" / "suggest_quality.json"
+    results = json.loads(previous.read_text(encoding="utf-8")) if args.only and previous.is_file() else {}
+    results.update({"config": {"seed": args.seed}, "environment": environment(("torch", "transformers", "pykeen"))})
+    if args.only != "umls":
+        results["semeval"] = semeval(args.semeval, args.seed)
+        print(results["semeval"], flush=True)
+    if args.only != "semeval":
+        results["umls"] = umls(args.umls, args.seed)
+        print(results["umls"], flush=True)
     u, s = results["umls"], results["semeval"]
     lines = ["# Suggestion quality", "", f"Command: `python -m bench.suggest_quality --seed {args.seed}` "
              f"({results['environment']['cpu_count']} CPUs, {results['environment']['when']}).", "",
@@ -178,6 +196,9 @@ def main() -> None:
               f"{s['correct']} of {s['gold_triples']:,} gold ones found: precision {s['precision']:.3f}, recall "
               f"{s['recall']:.3f}. ECE on the test split: {s['ece_before']:.3f} before, {s['ece_after']:.3f} after "
               f"temperature scaling (T = {s['temperature']:.2f}, fitted on the K=8 dev split)."]
+    if "gold_direction" in s:
+        lines += ["", f"Direction: of the suggested triples whose pair and relation are gold, {s['gold_direction']} "
+                  f"point the gold way and {s['reversed_direction']} the other ({s['direction_share']:.1%})."]
     publish("suggest_quality", results, lines)
 
 

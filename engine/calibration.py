@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 T_GRID = np.exp(np.linspace(np.log(0.05), np.log(20.0), 241))
+#: held-out items needed before a temperature is fitted at all: one scalar fitted on 9 labels (T = 4.5) squeezed
+#: every confidence into 0.33-0.67
+MIN_CALIBRATION_ITEMS = 30
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

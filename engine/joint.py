@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from engine.backbones import load_backbone
-from engine.calibration import fit_temperature, softmax, top_label_reliability
+from engine.calibration import MIN_CALIBRATION_ITEMS, fit_temperature, softmax, top_label_reliability
 from engine.classifier import PromptClassifier
 from engine.config import TrainConfig
 from engine.direction import reversed_sentences, reversed_triples
@@ -158,7 +158,8 @@ def evaluate(model: PromptClassifier, entities: dict[str, EntityText], labels: L
     gold = np.array([label for _, label in items])
     predicted = logits.argmax(-1)
     ignore = [model.index[NO_RELATION]]
-    temperature = fit_temperature(logits, gold)
+    # below MIN_CALIBRATION_ITEMS the model keeps its own probabilities: a fit on a handful flattens them
+    temperature = fit_temperature(logits, gold) if len(items) >= MIN_CALIBRATION_ITEMS else 1.0
     before = top_label_reliability(softmax(logits), gold)
     after = top_label_reliability(softmax(logits, temperature), gold)
     model.temperature = temperature

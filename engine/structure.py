@@ -37,6 +37,14 @@ class StructureConfig:
     seed: int = 42
     #: held-out facts ranked to choose the interaction (at most)
     selection_facts: int = 200
+    #: batches per interaction at most: a big KG trains fewer epochs (in bigger batches) instead of for hours
+    max_batches: int = 3000
+
+    def schedule(self, facts: int) -> tuple[int, int]:
+        """(epochs, batch size) for a KG of `facts` facts within `max_batches`."""
+        batch_size = max(self.batch_size, -(-facts * self.epochs // (self.max_batches * 4)))
+        per_epoch = max(1, -(-facts // batch_size))
+        return max(1, min(self.epochs, self.max_batches // per_epoch)), batch_size
 
 
 @dataclass
@@ -51,8 +59,10 @@ class StructuralModel:
     """One trained interaction over fixed entity and relation vocabularies.
 
     Its raw scores mean nothing to a curator and differ in scale between relations, so `opinion` reads a score
-    against the relation's own facts: 0.64 means the triple scores above 64 % of the facts the model was trained
-    on for that relation.
+    against two yardsticks of the relation: random pairs of entities and the facts the model was trained on.
+    It is the mean of the two shares it scores above: 0.5 means above every random pair and below every fact,
+    0.9 above 80 % of the facts. A small KG's facts all outscore every candidate (the model fits them closely),
+    so the random pairs keep the opinion informative there.
     """
 
     def __init__(self, entity_names: Sequence[str], relation_names: Sequence[str], facts: Sequence[Triple],
@@ -70,8 +80,9 @@ class StructuralModel:
         self.model = model_resolver.make(interaction, triples_factory=self.factory,
                                          embedding_dim=config.embedding_dim, random_seed=config.seed)
         self.interaction, self.config = interaction, config
-        #: per relation (and "" for all), quantiles of the training facts' scores
-        self.fact_quantiles: dict[str, list[float]] = {}
+        #: quantiles of the scores of the training facts ("facts": per relation, and "" for all) and of random
+        #: pairs ("pairs": per relation)
+        self.yardsticks: dict[str, dict[str, list[float]]] = {"facts": {}, "pairs": {}}
 
     def fit(self, cancel: Optional[Callable[[], bool]] = None,
             epoch_done: Optional[Callable[[int, int], None]] = None) -> float:
@@ -79,7 +90,7 @@ class StructuralModel:
         from pykeen.training import SLCWATrainingLoop
         from pykeen.training.callbacks import TrainingCallback
 
-        epochs = self.config.epochs
+        epochs, batch_size = self.config.schedule(self.factory.num_triples)
 
         class Stop(TrainingCallback):
             def post_batch(self, epoch: int, batch, **kwargs) -> None:
@@ -98,7 +109,7 @@ class StructuralModel:
         # that is 0.3 s each, 95 % of a small KG's training. Frozen objects are skipped by the collector.
         gc.freeze()
         try:
-            loop.train(triples_factory=self.factory, num_epochs=epochs, batch_size=self.config.batch_size,
+            loop.train(triples_factory=self.factory, num_epochs=epochs, batch_size=batch_size,
                        use_tqdm=False, callbacks=[Stop()])
         finally:
             gc.unfreeze()
@@ -106,16 +117,24 @@ class StructuralModel:
         self._measure_facts()
         return time.perf_counter() - started
 
-    def _measure_facts(self) -> None:
+    def _measure_facts(self, pairs_per_relation: int = 1000) -> None:
         triples = [tuple(t) for t in self.factory.label_triples(self.factory.mapped_triples)]
         scores = self.score(triples)
         by_relation: dict[str, list[float]] = {}
         for (_, relation, _), score in zip(triples, scores.tolist()):
             by_relation.setdefault(relation, []).append(score)
-        self.fact_quantiles = {"": np.quantile(scores, QUANTILES).tolist()} if len(scores) else {}
-        for relation, own in by_relation.items():
-            if len(own) >= MIN_OWN_FACTS:
-                self.fact_quantiles[relation] = np.quantile(own, QUANTILES).tolist()
+        facts = {"": np.quantile(scores, QUANTILES).tolist()} if len(scores) else {}
+        facts.update({relation: np.quantile(own, QUANTILES).tolist() for relation, own in by_relation.items()
+                      if len(own) >= MIN_OWN_FACTS})
+        rng = np.random.default_rng(self.config.seed)
+        names = list(self.entity_ids)
+        pairs = {}
+        for relation in self.relation_ids:
+            heads = rng.integers(0, len(names), pairs_per_relation)
+            tails = rng.integers(0, len(names), pairs_per_relation)
+            random_scores = self.score([(names[h], relation, names[t]) for h, t in zip(heads, tails)])
+            pairs[relation] = np.quantile(random_scores, QUANTILES).tolist()
+        self.yardsticks = {"facts": facts, "pairs": pairs}
 
     def knows(self, entity: str) -> bool:
         return entity in self.entity_ids
@@ -148,16 +167,20 @@ class StructuralModel:
         return self.model.score_hrt(ids).reshape(-1).numpy()
 
     def opinion(self, triples: Sequence[Triple]) -> np.ndarray:
-        """Per triple, the share (0..1) of the relation's training facts it scores above; NaN where the model
-        does not know an entity or the relation (it was added after training)."""
+        """Per triple, 0..1: the mean of the shares of the relation's random pairs and of its training facts
+        that it scores above; NaN where the model does not know an entity or the relation (added after
+        training)."""
         out = np.full(len(triples), np.nan)
         usable = [i for i, (h, r, t) in enumerate(triples)
                   if h in self.entity_ids and t in self.entity_ids and r in self.relation_ids]
         scores = self.score([triples[i] for i in usable])
+        facts, pairs = self.yardsticks["facts"], self.yardsticks["pairs"]
         for i, score in zip(usable, scores.tolist()):
-            quantiles = self.fact_quantiles.get(triples[i][1]) or self.fact_quantiles.get("")
-            if quantiles:
-                out[i] = float(np.interp(score, quantiles, QUANTILES, left=0.0, right=1.0))
+            relation = triples[i][1]
+            fact_quantiles = facts.get(relation) or facts.get("")
+            if fact_quantiles and relation in pairs:
+                out[i] = 0.5 * (np.interp(score, pairs[relation], QUANTILES, left=0.0, right=1.0)
+                                + np.interp(score, fact_quantiles, QUANTILES, left=0.0, right=1.0))
         return out
 
     def mrr(self, held_out: Sequence[Triple], known: set[Triple]) -> float:
@@ -184,7 +207,7 @@ class StructuralModel:
         meta = {"interaction": self.interaction, "config": {**asdict(self.config),
                                                             "interactions": list(self.config.interactions)},
                 "entities": list(self.entity_ids), "relations": list(self.relation_ids),
-                "fact_quantiles": self.fact_quantiles}
+                "yardsticks": self.yardsticks}
         (folder / META).write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
@@ -193,11 +216,13 @@ class StructuralModel:
         if not (folder / META).is_file():
             return None
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        if "yardsticks" not in meta:  # saved before opinions were read against random pairs too
+            return None
         config = StructureConfig(**{**meta["config"], "interactions": tuple(meta["config"]["interactions"])})
         model = cls(meta["entities"], meta["relations"], [], meta["interaction"], config)
         model.model.load_state_dict(load_file(str(folder / WEIGHTS)))
         model.model.eval()
-        model.fact_quantiles = meta["fact_quantiles"]
+        model.yardsticks = meta["yardsticks"]
         return model
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
+from engine.calibration import MIN_CALIBRATION_ITEMS
 from storage.runs import Run
 
 
@@ -43,6 +44,10 @@ class RunMetrics:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def calibrated(self) -> bool:
+        """Whether enough items were held out to fit a temperature (else the model's own probabilities)."""
+        return self.held_out >= MIN_CALIBRATION_ITEMS
 
     def summary(self) -> str:
         parts = []

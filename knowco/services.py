@@ -28,7 +28,7 @@ from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label
                               get_entity, get_sentence, list_examples, list_relations, search_entities)
 from knowco.maintenance import backup, restore
 from knowco.mentions import Mention, detect_mentions
-from knowco.metrics import RunMetrics, metrics_of
+from knowco.metrics import MIN_CALIBRATION_ITEMS, RunMetrics, metrics_of
 from knowco.options import TrainOptions
 from knowco.overview import Overview, overview, statistics
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject,
@@ -55,7 +55,7 @@ __all__ = [
     "NO_RELATION_CHOICE", "ExampleEdit", "ExampleRow", "SentenceRow", "Mention", "add_sentence", "add_sentence_label",
     "add_triple_label", "detect_mentions", "edit_labels", "find_sentences", "get_sentence", "list_examples",
     # training and suggesting
-    "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
+    "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
     "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",
     # review
     "Evidence", "Suggestion", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject",

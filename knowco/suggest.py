@@ -154,15 +154,44 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     scorer = CachedScorer(database, model_version_id, model)
     with database.sessions() as session:
         inputs = _read_inputs(session, model, relation)
-    facts = inputs.data.facts
+    found = _find(database, inputs, scorer, planning, max_pairs, use_text, cancel, progress)
+    found.report.model_version = version_name
     held_out = [t for t in planning.held_out if t[1] in inputs.relations]
-    kinds = inputs.kinds(facts)
-    per = candidates(facts, inputs.types, inputs.declared_types(), inputs.known, max_pairs,
+    distributions = _score_pairs(inputs, scorer, found.pool + held_out, cancel, progress)
+    facts = inputs.data.facts
+    judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, GraphCounts(facts)), inputs,
+                    found.per, found.pool, held_out, planning)
+    margins = pair_margins(judged.confidence)
+    one_way = keep_one_direction(judged.confidence, symmetric_relations(facts), set(facts))
+    queue = select(one_way, margins, per_relation, found.stated, MIN_TEXT_CONFIDENCE, UNCERTAIN)
+    report = found.report
+    report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
+    report.combiner = judged.report.as_dict() if judged.report else None
+    report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started
+    return SuggestionPlan(model_version_id, inputs.relations, queue,
+                          {t: found.text.stated[t] for t in queue if t in found.text.stated}, report,
+                          {t: {**judged.opinions[t], "margin": margins[t]} for t in queue},
+                          judged.combiner, judged.report)
+
+
+@dataclass
+class _Found:
+    """The candidates of a pass: per relation from the graph, stated by the text, and all of them (`pool`)."""
+
+    per: list[RelationCandidates]
+    text: TextSupport
+    stated: list[Triple3]
+    pool: list[Triple3]
+    kinds: Kinds
+    report: SuggestReport
+
+
+def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: Planning, max_pairs: int,
+          use_text: bool, cancel, progress: Progress) -> _Found:
+    kinds = inputs.kinds(inputs.data.facts)
+    per = candidates(inputs.data.facts, inputs.types, inputs.declared_types(), inputs.known, max_pairs,
                      structure=planning.structure, kinds=kinds)
-    # what the held-out facts are judged by must not know them: kinds and counts from the other facts
-    hidden = set(held_out)
-    seen = [f for f in facts if f not in hidden]
-    report = SuggestReport(model_version=version_name, candidates=sum(len(c.pairs) for c in per), scored_pairs=0,
+    report = SuggestReport(model_version="", candidates=sum(len(c.pairs) for c in per), scored_pairs=0,
                            capped_relations=[c.relation for c in per if c.capped],
                            structure=planning.structure.interaction if planning.structure else None)
     text = TextSupport()
@@ -171,30 +200,25 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
             text = _read_sentences(session, scorer, cancel, progress, report)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known]
     pool = sorted({(h, c.relation, t) for c in per for h, t in c.pairs} | set(stated))
-    pairs = sorted({(h, t) for h, _, t in pool} | {(h, t) for h, _, t in held_out})
+    return _Found(per, text, stated, pool, kinds, report)
+
+
+def _score_pairs(inputs: _Inputs, scorer: CachedScorer, triples: Sequence[Triple3], cancel, progress: Progress
+                 ) -> dict[tuple[str, str], dict[str, float]]:
+    """p(relation | head, tail) from names and descriptions, once per pair of `triples`."""
+    pairs = sorted({(h, t) for h, _, t in triples})
     texts = inputs.texts
-    distributions = dict(zip(pairs, scorer.pairs([(texts[h], texts[t]) for h, t in pairs], cancel, progress)))
-    report.scored_pairs = len(pairs)
-    judged = _judge(Judge(distributions, text, planning.structure, kinds, GraphCounts(facts)), inputs, per, pool,
-                    held_out, seen, planning)
-    margins = pair_margins(judged.confidence)
-    one_way = keep_one_direction(judged.confidence, symmetric_relations(facts), set(facts))
-    queue = select(one_way, margins, per_relation, stated, MIN_TEXT_CONFIDENCE, UNCERTAIN)
-    report.text_suggestions = sum(1 for t in stated if t in queue)
-    report.combiner = judged.report.as_dict() if judged.report else None
-    report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started
-    return SuggestionPlan(model_version_id, inputs.relations, queue,
-                          {t: text.stated[t] for t in queue if t in text.stated}, report,
-                          {t: {**judged.opinions[t], "margin": margins[t]} for t in queue},
-                          judged.combiner, judged.report)
+    return dict(zip(pairs, scorer.pairs([(texts[h], texts[t]) for h, t in pairs], cancel, progress)))
 
 
 def _judge(applying: Judge, inputs: _Inputs, per: list[RelationCandidates], pool: list[Triple3],
-           held_out: list[Triple3], seen: list[Triple3], planning: Planning) -> Judged:
+           held_out: list[Triple3], planning: Planning) -> Judged:
     """Every candidate judged by `applying`; in a retrain, by a combiner fitted first on the held-out facts,
-    judged by what the rest of the KG says (`seen`)."""
+    judged by what the rest of the KG says (kinds and counts that do not know them)."""
     if not held_out:
         return judge(applying, pool, planning.combiner)
+    hidden = set(held_out)
+    seen = [f for f in inputs.data.facts if f not in hidden]
     fitting = Judge(applying.distributions, applying.text, planning.structure, inputs.kinds(seen), GraphCounts(seen))
     combiner, report = fit(fitting, held_out, negatives_for(held_out, per, planning.seed), planning.seed)
     judged = judge(applying, pool, combiner)

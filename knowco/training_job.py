@@ -146,6 +146,19 @@ def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts
     return train_set, held_out, source if len(held_out) else "none", held_facts
 
 
+def _with_negatives(data: TrainingData, triples: list[TripleExample], train_set: joint.LabelledSet,
+                    held_out: joint.LabelledSet, options: TrainOptions, entities: dict[str, EntityText]
+                    ) -> tuple[joint.LabelledSet, joint.LabelledSet]:
+    """Reversed triples and type-aware corrupted ones as negatives, for training and for measuring."""
+    types = {name: e.type for name, e in data.entities.items()}
+    known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
+    symmetric = symmetric_relations(data.facts)
+    train_set = joint.with_reversals(train_set, symmetric, known)
+    held_out = joint.with_reversals(held_out, symmetric, known)
+    return (joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed, types),
+            joint.with_negatives(held_out, entities, 1, known, options.seed + 1, types))
+
+
 def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[[str], None]) -> Prepared:
     """Read the labels and every accepted fact, hold some out, add reversed and corrupted negatives."""
     with database.sessions() as session:
@@ -158,14 +171,8 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
                              "or sentences on the Label page")
     _write(database, lambda s: set_examples(s, run.id, len(triples) + len(sentences)))
     entities = {name: EntityText(name, e.label, e.description) for name, e in data.entities.items()}
-    types = {name: e.type for name, e in data.entities.items()}
     train_set, held_out, source, held_facts = _split(triples, sentences, facts, options)
-    known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
-    symmetric = symmetric_relations(data.facts)
-    train_set = joint.with_reversals(train_set, symmetric, known)
-    held_out = joint.with_reversals(held_out, symmetric, known)
-    train_set = joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed, types)
-    held_out = joint.with_negatives(held_out, entities, 1, known, options.seed + 1, types)
+    train_set, held_out = _with_negatives(data, triples, train_set, held_out, options, entities)
     log(f"run {run.name}: {len(train_set.triples) + len(train_set.sentences)} labelled items and "
         f"{min(options.kg_items_per_epoch, len(train_set.pool))} of {len(train_set.pool)} facts and negatives per "
         f"epoch; {len(held_out)} held-out items from {source}")

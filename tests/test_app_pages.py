@@ -137,7 +137,7 @@ def test_versions_are_compared_and_one_can_be_made_active_again(kg):
                    "reliability_before": [[0.5, 0.45, 0.2, 5], [1.0, 0.9, 0.6, 7]],
                    "reliability_after": [[0.5, 0.35, 0.2, 5], [1.0, 0.65, 0.6, 7]]}
     finished_runs(kg, [{"accuracy": 0.5, "micro_f1": 0.4, "held_out": 10},
-                   {"accuracy": 0.7, "micro_f1": 0.45, "held_out": 12, **calibration}])
+                   {"accuracy": 0.7, "micro_f1": 0.45, "held_out": 40, **calibration}])
     app = page("train")
     shown = {m.label: (m.value, m.delta) for m in app.metric}
     assert shown["Held-out accuracy"] == ("0.70", "+0.20")
@@ -145,6 +145,28 @@ def test_versions_are_compared_and_one_can_be_made_active_again(kg):
     app.selectbox(key="train_active_pick").set_value("v1").run()
     app.button(key="train_activate").click().run()
     assert [r.name for r in list_runs(kg) if r.is_active] == ["v1"]
+    finished_runs(kg, [{"accuracy": 0.11, "held_out": 9, **calibration}])
+    app = page("train")
+    assert any("Only 9 held-out items: too few to calibrate" in c.value for c in app.caption)
+    assert not any("temperature scaling" in e.label for e in app.expander)
+
+
+def test_the_train_page_says_how_the_confidence_was_made(kg):
+    combined = {"fitted": True, "facts": 180, "negatives": 720, "reason": "", "auc": 0.91, "ece": 0.031,
+                "above_08": 0.12, "below_02": 0.7, "weights": {"text": 0.6, "graph": 1.4}}
+    structure = {"interaction": "rotate", "mrr": {"rotate": 0.41, "distmult": 0.22}, "seconds": 31.0}
+    finished_runs(kg, [{"accuracy": 0.5, "held_out": 10, "structure": structure, "combiner": combined}])
+    app = page("train")
+    panel = app.expander[-1]
+    assert panel.label.endswith("text and graph opinions combined (AUC 0.91 on held-out facts)")
+    assert "rotate, chosen on held-out facts" in panel.markdown[0].value
+    assert {m.label: m.value for m in panel.metric} == {"Calibration error (ECE)": "0.031",
+                                                        "Share above 0.8": "12%", "Share below 0.2": "70%"}
+    finished_runs(kg, [{"accuracy": 0.5, "held_out": 3, "combiner": {"fitted": False, "facts": 4, "negatives": 16,
+                                                                      "reason": "4 held-out facts: too few"}}])
+    app = page("train")
+    assert app.expander[-1].label.endswith("the text model's probability")
+    assert "too few" in app.expander[-1].caption[0].value
 
 
 def _suggest(database):

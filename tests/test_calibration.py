@@ -35,3 +35,17 @@ def test_reliability_bins_and_ece_by_hand():
     assert [(round(c, 2), a, n) for _, c, a, n in result.bins] == [(0.15, 0.0, 2), (0.95, 0.5, 2)]
     assert abs(result.ece - (0.5 * 0.15 + 0.5 * 0.45)) < 1e-9
     assert fit_temperature(np.zeros((0, 3)), np.zeros(0, dtype=int)) == 1.0
+
+
+def test_a_handful_of_held_out_items_fits_no_temperature():
+    """Nine labels fitted T = 4.5 and squeezed every confidence into 0.33-0.67: below the minimum the model keeps
+    its own probabilities, at it a temperature is fitted."""
+    from engine import joint
+    from engine.calibration import MIN_CALIBRATION_ITEMS
+    from tests.engine_helpers import EXAMPLES, RELATIONS, tiny_config
+
+    model = joint.build(RELATIONS, tiny_config())
+    few = joint.evaluate(model, {}, joint.LabelledSet(sentences=EXAMPLES))
+    assert few.held_out == len(EXAMPLES) < MIN_CALIBRATION_ITEMS and few.temperature == 1.0 == model.temperature
+    many = joint.evaluate(model, {}, joint.LabelledSet(sentences=EXAMPLES * 4))
+    assert many.held_out >= MIN_CALIBRATION_ITEMS and many.temperature != 1.0

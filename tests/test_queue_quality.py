@@ -62,6 +62,9 @@ def test_the_structural_pre_filter_finds_planted_facts_the_proximity_order_misse
     recall = lambda pairs: sum((h, t) in set(pairs) for h, _, t in hidden) / len(hidden)  # noqa: E731
     assert len(ranked.pairs) == budget and ranked.capped
     assert recall(ranked.pairs) >= 0.75 > recall(near.pairs)
+    # its opinion (0..1): a hidden fact above most random pairs, and above a pair two steps apart
+    two_steps = [(h, "next", names[(int(h[1:]) + 2) % 20]) for h, _, _ in hidden]
+    assert (model.opinion(hidden) > 0.4).all() and model.opinion(hidden).min() > model.opinion(two_steps).max()
 
 
 def test_a_saved_structural_model_gives_the_same_opinions(tmp_path):

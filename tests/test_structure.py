@@ -27,3 +27,11 @@ def test_the_interaction_is_chosen_by_held_out_facts():
     assert scores.shape == (2,) and np.isfinite(scores).all()
     assert seen[-1] == ("structural model rotate (2 of 2): epoch 15 of 15", 1.0)
     assert [done for _, done in seen] == sorted(done for _, done in seen)
+
+
+def test_a_big_kg_trains_within_the_batch_budget():
+    config = StructureConfig(epochs=100, batch_size=256, max_batches=3000)
+    assert config.schedule(5216) == (100, 256)  # UMLS: 21 batches an epoch, all 100 epochs
+    for facts in (86_835, 1_000_000):  # WN18RR, and a KG ten times its size
+        epochs, batch_size = config.schedule(facts)
+        assert 1 <= epochs < 100 and epochs * -(-facts // batch_size) <= 3000

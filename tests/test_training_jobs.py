@@ -79,6 +79,26 @@ def test_train_and_suggest_from_the_command_line(kg, capsys):
     assert "no relation named 'nope'" in capsys.readouterr().err
 
 
+def test_a_cancel_while_the_structural_model_trains_leaves_the_active_model_and_queue(kg, monkeypatch):
+    from knowco.services import train_in_foreground
+    import knowco.training_job as training_job
+
+    first = train_in_foreground(kg, ANN, TrainOptions(**FAST))
+    assert first.status == "succeeded", first.message
+    before = sorted((s.head, s.relation, s.tail, s.confidence) for s in queue(kg, limit=500))
+    real = training_job.report_progress
+
+    def cancel_in_structure(session, run_id, progress, message, *args):
+        asked = real(session, run_id, progress, message, *args)
+        return asked or message.startswith("structural model")
+
+    monkeypatch.setattr(training_job, "report_progress", cancel_in_structure)
+    second = train_in_foreground(kg, ANN, TrainOptions(**FAST))
+    assert second.status == "cancelled" and second.checkpoint_path is None
+    assert active_run(kg).id == first.id
+    assert sorted((s.head, s.relation, s.tail, s.confidence) for s in queue(kg, limit=500)) == before
+
+
 def test_suggest_without_a_model_says_what_to_do(kg, capsys):
     assert main(["--db", kg.url, "suggest"]) == 2
     assert "press Retrain" in capsys.readouterr().err
