@@ -120,7 +120,8 @@ def opinions_panel(measured) -> None:
     with st.expander(title):
         if structure:
             tried = ", ".join(f"{name} {mrr:.3f}" for name, mrr in structure["mrr"].items())
-            st.markdown(f"**Graph model:** {md(structure['interaction'])}, chosen on held-out facts by mean "
+            size = f" of size {structure['embedding_dim']}" if structure.get("embedding_dim") else ""
+            st.markdown(f"**Graph model:** {md(structure['interaction'])}{size}, chosen on held-out facts by mean "
                         f"reciprocal rank ({md(tried)}); {structure['seconds']:.0f} s to train.")
         if combiner.get("fitted"):
             st.markdown(f"**Combiner:** fitted on {combiner['facts']} held-out facts against {combiner['negatives']} "

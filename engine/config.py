@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Literal, Optional
 
-from engine.backbones import DEFAULT_BACKBONE
+from engine.presets import DEFAULT_BACKBONE
 
 
 @dataclass

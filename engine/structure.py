@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -30,6 +30,8 @@ WEIGHTS = "structure.safetensors"
 class StructureConfig:
     interactions: tuple[str, ...] = ("rotate", "complex", "distmult")
     embedding_dim: int = 64
+    #: sizes tried with each interaction by `train_structure` (empty: `embedding_dim` only)
+    dims: tuple[int, ...] = ()
     epochs: int = 100
     batch_size: int = 256
     lr: float = 0.01
@@ -50,7 +52,8 @@ class StructureConfig:
 @dataclass
 class StructureReport:
     interaction: str
-    #: filtered mean reciprocal rank of held-out facts' tails, per interaction tried
+    embedding_dim: int = 0
+    #: filtered mean reciprocal rank of held-out facts' tails, per interaction and size tried ("rotate/64")
     mrr: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -205,7 +208,8 @@ class StructuralModel:
         folder.mkdir(parents=True, exist_ok=True)
         save_file({k: v.detach().contiguous() for k, v in self.model.state_dict().items()}, str(folder / WEIGHTS))
         meta = {"interaction": self.interaction, "config": {**asdict(self.config),
-                                                            "interactions": list(self.config.interactions)},
+                                                            "interactions": list(self.config.interactions),
+                                                            "dims": list(self.config.dims)},
                 "entities": list(self.entity_ids), "relations": list(self.relation_ids),
                 "yardsticks": self.yardsticks}
         (folder / META).write_text(json.dumps(meta), encoding="utf-8")
@@ -218,7 +222,8 @@ class StructuralModel:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         if "yardsticks" not in meta:  # saved before opinions were read against random pairs too
             return None
-        config = StructureConfig(**{**meta["config"], "interactions": tuple(meta["config"]["interactions"])})
+        config = StructureConfig(**{**meta["config"], "interactions": tuple(meta["config"]["interactions"]),
+                                    "dims": tuple(meta["config"].get("dims", ()))})
         model = cls(meta["entities"], meta["relations"], [], meta["interaction"], config)
         model.model.load_state_dict(load_file(str(folder / WEIGHTS)))
         model.model.eval()
@@ -234,25 +239,30 @@ def train_structure(entity_names: Sequence[str], relation_names: Sequence[str], 
                     held_out: Sequence[Triple], config: StructureConfig,
                     progress: Optional[Callable[[str, float], None]] = None,
                     cancel: Optional[Callable[[], bool]] = None) -> tuple[StructuralModel, StructureReport]:
-    """Each interaction trained on `facts`; the one whose held-out facts rank best is kept. `progress` hears a
-    message and the share (0..1) of the whole done."""
+    """Each interaction at each size trained on `facts`; the one whose held-out facts rank best is kept.
+    `progress` hears a message and the share (0..1) of the whole done."""
     if not config.interactions:
         raise ValueError("no interaction to train")
     started = time.perf_counter()
     known = set(facts) | set(held_out)
     chosen: Optional[StructuralModel] = None
     report = StructureReport(interaction="")
-    count = len(config.interactions)
-    for i, interaction in enumerate(config.interactions):
-        def epoch_done(epoch: int, epochs: int, i=i, interaction=interaction) -> None:
+    tries = [(interaction, dim) for interaction in config.interactions for dim in (config.dims or (config.embedding_dim,))]
+    for i, (interaction, dim) in enumerate(tries):
+        def epoch_done(epoch: int, epochs: int, i=i, name=f"{interaction}/{dim}") -> None:
             if progress is not None:
-                progress(f"structural model {interaction} ({i + 1} of {count}): epoch {epoch} of {epochs}",
-                         (i + epoch / epochs) / count)
+                progress(f"structural model {name} ({i + 1} of {len(tries)}): epoch {epoch} of {epochs}",
+                         (i + epoch / epochs) / len(tries))
 
-        model = StructuralModel(entity_names, relation_names, facts, interaction, config)
+        model = StructuralModel(entity_names, relation_names, facts, interaction, replace(config, embedding_dim=dim))
         model.fit(cancel, epoch_done)
-        report.mrr[interaction] = round(model.mrr(list(held_out)[: config.selection_facts], known), 4)
-        if chosen is None or report.mrr[interaction] > report.mrr[chosen.interaction]:
+        report.mrr[f"{interaction}/{dim}"] = round(model.mrr(list(held_out)[: config.selection_facts], known), 4)
+        if chosen is None or report.mrr[f"{interaction}/{dim}"] > report.mrr[_key(chosen)]:
             chosen = model
-    report.interaction, report.seconds = chosen.interaction, round(time.perf_counter() - started, 1)
+    report.interaction, report.embedding_dim = chosen.interaction, chosen.config.embedding_dim
+    report.seconds = round(time.perf_counter() - started, 1)
     return chosen, report
+
+
+def _key(model: StructuralModel) -> str:
+    return f"{model.interaction}/{model.config.embedding_dim}"

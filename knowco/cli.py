@@ -1,4 +1,5 @@
-"""`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, train, suggest, backup, restore, bench)."""
+"""`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, train, suggest, backup,
+restore, bench) and `label`, so the whole loop (import, label, train, suggest, export) runs without the app."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from bench.cli import BenchError, add_bench_parser, run_bench
+import knowco.services as services
 from knowco.services import (
     CURATOR_ERRORS,
     DEFAULT_BASE,
@@ -21,17 +23,17 @@ from knowco.services import (
     TrainOptions,
     accounts_path,
     add_account,
+    add_triple_label,
     backup,
     export_file,
     import_file,
+    import_triple_labels,
     open_database,
     report_internal,
     restore,
     seed_demo,
     settings,
     statistics,
-    suggest,
-    train_in_foreground,
 )
 
 
@@ -57,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     verbs.add_parser("demo", help="load the bundled demo KG into the database")
+
+    p = verbs.add_parser("label", help="add curator labels: one triple, or a file of triples or sentences")
+    how = p.add_subparsers(dest="how", required=True, metavar="add|import")
+    one = how.add_parser("add", help="label one triple as holding (or, with --no, as not holding)")
+    one.add_argument("head")
+    one.add_argument("relation")
+    one.add_argument("tail")
+    one.add_argument("--no", action="store_true", help="the triple does not hold")
+    many = how.add_parser("import", help="triples from TSV/CSV (head, relation, tail[, holds]) or labelled "
+                                         "sentences from JSONL")
+    many.add_argument("path", type=Path)
 
     defaults = TrainOptions()
     p = verbs.add_parser("train", help="retrain the model on the labels (in the foreground), then suggest")
@@ -141,11 +154,22 @@ def _demo(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     return 0
 
 
+def _label(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    if args.how == "add":
+        label_id = add_triple_label(database, actor, args.head, args.relation, args.tail, not args.no)
+        print(f"label {label_id}: {args.head} {args.relation} {args.tail} {'does not hold' if args.no else 'holds'}")
+    elif args.path.suffix.lower() in (".jsonl", ".json") or args.path.is_dir():
+        print(f"{args.path}: {import_file(database, actor, args.path, 'jsonl').summary()}")
+    else:
+        print(f"{args.path}: {import_triple_labels(database, actor, args.path)} triple labels added")
+    return 0
+
+
 def _train(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     options = TrainOptions(backbone=args.model or settings().model or TrainOptions().backbone, seed=args.seed, stage1_epochs=args.stage1_epochs,
                            stage2_epochs=args.stage2_epochs, stage2_lr=args.lr,
                            kg_items_per_epoch=args.kg_items_per_epoch, suggest_after=not args.no_suggest)
-    run = train_in_foreground(database, actor, options)
+    run = services.train_in_foreground(database, actor, options)
     print(f"{run.name}: {run.status}: {run.message}")
     return 0 if run.status == "succeeded" else 1
 
@@ -161,11 +185,12 @@ def _restore(database: Database, actor: Actor, args: argparse.Namespace) -> int:
 
 
 def _suggest(database: Database, actor: Actor, args: argparse.Namespace) -> int:
-    print(suggest(database, actor, relation=args.relation, per_relation=args.top, max_pairs=args.max_pairs).summary())
+    print(services.suggest(database, actor, relation=args.relation, per_relation=args.top,
+                           max_pairs=args.max_pairs).summary())
     return 0
 
 
-VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "train": _train,
+VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "label": _label, "train": _train,
          "backup": _backup, "restore": _restore, "suggest": _suggest}
 
 

@@ -4,12 +4,14 @@ label is an admin's decision, since a label is what the model learns from.
 """
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Optional
 
 from storage import corpus, labels
 from storage.corpus import SentenceRow
 from storage.database import Database
-from storage.labels import EntityInfo, ExampleEdit, ExampleRow, RelationInfo
+from storage.labels import EntityInfo, ExampleEdit, ExampleRow, LabelError, RelationInfo
 
 from knowco.access import Actor, require
 
@@ -39,6 +41,39 @@ def add_triple_label(database: Database, actor: Actor, head: str, relation: str,
     require(actor, "label")
     with database.transaction() as session:
         return labels.add_triple_example(session, head, relation, tail, holds, actor.name)
+
+
+HOLDS = {"true": True, "yes": True, "1": True, "holds": True, "false": False, "no": False, "0": False}
+
+
+def _triple_rows(path: Path) -> list[tuple[int, str, str, str, bool]]:
+    """(line, head, relation, tail, holds) of a TSV/CSV file; a header row (head, relation, tail) is skipped."""
+    delimiter = "\t" if path.suffix.lower() in (".tsv", ".txt") else ","
+    rows = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
+            cells = [c.strip() for c in cells]
+            if not any(cells) or (line == 1 and [c.lower() for c in cells[:3]] == ["head", "relation", "tail"]):
+                continue
+            if len(cells) not in (3, 4) or (len(cells) == 4 and cells[3].lower() not in HOLDS):
+                raise LabelError(f"{path.name} line {line}: expected head, relation, tail and optionally whether it "
+                                 f"holds (true/false, yes/no, 1/0); got {len(cells)} cells")
+            rows.append((line, *cells[:3], HOLDS[cells[3].lower()] if len(cells) == 4 else True))
+    return rows
+
+
+def import_triple_labels(database: Database, actor: Actor, path: Path) -> int:
+    """Triple labels from a TSV or CSV file (`python -m knowco label import`): all of them or none; an error
+    names its line. Returns how many were added."""
+    require(actor, "label")
+    rows = _triple_rows(path)
+    with database.transaction() as session:
+        for line, head, relation, tail, holds in rows:
+            try:
+                labels.add_triple_example(session, head, relation, tail, holds, actor.name)
+            except LabelError as exc:
+                raise LabelError(f"{path.name} line {line}: {exc}; nothing was imported") from exc
+    return len(rows)
 
 
 def add_sentence_label(database: Database, actor: Actor, sentence_id: int, head: tuple[int, int],

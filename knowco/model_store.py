@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy.engine import make_url
 
-from engine.checkpoint import load_checkpoint, read_opinions
-from engine.combiner import Combiner
-from engine.structure import StructuralModel
-
 from knowco.settings import settings
+
+if TYPE_CHECKING:  # the loaders import torch and PyKEEN when a model is first loaded, not when jobs are listed
+    from engine.combiner import Combiner
+    from engine.structure import StructuralModel
 
 _lock = threading.Lock()
 _loaded: dict[str, object] = {}
@@ -33,6 +33,8 @@ def model_dir(database_url: str) -> Path:
 
 def load_model(checkpoint_path: str, device: Optional[str] = None):
     """The model in `checkpoint_path`, read from disk the first time only."""
+    from engine.checkpoint import load_checkpoint
+
     with _lock:
         if checkpoint_path not in _loaded:
             _loaded.clear()
@@ -40,9 +42,11 @@ def load_model(checkpoint_path: str, device: Optional[str] = None):
         return _loaded[checkpoint_path]
 
 
-def load_opinions(checkpoint_path: str) -> tuple[Optional[StructuralModel], Optional[Combiner]]:
+def load_opinions(checkpoint_path: str) -> tuple[Optional["StructuralModel"], Optional["Combiner"]]:
     """The structural model and the combiner a retrain saved beside its prompt model (None for a checkpoint
     from before them, or a run that had too few facts for either)."""
+    from engine.checkpoint import read_opinions
+
     with _lock:
         key = ("opinions", checkpoint_path)
         if key not in _opinions:

@@ -28,10 +28,10 @@ class TrainOptions(TrainConfig):
     suggestions_per_relation: int = 25
     #: candidate pairs per relation judged by every opinion: the structural model's best (where trained)
     max_pairs_per_relation: int = 300
-    #: the structural model (PyKEEN) trained on the accepted facts in the same retrain: the interactions tried
-    #: (the best on held-out facts is kept; empty: none), its size and epochs
+    #: the structural model (PyKEEN) trained on the accepted facts in the same retrain: the interactions and
+    #: sizes tried (the best on held-out facts is kept; no interaction: none), and its epochs
     structure_interactions: tuple = ("rotate", "distmult")
-    structure_dim: int = 64
+    structure_dims: tuple = (32, 64)
     structure_epochs: int = 100
 
     def as_dict(self) -> dict:
@@ -46,8 +46,7 @@ class TrainOptions(TrainConfig):
         unknown = sorted(set(data) - known)
         if unknown:
             raise OptionsError(f"unknown training option {unknown[0]!r}; known ones: {', '.join(sorted(known))}")
-        if "structure_interactions" in data:
-            data = {**data, "structure_interactions": tuple(data["structure_interactions"])}
+        data = {**data, **{key: tuple(data[key]) for key in ("structure_interactions", "structure_dims") if key in data}}
         return cls(**data)
 
     def check(self) -> None:
@@ -60,7 +59,7 @@ class TrainOptions(TrainConfig):
             raise OptionsError("the held-out share must be at least 0 and below 1")
         if self.kg_items_per_epoch < 0 or self.suggestions_per_relation < 0 or self.max_pairs_per_relation < 1:
             raise OptionsError("counts cannot be negative")
-        if self.structure_dim < 2 or self.structure_epochs < 1:
+        if not self.structure_dims or min(self.structure_dims) < 2 or self.structure_epochs < 1:
             raise OptionsError("the structural model needs a size of at least 2 and at least one epoch")
         if self.batch_size < 1 or self.patience < 1:
             raise OptionsError("the batch size and the patience must be at least 1")

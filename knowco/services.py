@@ -4,7 +4,10 @@ curator's role and returning plain dataclasses. Storage and the engine sit behin
 """
 from __future__ import annotations
 
-from engine.backbones import DEFAULT_BACKBONE, PRESETS
+import importlib
+from typing import TYPE_CHECKING
+
+from engine.presets import DEFAULT_BACKBONE, PRESETS
 from storage.corpus import SentenceRow
 from storage.database import Database, open_database
 from storage.exporters import EXPORT_FORMATS
@@ -22,10 +25,10 @@ from knowco.accounts import accounts_path, add_account, authenticate, has_accoun
 from knowco.browsing import history, history_choices, subgraph
 from knowco.demo import seed_demo, seed_demo_if_empty
 from knowco.errors import CURATOR_ERRORS, CuratorError, PermissionDenied, report_internal
-from knowco.graph_view import render_html
 from knowco.jobs import activate, active_run, cancel, current_job, get_run, list_runs, start_training
 from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label, edit_labels, find_sentences,
-                              get_entity, get_sentence, list_examples, list_relations, search_entities)
+                              get_entity, get_sentence, import_triple_labels, list_examples, list_relations,
+                              search_entities)
 from knowco.maintenance import backup, restore
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, RunMetrics, metrics_of
@@ -34,13 +37,29 @@ from knowco.overview import Overview, overview, statistics
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject,
                               sentences_mentioning, undo_last)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
-from knowco.suggest import SuggestReport, suggest
-from knowco.training_job import train_in_foreground
 from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file, import_document,
                              import_file, import_upload, preview_upload)
 
+if TYPE_CHECKING:  # loaded on first use, below
+    from knowco.graph_view import render_html
+    from knowco.suggest import SuggestReport, suggest
+    from knowco.training_job import train_in_foreground
+
 #: what the Label page shows for a sentence that states no relation
 NO_RELATION_CHOICE = "(no relation)"
+
+#: use cases whose modules load torch, PyKEEN or the graph drawing: imported when first used (PEP 562), so a
+#: command line that only reads or imports (or asks for --help) starts in a fraction of a second
+_ON_FIRST_USE = {"SuggestReport": "knowco.suggest", "suggest": "knowco.suggest",
+                 "train_in_foreground": "knowco.training_job", "render_html": "knowco.graph_view"}
+
+
+def __getattr__(name: str):
+    if name not in _ON_FIRST_USE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_ON_FIRST_USE[name]), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     # settings, access, errors
@@ -53,7 +72,8 @@ __all__ = [
     "history_choices", "EntityInfo", "RelationInfo", "get_entity", "list_relations", "search_entities",
     # labels
     "NO_RELATION_CHOICE", "ExampleEdit", "ExampleRow", "SentenceRow", "Mention", "add_sentence", "add_sentence_label",
-    "add_triple_label", "detect_mentions", "edit_labels", "find_sentences", "get_sentence", "list_examples",
+    "add_triple_label", "detect_mentions", "edit_labels", "find_sentences", "get_sentence", "import_triple_labels",
+    "list_examples",
     # training and suggesting
     "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
     "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",

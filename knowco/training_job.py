@@ -247,7 +247,7 @@ def _structure(database: Database, run: Run, options: TrainOptions, prepared: Pr
             log(f"no structural model: {len(facts)} facts are too few (it needs {MIN_STRUCTURE_FACTS})")
         return None, {}
     _stage(database, run.id, log, "training the structural model on the accepted facts")
-    config = StructureConfig(interactions=tuple(options.structure_interactions), embedding_dim=options.structure_dim,
+    config = StructureConfig(interactions=tuple(options.structure_interactions), dims=tuple(options.structure_dims),
                              epochs=options.structure_epochs, seed=options.seed)
     started, last = time.monotonic(), [0.0]
 
@@ -264,7 +264,8 @@ def _structure(database: Database, run: Run, options: TrainOptions, prepared: Pr
     relations = sorted({r.name for r in prepared.relations})
     structure, report = train_structure(sorted(prepared.entities), relations, facts, prepared.held_facts, config,
                                         progress=progress, cancel=flag.is_set)
-    log(f"structural model: {report.interaction} (held-out MRR {report.mrr}) in {report.seconds:.0f} s")
+    log(f"structural model: {report.interaction}, size {report.embedding_dim} (held-out MRR {report.mrr}) in "
+        f"{report.seconds:.0f} s")
     return structure, asdict(report)
 
 

@@ -81,3 +81,35 @@ def test_backup_and_restore_round_trip(tmp_path, capsys):
     assert "not a KnowCo database" in capsys.readouterr().err
     assert cli(["--db", str(other), "stats", "--json"]) == 0
     assert '"entities": 136' in capsys.readouterr().out
+
+
+def test_labels_from_the_command_line_then_a_retrain_sees_them(tmp_path):
+    db = str(tmp_path / "kg.sqlite")
+    kg = tmp_path / "kg.tsv"
+    kg.write_text("paris\tcapital_of\tfrance\nmadrid\tcapital_of\tspain\nfrance\tborders\tspain\n", encoding="utf-8")
+    assert knowco("--db", db, "import", str(kg)).returncode == 0
+    added = knowco("--db", db, "label", "add", "paris", "borders", "spain", "--no")
+    assert added.returncode == 0 and "paris borders spain does not hold" in added.stdout
+    labels = tmp_path / "labels.csv"
+    labels.write_text("head,relation,tail,holds\nmadrid,capital_of,france,no\nparis,capital_of,france,yes\n",
+                      encoding="utf-8")
+    done = knowco("--db", db, "label", "import", str(labels))
+    assert done.returncode == 0 and "2 triple labels added" in done.stdout, done.stderr
+    stats = json.loads(knowco("--db", db, "stats", "--json").stdout)["examples_by_relation"]
+    assert stats["capital_of"]["positive_triples"] == 1 and stats["capital_of"]["negative_triples"] == 1
+    assert stats["borders"]["negative_triples"] == 1
+    broken = tmp_path / "broken.tsv"
+    broken.write_text("madrid\tborders\tfrance\tyes\nrome\tborders\tfrance\tyes\n", encoding="utf-8")
+    refused = knowco("--db", db, "label", "import", str(broken))
+    assert refused.returncode == 2 and "broken.tsv line 2: there is no entity named 'rome'" in refused.stderr
+    after = json.loads(knowco("--db", db, "stats", "--json").stdout)["examples_by_relation"]
+    assert after["borders"]["positive_triples"] == 0  # line 1 was not kept: all or nothing
+
+
+def test_help_starts_without_loading_the_model_libraries():
+    """`--help` and the light verbs must not import torch, transformers or PyKEEN (8-9 s on 2 cores)."""
+    probe = ("import sys; from knowco.cli import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('torch', 'transformers', 'pykeen', 'sklearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip().endswith("[]"), done.stdout + done.stderr

@@ -143,6 +143,8 @@ def test_label_train_accept_see_export(prepared_db, tmp_path):
         page.goto(f"{url}/review_page")
         page.get_by_role("heading", name="Review").wait_for()
         page.get_by_role("button").filter(has_text="Accept").first.wait_for()
+        # both opinions behind the confidence: the text model's and the graph model's
+        page.get_by_text(re.compile(r"^text model \d\.\d\d · graph model \d\.\d\d · ")).wait_for()
         screenshot(page, "review")
         page.locator("h3").first.click()
         page.keyboard.press("a")

@@ -21,11 +21,12 @@ def test_the_interaction_is_chosen_by_held_out_facts():
     config = StructureConfig(interactions=("distmult", "rotate"), embedding_dim=16, epochs=15, batch_size=8)
     seen = []
     model, report = train_structure(names, ["next", "prev"], kept, held_out, config, progress=lambda message, done: seen.append((message, done)))
-    assert set(report.mrr) == {"distmult", "rotate"} and all(0.0 < m <= 1.0 for m in report.mrr.values())
-    assert report.interaction == max(report.mrr, key=report.mrr.get) == model.interaction
+    assert set(report.mrr) == {"distmult/16", "rotate/16"} and all(0.0 < m <= 1.0 for m in report.mrr.values())
+    assert f"{report.interaction}/{report.embedding_dim}" == max(report.mrr, key=report.mrr.get)
+    assert report.interaction == model.interaction
     scores = model.score([("e0", "next", "e1"), ("e0", "next", "e7")])
     assert scores.shape == (2,) and np.isfinite(scores).all()
-    assert seen[-1] == ("structural model rotate (2 of 2): epoch 15 of 15", 1.0)
+    assert seen[-1] == ("structural model rotate/16 (2 of 2): epoch 15 of 15", 1.0)
     assert [done for _, done in seen] == sorted(done for _, done in seen)
 
 
@@ -35,3 +36,14 @@ def test_a_big_kg_trains_within_the_batch_budget():
     for facts in (86_835, 1_000_000):  # WN18RR, and a KG ten times its size
         epochs, batch_size = config.schedule(facts)
         assert 1 <= epochs < 100 and epochs * -(-facts // batch_size) <= 3000
+
+
+def test_the_size_is_chosen_on_held_out_facts_too():
+    names, facts = _ring_kg()
+    held_out = [facts[0], facts[13]]
+    config = StructureConfig(interactions=("rotate",), dims=(4, 16), epochs=10, batch_size=8)
+    model, report = train_structure(names, ["next", "prev"], [f for f in facts if f not in held_out], held_out,
+                                    config)
+    assert set(report.mrr) == {"rotate/4", "rotate/16"}
+    assert model.config.embedding_dim == report.embedding_dim
+    assert report.mrr[f"rotate/{report.embedding_dim}"] == max(report.mrr.values())
