@@ -22,8 +22,6 @@ from knowco.services import (
 from knowco.services import queue as suggestion_queue
 
 SKIPPED = "review_skipped"
-#: below this learned-kind fit (0..1) the page doubts that head or tail is of the kind the relation takes
-KIND_DOUBT = 0.2
 
 st.title("Review")
 db = database()
@@ -34,7 +32,8 @@ a, b, c = st.columns([2, 2, 3])
 relation = a.selectbox("Relation", [None, *relations], key="review_relation",
                        format_func=lambda n: "all relations" if n is None else relations[n].label)
 order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", key="review_order",
-                            help="uncertainty: closest to 50 % first, the verdicts that teach the model most")
+                            help="uncertainty: the smallest margin between the two likeliest answers for the pair (no relation "
+                                 "included) first: the verdicts that teach the model most")
 low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range")
 filters = dict(relation=relation, min_confidence=low, max_confidence=high)
 total = queue_size(db, **filters)
@@ -90,7 +89,7 @@ else:
             st.caption(opinion_line(item.opinions))
         if item.type_violation:
             st.warning(f"Type constraint: {item.type_violation}", icon=":material/warning:")
-        elif item.opinions.get("fit", 1.0) < KIND_DOUBT:
+        elif item.opinions.get("fit", 1.0) <= 0.0:  # shares no place with the relation's known entities
             st.warning("Kind doubt: the head or the tail is not of a kind this relation's known entities are (by "
                        "type, or where the KG has no types, by the places they fill in the graph).",
                        icon=":material/warning:")

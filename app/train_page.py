@@ -114,8 +114,9 @@ def opinions_panel(measured) -> None:
     combiner, structure = measured.combiner, measured.structure
     if not combiner and not structure:
         return
+    opinions = "text and graph opinions" if structure else "the text model's opinions"
     title = "Confidence of suggestions: " + (
-        f"text and graph opinions combined (AUC {combiner['auc']:.2f} on held-out facts)"
+        f"{opinions} combined (AUC {combiner['auc']:.2f} on held-out facts)"
         if combiner.get("fitted") else "the text model's probability")
     with st.expander(title):
         if structure:
@@ -132,9 +133,10 @@ def opinions_panel(measured) -> None:
             c.metric("Share below 0.2", f"{combiner['below_02']:.0%}")
             weights = pd.DataFrame([{"opinion": k, "weight": v} for k, v in combiner["weights"].items()])
             st.dataframe(weights, hide_index=True, key="train_combiner_weights")
-            st.caption("A confidence of 0.8 means: of candidates like this one, 80 % are facts like the held-out "
-                       "ones, with facts and candidates weighed one to four. A calibration that separates has "
-                       "shares both above 0.8 and below 0.2.")
+            ratio = combiner["negatives"] / max(1, combiner["facts"])
+            st.caption(f"A confidence of 0.8 means: of candidates like this one, 80 % are facts like the held-out "
+                       f"ones, with facts and candidates weighed one to {ratio:.1f}. A calibration that separates "
+                       "has shares both above 0.8 and below 0.2.")
         elif combiner:
             st.caption(md(combiner.get("reason", "")))
 

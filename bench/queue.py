@@ -141,8 +141,9 @@ def _opinion_table(runs: list[dict], keys: list[str]) -> list[str]:
             + [f"| {seed} | {name} | " + " | ".join(str(m.get(k, "")) for k in keys) + " |" for seed, name, m in rows]
             + ["", "| seed | structural model | combiner AUC (out of fold) | ECE | share > 0.8 | share < 0.2 |",
                "|---|---|---|---|---|---|"]
-            + [f"| {seed} | {interaction} | {c.get('auc', '')} | {c.get('ece', '')} | {c.get('above_08', '')} | "
-               f"{c.get('below_02', '')} |" for seed, interaction, c in fitted])
+            + [f"| {seed} | {interaction} | {c['auc']} | {c['ece']} | {c['above_08']} | {c['below_02']} |"
+               if c.get("fitted") else f"| {seed} | {interaction} | not fitted: {c.get('reason', '')} | | | |"
+               for seed, interaction, c in fitted])
 
 
 def _structural_table(runs: list[dict], keys: list[str]) -> list[str]:

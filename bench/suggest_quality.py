@@ -177,8 +177,9 @@ def main() -> None:
         results["umls"] = umls(args.umls, args.seed)
         print(results["umls"], flush=True)
     u, s = results["umls"], results["semeval"]
-    lines = ["# Suggestion quality", "", f"Command: `python -m bench.suggest_quality --seed {args.seed}` "
-             f"({results['environment']['cpu_count']} CPUs, {results['environment']['when']}).", "",
+    only = f" --only {args.only}` (the other part kept from the previous run; " if args.only else "` ("
+    lines = ["# Suggestion quality", "", f"Command: `python -m bench.suggest_quality --seed {args.seed}{only}"
+             f"{results['environment']['cpu_count']} CPUs, {results['environment']['when']}).", "",
              f"UMLS, 8-shot file (seed {args.seed}) as the KG, {u['hidden_test_triples']} hidden test triples, "
              f"{u['candidates']:,} candidates (pre-filter recall {u['prefilter_recall']:.3f}):", "",
              "| model | P@50 | P@100 | P@500 | R@50 | R@100 | R@500 |", "|---|---|---|---|---|---|---|"]

@@ -25,7 +25,9 @@ Triple = tuple[str, str, str]
 #: heads scored per relation by the structural model at most (the best connected first), so a KG of
 #: 100,000 entities never scores 10^10 pairs
 MAX_HEADS = 2000
-HEAD_CHUNK = 256
+#: bytes one chunk of head rows may take while the structural model scores them against every entity (PyKEEN
+#: builds a heads × entities × dim tensor; 256 heads of WN18RR at dim 64 would be 5 GB)
+CHUNK_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -123,8 +125,10 @@ def _by_structure(relation: str, heads: set[str], tails: set[str], structure: St
     tail_names = sorted(t for t in tails if structure.knows(t))
     columns = np.array([structure.entity_ids[t] for t in tail_names], dtype=np.int64)
     best: list[tuple[float, str, str]] = []
-    for start in range(0, len(ranked_heads), HEAD_CHUNK):
-        chunk = ranked_heads[start:start + HEAD_CHUNK]
+    # complex interactions hold two float32 per dimension, and an intermediate or two of that size
+    chunk_size = max(1, CHUNK_BYTES // (len(structure.entity_ids) * structure.config.embedding_dim * 16))
+    for start in range(0, len(ranked_heads), chunk_size):
+        chunk = ranked_heads[start:start + chunk_size]
         scores = structure.tail_matrix(chunk, relation)[:, columns] if len(columns) else np.empty((len(chunk), 0))
         for row, head in enumerate(chunk):
             keep = min(max_pairs, scores.shape[1])
@@ -139,7 +143,7 @@ def _by_structure(relation: str, heads: set[str], tails: set[str], structure: St
                         heapq.heappush(best, item)
                     elif item > best[0]:
                         heapq.heapreplace(best, item)
-    total = sum(1 for h in ranked_heads for t in tail_names if t != h)
+    total = len(ranked_heads) * len(tail_names) - len(set(ranked_heads) & set(tail_names))
     return RelationCandidates(relation, [(h, t) for _, h, t in sorted(best, reverse=True)],
                               capped or total > max_pairs)
 
@@ -149,8 +153,8 @@ def candidates(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], 
                structure: Optional[StructuralModel] = None, kinds: Optional[Kinds] = None
                ) -> list[RelationCandidates]:
     """Per relation (name → (head type, tail type)), pairs not already known in any status; at most
-    `max_pairs` per relation: the structural model's best where it knows the relation, else near pairs first,
-    then a seeded random sample of the rest.
+    `max_pairs` per relation: the structural model's best where the relation has facts to have learnt from,
+    else near pairs first, then a seeded random sample of the rest.
     """
     kinds = kinds or Kinds(facts, entity_types, relations)
     near = _near(facts)
@@ -160,9 +164,10 @@ def candidates(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], 
         degree[t] += 1
     rng = random.Random(seed)
     out = []
+    trained = {r for _, r, _ in facts}
     for relation in relations:
         heads, tails = kinds.sides[relation]
-        if structure is not None and relation in structure.relation_ids:
+        if structure is not None and relation in structure.relation_ids and relation in trained:
             out.append(_by_structure(relation, heads, tails, structure, known, degree, max_pairs))
         else:
             out.append(_by_proximity(relation, heads, tails, near, known, max_pairs, rng))

@@ -104,6 +104,6 @@ def read_opinions(path: Union[str, Path]) -> tuple[Optional[StructuralModel], Op
     path = Path(path)
     structure = StructuralModel.load(path / STRUCTURE)
     combiner_file = path / COMBINER
-    combiner = (Combiner.from_dict(json.loads(combiner_file.read_text(encoding="utf-8")))
-                if combiner_file.is_file() else None)
-    return structure, combiner
+    if not combiner_file.is_file() or (structure is None and (path / STRUCTURE).is_dir()):
+        return structure, None  # a combiner without the structural model it was fitted with would misjudge
+    return structure, Combiner.from_dict(json.loads(combiner_file.read_text(encoding="utf-8")))

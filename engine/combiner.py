@@ -2,10 +2,10 @@
 the text says, how well the entities fit the relation's kinds, and how connected they are.
 
 A logistic regression (scikit-learn) learns the weights on held-out facts (positives) against candidates the
-pre-filter proposed (mostly false: the negatives a queue is full of), `NEGATIVES_PER_FACT` to one. Its
+pre-filter proposed (mostly false: the negatives a queue is full of), up to `NEGATIVES_PER_FACT` to one. Its
 decision is then calibrated by Platt scaling fitted on *out-of-fold* decisions (5-fold: each decision comes
 from a regression that did not see the item), so the confidence is not flattened or inflated by in-sample
-fit. With fewer than `MIN_FACTS` held-out facts there is nothing honest to fit on: no combiner, and the
+fit; the reported ECE and spread are cross-fitted once more (the Platt fit did not see what it is scored on). With fewer than `MIN_FACTS` held-out facts there is nothing honest to fit on: no combiner, and the
 caller keeps the text model's probability and says so.
 
 What a confidence of 0.8 means here: among candidates like this one, facts like the held-out ones are 80 %
@@ -24,8 +24,9 @@ import numpy as np
 from engine.calibration import reliability
 
 Triple = tuple[str, str, str]
-FEATURES = ("text", "graph", "graph_unknown", "sentence", "sentences", "fit", "head_degree", "tail_degree",
-            "head_has_relation", "tail_has_relation")
+FEATURES = ("text", "graph", "sentence", "sentences", "fit", "head_degree", "tail_degree", "head_has_relation",
+            "tail_has_relation")
+GRAPH = FEATURES.index("graph")
 MIN_FACTS = 20
 NEGATIVES_PER_FACT = 4
 FOLDS = 5
@@ -57,16 +58,23 @@ class GraphCounts:
             self.as_tail[(t, r)] += 1
 
     def row(self, triple: Triple, opinions: Opinions) -> list[float]:
+        """The features of FEATURES' order; the graph opinion stays NaN where the structural model does not
+        know an entity (the combiner fills it)."""
         h, r, t = triple
-        unknown = math.isnan(opinions.graph)
-        return [_logit(opinions.text), 0.5 if unknown else opinions.graph, float(unknown), opinions.sentence,
-                math.log1p(opinions.sentences), opinions.fit, math.log1p(self.degree[h]),
-                math.log1p(self.degree[t]), math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)])]
+        return [_logit(opinions.text), opinions.graph, opinions.sentence, math.log1p(opinions.sentences),
+                opinions.fit, math.log1p(self.degree[h]), math.log1p(self.degree[t]),
+                math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)])]
 
 
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
+
+
+def _filled(rows, graph_fill: float) -> np.ndarray:
+    rows = np.array(rows, dtype=float).reshape(-1, len(FEATURES))
+    rows[np.isnan(rows[:, GRAPH]), GRAPH] = graph_fill
+    return rows
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -100,9 +108,13 @@ class Combiner:
     intercept: float
     slope: float  # Platt scaling of the decision
     offset: float
+    #: the graph opinion of an entity the structural model does not know (added after training): the median
+    #: of the candidates it was fitted on, so such a triple is judged as a typical candidate, not a likely fact
+    graph_fill: float = 0.5
 
     def decision(self, rows: np.ndarray) -> np.ndarray:
-        z = (np.asarray(rows, dtype=float) - np.array(self.mean)) / np.array(self.scale)
+        rows = _filled(rows, self.graph_fill)
+        z = (rows - np.array(self.mean)) / np.array(self.scale)
         return z @ np.array(self.coef) + self.intercept
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
@@ -135,19 +147,24 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
         return None, CombinerReport(False, n_pos, n_neg, reason=(
             f"{n_pos} held-out facts and {n_neg} candidates: too few to fit and calibrate a combiner (needs "
             f"{MIN_FACTS} of each); the text model's probability is the confidence"))
-    rows = np.array(list(positives) + list(negatives), dtype=float)
+    negative_graph = np.array([row[GRAPH] for row in negatives], dtype=float)
+    known = negative_graph[~np.isnan(negative_graph)]
+    graph_fill = float(np.median(known)) if len(known) else 0.5
+    rows = _filled(list(positives) + list(negatives), graph_fill)
     gold = np.array([1] * n_pos + [0] * n_neg)
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
     folds = StratifiedKFold(n_splits=min(FOLDS, n_pos), shuffle=True, random_state=seed)
-    out_of_fold = cross_val_predict(pipeline, rows, gold, cv=folds, method="decision_function")
-    platt = LogisticRegression(C=1e4, max_iter=1000).fit(out_of_fold.reshape(-1, 1), gold)
+    out_of_fold = cross_val_predict(pipeline, rows, gold, cv=folds, method="decision_function").reshape(-1, 1)
+    platt = LogisticRegression(C=1e4, max_iter=1000)
+    # the calibration measured on decisions its own Platt fit did not see either
+    calibrated = cross_val_predict(platt, out_of_fold, gold, cv=folds, method="predict_proba")[:, 1]
+    platt.fit(out_of_fold, gold)
     slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-    calibrated = _sigmoid(slope * out_of_fold + offset)
     pipeline.fit(rows, gold)
     scaler, regression = pipeline.named_steps["standardscaler"], pipeline.named_steps["logisticregression"]
     combiner = Combiner(scaler.mean_.tolist(), [s or 1.0 for s in scaler.scale_.tolist()],
-                        regression.coef_[0].tolist(), float(regression.intercept_[0]), slope, offset)
-    report = CombinerReport(True, n_pos, n_neg, auc=round(float(roc_auc_score(gold, out_of_fold)), 4),
+                        regression.coef_[0].tolist(), float(regression.intercept_[0]), slope, offset, graph_fill)
+    report = CombinerReport(True, n_pos, n_neg, auc=round(float(roc_auc_score(gold, out_of_fold[:, 0])), 4),
                             ece=round(reliability(calibrated, gold).ece, 4),
                             above_08=round(float((calibrated > 0.8).mean()), 4),
                             below_02=round(float((calibrated < 0.2).mean()), 4),

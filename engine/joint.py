@@ -87,8 +87,8 @@ def with_reversals(labels: LabelledSet, symmetric: set[str], known_pairs: set[tu
 
 def hold_out_facts(facts: Sequence[TripleExample], share: float, limit: int, seed: int
                    ) -> tuple[list[TripleExample], list[TripleExample]]:
-    """(kept, held out): where there are no labels to measure on, a share of each relation's facts (where it has
-    at least 3), `limit` in all, is held out instead."""
+    """(kept, held out): a share of each relation's facts (where it has at least 3), `limit` in all, kept out of
+    every model's training: the combiner's positives, and the run's measure where there are no labels."""
     by_relation: dict[str, list[TripleExample]] = {}
     for fact in facts:
         by_relation.setdefault(fact.relation, []).append(fact)
@@ -104,9 +104,12 @@ def hold_out_facts(facts: Sequence[TripleExample], share: float, limit: int, see
     return kept, held
 
 
+def _triple_item(model: PromptClassifier, entities: dict[str, EntityText], x: TripleExample):
+    return model.encode_pair(entities[x.head], entities[x.tail]), model.index[x.relation if x.holds else NO_RELATION]
+
+
 def _triple_items(model: PromptClassifier, entities: dict[str, EntityText], triples: Sequence[TripleExample]):
-    return [(model.encode_pair(entities[x.head], entities[x.tail]),
-             model.index[x.relation if x.holds else NO_RELATION]) for x in triples]
+    return [_triple_item(model, entities, x) for x in triples]
 
 
 def _items(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet):
@@ -121,7 +124,7 @@ def fit(model: PromptClassifier, entities: dict[str, EntityText], labels: Labell
         cancel: Optional[CancelFlag] = None) -> TrainResult:
     """Every epoch: all labels, and `pool_per_epoch` facts and negatives drawn afresh from the pool."""
     always = _items(model, entities, LabelledSet(labels.triples, labels.sentences))
-    pool = Pool(_triple_items(model, entities, labels.pool), pool_per_epoch)
+    pool = Pool(labels.pool, pool_per_epoch, encode=lambda x: _triple_item(model, entities, x))
     return train(model, always, [], batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
                  patience=config.patience, seed=config.seed, evaluate=lambda logits, labels_: 0.0,
                  auxiliary_weight=config.entity_loss_weight if config.entity_loss else 0.0,

@@ -7,7 +7,7 @@ import copy
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
 import numpy as np
 import torch
@@ -48,10 +48,13 @@ class Stage:
 class Pool:
     """Items too many to train on in every epoch (a big KG's facts and their negatives): each epoch adds a
     fresh seeded sample of `per_epoch` of them to the items it always trains on, so an epoch's cost stays
-    bounded however big the KG is, and over the epochs the model still sees much of it."""
+    bounded however big the KG is, and over the epochs the model still sees much of it. With `encode`, the
+    items are raw and only the drawn ones are encoded (WN18RR's 350,000 facts and negatives would take
+    minutes to tokenize up front)."""
 
-    items: list[tuple[Encoded, int]]
+    items: Sequence
     per_epoch: int
+    encode: Optional[Callable[[object], tuple[Encoded, int]]] = None
 
     @property
     def drawn(self) -> int:
@@ -59,8 +62,10 @@ class Pool:
 
     def sample(self, generator: torch.Generator) -> list[tuple[Encoded, int]]:
         if self.drawn >= len(self.items):
-            return list(self.items)
-        return [self.items[i] for i in torch.randperm(len(self.items), generator=generator)[: self.drawn].tolist()]
+            chosen = list(self.items)
+        else:
+            chosen = [self.items[i] for i in torch.randperm(len(self.items), generator=generator)[: self.drawn].tolist()]
+        return [self.encode(item) for item in chosen] if self.encode is not None else chosen
 
 
 @dataclass

@@ -158,7 +158,7 @@ def _label(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     if args.how == "add":
         label_id = add_triple_label(database, actor, args.head, args.relation, args.tail, not args.no)
         print(f"label {label_id}: {args.head} {args.relation} {args.tail} {'does not hold' if args.no else 'holds'}")
-    elif args.path.suffix.lower() in (".jsonl", ".json") or args.path.is_dir():
+    elif args.path.suffix.lower() == ".jsonl" or args.path.is_dir():
         print(f"{args.path}: {import_file(database, actor, args.path, 'jsonl').summary()}")
     else:
         print(f"{args.path}: {import_triple_labels(database, actor, args.path)} triple labels added")

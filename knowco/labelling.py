@@ -50,9 +50,11 @@ def _triple_rows(path: Path) -> list[tuple[int, str, str, str, bool]]:
     """(line, head, relation, tail, holds) of a TSV/CSV file; a header row (head, relation, tail) is skipped."""
     delimiter = "\t" if path.suffix.lower() in (".tsv", ".txt") else ","
     rows = []
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         for line, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
             cells = [c.strip() for c in cells]
+            if len(cells) == 4 and not cells[3]:  # an empty "holds" cell: it holds
+                cells = cells[:3]
             if not any(cells) or (line == 1 and [c.lower() for c in cells[:3]] == ["head", "relation", "tail"]):
                 continue
             if len(cells) not in (3, 4) or (len(cells) == 4 and cells[3].lower() not in HOLDS):

@@ -124,7 +124,8 @@ class Prepared:
     held_out_source: str
     entities: dict[str, EntityText]
     relations: list[RelationSpec]
-    #: facts kept out of every model's training: the combiner's positives, the structural model's yardstick
+    #: facts kept out of every model's training: the combiner's positives; they also choose the structural
+    #: model's interaction and size
     held_facts: list[tuple[str, str, str]]
     #: the facts every model learns from
     kept_facts: list[tuple[str, str, str]]
@@ -210,8 +211,9 @@ def run_training(database: Database, run_id: int,
         _stage(database, run_id, log, f"loading {options.backbone}")
         config = train_config(options)
         model = joint.build(prepared.relations, config)
-        share = TRAIN_SHARE if options.suggest_after else 0.95 - STRUCTURE_SHARE
-        reporter = ProgressReporter(database, run_id, flag, STRUCTURE_SHARE, share, log)
+        start = STRUCTURE_SHARE if structure is not None else 0.0
+        share = (STRUCTURE_SHARE + TRAIN_SHARE if options.suggest_after else 0.95) - start
+        reporter = ProgressReporter(database, run_id, flag, start, share, log)
         result = joint.fit(model, prepared.entities, prepared.train_set, config, pool_per_epoch=options.kg_items_per_epoch,
                            progress=reporter, cancel=flag)
         _stage(database, run_id, log, f"measuring and calibrating on the items held out from {prepared.held_out_source}")

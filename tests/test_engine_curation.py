@@ -79,6 +79,10 @@ def test_every_epoch_draws_a_fresh_sample_of_the_pool():
     first, second = pool.sample(generator), pool.sample(generator)
     assert len(first) == len(second) == pool.drawn == 10 and first != second
     assert Pool(list(range(3)), per_epoch=10).sample(generator) == [0, 1, 2]
+    encoded = []
+    lazy = Pool(list(range(1000)), per_epoch=5, encode=lambda i: encoded.append(i) or (f"enc{i}", 0))
+    drawn = lazy.sample(generator)
+    assert len(drawn) == 5 and sorted(encoded) == sorted(int(x[3:]) for x, _ in drawn)  # only the drawn ones
 
 
 def test_held_out_facts_never_exceed_the_limit():

@@ -97,6 +97,11 @@ def test_the_combiner_separates_and_its_calibration_is_not_flat():
     again = Combiner.from_dict(combiner.as_dict())
     assert np.allclose(again.probability(probe), combiner.probability(probe))
     assert Combiner.from_dict({**combiner.as_dict(), "features": ["text"]}) is None  # another version's
+    unknown = probe[:3].copy()
+    unknown[:, FEATURES.index("graph")] = np.nan  # an entity the structural model has not seen
+    filled = unknown.copy()
+    filled[:, FEATURES.index("graph")] = combiner.graph_fill
+    assert np.allclose(combiner.probability(unknown), combiner.probability(filled))
 
 
 def test_too_few_facts_fit_no_combiner_and_say_so():
