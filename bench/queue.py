@@ -24,6 +24,8 @@ from knowco.services import (Actor, TrainOptions, add_triple_label, import_file,
                              train_in_foreground)
 
 CUTS = (10, 50, 100, 500)
+#: the KGE-alone baselines rank every candidate pair in Python: only for KGs up to this many entities
+MAX_BASELINE_ENTITIES = 5000
 TEXT_FILES = ("entities.txt", "relations.txt", "entity2text.txt", "entity2textlong.txt", "entity2type.txt",
               "relation2text.txt")
 Triple = tuple[str, str, str]
@@ -169,7 +171,10 @@ def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Pa
             continue
         run = run_seed(directory, labels, seed, replace(options, seed=seed) if options else TrainOptions(seed=seed))
         log(f"seed {seed}: {run['queue']} in {run['retrain_and_suggest_seconds']} s")
-        if interactions:
+        size = len(load_lp_dir(directory).task.entities)
+        if interactions and size > MAX_BASELINE_ENTITIES:
+            log(f"seed {seed}: no KGE-alone baseline: ranking all {size:,}² pairs per relation is out of reach")
+        elif interactions:
             run["kge"] = structural_queues(directory, seed, interactions)
             log(f"seed {seed}: structural models alone: {run['kge']}")
         results.add(run)

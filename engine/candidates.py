@@ -22,9 +22,10 @@ from engine.roles import Roles
 from engine.structure import StructuralModel
 
 Triple = tuple[str, str, str]
-#: heads scored per relation by the structural model at most (the best connected first), so a KG of
-#: 100,000 entities never scores 10^10 pairs
-MAX_HEADS = 2000
+#: pairs scored per relation by the structural model at most: the best connected heads first, as many as
+#: fit against every entity (all of UMLS; 244 heads of WN18RR's 40,943 entities), so a big KG never scores
+#: 10^10 pairs
+MAX_SCORED_PAIRS = 10_000_000
 #: bytes one chunk of head rows may take while the structural model scores them against every entity (PyKEEN
 #: builds a heads × entities × dim tensor; 256 heads of WN18RR at dim 64 would be 5 GB)
 CHUNK_BYTES = 256 * 2**20
@@ -120,8 +121,9 @@ def _by_structure(relation: str, heads: set[str], tails: set[str], structure: St
                   known: set[Triple], degree: dict[str, int], max_pairs: int) -> RelationCandidates:
     """The `max_pairs` best-scored pairs (not known, head ≠ tail) among the allowed heads and tails."""
     ranked_heads = sorted((h for h in heads if structure.knows(h)), key=lambda h: (-degree.get(h, 0), h))
-    capped = len(ranked_heads) > MAX_HEADS
-    ranked_heads = ranked_heads[:MAX_HEADS]
+    most = max(1, MAX_SCORED_PAIRS // max(1, len(structure.entity_ids)))
+    capped = len(ranked_heads) > most
+    ranked_heads = ranked_heads[:most]
     tail_names = sorted(t for t in tails if structure.knows(t))
     columns = np.array([structure.entity_ids[t] for t in tail_names], dtype=np.int64)
     best: list[tuple[float, str, str]] = []

@@ -188,6 +188,10 @@ class StructuralModel:
 
     def mrr(self, held_out: Sequence[Triple], known: set[Triple]) -> float:
         """Filtered mean reciprocal rank of each held-out fact's tail among all entities."""
+        known_tails: dict[tuple[str, str], list[int]] = {}
+        for head, relation, tail in known:
+            if tail in self.entity_ids:
+                known_tails.setdefault((head, relation), []).append(self.entity_ids[tail])
         ranks = []
         for head, relation, tail in held_out:
             scores = self.tail_scores(head, relation)
@@ -197,9 +201,7 @@ class StructuralModel:
                 continue
             # ties count against the fact (a collapsed model that scores everything alike ranks it last)
             better = scores >= target
-            for name, index in self.entity_ids.items():
-                if better[index] and (head, relation, name) in known:
-                    better[index] = False
+            better[known_tails.get((head, relation), [])] = False
             ranks.append(1.0 / (1 + int(better.sum())))
         return float(np.mean(ranks)) if ranks else 0.0
 
