@@ -165,16 +165,17 @@ def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Pa
                 options: Optional[TrainOptions] = None) -> str:
     results = ResultFile(out, {"task": "queue", "data": str(directory), "labels": labels, "seeds": seeds})
     done = {run["seed"] for run in results.data["runs"]}
+    size = len(load_lp_dir(directory).task.entities) if interactions else 0
+    if size > MAX_BASELINE_ENTITIES:
+        log(f"no KGE-alone baseline: ranking all {size:,}² pairs per relation is out of reach")
+        interactions = ()
     for seed in seeds:
         if seed in done:
             log(f"seed {seed}: already in {out}")
             continue
         run = run_seed(directory, labels, seed, replace(options, seed=seed) if options else TrainOptions(seed=seed))
         log(f"seed {seed}: {run['queue']} in {run['retrain_and_suggest_seconds']} s")
-        size = len(load_lp_dir(directory).task.entities)
-        if interactions and size > MAX_BASELINE_ENTITIES:
-            log(f"seed {seed}: no KGE-alone baseline: ranking all {size:,}² pairs per relation is out of reach")
-        elif interactions:
+        if interactions:
             run["kge"] = structural_queues(directory, seed, interactions)
             log(f"seed {seed}: structural models alone: {run['kge']}")
         results.add(run)
