@@ -32,7 +32,7 @@ def _split(directory: Path, names: tuple[str, ...]) -> Optional[Path]:
 
 
 def _examples(path: Path) -> list[SentenceExample]:
-    batch = parse_jsonl(path)
+    batch = parse_jsonl(path, directed_as_order=False)
     return [SentenceExample(tuple(r.tokens), tuple(r.head), tuple(r.tail), r.relation) for r in batch.sentence_examples]
 
 

@@ -6,10 +6,22 @@ from urllib.parse import unquote
 
 NO_RELATION_NAMES = frozenset({"other", "no_relation", "no relation", "none", "na", "n/a"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_DIRECTED = re.compile(r"^(?P<base>.*\S)\s*\(\s*(?P<first>e[12])\s*,\s*(?P<second>e[12])\s*\)$", re.IGNORECASE)
 
 
 def is_no_relation(name: str) -> bool:
     return name.strip().lower() in NO_RELATION_NAMES
+
+
+def directed_label(label: str) -> tuple[str, bool]:
+    """SemEval-style directed labels as one relation and a direction: `Cause-Effect(e1,e2)` → ("Cause-Effect",
+    False), `Cause-Effect(e2,e1)` → ("Cause-Effect", True: the second mention is the head). In a KG the direction
+    is which entity is the head; two inverse relations of the same name would make every fact and suggestion
+    ambiguous (`A Cause-Effect(e2,e1) B` reads "B causes A")."""
+    match = _DIRECTED.match(label.strip())
+    if not match or match["first"].lower() == match["second"].lower():
+        return label, False
+    return match["base"], match["first"].lower() == "e2"
 
 
 def _words(text: str) -> list[str]:

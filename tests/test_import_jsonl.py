@@ -23,12 +23,13 @@ def test_semeval_test_split(db, semeval_dir):
     with db.sessions() as session:
         relations = set(session.scalars(select(Relation.name)))
         no_relation = session.scalar(select(func.count()).select_from(Example).where(Example.relation_id.is_(None)))
-        directed = session.execute(select(Relation.name, Relation.label).where(Relation.name.like("Cause-Effect%"))).all()
-    assert len(relations) == 18 and "Other" not in relations
+        cause = session.execute(select(Relation.name, Relation.label).where(Relation.name.like("Cause-Effect%"))).all()
+    # the 18 directed labels are 9 relations; the direction is which mention is the head
+    assert len(relations) == 9 and "Other" not in relations
     assert no_relation == 454
-    assert sorted(label for _, label in directed) == ["cause effect e1 e2", "cause effect e2 e1"]
+    assert cause == [("Cause-Effect", "cause effect")]
     # the model's label words are the engine's choice, made from the name when a model is built
-    assert sorted(label_words(name, label) for name, label in directed) == ["cause to effect", "effect from cause"]
+    assert label_words(*cause[0]) == "cause effect"
     again = import_file(db, Actor("u", "admin"), semeval_dir / "test.txt")
     assert not any(again.created.values())
 
@@ -44,6 +45,21 @@ def test_spans_and_no_relation(db, tmp_path):
     assert (examples[0].head_start, examples[0].head_end, examples[0].tail_start, examples[0].tail_end) == (0, 1, 2, 4)
     assert sentence.tokens[2:4] == ["bad", "pain"]
     assert examples[1].relation_id is None
+
+
+def test_a_directed_label_makes_its_first_named_mention_the_head(db, tmp_path):
+    path = tmp_path / "s.jsonl"
+    tokens = ["the", "flu", "was", "caused", "by", "a", "virus"]
+    path.write_text(_line(tokens, (1, 2), (6, 7), "Cause-Effect(e2,e1)") + "\n"
+                    + _line(["smoke", "causes", "cancer"], (0, 1), (2, 3), "Cause-Effect(e1,e2)") + "\n",
+                    encoding="utf-8")
+    import_file(db, Actor("u", "admin"), path)
+    with db.sessions() as session:
+        examples = session.scalars(select(Example).order_by(Example.id)).all()
+        names = set(session.scalars(select(Relation.name)))
+    assert names == {"Cause-Effect"}
+    assert (examples[0].head_start, examples[0].head_end, examples[0].tail_start, examples[0].tail_end) == (6, 7, 1, 2)
+    assert (examples[1].head_start, examples[1].tail_start) == (0, 2)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """SemEval/KnowPrompt-style sentences: one JSON object a line with tokens, head and tail spans, relation.
 
 Each line becomes a labelled sentence example; its two mentions become entities (named by their text) and
-"Other"-like labels become "no relation".
+"Other"-like labels become "no relation". A directed label `R(e2,e1)` becomes the relation `R` with the second
+mention as its head (`storage.naming.directed_label`), unless the caller keeps the labels as given (the RE
+benchmark, whose 19 labels make the model read the direction from the sentence).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from storage.importers.records import ImportBatch, SentenceExampleRecord
 from storage.importers.text import numbered_lines, read_text
-from storage.naming import is_no_relation, readable_label
+from storage.naming import directed_label, is_no_relation, readable_label
 
 JSONL_SPLITS = ("train", "val", "dev", "valid", "test")
 
@@ -49,7 +51,7 @@ def _span(batch: ImportBatch, item: object, tokens: list[str], line: int, which:
     return batch.check_name(name, f"{which} name", line), (start, end)
 
 
-def parse_jsonl(path: Path, batch: ImportBatch | None = None) -> ImportBatch:
+def parse_jsonl(path: Path, batch: ImportBatch | None = None, *, directed_as_order: bool = True) -> ImportBatch:
     batch = batch or ImportBatch(path=str(path), format="jsonl")
     batch.reading = str(path)
     batch.document = batch.document or path.name
@@ -68,6 +70,11 @@ def parse_jsonl(path: Path, batch: ImportBatch | None = None) -> ImportBatch:
         label = item.get("relation")
         if not isinstance(label, str) or not label.strip():
             raise batch.fail(line, '"relation" must be a non-empty string')
+        swapped = False
+        if directed_as_order and not is_no_relation(label):
+            label, swapped = directed_label(label)
+        if swapped:
+            (head_name, head), (tail_name, tail) = (tail_name, tail), (head_name, head)
         relation = None if is_no_relation(label) else batch.relation(label, line, label=readable_label(label)).name
         batch.entity(head_name, line)
         batch.entity(tail_name, line)
