@@ -54,12 +54,16 @@ with st.form("train_form"):
         stage2 = b.number_input("Stage 2 epochs (all weights)", 1, 200, defaults.stage2_epochs, key="train_stage2")
         lr = c.number_input("Stage 2 learning rate", 1e-6, 1e-1, defaults.stage2_lr, format="%.5f",
                             key="train_lr")
-        d, e, f = st.columns(3)
+        d, e, e2, f = st.columns(4)
         seed = d.number_input("Seed", 0, 2**31 - 1, defaults.seed, key="train_seed")
         facts = e.number_input("Items from the KG per epoch (0: labels only)", 0, 100_000,
                                defaults.kg_items_per_epoch, key="train_facts",
                                help="each epoch trains on every label and this many items drawn afresh from the "
                                     "whole KG: accepted facts, their reversals and corrupted negatives")
+        stating = e2.number_input("Sentences stating facts per epoch", 0, 100_000,
+                                  defaults.corpus_sentences_per_epoch, key="train_fact_sentences",
+                                  help="sentences of your documents that mention both entities of an accepted "
+                                       "fact, learned from as examples of its relation (and, reversed, of none)")
         held = f.slider("Share of labels held out to measure quality", 0.0, 0.5, defaults.held_out_share, 0.05,
                         key="train_held_out")
         g, h, i = st.columns(3)
@@ -73,7 +77,8 @@ if submitted:
     with guarded("start training"):
         run = start_training(db, actor(), TrainOptions(
             backbone=backbone, seed=int(seed), stage1_epochs=int(stage1), stage2_epochs=int(stage2),
-            stage2_lr=float(lr), kg_items_per_epoch=int(facts), held_out_share=float(held),
+            stage2_lr=float(lr), kg_items_per_epoch=int(facts), corpus_sentences_per_epoch=int(stating),
+            held_out_share=float(held),
             entity_loss=entity_loss, suggest_after=suggest_after, suggestions_per_relation=int(per_relation)))
         flash(f"Training {run.name} started in the background")
         st.rerun()
@@ -127,6 +132,10 @@ def opinions_panel(measured) -> None:
         if combiner.get("fitted"):
             st.markdown(f"**Combiner:** fitted on {combiner['facts']} held-out facts against {combiner['negatives']} "
                         "candidates; calibrated on out-of-fold scores.")
+            if not combiner.get("reads_text", True):
+                st.caption(f"Only {combiner.get('facts_in_text', 0)} held-out facts are mentioned in your documents: "
+                           "too few to learn how far a sentence can be trusted, so suggestions read from text keep "
+                           "the text model's probability.")
             a, b, c = st.columns(3)
             a.metric("Calibration error (ECE)", f"{combiner['ece']:.3f}")
             b.metric("Share above 0.8", f"{combiner['above_08']:.0%}")

@@ -19,22 +19,24 @@ from engine.config import TrainConfig
 from engine.direction import reversed_sentences, reversed_triples
 from engine.link_prediction import corrupt
 from engine.metrics import accuracy, micro_f1
-from engine.training import CancelFlag, Pool, ProgressCallback, TrainResult, seed_everything, train
+from engine.training import CancelFlag, Pool, Pools, ProgressCallback, TrainResult, seed_everything, train
 from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample, TripleExample
 from engine.verbalizer import with_no_relation
 
 
 @dataclass
 class LabelledSet:
-    """The curator's labels (trained on in every epoch) and the KG's facts with their negatives (`pool`:
-    sampled afresh each epoch, so a big KG costs a bounded number of steps)."""
+    """The curator's labels (trained on in every epoch), the KG's facts with their negatives (`pool`) and the
+    corpus sentences that mention an accepted fact's two entities (`fact_sentences`, engine.distant): both
+    sampled afresh each epoch, so a big KG or corpus costs a bounded number of steps."""
 
     triples: list[TripleExample] = field(default_factory=list)
     sentences: list[SentenceExample] = field(default_factory=list)
     pool: list[TripleExample] = field(default_factory=list)
+    fact_sentences: list[SentenceExample] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.triples) + len(self.sentences) + len(self.pool)
+        return len(self.triples) + len(self.sentences) + len(self.pool) + len(self.fact_sentences)
 
 
 def split_held_out(triples: Sequence[TripleExample], sentences: Sequence[SentenceExample], share: float,
@@ -74,7 +76,7 @@ def with_negatives(labels: LabelledSet, entities: dict[str, EntityText], ratio: 
         return corrupt(positives, sorted(entities), ratio, known, rng, types)
 
     return LabelledSet(labels.triples + negatives(labels.triples), list(labels.sentences),
-                       labels.pool + negatives(labels.pool))
+                       labels.pool + negatives(labels.pool), list(labels.fact_sentences))
 
 
 def with_reversals(labels: LabelledSet, symmetric: set[str], known_pairs: set[tuple[str, str]]) -> LabelledSet:
@@ -82,7 +84,8 @@ def with_reversals(labels: LabelledSet, symmetric: set[str], known_pairs: set[tu
     a relation points and not only which entities it links."""
     return LabelledSet(labels.triples + reversed_triples(labels.triples, symmetric, known_pairs),
                        labels.sentences + reversed_sentences(labels.sentences, symmetric),
-                       labels.pool + reversed_triples(labels.pool, symmetric, known_pairs))
+                       labels.pool + reversed_triples(labels.pool, symmetric, known_pairs),
+                       labels.fact_sentences + reversed_sentences(labels.fact_sentences, symmetric))
 
 
 def hold_out_facts(facts: Sequence[TripleExample], share: float, limit: int, seed: int
@@ -113,18 +116,24 @@ def _triple_items(model: PromptClassifier, entities: dict[str, EntityText], trip
 
 
 def _items(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet):
-    """Labels and sentences, and the pool too: what a held-out set is measured on."""
+    """Labels and sentences, and the pools too: what a held-out set is measured on."""
     items = _triple_items(model, entities, labels.triples + labels.pool)
-    items += [(model.encode_sentence(x), model.index[x.relation or NO_RELATION]) for x in labels.sentences]
+    items += [_sentence_item(model, x) for x in labels.sentences + labels.fact_sentences]
     return items
 
 
+def _sentence_item(model: PromptClassifier, x: SentenceExample):
+    return model.encode_sentence(x), model.index[x.relation or NO_RELATION]
+
+
 def fit(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet, config: TrainConfig, *,
-        pool_per_epoch: int = 0, progress: Optional[ProgressCallback] = None,
+        pool_per_epoch: int = 0, sentences_per_epoch: int = 0, progress: Optional[ProgressCallback] = None,
         cancel: Optional[CancelFlag] = None) -> TrainResult:
-    """Every epoch: all labels, and `pool_per_epoch` facts and negatives drawn afresh from the pool."""
+    """Every epoch: all labels, `pool_per_epoch` facts and negatives and `sentences_per_epoch` fact sentences
+    drawn afresh."""
     always = _items(model, entities, LabelledSet(labels.triples, labels.sentences))
-    pool = Pool(labels.pool, pool_per_epoch, encode=lambda x: _triple_item(model, entities, x))
+    pool = Pools([Pool(labels.pool, pool_per_epoch, encode=lambda x: _triple_item(model, entities, x)),
+                  Pool(labels.fact_sentences, sentences_per_epoch, encode=lambda x: _sentence_item(model, x))])
     return train(model, always, [], batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
                  patience=config.patience, seed=config.seed, evaluate=lambda logits, labels_: 0.0,
                  auxiliary_weight=config.entity_loss_weight if config.entity_loss else 0.0,

@@ -69,6 +69,20 @@ class Pool:
 
 
 @dataclass
+class Pools:
+    """Several pools, each with its own budget per epoch (the KG's facts; the corpus sentences that state them)."""
+
+    parts: Sequence[Pool]
+
+    @property
+    def drawn(self) -> int:
+        return sum(part.drawn for part in self.parts)
+
+    def sample(self, generator: torch.Generator) -> list[tuple[Encoded, int]]:
+        return [item for part in self.parts for item in part.sample(generator)]
+
+
+@dataclass
 class EpochRecord:
     stage: str
     epoch: int
@@ -213,7 +227,7 @@ def train(
     auxiliary_weight: float = 0.0,
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[CancelFlag] = None,
-    pool: Optional[Pool] = None,
+    pool: Optional[Pool | Pools] = None,
 ) -> TrainResult:
     """Run the stages in order; each starts from the best state so far and stops early when dev stalls. Every
     epoch trains on all `train_items` and a fresh sample of the `pool`."""

@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     many.add_argument("path", type=Path)
 
     defaults = TrainOptions()
+    p = verbs.add_parser("retract", help="take back an accepted fact (kept as retracted with the reason; undoable "
+                                         "on the Review page)")
+    p.add_argument("head")
+    p.add_argument("relation")
+    p.add_argument("tail")
+    p.add_argument("--reason", required=True, help="why, in a few words (kept in the history)")
+
     p = verbs.add_parser("train", help="retrain the model on the labels (in the foreground), then suggest")
     p.add_argument("--model", default=None,
                    help=f"backbone name or path (default: $KNOWCO_MODEL, else {defaults.backbone})")
@@ -81,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=defaults.stage2_lr, help="learning rate of stage 2")
     p.add_argument("--kg-items-per-epoch", type=int, default=defaults.kg_items_per_epoch,
                    help="facts, reversals and negatives drawn from the whole KG for each epoch (0: labels only)")
+    p.add_argument("--corpus-sentences-per-epoch", type=int, default=defaults.corpus_sentences_per_epoch,
+                   help="sentences of the corpus stating accepted facts, drawn for each epoch (0: none)")
     p.add_argument("--no-suggest", action="store_true", help="do not fill the review queue afterwards")
 
     p = verbs.add_parser("suggest", help="fill the review queue with the active model's missing triples")
@@ -165,10 +174,17 @@ def _label(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     return 0
 
 
+def _retract(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    print(f"retracted: {services.retract(database, actor, args.head, args.relation, args.tail, args.reason)}")
+    return 0
+
+
 def _train(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     options = TrainOptions(backbone=args.model or settings().model or TrainOptions().backbone, seed=args.seed, stage1_epochs=args.stage1_epochs,
                            stage2_epochs=args.stage2_epochs, stage2_lr=args.lr,
-                           kg_items_per_epoch=args.kg_items_per_epoch, suggest_after=not args.no_suggest)
+                           kg_items_per_epoch=args.kg_items_per_epoch,
+                           corpus_sentences_per_epoch=args.corpus_sentences_per_epoch,
+                           suggest_after=not args.no_suggest)
     run = services.train_in_foreground(database, actor, options)
     print(f"{run.name}: {run.status}: {run.message}")
     return 0 if run.status == "succeeded" else 1
@@ -190,7 +206,7 @@ def _suggest(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     return 0
 
 
-VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "label": _label, "train": _train,
+VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "label": _label, "retract": _retract, "train": _train,
          "backup": _backup, "restore": _restore, "suggest": _suggest}
 
 

@@ -26,6 +26,8 @@ class RunMetrics:
     train_items: int = 0
     #: facts from the KG and their negatives, sampled per epoch
     kg_items: int = 0
+    #: corpus sentences that mention an accepted fact's entities (and their reversals), sampled per epoch
+    fact_sentences: int = 0
     train_seconds: Optional[float] = None
     best_stage: str = ""
     #: the suggest pass that ended the run (SuggestReport as a dict)

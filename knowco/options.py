@@ -22,6 +22,9 @@ class TrainOptions(TrainConfig):
     #: items drawn afresh for each epoch from the whole KG (its accepted facts, their reversals and type-aware
     #: negatives: about a quarter of them facts), on top of every label (0: train on labels alone)
     kg_items_per_epoch: int = 128
+    #: sentences of the corpus that mention an accepted fact's two entities (and their reversals), drawn afresh
+    #: for each epoch on top (0: none): the KG's own text teaches which way each relation reads
+    corpus_sentences_per_epoch: int = 128
     #: share of the labels held out to estimate quality
     held_out_share: float = 0.25
     suggest_after: bool = True
@@ -57,7 +60,7 @@ class TrainOptions(TrainConfig):
             raise OptionsError("a learning rate must be between 0 and 1 (e.g. 0.0003)")
         if not 0 <= self.held_out_share < 1:
             raise OptionsError("the held-out share must be at least 0 and below 1")
-        if self.kg_items_per_epoch < 0 or self.suggestions_per_relation < 0 or self.max_pairs_per_relation < 1:
+        if self.kg_items_per_epoch < 0 or self.corpus_sentences_per_epoch < 0 or self.suggestions_per_relation < 0 or self.max_pairs_per_relation < 1:
             raise OptionsError("counts cannot be negative")
         if not self.structure_dims or min(self.structure_dims) < 2 or self.structure_epochs < 1:
             raise OptionsError("the structural model needs a size of at least 2 and at least one epoch")

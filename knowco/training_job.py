@@ -17,13 +17,16 @@ from engine.backbones import BackboneError, set_cpu_threads
 from engine.checkpoint import save_checkpoint
 from engine.config import TrainConfig
 from engine.direction import symmetric_relations
+from engine.distant import fact_sentences
+from engine.mention_index import MentionIndex
 from engine.label_words import LabelWordError
 from engine.structure import StructuralModel, StructureCancelled, StructureConfig, train_structure
 from engine.training import TrainingCancelled
 from engine.types import EntityText, RelationSpec, SentenceExample, TripleExample
 from engine.verbalizer import label_words
 from storage.database import Database
-from storage.labels import TrainingData, training_data
+from storage.corpus import all_sentences
+from storage.labels import TrainingData, entity_surfaces, training_data
 from storage.runs import (Run, activate, claim, finish_run, get_run, record_checkpoint, report_progress,
                           set_examples, update_message)
 
@@ -131,8 +134,23 @@ class Prepared:
     kept_facts: list[tuple[str, str, str]]
 
 
+@dataclass
+class _Corpus:
+    """The stored sentences and what an entity's mention looks like: where the facts' sentences are found."""
+
+    sentences: list[tuple[int, list[str]]]
+    surfaces: list[tuple[str, str]]
+
+    def stating(self, facts: list[TripleExample], skip: set[frozenset[str]], seed: int) -> list[SentenceExample]:
+        if not self.sentences or not facts:
+            return []
+        return fact_sentences(self.sentences, MentionIndex(self.surfaces), [(f.head, f.relation, f.tail) for f in facts],
+                              skip, seed)
+
+
 def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts: list[TripleExample],
-           options: TrainOptions) -> tuple[joint.LabelledSet, joint.LabelledSet, str, list[TripleExample]]:
+           options: TrainOptions, corpus: _Corpus
+           ) -> tuple[joint.LabelledSet, joint.LabelledSet, str, list[TripleExample]]:
     """Hold out labels to measure on, and facts (kept out of every model) to fit the combiner on; where the
     labels are too few to hold any out (or there are none), the held-out facts measure the run too."""
     train_set, held_out = joint.split_held_out(triples, sentences, options.held_out_share, options.seed)
@@ -144,6 +162,10 @@ def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts
     held_pairs = {frozenset((x.head, x.tail)) for x in held_out.triples + held_facts}
     pool = [f for f in facts if frozenset((f.head, f.tail)) not in held_pairs]
     train_set.pool = pool if options.kg_items_per_epoch else []
+    if options.corpus_sentences_per_epoch:
+        labelled = {(x.tokens, x.head, x.tail) for x in sentences}
+        train_set.fact_sentences = [x for x in corpus.stating(facts, held_pairs, options.seed)
+                                    if (x.tokens, x.head, x.tail) not in labelled]
     return train_set, held_out, source if len(held_out) else "none", held_facts
 
 
@@ -164,6 +186,7 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
     """Read the labels and every accepted fact, hold some out, add reversed and corrupted negatives."""
     with database.sessions() as session:
         data = training_data(session)
+        corpus = _Corpus(all_sentences(session), entity_surfaces(session))
     triples, sentences = _labels(data)
     labelled = {(x.head, x.relation, x.tail) for x in triples}
     facts = [TripleExample(*fact) for fact in data.facts if fact not in labelled]
@@ -172,11 +195,13 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
                              "or sentences on the Label page")
     _write(database, lambda s: set_examples(s, run.id, len(triples) + len(sentences)))
     entities = {name: EntityText(name, e.label, e.description) for name, e in data.entities.items()}
-    train_set, held_out, source, held_facts = _split(triples, sentences, facts, options)
+    train_set, held_out, source, held_facts = _split(triples, sentences, facts, options, corpus)
     train_set, held_out = _with_negatives(data, triples, train_set, held_out, options, entities)
     log(f"run {run.name}: {len(train_set.triples) + len(train_set.sentences)} labelled items and "
-        f"{min(options.kg_items_per_epoch, len(train_set.pool))} of {len(train_set.pool)} facts and negatives per "
-        f"epoch; {len(held_out)} held-out items from {source}")
+        f"{min(options.kg_items_per_epoch, len(train_set.pool))} of {len(train_set.pool)} facts and negatives and "
+        f"{min(options.corpus_sentences_per_epoch, len(train_set.fact_sentences))} of "
+        f"{len(train_set.fact_sentences)} sentences stating facts (and their reversals) per epoch; "
+        f"{len(held_out)} held-out items from {source}")
     relations = [RelationSpec(r.name, label_words(r.name, r.label)) for r in data.relations]
     hidden = {(x.head, x.relation, x.tail) for x in held_facts}
     return Prepared(train_set, held_out, source, entities, relations, sorted(hidden),
@@ -215,6 +240,7 @@ def run_training(database: Database, run_id: int,
         share = (STRUCTURE_SHARE + TRAIN_SHARE if options.suggest_after else 0.95) - start
         reporter = ProgressReporter(database, run_id, flag, start, share, log)
         result = joint.fit(model, prepared.entities, prepared.train_set, config, pool_per_epoch=options.kg_items_per_epoch,
+                           sentences_per_epoch=options.corpus_sentences_per_epoch,
                            progress=reporter, cancel=flag)
         _stage(database, run_id, log, f"measuring and calibrating on the items held out from {prepared.held_out_source}")
         report = joint.evaluate(model, prepared.entities, prepared.held_out)
@@ -222,8 +248,10 @@ def run_training(database: Database, run_id: int,
                 else None)
         combiner = plan.combiner if plan else None
         metrics = RunMetrics(**(asdict(report) if report else {}), held_out_source=prepared.held_out_source,
-                             train_items=len(prepared.train_set) - len(prepared.train_set.pool),
+                             train_items=(len(prepared.train_set) - len(prepared.train_set.pool)
+                                          - len(prepared.train_set.fact_sentences)),
                              kg_items=len(prepared.train_set.pool),
+                             fact_sentences=len(prepared.train_set.fact_sentences),
                              train_seconds=round(result.seconds, 1), best_stage=result.best_stage,
                              structure=structure_report,
                              combiner=plan.combiner_report.as_dict() if plan and plan.combiner_report else {})

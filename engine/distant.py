@@ -1,0 +1,46 @@
+"""Sentences of the curator's corpus that mention both entities of an accepted fact, as training examples
+(distant supervision, Mintz et al. 2009): the facts a KG already holds say which relation such a sentence most
+likely states, and which way round. Eight labelled sentences per relation cannot teach a model whether "the
+flu was caused by a virus" makes the virus or the flu the cause; the corpus's hundreds of sentences about known
+facts can.
+
+A mention pair whose entities hold more than one relation that way round is left out (the sentence could state
+either), and so are pairs the caller holds out (their facts measure the run, so their sentences must not train
+it). The reverse order of each example is added later, with the labels' (`engine.direction`).
+"""
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from typing import Iterable, Sequence
+
+from engine.mention_index import MentionIndex
+from engine.text_candidates import MAX_MENTIONS_PER_SENTENCE
+from engine.types import SentenceExample
+
+Triple = tuple[str, str, str]
+#: at most this many examples are kept (a seeded sample); each epoch draws its own few from them
+MAX_FACT_SENTENCES = 50_000
+
+
+def fact_sentences(sentences: Iterable[tuple[int, Sequence[str]]], index: MentionIndex, facts: Iterable[Triple],
+                   skip: set[frozenset[str]] = frozenset(), seed: int = 0, limit: int = MAX_FACT_SENTENCES
+                   ) -> list[SentenceExample]:
+    """One example per sentence and ordered mention pair `(head, tail)` that is an accepted fact's pair and
+    whose two entities are not a pair in `skip` (either way round)."""
+    relations: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for head, relation, tail in facts:
+        relations[(head, tail)].add(relation)
+    found = []
+    for _, tokens in sentences:
+        mentions = index.find(tokens)[:MAX_MENTIONS_PER_SENTENCE]
+        for head in mentions:
+            for tail in mentions:
+                stated = relations.get((head.entity, tail.entity)) if head.entity != tail.entity else None
+                if stated and len(stated) == 1 and frozenset((head.entity, tail.entity)) not in skip:
+                    found.append(SentenceExample(tuple(tokens), (head.start, head.end), (tail.start, tail.end),
+                                                 next(iter(stated))))
+    if len(found) > limit:
+        found = random.Random(seed).sample(found, limit)
+    return found
+

@@ -1,0 +1,52 @@
+"""The corpus's sentences about accepted facts are training examples (distant supervision): found by the facts'
+entity names, kept out where their pair is held out, and counted in the run's metrics."""
+from __future__ import annotations
+
+from engine.distant import fact_sentences
+from engine.mention_index import MentionIndex
+from engine.types import TripleExample
+from knowco.options import TrainOptions
+from knowco.training_job import _Corpus, _split
+
+NAMES = ["budapest", "hungary", "paris", "france", "madrid", "spain", "danube", "rome", "italy"]
+INDEX = MentionIndex((name, name) for name in NAMES)
+
+
+def _tokens(text: str) -> list[str]:
+    return text.split()
+
+
+def test_a_sentence_naming_both_entities_of_a_fact_is_an_example_of_its_relation_that_way_round():
+    sentences = [(1, _tokens("the capital of hungary is budapest .")), (2, _tokens("paris and madrid are far ."))]
+    found = fact_sentences(sentences, INDEX, [("budapest", "capital_of", "hungary")])
+    assert len(found) == 1
+    example = found[0]
+    assert example.relation == "capital_of"
+    assert example.tokens[example.head[0]:example.head[1]] == ("budapest",)
+    assert example.tokens[example.tail[0]:example.tail[1]] == ("hungary",)
+
+
+def test_ambiguous_and_skipped_pairs_are_left_out():
+    sentences = [(1, _tokens("budapest lies on the danube in hungary ."))]
+    facts = [("budapest", "capital_of", "hungary"), ("budapest", "largest_city_of", "hungary"),
+             ("danube", "flows_through", "hungary")]
+    found = fact_sentences(sentences, INDEX, facts)
+    assert [x.relation for x in found] == ["flows_through"]  # budapest–hungary could state either relation
+    assert fact_sentences(sentences, INDEX, facts, skip={frozenset(("hungary", "danube"))}) == []
+
+
+def test_held_out_facts_never_train_through_their_sentences():
+    capitals = [("budapest", "hungary"), ("paris", "france"), ("madrid", "spain"), ("rome", "italy")]
+    facts = [TripleExample(city, "capital_of", country) for city, country in capitals]
+    sentences = [(i, _tokens(f"{city} is the capital of {country} .")) for i, (city, country) in enumerate(capitals)]
+    corpus = _Corpus(sentences, [(name, name) for name in NAMES])
+    options = TrainOptions(held_out_share=0.25, seed=1)
+    train_set, _, _, held = _split([], [], facts, options, corpus)
+    held_pairs = {frozenset((f.head, f.tail)) for f in held}
+    assert held_pairs
+    named = {frozenset((" ".join(x.tokens[x.head[0]:x.head[1]]), " ".join(x.tokens[x.tail[0]:x.tail[1]])))
+             for x in train_set.fact_sentences}
+    assert named and not named & held_pairs
+    assert len(named) == len(capitals) - len(held)
+    off = _split([], [], facts, TrainOptions(held_out_share=0.25, seed=1, corpus_sentences_per_epoch=0), corpus)[0]
+    assert off.fact_sentences == []
