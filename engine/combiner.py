@@ -95,6 +95,10 @@ class CombinerReport:
     above_08: Optional[float] = None
     below_02: Optional[float] = None
     weights: dict[str, float] = field(default_factory=dict)
+    #: held-out facts whose two entities a stored sentence mentions together; under MIN_FACTS the combiner has
+    #: not seen what a sentence stating a fact looks like, so it does not judge what the text states
+    facts_in_text: int = 0
+    reads_text: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +115,9 @@ class Combiner:
     #: the graph opinion of an entity the structural model does not know (added after training): the median
     #: of the candidates it was fitted on, so such a triple is judged as a typical candidate, not a likely fact
     graph_fill: float = 0.5
+    #: whether it judges the triples the text states (fitted with enough facts found in the text), or leaves
+    #: them the text model's probability
+    reads_text: bool = True
 
     def decision(self, rows: np.ndarray) -> np.ndarray:
         rows = _filled(rows, self.graph_fill)

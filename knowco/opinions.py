@@ -17,8 +17,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from engine.candidates import Kinds, RelationCandidates
-from engine.combiner import (FEATURES, NEGATIVES_PER_FACT, Combiner, CombinerReport, GraphCounts, Opinions,
-                             fit_combiner)
+from engine.combiner import (FEATURES, MIN_FACTS, NEGATIVES_PER_FACT, Combiner, CombinerReport, GraphCounts,
+                             Opinions, fit_combiner)
 from engine.structure import StructuralModel
 from engine.text_candidates import MentionPair
 from engine.types import NO_RELATION
@@ -99,35 +99,55 @@ def _shown(opinion: Opinions) -> dict:
     return shown
 
 
-def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int) -> list[Triple3]:
-    """`NEGATIVES_PER_FACT` candidates of each held-out fact's relation (at least 2 per relation): what the
-    combiner must learn to tell the facts from."""
+def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int,
+                  stated: Sequence[Triple3] = ()) -> list[Triple3]:
+    """`NEGATIVES_PER_FACT` candidates of each held-out fact's relation (at least 2 per relation), drawn from
+    the graph's candidates and the triples the text states alike: what the combiner must learn to tell the
+    facts from, so it weighs what a sentence says against the sentences a queue is full of."""
     wanted: dict[str, int] = defaultdict(int)
     for _, relation, _ in held_out:
         wanted[relation] += NEGATIVES_PER_FACT
+    pool: dict[str, list[Triple3]] = defaultdict(list)
+    for c in per_relation:
+        pool[c.relation] += [(h, c.relation, t) for h, t in c.pairs]
+    for triple in stated:
+        pool[triple[1]].append(triple)
     rng = random.Random(seed)
     out = []
-    for c in per_relation:
-        if c.relation in wanted and c.pairs:
-            pairs = rng.sample(c.pairs, min(len(c.pairs), max(2, wanted[c.relation])))
-            out += [(h, c.relation, t) for h, t in pairs]
+    for relation in sorted(pool):
+        if relation in wanted:
+            mine = sorted(set(pool[relation]) - set(held_out))
+            out += rng.sample(mine, min(len(mine), max(2, wanted[relation])))
     return out
 
 
-def fit(judge_: Judge, held_out: Sequence[Triple3], negatives: Sequence[Triple3], seed: int = 0
-        ) -> tuple[Optional[Combiner], CombinerReport]:
-    """The combiner fitted on `held_out` facts against `negatives` (or None, with the reason)."""
-    return fit_combiner(judge_.rows(held_out, judge_.opinions(held_out)),
-                        judge_.rows(negatives, judge_.opinions(negatives)), seed)
+def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationCandidates],
+        stated: Sequence[Triple3], seed: int = 0) -> tuple[Optional[Combiner], CombinerReport]:
+    """The combiner fitted on `held_out` facts against candidates (or None, with the reason).
+
+    It learns to weigh what sentences say only from facts that sentences mention: where fewer than
+    `MIN_FACTS` held-out facts are in the text (a corpus about other things than the KG's facts), a text
+    candidate would look unlike every fact merely for having a sentence, so such a combiner is fitted on the
+    graph's candidates alone and leaves the text's findings their own probability."""
+    in_text = sum(1 for h, _, t in held_out if (h, t) in judge_.text.best)
+    reads_text = in_text >= MIN_FACTS
+    negatives = negatives_for(held_out, per_relation, seed, stated if reads_text else ())
+    combiner, report = fit_combiner(judge_.rows(held_out, judge_.opinions(held_out)),
+                                    judge_.rows(negatives, judge_.opinions(negatives)), seed)
+    if combiner is not None:
+        combiner.reads_text = reads_text
+    report.facts_in_text, report.reads_text = in_text, reads_text
+    return combiner, report
 
 
 def judge(judge_: Judge, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Judged:
-    """Confidence for every triple: the combiner's where there is one, else the text model's probability (the
-    better of pair and sentences)."""
+    """Confidence for every triple: the combiner's where there is one (and it reads the text, for a triple a
+    sentence states), else the text model's probability (the better of pair and sentences)."""
     opinions = judge_.opinions(triples)
+    probabilities = [max(o.text, o.sentence) for o in opinions]
     if combiner is not None:
-        probabilities = combiner.probability(judge_.rows(triples, opinions)).tolist()
-    else:
-        probabilities = [max(o.text, o.sentence) for o in opinions]
+        combined = combiner.probability(judge_.rows(triples, opinions)).tolist()
+        probabilities = [c if combiner.reads_text or not o.sentences else p
+                         for c, p, o in zip(combined, probabilities, opinions)]
     confidence = {t: round(float(p), 6) for t, p in zip(triples, probabilities)}
     return Judged(confidence, {t: _shown(o) for t, o in zip(triples, opinions)}, combiner)

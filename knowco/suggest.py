@@ -40,7 +40,7 @@ from storage.runs import active_run
 from knowco.access import Actor, require
 from knowco.errors import CuratorError, NoActiveModel
 from knowco.model_store import load_model, load_opinions
-from knowco.opinions import Judge, Judged, TextSupport, fit, judge, negatives_for, read_text
+from knowco.opinions import Judge, Judged, TextSupport, fit, judge, read_text
 from knowco.scoring import CachedScorer
 
 MIN_TEXT_CONFIDENCE = 0.5
@@ -146,7 +146,7 @@ class Planning:
 def plan_suggestions(database: Database, model, model_version_id: Optional[int], version_name: str, *,
                      relation: Optional[str] = None, per_relation: int = 25, max_pairs: int = 300, cancel=None,
                      progress: Progress = None, use_text: bool = True,
-                     planning: Optional[Planning] = None) -> SuggestionPlan:
+                     planning: Optional[Planning] = None, min_text: float = MIN_TEXT_CONFIDENCE) -> SuggestionPlan:
     """Score the candidates (graph and text) with `model` and the planning's opinions; nothing in the queue
     changes. Accepted and rejected triples are never candidates, so a rejected one is never suggested again."""
     started = time.perf_counter()
@@ -160,10 +160,10 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     distributions = _score_pairs(inputs, scorer, found.pool + held_out, cancel, progress)
     facts = inputs.data.facts
     judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, GraphCounts(facts)), inputs,
-                    found.per, found.pool, held_out, planning)
+                    found.per, found.stated, found.pool, held_out, planning)
     margins = pair_margins(judged.confidence)
     one_way = keep_one_direction(judged.confidence, symmetric_relations(facts), set(facts))
-    queue = select(one_way, margins, per_relation, found.stated, MIN_TEXT_CONFIDENCE, UNCERTAIN)
+    queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN)
     report = found.report
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
     report.combiner = judged.report.as_dict() if judged.report else None
@@ -211,8 +211,8 @@ def _score_pairs(inputs: _Inputs, scorer: CachedScorer, triples: Sequence[Triple
     return dict(zip(pairs, scorer.pairs([(texts[h], texts[t]) for h, t in pairs], cancel, progress)))
 
 
-def _judge(applying: Judge, inputs: _Inputs, per: list[RelationCandidates], pool: list[Triple3],
-           held_out: list[Triple3], planning: Planning) -> Judged:
+def _judge(applying: Judge, inputs: _Inputs, per: list[RelationCandidates], stated: list[Triple3],
+           pool: list[Triple3], held_out: list[Triple3], planning: Planning) -> Judged:
     """Every candidate judged by `applying`; in a retrain, by a combiner fitted first on the held-out facts,
     judged by what the rest of the KG says (kinds and counts that do not know them)."""
     if not held_out:
@@ -220,7 +220,7 @@ def _judge(applying: Judge, inputs: _Inputs, per: list[RelationCandidates], pool
     hidden = set(held_out)
     seen = [f for f in inputs.data.facts if f not in hidden]
     fitting = Judge(applying.distributions, applying.text, planning.structure, inputs.kinds(seen), GraphCounts(seen))
-    combiner, report = fit(fitting, held_out, negatives_for(held_out, per, planning.seed), planning.seed)
+    combiner, report = fit(fitting, held_out, per, stated, planning.seed)
     judged = judge(applying, pool, combiner)
     judged.report = report
     return judged
@@ -236,9 +236,10 @@ def write_suggestions(session: Session, plan: SuggestionPlan, user: str) -> Sugg
 
 
 def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None, per_relation: int = 25,
-            max_pairs: int = 300, cancel=None, progress: Progress = None, use_text: bool = True) -> SuggestReport:
+            max_pairs: int = 300, cancel=None, progress: Progress = None, use_text: bool = True,
+            min_text: float = MIN_TEXT_CONFIDENCE) -> SuggestReport:
     """*Suggest now* and `python -m knowco suggest`: replace the pending queue (of `relation`, or all) with the
-    active model's suggestions."""
+    active model's suggestions (what the text states from `min_text` confidence up)."""
     require(actor, "manage_models")
     with database.sessions() as session:
         run = active_run(session)
@@ -247,7 +248,7 @@ def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None,
     structure, combiner = load_opinions(run.checkpoint_path)
     plan = plan_suggestions(database, load_model(run.checkpoint_path), run.id, run.name, relation=relation,
                             per_relation=per_relation, max_pairs=max_pairs, cancel=cancel, progress=progress,
-                            use_text=use_text, planning=Planning(structure, combiner))
+                            use_text=use_text, planning=Planning(structure, combiner), min_text=min_text)
     with database.transaction() as session:
         now_active = active_run(session)
         if now_active is None or now_active.id != run.id:

@@ -1,0 +1,50 @@
+"""The combiner judges what the text states only where it has seen facts in the text: a corpus about other
+things than the KG's facts would teach it that having a sentence marks a non-fact."""
+from __future__ import annotations
+
+import random
+
+from engine.candidates import Kinds, RelationCandidates
+from engine.combiner import MIN_FACTS, GraphCounts
+from knowco.opinions import Judge, TextSupport, fit, judge
+
+FACTS = [(f"city{i}", "capital_of", f"land{i}") for i in range(60)]
+HELD, KEPT = FACTS[:30], FACTS[30:]
+STATED = [(f"town{i}", "capital_of", f"realm{i}") for i in range(40)]
+
+
+def _judge(held_in_text: bool) -> Judge:
+    rng = random.Random(0)
+    pairs = [(f"city{i}", f"land{j}") for i in range(60) for j in range(60) if i != j]
+    distributions = {pair: {"capital_of": rng.uniform(0.0, 0.4)} for pair in pairs}
+    distributions.update({(h, t): {"capital_of": rng.uniform(0.5, 0.9)} for h, _, t in FACTS})
+    distributions.update({(h, t): {"capital_of": rng.uniform(0.0, 0.3)} for h, _, t in STATED})
+    text = TextSupport(best={(h, t): {"capital_of": 0.9} for h, _, t in STATED},
+                       stated={triple: [(1, 0, 1, 2, 3, 0.9)] for triple in STATED})
+    if held_in_text:
+        text.best.update({(h, t): {"capital_of": rng.uniform(0.6, 1.0)} for h, _, t in HELD})
+    kinds = Kinds(KEPT, {}, {"capital_of": (None, None)})
+    return Judge(distributions, text, None, kinds, GraphCounts(KEPT))
+
+
+def _candidates() -> list[RelationCandidates]:
+    pairs = [(f"city{i}", f"land{j}") for i in range(60) for j in range(60) if i != j]
+    return [RelationCandidates("capital_of", pairs[:500], False)]
+
+
+def test_without_facts_in_the_text_the_text_findings_keep_the_text_models_probability():
+    judge_ = _judge(held_in_text=False)
+    combiner, report = fit(judge_, HELD, _candidates(), STATED)
+    assert combiner is not None and report.facts_in_text == 0 and not report.reads_text
+    judged = judge(judge_, STATED + KEPT[:3], combiner)
+    assert all(judged.confidence[t] == 0.9 for t in STATED)  # the sentence's own probability
+    assert all(judged.confidence[t] != 0.9 for t in KEPT[:3])  # no sentence: the combiner's
+
+
+def test_with_facts_in_the_text_the_combiner_weighs_the_sentences_too():
+    judge_ = _judge(held_in_text=True)
+    combiner, report = fit(judge_, HELD, _candidates(), STATED)
+    assert report.facts_in_text == len(HELD) >= MIN_FACTS and report.reads_text and combiner.reads_text
+    assert report.negatives >= len(HELD)
+    judged = judge(judge_, STATED, combiner)
+    assert any(judged.confidence[t] != 0.9 for t in STATED)
