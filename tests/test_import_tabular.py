@@ -68,6 +68,9 @@ def test_hostile_names_survive_a_round_trip(db, make_db, tmp_path, fmt):
         ("head,relation,tail,status\na,r,b,accepted\nc,r,d,maybe\n", 3, "unknown status"),
         ("head,relation,tail,confidence\na,r,b,0.5\nc,r,d,high\n", 3, "confidence is not a number"),
         ('a,r,b\n"unterminated,r,d\n', 2, "malformed CSV"),
+        ("head,head,tail\naspirin,treats,pain\n", 1, "looks like a header (head, head, tail)"),
+        ("subject,object,note\na,b,c\n", 1, "does not name the head, relation and tail"),
+        ("head,relation,tail\nhead,relation,tail\na,r,b\n", 2, "repeats the header"),
     ],
 )
 def test_a_bad_line_changes_nothing_and_is_named(db, tmp_path, content, line, reason):

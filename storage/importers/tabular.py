@@ -22,6 +22,12 @@ OPTIONAL = (
 )
 
 
+def _header_words(row: list[str]) -> list[str]:
+    """The cells of `row` that are column names KnowCo reads (head, relation, tail, subject, …)."""
+    known = set(REQUIRED) | set(SYNONYMS) | set(OPTIONAL)
+    return [cell.strip() for cell in row if cell.strip().lower() in known]
+
+
 def _header(row: list[str]) -> Optional[dict[str, int]]:
     names = [SYNONYMS.get(cell.strip().lower(), cell.strip().lower()) for cell in row]
     if not set(REQUIRED) <= set(names):
@@ -86,14 +92,22 @@ def parse_tabular(path: Path, delimiter: str, fmt: str) -> ImportBatch:
     batch = ImportBatch(path=str(path), format=fmt)
     reader = _reader(read_text(path), delimiter)
     columns: Optional[dict[str, int]] = None
+    header: list[str] = []
     width, first = 3, True
     try:
         for line, row in _rows(reader):
             if first:
-                first, columns = False, _header(row)
+                first, columns, header = False, _header(row), row
                 if columns is not None:
                     width = len(row)
                     continue
+                if len(_header_words(row)) >= 2:
+                    raise batch.fail(line, f"this looks like a header ({', '.join(row)}) but does not name the "
+                                           "head, relation and tail columns: name them head, relation, tail (or "
+                                           "subject, predicate, object), or remove the line")
+            elif columns is not None and [c.strip().lower() for c in row] == [c.strip().lower() for c in header]:
+                raise batch.fail(line, "this line repeats the header: remove it (it would import a fact whose "
+                                       "relation is the column's name)")
             if len(row) != width:
                 raise batch.fail(line, f"expected {width} fields (head, relation, tail), found {len(row)}")
             if columns is None:
