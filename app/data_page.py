@@ -61,7 +61,7 @@ with export_tab:
     choice = st.segmented_control("Format", list(EXPORT_CHOICES), default="Turtle", key="data_export_format")
     a, b = st.columns(2)
     include_suggested = a.checkbox("Include pending suggestions", key="data_include_suggested")
-    include_rejected = b.checkbox("Include rejected suggestions", key="data_include_rejected")
+    include_rejected = b.checkbox("Include rejected suggestions and retracted facts", key="data_include_rejected")
     st.caption("Accepted facts are always exported; RDF carries who accepted each fact, when, and which model "
                "proposed it (PROV-O).")
     if st.button("Prepare the file", key="data_prepare", disabled=choice is None):

@@ -1,13 +1,14 @@
 """Graph: an entity's neighbourhood or a filtered slice of the KG, accepted facts solid, suggestions dashed and
-coloured by confidence; below it, the chosen entity's facts and pending suggestions."""
+coloured by confidence; below it, the chosen entity's facts and pending suggestions, and a form to retract one
+of its facts."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from app.state import database
-from app.ui import md
-from knowco.services import get_entity, list_relations, render_html, search_entities, subgraph
+from app.state import actor, database
+from app.ui import flash, guarded, md
+from knowco.services import get_entity, list_relations, render_html, retract, search_entities, subgraph
 
 CENTER = "graph_center"
 
@@ -42,7 +43,7 @@ with st.container(border=True):
     d, e, f, g = st.columns([3, 2, 2, 1])
     chosen = d.multiselect("Relations", [r.name for r in relations], key="graph_relations",
                            placeholder="all relations")
-    statuses = e.multiselect("Show", ["accepted", "suggested", "rejected"], default=["accepted", "suggested"],
+    statuses = e.multiselect("Show", ["accepted", "suggested", "rejected", "retracted"], default=["accepted", "suggested"],
                              key="graph_statuses")
     low, high = f.slider("Suggestion confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key="graph_confidence")
     max_nodes = g.number_input("Max nodes", 10, 2000, 300, 10, key="graph_max_nodes")
@@ -80,3 +81,18 @@ if names:
                          column_config={"confidence": st.column_config.NumberColumn(format="%.2f")})
         else:
             st.caption("This entity has no accepted facts or pending suggestions.")
+        facts = [e for e in around.edges if e.status == "accepted"]
+        if facts:
+            # keyed by the entity, so a form never keeps another entity's fact or reason
+            with st.form(f"graph_retract_{pick}", border=True):
+                st.markdown("**Retract a fact** (kept as retracted with your reason; *Undo* on the Review page "
+                            "takes it back)")
+                fact = st.selectbox("Fact", facts, key=f"graph_retract_fact_{pick}",
+                                    format_func=lambda e: f"{around.nodes[e.head].label} —{e.relation_label}→ "
+                                                          f"{around.nodes[e.tail].label}")
+                reason = st.text_input("Why", key=f"graph_retract_reason_{pick}",
+                                       placeholder="e.g. wrong direction, imported by mistake")
+                if st.form_submit_button("Retract", icon=":material/remove_circle:"):
+                    with guarded("retract the fact"):
+                        flash(f"Retracted {retract(db, actor(), fact.head, fact.relation, fact.tail, reason)}")
+                        st.rerun()

@@ -54,11 +54,11 @@ def _add_nodes(net: Network, g: nx.MultiDiGraph, center: str | None) -> None:
 
 
 def _edge_style(status: str, confidence: float | None) -> tuple[str, str, bool, int]:
-    """(tooltip suffix, colour, dashed, width): accepted solid, suggestions dashed by confidence, rejected grey."""
+    """(tooltip suffix, colour, dashed, width): accepted solid, suggestions dashed by confidence, rejected and retracted grey."""
     if status == "suggested":
         return f" (suggested, confidence {confidence or 0.0:.2f})", confidence_colour(confidence or 0.0), True, 1
-    if status == "rejected":
-        return " (rejected)", "#cbd5e0", True, 1
+    if status in ("rejected", "retracted"):
+        return f" ({status})", "#cbd5e0", True, 1
     return "", ACCEPTED_COLOUR, False, 2
 
 

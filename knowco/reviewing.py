@@ -59,6 +59,13 @@ def accept_corrected(database: Database, actor: Actor, triple_id: int, *, head: 
         return review.accept_edited(session, triple_id, actor.name, head=head, relation=relation, tail=tail)
 
 
+def retract(database: Database, actor: Actor, head: str, relation: str, tail: str, reason: str) -> str:
+    """Take back an accepted fact (kept as retracted, with the reason; undoable); returns it in words."""
+    require(actor, "review")
+    with database.transaction() as session:
+        return review.retract(session, actor.name, head=head, relation=relation, tail=tail, reason=reason)
+
+
 def bulk_accept(database: Database, actor: Actor, *, min_confidence: float, relation: Optional[str] = None) -> int:
     require(actor, "review")
     with database.transaction() as session:

@@ -34,7 +34,7 @@ from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, RunMetrics, metrics_of
 from knowco.options import TrainOptions
 from knowco.overview import Overview, overview, statistics
-from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject,
+from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
 from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file, import_document,
@@ -78,7 +78,7 @@ __all__ = [
     "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
     "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",
     # review
-    "Evidence", "Suggestion", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject",
+    "Evidence", "Suggestion", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
     "sentences_mentioning", "undo_last",
     # files
     "DEFAULT_BASE", "EXPORT_CHOICES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",

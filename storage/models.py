@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-TRIPLE_STATUSES = ("accepted", "suggested", "rejected")
+TRIPLE_STATUSES = ("accepted", "suggested", "rejected", "retracted")
 TRIPLE_SOURCES = ("imported", "curator", "model")
 EXAMPLE_KINDS = ("triple", "sentence")
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")

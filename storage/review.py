@@ -19,7 +19,7 @@ from storage.audit import record_event
 from storage.models import AuditEvent, Entity, Example, ModelVersion, Relation, Sentence, Triple, utcnow
 from storage.models import Evidence as EvidenceRow
 
-REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept")
+REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept", "retract")
 Order = Literal["confidence", "uncertainty"]
 
 
@@ -255,6 +255,28 @@ def accept_edited(session: Session, triple_id: int, user: str, *, head: str, rel
     record_event(session, actor=user, action="edit_accept", target="triple", target_id=corrected.id,
                  details={"changes": changes, "triple": _label(corrected), "suggested": _label(triple)})
     return _label(corrected)
+
+
+def retract(session: Session, user: str, *, head: str, relation: str, tail: str, reason: str) -> str:
+    """Take back an accepted fact: kept as `retracted` (never suggested again, a "does not hold" label where
+    there was none), with who, when and why in its audit event; undoable like a verdict."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ReviewError("say why the fact is retracted (e.g. 'wrong direction', 'imported by mistake')")
+    head_row, relation_row, tail_row = (session.scalar(select(model).where(model.name == name))
+                                        for model, name in ((Entity, head), (Relation, relation), (Entity, tail)))
+    triple = None
+    if head_row is not None and relation_row is not None and tail_row is not None:
+        triple = session.scalar(select(Triple).where(Triple.head_id == head_row.id,
+                                                     Triple.relation_id == relation_row.id,
+                                                     Triple.tail_id == tail_row.id))
+    if triple is None or triple.status != "accepted":
+        state = f"it is {triple.status}" if triple is not None else "there is no such triple"
+        raise ReviewError(f"{head} {relation} {tail} is not an accepted fact ({state})")
+    change = _verdict(session, triple, "retracted", user, utcnow())
+    record_event(session, actor=user, action="retract", target="triple", target_id=triple.id,
+                 details={"changes": [change], "triple": _label(triple), "reason": reason})
+    return _label(triple)
 
 
 def bulk_accept(session: Session, user: str, *, min_confidence: float, relation: Optional[str] = None) -> int:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Optional
 
+from sqlalchemy import select
+
 from storage.database import Database
+from storage.models import Triple
 from storage.review import replace_suggestions
 from storage.runs import Run, claim, create_run, finish_run, get_run, list_runs
 
@@ -31,3 +34,10 @@ def queued(database: Database, scored: list[tuple[str, str, str, float]], user: 
 def run_row(database: Database, run_id: int) -> Optional[Run]:
     with database.sessions() as session:
         return get_run(session, run_id)
+
+
+def triple_status(database: Database, head: str, relation: str, tail: str) -> Optional[str]:
+    """The status of the triple named so, or None where there is none."""
+    with database.sessions() as session:
+        return session.scalar(select(Triple.status).where(Triple.head.has(name=head), Triple.relation.has(name=relation),
+                                                          Triple.tail.has(name=tail)))

@@ -281,3 +281,24 @@ def test_review_shows_the_sentences_a_suggestion_was_read_in(kg):
     app = page("review")
     shown = " ".join(m.value for m in app.markdown)
     assert "**Aspirin**" in shown and "_gout_" in shown and "\\< b \\>" in shown and "0.87" in shown
+
+
+def test_a_fact_is_retracted_from_the_graph_page_with_its_reason(kg):
+    app = page("graph")
+    app.text_input(key="graph_search").input("aspirin").run()
+
+    def send(reason: str) -> None:
+        """Choose the fact and type the reason, then send the form (its values travel with the submit)."""
+        facts = app.selectbox(key="graph_retract_fact_aspirin")
+        facts.select_index(facts.options.index("aspirin —treats→ headache"))
+        app.text_input(key="graph_retract_reason_aspirin").input(reason)
+        next(b for b in app.button if b.label == "Retract").click().run()
+
+    send("")
+    assert _triple(kg, "aspirin", "headache").status == "accepted"  # no reason given: nothing retracted
+    assert any("say why" in e.value for e in app.error)
+    send("wrong source")
+    assert _triple(kg, "aspirin", "headache").status == "retracted"
+    with kg.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "retract")).one()
+    assert event.actor == "tester" and event.details["reason"] == "wrong source"

@@ -30,7 +30,9 @@ class ExportTriple:
 
 
 def statuses_for(include_suggested: bool, include_rejected: bool) -> tuple[str, ...]:
-    return ("accepted",) + (("suggested",) if include_suggested else ()) + (("rejected",) if include_rejected else ())
+    """The statuses an export writes; "rejected" also brings the retracted facts (both are negative knowledge)."""
+    return (("accepted",) + (("suggested",) if include_suggested else ())
+            + (("rejected", "retracted") if include_rejected else ()))
 
 
 def export_triples(session: Session, statuses: Iterable[str]) -> Iterator[ExportTriple]:
