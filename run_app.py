@@ -1,7 +1,8 @@
-"""Start the KnowCo app: `python run_app.py [--db PATH_OR_URL] [--port N] [--host ADDR] [--model NAME_OR_PATH]`.
+"""Start the KnowCo app: `python run_app.py [--demo] [--db PATH_OR_URL] [--port N] [--host ADDR] [--model ...]`.
 
-Creates the database on first run (SQLite file by default) and seeds it with the bundled demo KG, then hands
-over to Streamlit. Binds to 127.0.0.1 unless told otherwise; on any other address it requires curator
+Creates the database on first run (SQLite file by default), empty: the app's first screen offers to import
+the curator's KG or load the demo; `--demo` loads the bundled demo KG into an empty database at once (the
+README's one-command tour). Then hands over to Streamlit. Binds to 127.0.0.1 unless told otherwise; on any other address it requires curator
 accounts (`python -m knowco user add`) and every session must log in.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--model", help="backbone name or path for training (default: the offline tiny model)")
     parser.add_argument("--user", help="default curator name, also recorded on the demo import (default: OS user)")
+    parser.add_argument("--demo", action="store_true", help="load the bundled demo KG if the database is empty")
     args = parser.parse_args()
 
     from knowco.services import (CURATOR_ERRORS, Actor, accounts_path, has_accounts, open_database,
@@ -30,7 +32,7 @@ def main() -> int:
     config = settings().with_flags(database=args.db, model=args.model, user=args.user)
     try:
         database = open_database(config.database)
-        if seed_demo_if_empty(database, Actor(config.default_user(), "admin")):
+        if args.demo and seed_demo_if_empty(database, Actor(config.default_user(), "admin")):
             print("KnowCo: new database seeded with the demo KG")
         config = config.with_flags(database=database.url)
         database.dispose()

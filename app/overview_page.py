@@ -4,16 +4,33 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.state import database
-from app.ui import md
-from knowco.services import metrics_of, overview
+from app.state import actor, database
+from app.ui import flash, guarded, md
+from knowco.services import metrics_of, overview, seed_demo
 
 PAGE_FILES = {"label": "label_page.py", "train": "train_page.py", "review": "review_page.py",
               "data": "data_page.py"}
 
 st.title("Overview")
-data = overview(database())
+db = database()
+data = overview(db)
 stats = data.stats
+if not stats.entities:
+    with st.container(border=True):
+        st.subheader("Your knowledge graph is empty: where do you start?")
+        a, b = st.columns(2)
+        a.page_link(PAGE_FILES["data"], label="Import my KG (TSV, CSV, RDF or labelled sentences)",
+                    icon=":material/upload_file:")
+        allowed = actor().may("import")
+        if b.button("Load the demo KG (a small drug–disease graph)", key="overview_load_demo",
+                    icon=":material/science:", disabled=not allowed,
+                    help=None if allowed else "an admin loads data; ask one"):
+            with guarded("load the demo"):
+                seed_demo(db, actor(), mix=False)
+                flash("Demo KG loaded: 136 entities, 326 facts, labelled sentences")
+                st.rerun()
+        st.caption("The demo is for trying KnowCo out; for your own KG, start a new database rather than mixing "
+                   "the two (their relations would merge where the names are the same).")
 columns = st.columns(5)
 columns[0].metric("Entities", f"{stats.entities:,}")
 columns[1].metric("Relations", f"{stats.relations:,}")

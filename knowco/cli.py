@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("stats", help="counts of entities, relations, triples and examples")
     p.add_argument("--json", action="store_true")
 
-    verbs.add_parser("demo", help="load the bundled demo KG into the database")
+    p = verbs.add_parser("demo", help="load the bundled demo KG into an empty database")
+    p.add_argument("--mix", action="store_true", help="also into a database that already holds a KG")
 
     p = verbs.add_parser("label", help="add curator labels: one triple, or a file of triples or sentences")
     how = p.add_subparsers(dest="how", required=True, metavar="add|import")
@@ -158,7 +159,7 @@ def _stats(database: Database, actor: Actor, args: argparse.Namespace) -> int:
 
 
 def _demo(database: Database, actor: Actor, args: argparse.Namespace) -> int:
-    for report in seed_demo(database, actor):
+    for report in seed_demo(database, actor, mix=args.mix):
         print(f"{report.path}: {report.summary()}")
     return 0
 

@@ -302,3 +302,14 @@ def test_a_fact_is_retracted_from_the_graph_page_with_its_reason(kg):
     with kg.sessions() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "retract")).one()
     assert event.actor == "tester" and event.details["reason"] == "wrong source"
+
+
+def test_an_empty_kg_offers_import_or_the_demo(tmp_path, monkeypatch):
+    database = open_database(str(tmp_path / "empty.sqlite"))
+    monkeypatch.setenv(DATABASE_ENV, database.url)
+    app = page("overview")
+    assert "Your knowledge graph is empty: where do you start?" in [h.value for h in app.subheader]
+    next(b for b in app.button if b.key == "overview_load_demo").click().run()
+    assert count(database, Triple) == 326
+    assert not [h for h in app.subheader if "empty" in h.value]
+    database.dispose()

@@ -12,7 +12,7 @@ COMMANDS = re.findall(r"```bash\n(pip install[^\n]*)\n```", README)
 
 def test_readme_has_the_two_setup_commands():
     assert COMMANDS == [
-        "pip install -r requirements.txt && python run_app.py",
+        "pip install -r requirements.txt && python run_app.py --demo",
         "pip install -r requirements.txt -r requirements-dev.txt && python -m pytest",
     ]
 
