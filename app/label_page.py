@@ -166,5 +166,5 @@ with table_tab:
                     no_relation=relation_changed and row["relation"] == NO_RELATION_CHOICE))
             with guarded("save the changes"):
                 edit_labels(db, actor(), edits)
-                flash(f"Saved {len(edits)} changes")
+                flash(f"Saved {len(edits)} change{'s' if len(edits) != 1 else ''}")
                 st.rerun()

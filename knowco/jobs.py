@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import sys
 from pathlib import Path
 from typing import Optional
@@ -31,10 +32,12 @@ def spawn_worker(database: Database, run: Run) -> None:
     folder = model_dir(database.url)
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder / f"{run.name}.log", "ab")
-    subprocess.Popen([sys.executable, "-m", "knowco.worker", "--run", str(run.id)],
-                     cwd=ROOT, env={**os.environ, DATABASE_ENV: database.url}, stdout=log, stderr=subprocess.STDOUT,
-                     stdin=subprocess.DEVNULL, start_new_session=True)
+    worker = subprocess.Popen([sys.executable, "-m", "knowco.worker", "--run", str(run.id)],
+                              cwd=ROOT, env={**os.environ, DATABASE_ENV: database.url}, stdout=log,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     log.close()
+    # reaped when it ends, so a finished worker does not linger as a zombie until the app exits
+    threading.Thread(target=worker.wait, name=f"reap {run.name}", daemon=True).start()
 
 
 def _current(session: Session) -> Optional[Run]:

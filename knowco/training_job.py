@@ -6,6 +6,8 @@ foreground for `python -m knowco train`); everything it reports goes through the
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Optional
@@ -328,11 +330,32 @@ def _plan(database: Database, run: Run, options: TrainOptions, model, structure:
     return plan
 
 
+def _terminate_as_exit():
+    """SIGTERM raises SystemExit while a foreground run trains (so it can end its row); returns the handler it
+    replaced (None off the main thread, where signals cannot be handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, stop)
+
+
 def train_in_foreground(database: Database, actor: Actor, options: TrainOptions) -> Run:
     """`python -m knowco train`: the same run as the app's, in this process, with its row and audit event."""
     run = queue_run(database, actor, options)
     with database.transaction() as session:
         claim(session, run.id, os.getpid())
-    run_training(database, run.id, print)
+    previous = _terminate_as_exit()
+    try:
+        run_training(database, run.id, print)
+    except (KeyboardInterrupt, SystemExit):
+        # Ctrl-C or `kill`: the run ends cancelled now, not "running" until its heartbeat goes stale
+        _end(database, run.id, "cancelled", "interrupted at the command line")
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     with database.sessions() as session:
         return get_run(session, run.id)

@@ -10,7 +10,7 @@ import pytest
 from knowco.cli import main
 from knowco.errors import JobError
 from knowco.services import (Actor, TrainOptions, active_run, add_triple_label, cancel, current_job, get_run,
-                             list_relations, queue, queue_size, seed_demo, start_training)
+                             list_relations, list_runs, queue, queue_size, seed_demo, start_training)
 from knowco.suggest import UNCERTAIN
 from storage.database import open_database
 
@@ -189,3 +189,42 @@ def test_a_kg_with_facts_and_no_labels_trains_and_is_measured_on_held_out_facts(
     labels_only = train_in_foreground(database, ANN, TrainOptions(**{**FAST, "kg_items_per_epoch": 0}))
     assert labels_only.status == "failed" and "nothing to learn from" in labels_only.message
     database.dispose()
+
+
+def test_a_run_interrupted_at_the_command_line_ends_cancelled(kg, monkeypatch):
+    import knowco.training_job
+    from knowco.services import train_in_foreground
+
+    def interrupted(database, run_id, log):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(knowco.training_job, "run_training", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_in_foreground(kg, ANN, TrainOptions(**FAST))
+    [run] = list_runs(kg)
+    assert run.status == "cancelled" and "interrupted" in run.message and current_job(kg) is None
+
+
+def test_a_finished_worker_is_reaped(kg, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    import knowco.jobs
+
+    started = []
+    real = subprocess.Popen
+
+    def quick(command, **kwargs):
+        started.append(real([sys.executable, "-c", "pass"], **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(knowco.jobs.subprocess, "Popen", quick)
+    run = start_training(kg, ANN, TrainOptions(**FAST))
+    deadline = time.monotonic() + 30
+    while started[0].returncode is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert started[0].returncode == 0  # waited for by the reaper thread, not left a zombie
+    with pytest.raises(ChildProcessError):
+        os.waitpid(started[0].pid, os.WNOHANG)
+    cancel(kg, ANN, run.id)

@@ -77,3 +77,18 @@ def test_no_secret_is_tracked_in_the_repository():
         if path.endswith((".py", ".md", ".toml", ".json", ".txt", ".yml", ".yaml", ".cfg", ".ini")):
             content = (ROOT / path).read_text(encoding="utf-8", errors="ignore")
             assert not re.search(r"\$2b\$\d\d\$[./A-Za-z0-9]{53}|-----BEGIN [A-Z ]*PRIVATE KEY-----", content), path
+
+
+def test_an_export_gets_the_permissions_of_any_file_the_user_writes(sqlite_db, tmp_path):
+    import os
+    import stat
+
+    from knowco.services import export_file
+
+    seed_demo(sqlite_db, Actor("seeder", "admin"))
+    mask = os.umask(0o022)
+    try:
+        export_file(sqlite_db, ANN, tmp_path / "kg.ttl")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "kg.ttl").stat().st_mode) == 0o644  # not mkstemp's owner-only 0600
