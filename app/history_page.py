@@ -1,4 +1,4 @@
-"""History: the audit log, who did what and when, filterable."""
+"""History: the audit log, who did what and when, in words; a row's raw record one click away."""
 from __future__ import annotations
 
 import json
@@ -23,8 +23,15 @@ rows = history(db, actors=who, actions=what, limit=int(limit),
 if not rows:
     st.info("Nothing recorded with these filters.")
 else:
-    st.dataframe(pd.DataFrame([{"when": r.at, "who": r.actor, "action": r.action, "target": r.target,
-                                "id": r.target_id, "details": json.dumps(r.details, ensure_ascii=False,
-                                                                         default=str)[:500]} for r in rows]),
-                 hide_index=True, width="stretch", key="history_table",
-                 column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+    shown = st.dataframe(pd.DataFrame([{"when": r.at, "who": r.actor, "action": r.action.replace("_", " "),
+                                        "what": r.summary or r.target} for r in rows]),
+                         hide_index=True, width="stretch", key="history_table", on_select="rerun",
+                         selection_mode="single-row",
+                         column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+    picked = shown.selection.rows
+    if picked:
+        row = rows[picked[0]]
+        st.caption(f"The record behind it ({row.target} {row.target_id or ''}), as stored:")
+        st.json(json.loads(json.dumps(row.details, ensure_ascii=False, default=str)))
+    else:
+        st.caption("Select a row to see the record behind it.")

@@ -10,7 +10,7 @@ from pathlib import Path, PurePath
 from storage.corpus import add_document
 from storage.database import Database
 from storage.exporters import export_path
-from storage.importers import ImportFailed, ImportReport, parse_path, write_batch
+from storage.importers import ImportBatch, ImportFailed, ImportReport, parse_path, write_batch
 from storage.importers.text import read_text
 from storage.rdf_vocab import DEFAULT_BASE
 
@@ -49,11 +49,21 @@ def _staged(name: str, data: bytes, folder: str) -> Path:
     return path
 
 
+def _parse_upload(name: str, data: bytes, fmt: str) -> ImportBatch:
+    """The upload parsed under its own name: the batch and any error name the uploaded file, never the
+    temporary folder it was staged in."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            batch = parse_path(_staged(name, data, folder), fmt)
+        except ImportFailed as exc:
+            raise ImportFailed(_safe_name(name), exc.line, exc.reason) from None
+    batch.path = _safe_name(name)
+    return batch
+
+
 def preview_upload(name: str, data: bytes, fmt: str = "auto") -> UploadPreview:
     """Parse the whole upload (no database involved): its counts, or `ImportFailed` naming the bad line."""
-    with tempfile.TemporaryDirectory() as folder:
-        batch = parse_path(_staged(name, data, folder), fmt)
-    batch.path = _safe_name(name)
+    batch = _parse_upload(name, data, fmt)
     return UploadPreview(batch.format, len(batch.entities), len(batch.relations), len(batch.triples),
                          len(batch.sentence_examples), dict(batch.skipped),
                          [(t.head, t.relation, t.tail) for t in batch.triples[:10]])
@@ -68,10 +78,11 @@ def import_file(database: Database, actor: Actor, path: str | Path, fmt: str = "
 
 
 def import_upload(database: Database, actor: Actor, name: str, data: bytes, fmt: str) -> ImportReport:
-    with tempfile.TemporaryDirectory() as folder:
-        report = import_file(database, actor, _staged(name, data, folder), fmt)
-    report.path = _safe_name(name)
-    return report
+    """An upload from the app, recorded in the history under the file's own name."""
+    require(actor, "import")
+    batch = _parse_upload(name, data, fmt)
+    with database.transaction() as session:
+        return write_batch(session, batch, actor.name)
 
 
 def import_document(database: Database, actor: Actor, name: str, data: bytes) -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""The audit log as the History page reads it: newest first, filtered by who, what and when."""
+"""The audit log as the History page reads it: newest first, filtered by who, what and when, each event told
+in words with names ("relation capital_of → borders"), its raw details kept beside."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from typing import Any, Optional, Sequence
 from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session
 
-from storage.models import AuditEvent
+from storage.models import AuditEvent, Entity, Relation, Sentence
 
 
 @dataclass
@@ -20,6 +21,8 @@ class HistoryRow:
     target: str
     target_id: Optional[int]
     details: dict[str, Any]
+    #: the event in words, with names instead of ids
+    summary: str = ""
 
 
 def history(session: Session, *, actors: Sequence[str] = (), actions: Sequence[str] = (),
@@ -31,8 +34,85 @@ def history(session: Session, *, actors: Sequence[str] = (), actions: Sequence[s
         query = query.where(AuditEvent.action.in_(list(actions)))
     if since is not None:
         query = query.where(AuditEvent.at >= since)
-    return [HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, dict(e.details or {}))
+    names = _Names(session)
+    return [HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, dict(e.details or {}),
+                       describe(e.action, e.target, dict(e.details or {}), names))
             for e in session.scalars(query)]
+
+
+class _Names:
+    """Entity, relation and sentence ids as a person reads them, looked up once each."""
+
+    def __init__(self, session: Session) -> None:
+        self.session, self.cache = session, {}
+
+    def __call__(self, model, key: Optional[int]) -> str:
+        if key is None:
+            return "no relation" if model is Relation else "?"
+        if (model, key) not in self.cache:
+            row = self.session.get(model, key)
+            self.cache[(model, key)] = ("(deleted)" if row is None else
+                                        f"“{row.text[:80]}”" if model is Sentence else row.name)
+        return self.cache[(model, key)]
+
+
+def _label(snapshot: dict, names: _Names) -> str:
+    """A label (example) in words: the triple it says holds or not, or what its sentence states."""
+    head, tail = names(Entity, snapshot.get("head_id")), names(Entity, snapshot.get("tail_id"))
+    relation = names(Relation, snapshot.get("relation_id"))
+    if snapshot.get("kind") == "sentence":
+        return f"{names(Sentence, snapshot.get('sentence_id'))} states {head} —{relation}→ {tail}"
+    return f"{head} —{relation}→ {tail} {'holds' if snapshot.get('label') else 'does not hold'}"
+
+
+def _label_change(before: dict, after: dict, names: _Names) -> str:
+    changes = []
+    if before.get("relation_id") != after.get("relation_id"):
+        changes.append(f"relation {names(Relation, before.get('relation_id'))} → "
+                       f"{names(Relation, after.get('relation_id'))}")
+    if before.get("label") != after.get("label"):
+        changes.append(f"{'holds' if before.get('label') else 'does not hold'} → "
+                       f"{'holds' if after.get('label') else 'does not hold'}")
+    return f"{_label(before, names)}: {', '.join(changes) or 'no change'}"
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{n:,} {what}" for what, n in counts.items() if n) or "nothing new"
+
+
+def describe(action: str, target: str, details: dict, names: _Names) -> str:
+    """What happened, in a sentence a curator reads without knowing the schema."""
+    d = details
+    if action in ("accept", "reject"):
+        return d.get("triple", "")
+    if action == "edit_accept":
+        return f"{d.get('suggested', '')} corrected to {d.get('triple', '')}"
+    if action == "retract":
+        return f"{d.get('triple', '')}, because: {d.get('reason', '')}"
+    if action == "bulk_accept":
+        scope = f" of {d['relation']}" if d.get("relation") else ""
+        return f"{d.get('count', 0)} suggestions{scope} at confidence ≥ {d.get('min_confidence', 0):.2f}"
+    if action == "undo":
+        return f"took back {str(d.get('action', '')).replace('_', ' ')}: {d.get('what', '')}"
+    if action == "suggest":
+        return f"{d.get('new', 0)} new suggestions, {d.get('rescored', 0)} re-scored, {d.get('removed', 0)} removed"
+    if action == "train":
+        return f"{d.get('name', '')} on {d.get('backbone', '')}"
+    if action in ("cancel", "activate"):
+        return str(d.get("name", ""))
+    if action == "import" and target == "document":
+        return f"{d.get('name', '')}: {d.get('sentences', 0)} sentences ({d.get('already_present', 0)} already there)"
+    if action == "import":
+        return f"{d.get('path', '')} ({d.get('format', '')}): {_counts(d.get('created', {}))}"
+    if action == "label":
+        return _label(d.get("after", {}), names)
+    if action == "delete" and target == "example":
+        return _label(d.get("before", {}), names)
+    if action == "edit" and target == "example":
+        return _label_change(d.get("before", {}), d.get("after", {}), names)
+    if action == "create":
+        return f"entity {d.get('name', '')}" + (f" (from a {d['from']})" if d.get("from") else "")
+    return ""
 
 
 def history_choices(session: Session) -> tuple[list[str], list[str]]:

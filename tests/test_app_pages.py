@@ -247,6 +247,22 @@ def test_history_lists_and_filters_actions(kg):
     assert set(table["who"]) == {"seeder", "ann"}
     app.multiselect(key="history_actors").set_value(["ann"]).run()
     assert list(app.dataframe[0].value["action"]) == ["label"]
+    assert list(app.dataframe[0].value["what"]) == ["aspirin —treats→ gout holds"]
+    assert any("Select a row" in c.value for c in app.caption)
+
+
+def test_history_tells_edits_in_words_with_names(kg):
+    from knowco.demo import DEMO_DIR
+    from knowco.services import ExampleEdit, edit_labels, history, list_examples
+
+    ann = Actor("ann", "admin")
+    add_triple_label(kg, ann, "aspirin", "treats", "gout", True)
+    [label] = [e for e in list_examples(kg) if e.kind == "triple" and e.tail == "gout"]
+    edit_labels(kg, ann, [ExampleEdit(label.id, relation="affects", holds=False)])
+    edited = history(kg, actions=["edit"])[0]
+    assert edited.summary == "aspirin —treats→ gout holds: relation treats → affects, holds → does not hold"
+    demo_import = history(kg, actions=["import"])[-1].summary
+    assert demo_import.startswith(str(DEMO_DIR)) and "136 entities" in demo_import
 
 
 def test_hostile_names_show_as_text(kg, tmp_path):

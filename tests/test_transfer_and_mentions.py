@@ -6,8 +6,8 @@ import re
 import pytest
 from rdflib import Graph
 
-from knowco.services import (Actor, detect_mentions, export_bytes, find_sentences, import_document, import_upload,
-                             preview_upload, seed_demo)
+from knowco.services import (Actor, detect_mentions, export_bytes, find_sentences, history, import_document,
+                             import_upload, preview_upload, seed_demo)
 from storage.importers import ImportFailed
 from storage.stats import kg_stats
 
@@ -23,13 +23,15 @@ def test_preview_reads_everything_and_writes_nothing(sqlite_db):
         assert kg_stats(session).entities == 0
     report = import_upload(sqlite_db, ANN, "../../etc/new.tsv", data, "auto")
     assert report.path == "new.tsv" and report.created["triples"] == 2
+    [event] = history(sqlite_db, actions=["import"])
+    assert event.details["path"] == "new.tsv"  # the uploaded file's name, not a temporary folder's
 
 
 def test_a_bad_upload_names_its_line_and_writes_nothing(sqlite_db):
     data = "aspirin\ttreats\tfever\nbroken line\n".encode()
-    with pytest.raises(ImportFailed, match=r"bad\.tsv:2"):
+    with pytest.raises(ImportFailed, match=r"^bad\.tsv:2: "):
         preview_upload("bad.tsv", data)
-    with pytest.raises(ImportFailed):
+    with pytest.raises(ImportFailed, match=r"^bad\.tsv:2: "):
         import_upload(sqlite_db, ANN, "bad.tsv", data, "auto")
     with sqlite_db.sessions() as session:
         assert kg_stats(session).triples["accepted"] == 0
