@@ -121,10 +121,15 @@ else:
             st.text("\n".join(" → ".join(f) for f in found.head_facts) or "no facts")
             st.markdown("**Around the tail**")
             st.text("\n".join(" → ".join(f) for f in found.tail_facts) or "no facts")
-        x, y, z, w = st.columns(4)
+        x, v, y, z, w = st.columns(5)
         if x.button("Accept", type="primary", key="review_accept", shortcut="a", icon=":material/check:",
                     width="stretch"):
             act("accept", lambda: f"Accepted: {accept(db, actor(), item.id)}")
+        # the commonest correction: the model read the pair the wrong way round
+        if v.button("Swap and accept", key="review_swap", shortcut="w", icon=":material/swap_horiz:",
+                    width="stretch", help=f"accept {item.tail_label} —{item.relation_label}→ {item.head_label} instead"):
+            act("accept the swapped triple", lambda: "Accepted, swapped: " + accept_corrected(
+                db, actor(), item.id, head=item.tail, relation=item.relation, tail=item.head))
         if y.button("Reject", key="review_reject", shortcut="x", icon=":material/close:", width="stretch"):
             act("reject", lambda: f"Rejected: {reject(db, actor(), item.id)}")
         if z.button("Skip", key="review_skip", shortcut="s", icon=":material/skip_next:", width="stretch"):
@@ -132,7 +137,7 @@ else:
             st.rerun()
         if w.button("Undo", key="review_undo", shortcut="u", icon=":material/undo:", width="stretch"):
             act("undo", undo_message)
-        st.caption("Keys: a accept · x reject · s skip · u undo")
+        st.caption("Keys: a accept · w swap head and tail, then accept · x reject · s skip · u undo")
 
     with st.expander("Correct it before accepting"):
         def pick(label: str, key: str, current: str, current_label: str) -> str:

@@ -199,6 +199,18 @@ def test_review_accept_reject_undo_and_bulk(kg):
     assert _triple(kg, "paracetamol", "gout").status == "suggested"
 
 
+def test_review_swaps_head_and_tail_in_one_step(kg):
+    _suggest(kg)
+    app = page("review")
+    app.button(key="review_swap").click().run()
+    assert _triple(kg, "aspirin", "gout").status == "rejected"
+    swapped = _triple(kg, "gout", "aspirin")
+    assert swapped.status == "accepted" and swapped.source == "curator"
+    assert "Accepted, swapped: gout —treats→ aspirin" in [t.value for t in app.toast]
+    app.button(key="review_undo").click().run()
+    assert _triple(kg, "aspirin", "gout").status == "suggested" and _triple(kg, "gout", "aspirin") is None
+
+
 def test_review_correct_before_accepting(kg):
     _suggest(kg)
     app = page("review")
