@@ -1,5 +1,7 @@
 """Entry point `streamlit run app/main.py` (started by run_app.py): the sidebar and the pages. The packages
 import from wherever the project was installed (`pip install -r requirements.txt` installs it)."""
+from pathlib import Path
+
 import streamlit as st
 
 from app.login import require_login
@@ -7,7 +9,9 @@ from app.state import ACCOUNT_KEY, CURATOR_KEY, curator, is_admin
 from app.ui import guarded, md, show_flashes
 from knowco.services import settings
 
-st.set_page_config(page_title="KnowCo", page_icon=":material/hub:", layout="wide")
+# a local image: a material-symbol favicon is fetched from fonts.gstatic.com, and the app promises to run offline
+st.set_page_config(page_title="KnowCo", page_icon=str(Path(__file__).with_name("static") / "knowco.png"),
+                   layout="wide")
 account = require_login()
 
 PAGES = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 import subprocess
 import sys
 import time
@@ -90,8 +91,9 @@ def test_label_train_accept_see_export(prepared_db, tmp_path):
     with running_app(prepared_db, env) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True).new_page()
-        alerts = []
+        alerts, hosts = [], set()
         page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+        page.on("request", lambda request: hosts.add(urllib.parse.urlsplit(request.url).hostname))
         page.set_default_timeout(30_000)
 
         page.goto(url)
@@ -188,3 +190,5 @@ def test_label_train_accept_see_export(prepared_db, tmp_path):
         page.get_by_role("heading", name="History").wait_for()
         screenshot(page, "history")
         browser.close()
+    # the app runs offline: every request the walk made went to the app itself (no fonts, icons or telemetry)
+    assert hosts <= {"127.0.0.1", None}, hosts
