@@ -11,6 +11,7 @@ from app.ui import flash, guarded, md
 from knowco.services import (
     DEFAULT_BACKBONE,
     MIN_CALIBRATION_ITEMS,
+    MIN_TRUSTED_ITEMS,
     PRESETS,
     TrainOptions,
     activate,
@@ -22,6 +23,7 @@ from knowco.services import (
     settings,
     start_training,
     suggest,
+    verdicts_by_confidence,
 )
 
 def reliability_chart(metrics: RunMetrics) -> alt.LayerChart:
@@ -149,6 +151,37 @@ def opinions_panel(measured) -> None:
         elif combiner:
             st.caption(md(combiner.get("reason", "")))
 
+def per_relation_panel(measured) -> None:
+    """Which relations the model gets and which it misses, where one micro-F1 hides it."""
+    if not measured.per_relation:
+        return
+    with st.expander(f"Per relation, on {measured.held_out} held-out items"):
+        st.dataframe(pd.DataFrame(measured.per_relation), hide_index=True, width="stretch",
+                     key="train_per_relation",
+                     column_config={k: st.column_config.NumberColumn(format="%.2f")
+                                    for k in ("precision", "recall", "f1")})
+        st.caption("support: held-out items of the relation. A relation with a support of 1 or 2 says little.")
+
+
+def verdicts_panel() -> None:
+    """Whether the confidences shown have meant what they say on this KG: past verdicts by confidence band."""
+    bins = [b for b in verdicts_by_confidence(db) if b.judged]
+    judged = sum(b.judged for b in bins)
+    if not judged:
+        return
+    with st.expander(f"How {judged} past suggestions were judged, by their confidence"):
+        st.dataframe(pd.DataFrame([{"confidence": f"{b.low:.1f}–{b.high:.1f}", "judged": b.judged,
+                                    "accepted": b.accepted, "share accepted": b.acceptance} for b in bins]),
+                     hide_index=True, width="stretch", key="train_verdicts",
+                     column_config={"share accepted": st.column_config.ProgressColumn(min_value=0.0,
+                                                                                      max_value=1.0)})
+        if judged < MIN_TRUSTED_ITEMS:
+            st.caption(f"Only {judged} verdicts so far: too few to say whether the confidences hold.")
+        else:
+            st.caption("Where the confidence means what it says, the share accepted rises with it (about 0.9 "
+                       "in the 0.8–1.0 band).")
+
+
 runs = list_runs(db)
 st.subheader("Model versions")
 if not runs:
@@ -186,7 +219,13 @@ if finished:
                        "a confidence of 0.8 is right 80 % of the time. T is fitted on these same labels, so the "
                        "'after' curve is optimistic; suggestions' confidences use T.")
 
+    if not measured.trustworthy() and measured.held_out:
+        st.warning(f"Measured on only {measured.held_out} held-out items: one item moves these figures by "
+                   f"{100 / measured.held_out:.0f} points, so they are too noisy to trust (label more, at least "
+                   f"{MIN_TRUSTED_ITEMS} held out).", icon=":material/warning:")
+    per_relation_panel(measured)
     opinions_panel(measured)
+    verdicts_panel()
 
 table = pd.DataFrame([{
     "version": r.name, "active": r.is_active, "status": r.status, "message": r.message, "backbone": r.backbone,

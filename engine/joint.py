@@ -18,7 +18,7 @@ from engine.classifier import PromptClassifier
 from engine.config import TrainConfig
 from engine.direction import reversed_sentences, reversed_triples
 from engine.link_prediction import corrupt
-from engine.metrics import accuracy, micro_f1
+from engine.metrics import accuracy, micro_f1, per_label
 from engine.training import CancelFlag, Pool, Pools, ProgressCallback, TrainResult, seed_everything, train
 from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample, TripleExample
 from engine.verbalizer import with_no_relation
@@ -153,10 +153,12 @@ class HeldOutReport:
     #: (bin upper edge, mean confidence, share correct, count) per confidence bin
     reliability_before: list = field(default_factory=list)
     reliability_after: list = field(default_factory=list)
+    #: precision, recall, F1 and support per relation ("no relation" left out)
+    per_relation: list = field(default_factory=list)
 
     def scores(self) -> dict:
-        """The figures without the reliability bins (what a checkpoint keeps)."""
-        return {k: v for k, v in asdict(self).items() if not k.startswith("reliability")}
+        """The figures without the reliability bins and the per-relation table (what a checkpoint keeps)."""
+        return {k: v for k, v in asdict(self).items() if not k.startswith("reliability") and k != "per_relation"}
 
 
 def evaluate(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet
@@ -177,4 +179,5 @@ def evaluate(model: PromptClassifier, entities: dict[str, EntityText], labels: L
     model.temperature = temperature
     return HeldOutReport(len(items), accuracy(gold.tolist(), predicted.tolist()),
                          micro_f1(gold.tolist(), predicted.tolist(), ignore), round(temperature, 4),
-                         round(before.ece, 4), round(after.ece, 4), before.bins, after.bins)
+                         round(before.ece, 4), round(after.ece, 4), before.bins, after.bins,
+                         per_label(gold.tolist(), predicted.tolist(), [c.name for c in model.classes], ignore))

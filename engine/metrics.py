@@ -6,16 +6,35 @@ from typing import Iterable, Sequence
 import numpy as np
 
 
+def _kept_labels(gold: Sequence[int], predicted: Sequence[int], ignore: Iterable[int]) -> list[int]:
+    return sorted((set(np.asarray(gold).tolist()) | set(np.asarray(predicted).tolist())) - set(ignore))
+
+
 def micro_f1(gold: Sequence[int], predicted: Sequence[int], ignore: Iterable[int] = ()) -> float:
-    """Micro-F1 over every label except `ignore` (e.g. Other): each direction of a relation is its own label."""
-    ignore = set(ignore)
-    gold, predicted = np.asarray(gold), np.asarray(predicted)
-    predicted_positive = ~np.isin(predicted, list(ignore))
-    gold_positive = ~np.isin(gold, list(ignore))
-    correct = int(np.sum((gold == predicted) & gold_positive))
-    precision = correct / max(1, int(predicted_positive.sum()))
-    recall = correct / max(1, int(gold_positive.sum()))
-    return 0.0 if correct == 0 else 2 * precision * recall / (precision + recall)
+    """Micro-F1 over every label except `ignore` (e.g. Other): each direction of a relation is its own label
+    (scikit-learn's, restricted to the kept labels)."""
+    from sklearn.metrics import f1_score
+
+    labels = _kept_labels(gold, predicted, ignore)
+    if not labels:
+        return 0.0
+    return float(f1_score(gold, predicted, labels=labels, average="micro", zero_division=0))
+
+
+def per_label(gold: Sequence[int], predicted: Sequence[int], names: Sequence[str], ignore: Iterable[int] = ()
+              ) -> list[dict]:
+    """Precision, recall, F1 and support of each label that occurs (gold or predicted), `ignore` left out:
+    which relations a model gets and which it misses, where one micro-F1 hides it."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    labels = _kept_labels(gold, predicted, ignore)
+    if not labels:
+        return []
+    precision, recall, f1, support = precision_recall_fscore_support(gold, predicted, labels=labels,
+                                                                     zero_division=0)
+    return [{"relation": names[label], "precision": round(float(p), 4), "recall": round(float(r), 4),
+             "f1": round(float(f), 4), "support": int(n)}
+            for label, p, r, f, n in zip(labels, precision, recall, f1, support)]
 
 
 def accuracy(gold: Sequence[int], predicted: Sequence[int]) -> float:

@@ -8,6 +8,9 @@ from typing import Optional
 from engine.calibration import MIN_CALIBRATION_ITEMS
 from storage.runs import Run
 
+#: below this many held-out items, accuracy and F1 move by 5 points or more with one item: shown with a warning
+MIN_TRUSTED_ITEMS = 20
+
 
 @dataclass(frozen=True)
 class RunMetrics:
@@ -22,6 +25,8 @@ class RunMetrics:
     ece_after: Optional[float] = None
     reliability_before: list = field(default_factory=list)
     reliability_after: list = field(default_factory=list)
+    #: precision, recall, F1 and support of each relation on the held-out items
+    per_relation: list = field(default_factory=list)
     #: labelled items (and their reversals and negatives) trained on in every epoch
     train_items: int = 0
     #: facts from the KG and their negatives, sampled per epoch
@@ -46,6 +51,10 @@ class RunMetrics:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def trustworthy(self) -> bool:
+        """Whether enough items were held out for the figures to mean much (else the page says so)."""
+        return self.held_out >= MIN_TRUSTED_ITEMS
 
     def calibrated(self) -> bool:
         """Whether enough items were held out to fit a temperature (else the model's own probabilities)."""

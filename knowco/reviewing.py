@@ -8,7 +8,7 @@ from typing import Iterable, Optional
 
 from storage import corpus, review
 from storage.database import Database
-from storage.review import Evidence, Order, Suggestion
+from storage.review import Evidence, Order, Suggestion, VerdictBin
 
 from knowco.access import Actor, require
 
@@ -26,6 +26,12 @@ def queue_size(database: Database, *, relation: Optional[str] = None, min_confid
     with database.sessions() as session:
         return review.count_suggestions(session, relation=relation, min_confidence=min_confidence,
                                         max_confidence=max_confidence)
+
+
+def verdicts_by_confidence(database: Database) -> list[VerdictBin]:
+    """How the curators judged past suggestions, by the confidence they were shown with."""
+    with database.sessions() as session:
+        return review.verdicts_by_confidence(session)
 
 
 def evidence(database: Database, triple_id: int) -> Evidence:

@@ -16,7 +16,7 @@ from storage.history import HistoryRow
 from storage.importers import FORMATS as IMPORT_FORMATS
 from storage.labels import EntityInfo, ExampleEdit, ExampleRow, RelationInfo
 from storage.rdf_vocab import DEFAULT_BASE
-from storage.review import Evidence, Suggestion
+from storage.review import Evidence, Suggestion, VerdictBin
 from storage.runs import Run
 from storage.stats import KgStats
 
@@ -31,11 +31,11 @@ from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label
                               search_entities)
 from knowco.maintenance import backup, restore
 from knowco.mentions import Mention, detect_mentions
-from knowco.metrics import MIN_CALIBRATION_ITEMS, RunMetrics, metrics_of
+from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
 from knowco.options import TrainOptions
 from knowco.overview import Overview, overview, statistics
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
-                              sentences_mentioning, undo_last)
+                              sentences_mentioning, undo_last, verdicts_by_confidence)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
 from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file, import_document,
                              import_file, import_upload, preview_upload)
@@ -75,11 +75,11 @@ __all__ = [
     "add_triple_label", "detect_mentions", "edit_labels", "find_sentences", "get_sentence", "import_triple_labels",
     "list_examples",
     # training and suggesting
-    "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
+    "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "MIN_TRUSTED_ITEMS", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
     "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",
     # review
     "Evidence", "Suggestion", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
-    "sentences_mentioning", "undo_last",
+    "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
     # files
     "DEFAULT_BASE", "EXPORT_CHOICES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",
     "export_bytes", "export_file", "import_document", "import_file", "import_upload", "preview_upload",

@@ -82,6 +82,39 @@ def _type_violation(relation: Relation, head: Entity, tail: Entity, observed: tu
     return "; ".join(problems) or None
 
 
+@dataclass
+class VerdictBin:
+    """Past suggestions of one confidence band and what curators made of them."""
+
+    low: float
+    high: float
+    accepted: int
+    rejected: int
+
+    @property
+    def judged(self) -> int:
+        return self.accepted + self.rejected
+
+    @property
+    def acceptance(self) -> Optional[float]:
+        return self.accepted / self.judged if self.judged else None
+
+
+def verdicts_by_confidence(session: Session, bins: int = 5) -> list[VerdictBin]:
+    """The model's suggestions that curators accepted or rejected, by the confidence they were shown with:
+    whether a confidence of 0.8 is accepted about 80 % of the time on this KG."""
+    rows = session.execute(select(Triple.confidence, Triple.status).where(
+        Triple.source == "model", Triple.status.in_(("accepted", "rejected")), Triple.confidence.is_not(None)))
+    out = [VerdictBin(i / bins, (i + 1) / bins, 0, 0) for i in range(bins)]
+    for confidence, status in rows:
+        band = out[min(bins - 1, max(0, int(confidence * bins)))]
+        if status == "accepted":
+            band.accepted += 1
+        else:
+            band.rejected += 1
+    return out
+
+
 def _queue_query(relation: Optional[str], min_confidence: float, max_confidence: float):
     head, tail = aliased(Entity), aliased(Entity)
     query = (select(Triple, head, Relation, tail, ModelVersion.name)

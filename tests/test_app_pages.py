@@ -169,6 +169,26 @@ def test_the_train_page_says_how_the_confidence_was_made(kg):
     assert "too few" in app.expander[-1].caption[0].value
 
 
+def test_the_train_page_shows_each_relation_and_how_past_confidences_held(kg):
+    from knowco.services import accept, queue, reject
+
+    per_relation = [{"relation": "treats", "precision": 0.5, "recall": 1.0, "f1": 0.67, "support": 2},
+                    {"relation": "causes", "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}]
+    _suggest(kg)
+    shown = {s.head: s.id for s in queue(kg)}
+    accept(kg, Actor("ann", "curator"), shown["aspirin"])
+    reject(kg, Actor("ann", "curator"), shown["paracetamol"])
+    finished_runs(kg, [{"accuracy": 0.5, "micro_f1": 0.4, "held_out": 9, "per_relation": per_relation}])
+    app = page("train")
+    assert any("only 9 held-out items" in w.value and "too noisy" in w.value for w in app.warning)
+    tables = [d.value for d in app.dataframe]
+    [table] = [t for t in tables if "support" in t.columns]
+    assert list(table["relation"]) == ["treats", "causes"] and list(table["support"]) == [2, 1]
+    [verdicts] = [t for t in tables if "share accepted" in t.columns]
+    assert list(verdicts["confidence"]) == ["0.2–0.4", "0.8–1.0"] and list(verdicts["share accepted"]) == [0.0, 1.0]
+    assert any("Only 2 verdicts so far" in c.value for c in app.caption)
+
+
 def _suggest(database):
     queued(database, [("aspirin", "treats", "gout", 0.9), ("ibuprofen", "treats", "gout", 0.6),
                       ("paracetamol", "treats", "gout", 0.3)])

@@ -26,3 +26,14 @@ def test_ranks_raw_filtered_and_ties():
     assert metrics["mr_raw"] == 8.25
     assert metrics["mrr_raw"] == pytest.approx((1 + 0.5 + 0.1 + 0.05) / 4)
     assert (metrics["hits@1_raw"], metrics["hits@3_raw"], metrics["hits@10_raw"]) == (0.25, 0.5, 0.75)
+
+
+def test_per_label_report_leaves_out_the_ignored_label():
+    from engine.metrics import per_label
+
+    report = per_label([0, 0, 1, 2, 2], [0, 1, 1, 2, 0], ["treats", "causes", "none"], ignore=[2])
+    assert report == [
+        {"relation": "treats", "precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2},
+        {"relation": "causes", "precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1},
+    ]
+    assert round(micro_f1([0, 0, 1, 2, 2], [0, 1, 1, 2, 0], ignore=[2]), 4) == 0.5714  # P 2/4, R 2/3

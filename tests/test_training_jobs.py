@@ -50,6 +50,9 @@ def test_worker_trains_saves_activates_and_suggests(kg, tmp_path):
     assert run.status == "succeeded", run.message
     assert run.is_active and Path(run.checkpoint_path, "model.safetensors").is_file()
     assert run.metrics["held_out"] > 0 and 0 <= run.metrics["accuracy"] <= 1
+    per_relation = run.metrics["per_relation"]
+    assert per_relation and sum(r["support"] for r in per_relation) <= run.metrics["held_out"]
+    assert all(0 <= r["f1"] <= 1 and r["relation"] != "no relation" for r in per_relation)
     assert run.curve and run.curve[-1][0] > run.curve[0][0]
     assert run.metrics["suggestions"]["new"] == queue_size(kg) > 0
     assert {s.model_version for s in queue(kg, limit=500)} == {run.name}
