@@ -8,7 +8,8 @@ import streamlit as st
 
 from app.state import actor, database
 from app.ui import flash, guarded, md
-from knowco.services import get_entity, list_relations, render_html, retract, search_entities, subgraph
+from knowco.services import (busiest_entity, get_entity, list_relations, render_html, retract, search_entities,
+                             subgraph)
 
 CENTER = "graph_center"
 
@@ -23,6 +24,8 @@ def recenter(name: str) -> None:
 st.title("Graph")
 db = database()
 relations = list_relations(db)
+if CENTER not in st.session_state:  # a first look starts on the best-connected entity, not a hairball
+    st.session_state[CENTER] = busiest_entity(db)
 
 with st.container(border=True):
     a, b, c = st.columns([2, 2, 1])
@@ -51,8 +54,8 @@ with st.container(border=True):
 graph = subgraph(db, center=center, relations=chosen, statuses=statuses or ["accepted"], min_confidence=low,
                  max_confidence=high, max_nodes=int(max_nodes), hops=int(hops))
 solid = sum(edge.status == "accepted" for edge in graph.edges)
-st.caption(f"{len(graph.nodes)} entities, {solid} accepted facts (solid), {len(graph.edges) - solid} suggested or "
-           "rejected (dashed; green = confident, red = unsure)"
+st.caption(f"{len(graph.nodes)} entities, {solid} accepted facts, {len(graph.edges) - solid} suggested, rejected "
+           "or retracted (the legend above the picture says which line is which)"
            + (f". Stopped at {max_nodes} nodes: narrow the filters to see the rest." if graph.truncated else "."))
 if graph.edges:
     st.iframe(render_html(graph, center=center), height=640)

@@ -20,6 +20,11 @@ def subgraph(database: Database, *, center: Optional[str] = None, relations: Seq
                                     max_nodes=max_nodes, hops=hops)
 
 
+def busiest_entity(database: Database) -> Optional[str]:
+    with database.sessions() as session:
+        return graph_query.busiest_entity(session)
+
+
 def history(database: Database, *, actors: Sequence[str] = (), actions: Sequence[str] = (),
             since: Optional[datetime] = None, limit: int = 500) -> list[HistoryRow]:
     with database.sessions() as session:

@@ -7,6 +7,7 @@ substring is broken up first; a name can then never become markup.
 """
 from __future__ import annotations
 
+import html as html_text
 import re
 
 import networkx as nx
@@ -42,15 +43,42 @@ def to_networkx(graph: Subgraph) -> nx.MultiDiGraph:
     return g
 
 
-def _add_nodes(net: Network, g: nx.MultiDiGraph, center: str | None) -> None:
+def type_colours(g: nx.MultiDiGraph) -> dict[str, str]:
+    """Entity type → node colour ("" for entities without a type)."""
     types = sorted({data["type"] or "" for _, data in g.nodes(data=True)})
-    colours = {kind: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, kind in enumerate(types)}
+    return {kind: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, kind in enumerate(types)}
+
+
+def _line(colour: str, dashed: bool) -> str:
+    dash = ' stroke-dasharray="5,4"' if dashed else ""
+    return (f'<svg width="30" height="10" aria-hidden="true"><line x1="0" y1="5" x2="30" y2="5" stroke="{colour}" '
+            f'stroke-width="2.5"{dash}/></svg>')
+
+
+def legend_html(g: nx.MultiDiGraph) -> str:
+    """What the colours and lines mean, above the picture (type names escaped: they come from the data)."""
+    items = [f"{_line(ACCEPTED_COLOUR, False)} accepted fact",
+             f"{_line(confidence_colour(1.0), True)}{_line(confidence_colour(0.0), True)} suggestion, sure … unsure",
+             f"{_line('#cbd5e0', True)} rejected or retracted"]
+    for kind, colour in type_colours(g).items():
+        items.append(f'<span style="color:{colour};font-size:16px">●</span> {html_text.escape(kind) or "no type"}')
+    items.append("larger dot: the entity the view is centred on")
+    return ('<div class="knowco-legend" style="font:12px sans-serif;color:#2d3748;display:flex;flex-wrap:wrap;'
+            'gap:4px 16px;align-items:center;padding:2px 4px">'
+            + "".join(f'<span style="display:inline-flex;align-items:center;gap:4px">{item}</span>' for item in items)
+            + "</div>")
+
+
+def _add_nodes(net: Network, g: nx.MultiDiGraph, center: str | None) -> None:
+    colours = type_colours(g)
     for name, data in g.nodes(data=True):
         description = data["description"] or ""
         title = "\n".join(part for part in (data["label"], f"type: {data['type']}" if data["type"] else "",
                                             description[:300]) if part)
+        # the centre weighs more, so the layout keeps its neighbours off it
         net.add_node(name, label=_plain(data["label"][:40]), title=_plain(title), color=colours[data["type"] or ""],
-                     size=26 if name == center else 14, borderWidth=3 if name == center else 1)
+                     size=26 if name == center else 14, borderWidth=3 if name == center else 1,
+                     mass=4 if name == center else 1)
 
 
 def _edge_style(status: str, confidence: float | None) -> tuple[str, str, bool, int]:
@@ -71,13 +99,13 @@ def render_html(graph: Subgraph, *, center: str | None = None, height_px: int = 
         net.add_edge(head, tail, label=_plain(data["relation"]), title=_plain(data["relation"] + suffix),
                      dashes=dashed, width=width, color=colour)
     net.set_options("""{
-      "physics": {"stabilization": {"iterations": 200, "fit": true}, "barnesHut": {"springLength": 140}},
+      "physics": {"stabilization": {"iterations": 200, "fit": true}, "barnesHut": {"springLength": 140, "avoidOverlap": 0.6}},
       "edges": {"font": {"size": 10, "align": "middle"}, "arrows": {"to": {"enabled": true, "scaleFactor": 0.5}},
                 "smooth": {"type": "dynamic"}},
       "nodes": {"shape": "dot", "font": {"size": 13}},
       "interaction": {"hover": true, "tooltipDelay": 120}
     }""")
-    html = _CDN_TAGS.sub("", net.generate_html())
+    html = _CDN_TAGS.sub("", net.generate_html()).replace("<body>", "<body>" + legend_html(g), 1)
     # physics off once the layout has settled, so the picture stops moving and stays where the curator drags it
     return html.replace("return network;", 'network.once("stabilizationIterationsDone", function () '
                         '{ network.setOptions({physics: false}); });\n                  return network;', 1)

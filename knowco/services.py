@@ -22,7 +22,7 @@ from storage.stats import KgStats
 
 from knowco.access import ROLES, Actor
 from knowco.accounts import accounts_path, add_account, authenticate, has_accounts
-from knowco.browsing import history, history_choices, subgraph
+from knowco.browsing import busiest_entity, history, history_choices, subgraph
 from knowco.demo import seed_demo, seed_demo_if_empty
 from knowco.errors import CURATOR_ERRORS, CuratorError, PermissionDenied, report_internal
 from knowco.jobs import activate, active_run, cancel, current_job, get_run, list_runs, start_training
@@ -68,7 +68,7 @@ __all__ = [
     # the database
     "Database", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
     # reading the KG
-    "KgStats", "Overview", "overview", "statistics", "Subgraph", "subgraph", "render_html", "HistoryRow", "history",
+    "KgStats", "Overview", "overview", "statistics", "Subgraph", "subgraph", "busiest_entity", "render_html", "HistoryRow", "history",
     "history_choices", "EntityInfo", "RelationInfo", "get_entity", "list_relations", "search_entities",
     # labels
     "NO_RELATION_CHOICE", "ExampleEdit", "ExampleRow", "SentenceRow", "Mention", "add_sentence", "add_sentence_label",

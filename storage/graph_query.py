@@ -39,6 +39,15 @@ class Subgraph:
     truncated: bool = False
 
 
+def busiest_entity(session: Session) -> Optional[str]:
+    """The entity in the most accepted facts: where a first look at a KG starts (a whole-graph view of the
+    first edges is a hairball)."""
+    ends = select(Triple.head_id.label("entity_id")).where(Triple.status == "accepted").union_all(
+        select(Triple.tail_id.label("entity_id")).where(Triple.status == "accepted")).subquery()
+    return session.scalar(select(Entity.name).join(ends, Entity.id == ends.c.entity_id).group_by(Entity.id, Entity.name)
+                          .order_by(func.count().desc(), Entity.name).limit(1))
+
+
 def subgraph(session: Session, *, center: Optional[str] = None, relations: Sequence[str] = (),
              statuses: Sequence[str] = ("accepted", "suggested"), min_confidence: float = 0.0,
              max_confidence: float = 1.0, max_nodes: int = 300, hops: int = 1) -> Subgraph:

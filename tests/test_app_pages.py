@@ -331,6 +331,15 @@ def test_review_shows_the_sentences_a_suggestion_was_read_in(kg):
     assert "**Aspirin**" in shown and "_gout_" in shown and "\\< b \\>" in shown and "0.87" in shown
 
 
+def test_the_graph_starts_on_the_best_connected_entity(kg):
+    from knowco.services import busiest_entity
+
+    app = page("graph")
+    assert app.selectbox(key="graph_center_pick_").value == busiest_entity(kg) == "hypertension"
+    app.selectbox(key="graph_center_pick_").select_index(0).run()  # the whole graph stays one choice away
+    assert app.selectbox(key="graph_center_pick_").value is None
+
+
 def test_a_fact_is_retracted_from_the_graph_page_with_its_reason(kg):
     app = page("graph")
     app.text_input(key="graph_search").input("aspirin").run()

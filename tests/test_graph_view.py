@@ -28,6 +28,17 @@ def test_edges_nodes_and_escaping():
     assert "href" not in nodes[HOSTILE]["title"]  # pyvis would switch to an innerHTML tooltip
     assert not re.findall(r'(?:src|href)="https?://', html)
     assert 'setOptions({physics: false})' in html
+    legend = html[html.index('class="knowco-legend"'):html.index("</div>", html.index('class="knowco-legend"'))]
+    assert "accepted fact" in legend and "suggestion, sure … unsure" in legend and "rejected or retracted" in legend
+    assert "drug" in legend and "symptom" in legend
+    assert nodes["fever"]["mass"] > nodes[HOSTILE]["mass"]  # the centre pushes its neighbours off itself
+
+
+def test_a_type_name_in_the_legend_is_text():
+    graph = Subgraph(nodes={"a": Node("a", "a", HOSTILE, ""), "b": Node("b", "b", None, "")},
+                     edges=[Edge(1, "a", "r", "r", "b", "accepted", None, "imported")])
+    html = render_html(graph, center="a")
+    assert HOSTILE not in html and "&lt;img src=x" in html and "no type" in html
 
 
 def test_confidence_colours_run_from_red_to_green():
