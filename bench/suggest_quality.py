@@ -38,6 +38,7 @@ from engine.candidates import candidates
 from engine.config import TrainConfig
 from engine.link_prediction import PairScores
 from engine.mention_index import MentionIndex
+from storage.text_split import tokenize
 from engine.structure import StructuralModel
 from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION
@@ -129,7 +130,7 @@ def semeval(directory: Path, seed: int) -> dict:
 
     names = {mention(x, x.head) for x in data.test} | {mention(x, x.tail) for x in data.test}
     started = time.perf_counter()
-    index = MentionIndex((name, name.lower()) for name in names)
+    index = MentionIndex(((name, name.lower()) for name in names), tokenize)
     sentences = list(enumerate(x.tokens for x in data.test))
     pairs = mention_pairs(sentences, index)
     mention_seconds = time.perf_counter() - started

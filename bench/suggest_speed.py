@@ -24,6 +24,7 @@ from engine import joint
 from engine.candidates import candidates
 from engine.config import TrainConfig
 from engine.mention_index import MentionIndex
+from storage.text_split import tokenize
 from engine.types import RelationSpec
 from knowco.services import Actor, import_document, import_file
 from knowco.suggest import plan_suggestions, write_suggestions
@@ -66,7 +67,7 @@ def corpus(entities: list[str], n: int, rng: random.Random) -> str:
 def mention_detection(n_names: int, n_sentences: int, rng: random.Random) -> dict:
     names = sorted({f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i}" for i in range(n_names)})
     started = time.perf_counter()
-    index = MentionIndex((name, name) for name in names)
+    index = MentionIndex(((name, name) for name in names), tokenize)
     build = time.perf_counter() - started
     sentences = [f"The {rng.choice(WORDS)} of {rng.choice(names)} , unlike {rng.choice(names).upper()} , was "
                  f"reported in {rng.randint(1, 99)} cases .".split() for _ in range(n_sentences)]

@@ -2,16 +2,17 @@
 (pyahocorasick) over the names' lower-cased token sequences, matched against the sentence's lower-cased
 token sequence, so a match always starts and ends on token boundaries ("aspirin," and "(aspirin)" match,
 "aspirinate" does not). Overlapping matches resolve to the leftmost, then longest.
+
+Names are cut into tokens by the caller's tokenizer, the one the sentences were cut with (the app's is
+`storage.text_split.tokenize`): a name matches a sentence only if both are tokenised alike.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import ahocorasick
 
-_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
 SEPARATOR = "\x1f"
 
 
@@ -22,17 +23,14 @@ class MentionSpan:
     entity: str
 
 
-def name_tokens(name: str) -> list[str]:
-    return [t.casefold() for t in _TOKEN.findall(name)]
-
-
 class MentionIndex:
-    """`surfaces`: (text, entity) pairs, e.g. every entity's label, name and aliases."""
+    """`surfaces`: (text, entity) pairs, e.g. every entity's label, name and aliases; `tokenize`: how the
+    sentences were cut into tokens."""
 
-    def __init__(self, surfaces: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, surfaces: Iterable[tuple[str, str]], tokenize: Callable[[str], list[str]]) -> None:
         self.automaton = ahocorasick.Automaton()
         for text, entity in surfaces:
-            tokens = name_tokens(text)
+            tokens = [t.casefold() for t in tokenize(text)]
             if not tokens or all(len(t) < 2 and not t.isalnum() for t in tokens):
                 continue
             key = SEPARATOR + SEPARATOR.join(tokens) + SEPARATOR

@@ -27,6 +27,7 @@ from engine.candidates import Kinds, RelationCandidates, candidates
 from engine.combiner import Combiner, CombinerReport, GraphCounts
 from engine.direction import keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
+from storage.text_split import tokenize
 from engine.ranking import pair_margins, select
 from engine.structure import StructuralModel
 from engine.text_candidates import mention_pairs
@@ -126,7 +127,7 @@ def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
 def _read_sentences(session: Session, scorer: CachedScorer, cancel, progress: Progress, report: SuggestReport
                     ) -> TextSupport:
     sentences = all_sentences(session)
-    mentions = mention_pairs(sentences, MentionIndex(entity_surfaces(session)))
+    mentions = mention_pairs(sentences, MentionIndex(entity_surfaces(session), tokenize))
     support = read_text(mentions, scorer.sentences([m.example() for m in mentions], cancel, progress))
     report.sentences, report.mention_pairs = len(sentences), len(mentions)
     return support

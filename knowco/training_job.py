@@ -21,6 +21,7 @@ from engine.config import TrainConfig
 from engine.direction import symmetric_relations
 from engine.distant import fact_sentences
 from engine.mention_index import MentionIndex
+from storage.text_split import tokenize
 from engine.label_words import LabelWordError
 from engine.structure import StructuralModel, StructureCancelled, StructureConfig, train_structure
 from engine.training import TrainingCancelled
@@ -146,7 +147,7 @@ class _Corpus:
     def stating(self, facts: list[TripleExample], skip: set[frozenset[str]], seed: int) -> list[SentenceExample]:
         if not self.sentences or not facts:
             return []
-        return fact_sentences(self.sentences, MentionIndex(self.surfaces), [(f.head, f.relation, f.tail) for f in facts],
+        return fact_sentences(self.sentences, MentionIndex(self.surfaces, tokenize), [(f.head, f.relation, f.tail) for f in facts],
                               skip, seed)
 
 

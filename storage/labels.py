@@ -63,12 +63,32 @@ def list_relations(session: Session) -> list[RelationInfo]:
             for r in session.scalars(select(Relation).order_by(Relation.name))]
 
 
+#: how alike a typed text and an entity's label must be (rapidfuzz WRatio, 0–100) to offer it despite typos
+FUZZY_CUTOFF = 85
+
+
 def search_entities(session: Session, text: str = "", limit: int = 50) -> list[EntityInfo]:
-    """Entities whose name or label contains every word typed, shortest label first (the likeliest pick)."""
+    """Entities whose name or label contains every word typed, shortest label first (the likeliest pick); where
+    those are fewer than `limit`, the labels most like the text follow (rapidfuzz), so "metformn" still finds
+    metformin."""
     query = select(Entity).order_by(func.length(Entity.label), Entity.label).limit(limit)
     for word in text.split():
         query = query.where(or_(Entity.label.ilike(f"%{word}%"), Entity.name.ilike(f"%{word}%")))
-    return [_entity_info(e) for e in session.scalars(query)]
+    found = list(session.scalars(query))
+    if text.strip() and len(found) < limit:
+        found += _alike(session, text, limit - len(found), {e.id for e in found})
+    return [_entity_info(e) for e in found]
+
+
+def _alike(session: Session, text: str, limit: int, seen: set[int]) -> list[Entity]:
+    from rapidfuzz import fuzz, process, utils
+
+    labels = {entity_id: label for entity_id, label in session.execute(select(Entity.id, Entity.label))
+              if entity_id not in seen}
+    best = process.extract(text, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit,
+                           score_cutoff=FUZZY_CUTOFF)
+    rows = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_([key for _, _, key in best])))}
+    return [rows[key] for _, _, key in best]
 
 
 def get_entity(session: Session, name: str) -> Optional[EntityInfo]:

@@ -1,10 +1,16 @@
-"""Sentences and tokens from plain text, so uploaded documents can be labelled by token spans."""
+"""Sentences and tokens from plain text, so uploaded documents can be labelled by token spans.
+
+Sentence boundaries come from pySBD (rule-based, the Golden Rules set): "Dr.", "e.g.", "U.S." and "Fig. 2)" do
+not end a sentence, and a sentence may start in lower case ("p53 was mutated"). `tokenize` is the one
+tokenizer of the project: stored sentences are cut with it, and entity names are cut with it to find their
+mentions (`engine.mention_index`).
+"""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 def tokenize(text: str) -> list[str]:
@@ -12,11 +18,18 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
 def split_sentences(text: str) -> list[str]:
-    """One sentence or paragraph per line; a paragraph is cut after ".", "!" or "?" before a capital or digit."""
+    """One sentence or paragraph per line; a paragraph is cut into its sentences."""
     sentences = []
     for line in re.split(r"\r?\n", text):
         line = " ".join(line.split())
         if line:
-            sentences.extend(part for part in _SENTENCE_END.split(line) if part.strip())
+            sentences.extend(part.strip() for part in _segmenter().segment(line) if part.strip())
     return sentences

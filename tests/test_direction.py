@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine.direction import (REVERSE_OF_FACT_CONFIDENCE, keep_one_direction, reversed_sentences,
                               reversed_triples, symmetric_relations)
 from engine.mention_index import MentionIndex
+from storage.text_split import tokenize
 from engine.text_candidates import mention_pairs
 from engine.types import SentenceExample, TripleExample
 from knowco.model_store import load_model
@@ -129,7 +130,7 @@ def test_text_suggestions_carry_the_direction_the_sentence_states(europe_and_ger
     model = load_model(run.checkpoint_path)
     with database.sessions() as session:
         sentences = [(sid, tokens) for sid, tokens in session.execute(select(Sentence.id, Sentence.tokens))]
-    pairs = mention_pairs(sentences, MentionIndex([(name, name) for pair in CAPITALS + CAUSES for name in pair]))
+    pairs = mention_pairs(sentences, MentionIndex([(name, name) for pair in CAPITALS + CAUSES for name in pair], tokenize))
     scores = model.probabilities([model.encode_sentence(p.example()) for p in pairs])
     by_pair = {(p.head.entity, p.tail.entity): dict(zip([c.name for c in model.classes], row.tolist()))
                for p, row in zip(pairs, scores)}

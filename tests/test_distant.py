@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from engine.distant import fact_sentences
 from engine.mention_index import MentionIndex
+from storage.text_split import tokenize
 from engine.types import TripleExample
 from knowco.options import TrainOptions
 from knowco.training_job import _Corpus, _split
 
 NAMES = ["budapest", "hungary", "paris", "france", "madrid", "spain", "danube", "rome", "italy"]
-INDEX = MentionIndex((name, name) for name in NAMES)
+INDEX = MentionIndex(((name, name) for name in NAMES), tokenize)
 
 
 def _tokens(text: str) -> list[str]:

@@ -49,16 +49,16 @@ class StubModel:
 
 def test_mentions_longest_leftmost_case_punctuation_unicode():
     index = MentionIndex([("type 2 diabetes", "t2d"), ("diabetes", "diabetes"), ("Aspirin", "aspirin"),
-                          ("Sjögren syndrome", "sjogren"), ("IL-6", "il6"), ("São Paulo", "sp")])
+                          ("Sjögren syndrome", "sjogren"), ("IL-6", "il6"), ("São Paulo", "sp")], tokenize)
     tokens = tokenize("TYPE 2 Diabetes, aspirin; (Aspirin) aspirinate IL-6 sjögren SYNDROME — são Paulo.")
     assert [(" ".join(tokens[m.start:m.end]), m.entity) for m in index.find(tokens)] == [
         ("TYPE 2 Diabetes", "t2d"), ("aspirin", "aspirin"), ("Aspirin", "aspirin"), ("IL-6", "il6"),
         ("sjögren SYNDROME", "sjogren"), ("são Paulo", "sp")]
-    assert MentionIndex([]).find(tokens) == []
+    assert MentionIndex([], tokenize).find(tokens) == []
 
 
 def test_evidence_from_several_sentences_makes_one_suggestion():
-    index = MentionIndex([("aspirin", "aspirin"), ("fever", "fever")])
+    index = MentionIndex([("aspirin", "aspirin"), ("fever", "fever")], tokenize)
     sentences = [(1, tokenize("Aspirin lowers fever .")), (2, tokenize("Fever falls with aspirin ."))]
     pairs = mention_pairs(sentences, index)
     assert len(pairs) == 4

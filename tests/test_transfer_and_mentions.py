@@ -94,3 +94,21 @@ def test_an_export_gets_the_permissions_of_any_file_the_user_writes(sqlite_db, t
     finally:
         os.umask(mask)
     assert stat.S_IMODE((tmp_path / "kg.ttl").stat().st_mode) == 0o644  # not mkstemp's owner-only 0600
+
+
+def test_sentences_are_split_where_a_reader_would():
+    from storage.text_split import split_sentences
+
+    text = ("Dr. Smith treated the U.S. patient, e.g. with aspirin. It worked (Fig. 2).\n"
+            "Mutations were found. p53 was also mutated in 40% of cases.")
+    assert split_sentences(text) == ["Dr. Smith treated the U.S. patient, e.g. with aspirin.", "It worked (Fig. 2).",
+                                     "Mutations were found.", "p53 was also mutated in 40% of cases."]
+
+
+def test_entity_search_forgives_typos(sqlite_db):
+    from knowco.services import search_entities
+
+    seed_demo(sqlite_db, Actor("seeder", "admin"))
+    assert [e.name for e in search_entities(sqlite_db, "metformn", limit=5)] == ["metformin"]
+    assert [e.name for e in search_entities(sqlite_db, "diab", limit=5)][:2] == ["type 1 diabetes", "type 2 diabetes"]
+    assert search_entities(sqlite_db, "zzzz") == []
