@@ -40,6 +40,14 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--kge", default="rotate,complex,distmult",
                    help="PyKEEN interactions to measure alone on the same KG, comma-separated ('' for none)")
     p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
+    p = tasks.add_parser("text", help="the app's retrain + suggest on a SemEval-like directory: suggestions read "
+                                      "from the test split's sentences against its facts")
+    p.add_argument("--data", type=Path, required=True, help="directory with train.txt and test.txt (JSON lines)")
+    p.add_argument("--labels", type=int, default=8, help="labelled sentences per relation (and stating none)")
+    p.add_argument("--seeds", default="13")
+    p.add_argument("--corpus", choices=("test", "train+test"), default="test",
+                   help="the sentences uploaded as a document")
+    p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -107,9 +115,23 @@ def _run_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_text(args: argparse.Namespace) -> int:
+    from bench.environment import use_configured_threads
+    from bench.text_queue import bench_text
+
+    if not ((args.data / "train.txt").is_file() and (args.data / "test.txt").is_file()):
+        raise BenchError(f"{args.data}: expected train.txt and test.txt of JSON lines (SemEval-like)")
+    use_configured_threads()
+    print(bench_text(args.data, args.labels, _ints(args.seeds), args.corpus, args.out,
+                     lambda line: print(line, flush=True)))
+    return 0
+
+
 def run_bench(args: argparse.Namespace) -> int:
     if args.task == "queue":
         return _run_queue(args)
+    if args.task == "text":
+        return _run_text(args)
     from dataclasses import fields, replace
 
     from engine.backbones import BackboneError

@@ -124,3 +124,43 @@ def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, mon
     assert 0 < run["queue"]["queue"] <= 5 * 9 + UNCERTAIN and "| 7 |" in text
     assert bench_queue(kg, 2, [7], out, lambda line: None, options=options) == text  # resumed, not rerun
     assert len(calls) == 1
+
+
+def test_the_text_benchmark_reads_a_semeval_like_directory_through_the_apps_retrain(tmp_path, monkeypatch):
+    """bench text: the train split's facts as the KG, a few labelled sentences, the test split uploaded as a
+    document, the worker's function; text suggestions counted against the test facts, both ways round."""
+    import knowco.training_job
+    from bench.text_queue import bench_text, direction_counts
+    from knowco.options import TrainOptions
+
+    def line(tokens, h, t, relation):
+        return json.dumps({"token": tokens.split(), "h": {"name": tokens.split()[h], "pos": [h, h + 1]},
+                           "t": {"name": tokens.split()[t], "pos": [t, t + 1]}, "relation": relation}) + "\n"
+
+    data = tmp_path / "semeval"
+    data.mkdir()
+    train = [line(f"the {a} was caused by the {b} .", 1, 5, "Cause-Effect(e2,e1)")
+             for a, b in [("fire", "spark"), ("flood", "rain"), ("rash", "allergy"), ("crash", "ice")]]
+    train += [line(f"the {a} contains the {b} .", 1, 4, "Content-Container(e2,e1)")
+              for a, b in [("box", "toys"), ("jar", "jam"), ("bag", "coins")]]
+    train += [line(f"the {a} and the {b} .", 1, 4, "Other") for a, b in [("cat", "dog"), ("sun", "moon")]]
+    (data / "train.txt").write_text("".join(train), encoding="utf-8")
+    (data / "test.txt").write_text(line("the fever was caused by the virus .", 1, 5, "Cause-Effect(e2,e1)")
+                                   + line("the cup contains the tea .", 1, 4, "Content-Container(e2,e1)"),
+                                   encoding="utf-8")
+    calls = []
+    real = knowco.training_job.run_training
+    monkeypatch.setattr(knowco.training_job, "run_training", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
+    out = tmp_path / "text.json"
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, suggestions_per_relation=5, max_pairs_per_relation=50)
+    text = bench_text(data, 2, [7], "test", out, lambda line: None, options=options)
+    assert len(calls) == 1
+    [run] = json.loads(out.read_text())["runs"]
+    # R(e2,e1) is the relation R from the second mention: the virus causes the fever
+    assert run["gold"] == 2 and run["corpus"] == "test" and "| 7 | test |" in text
+    assert run["text_suggestions"] <= run["all_text_suggestions"]
+    assert direction_counts({("virus", "Cause-Effect", "fever"), ("fever", "Content-Container", "cup")},
+                            {("virus", "Cause-Effect", "fever"), ("cup", "Content-Container", "fever")}) == (1, 1)
+    assert bench_text(data, 2, [7], "test", out, lambda line: None, options=options) == text
+    assert len(calls) == 1
