@@ -12,6 +12,7 @@ from knowco.services import (
     IMPORT_FORMATS,
     UPLOAD_TYPES,
     export_bytes,
+    export_labels_bytes,
     import_document,
     import_upload,
     preview_upload,
@@ -62,8 +63,9 @@ with export_tab:
     a, b = st.columns(2)
     include_suggested = a.checkbox("Include pending suggestions", key="data_include_suggested")
     include_rejected = b.checkbox("Include rejected suggestions and retracted facts", key="data_include_rejected")
-    st.caption("Accepted facts are always exported; RDF carries who accepted each fact, when, and which model "
-               "proposed it (PROV-O).")
+    st.caption("Accepted facts are always exported; RDF carries who accepted each fact, when, which model "
+               "proposed it and the sentences it was read in (PROV-O), and every curator label. A CSV export has "
+               "the sentences in its evidence column and the labels in a labels.csv beside it.")
     if st.button("Prepare the file", key="data_prepare", disabled=choice is None):
         with guarded("export"):
             content, name, mime, count = export_bytes(db, actor(), choice, include_suggested=include_suggested,
@@ -75,3 +77,9 @@ with export_tab:
         st.download_button(f"Download {name} ({count:,} {'rows' if name.endswith('.csv') else 'statements'})",
                            content, file_name=name, mime=mime, key="data_download", type="primary",
                            icon=":material/download:")
+        if name.endswith(".csv"):
+            with guarded("export the labels"):
+                labels, labels_name, labels_count = export_labels_bytes(db, actor())
+                st.download_button(f"Download {labels_name} ({labels_count:,} labels)", labels,
+                                   file_name=labels_name, mime="text/csv", key="data_download_labels",
+                                   icon=":material/download:")

@@ -37,8 +37,8 @@ from knowco.overview import Overview, overview, statistics
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last, verdicts_by_confidence)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
-from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file, import_document,
-                             import_file, import_upload, preview_upload)
+from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file,
+                             export_labels_bytes, import_document, import_file, import_upload, preview_upload)
 
 if TYPE_CHECKING:  # loaded on first use, below
     from knowco.graph_view import render_html
@@ -82,5 +82,5 @@ __all__ = [
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
     # files
     "DEFAULT_BASE", "EXPORT_CHOICES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",
-    "export_bytes", "export_file", "import_document", "import_file", "import_upload", "preview_upload",
+    "export_bytes", "export_file", "export_labels_bytes", "import_document", "import_file", "import_upload", "preview_upload",
 ]

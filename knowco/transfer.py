@@ -9,7 +9,7 @@ from pathlib import Path, PurePath
 
 from storage.corpus import add_document
 from storage.database import Database
-from storage.exporters import export_path
+from storage.exporters import export_path, labels_csv
 from storage.importers import ImportBatch, ImportFailed, ImportReport, parse_path, write_batch
 from storage.importers.text import read_text
 from storage.rdf_vocab import DEFAULT_BASE
@@ -112,3 +112,11 @@ def export_bytes(database: Database, actor: Actor, choice: str, *, include_sugge
         count = export_file(database, actor, out, fmt, include_suggested=include_suggested,
                             include_rejected=include_rejected)
         return out.read_bytes(), out.name, mime, count
+
+
+def export_labels_bytes(database: Database, actor: Actor) -> tuple[bytes, str, int]:
+    """(CSV content, file name, labels) of every curator label, for the download beside a CSV export."""
+    require(actor, "export")
+    with database.sessions() as session:
+        text, count = labels_csv(session)
+    return text.encode("utf-8"), "knowco-export.labels.csv", count

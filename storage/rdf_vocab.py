@@ -3,7 +3,9 @@
 Provenance is attached by standard RDF reification (one `rdf:Statement` per triple), not named graphs:
 Turtle, N-Triples and JSON-LD as curators open them all carry reification, while named graphs need TriG or
 N-Quads. Only accepted triples are asserted as plain facts; suggested and rejected ones exist only as
-reified statements with their status, so no tool mistakes a rejected suggestion for a fact.
+reified statements with their status, so no tool mistakes a rejected suggestion for a fact. A statement read
+from text is `prov:wasDerivedFrom` each `kc:Sentence` it was read in (with its text and document); the curators'
+labels are `kc:Label` resources (head, relation, tail, whether it holds, the sentence and spans, who and when).
 """
 from __future__ import annotations
 
@@ -41,6 +43,12 @@ class Iris:
 
     def model(self, name: str) -> URIRef:
         return self._make("model", name)
+
+    def sentence(self, sentence_id: int) -> URIRef:
+        return self._make("sentence", str(sentence_id))
+
+    def label(self, label_id: int) -> URIRef:
+        return self._make("label", str(label_id))
 
     def statement(self, head: str, relation: str, tail: str) -> URIRef:
         digest = sha1("\x1f".join((head, relation, tail)).encode("utf-8")).hexdigest()[:24]

@@ -270,6 +270,12 @@ def test_export_offers_a_download(kg):
     assert not app.error
     content, name, _, n = app.session_state["data_export"]
     assert name == "knowco-export.ttl" and n > 326 and b"entity:aspirin" in content
+    app.segmented_control(key="data_export_format").set_value("CSV").run()
+    app.button(key="data_prepare").click().run()
+    assert not app.error
+    assert app.session_state["data_export"][1] == "knowco-export.csv"
+    labels = [b for b in app.get("download_button") if "labels.csv" in b.proto.label]
+    assert labels and "labels)" in labels[0].proto.label
 
 
 def test_history_lists_and_filters_actions(kg):

@@ -88,3 +88,45 @@ def test_invalid_turtle_is_reported_with_its_line(db, tmp_path):
     assert failure.value.line == 3
     with db.sessions() as session:
         assert session.scalar(select(Entity).limit(1)) is None
+
+
+def test_exports_carry_the_sentences_behind_a_triple_and_every_label(db, make_db, tmp_path):
+    """A suggestion read from text is derived from its sentence; the curators' labels travel too (RDF: kc:Label;
+    CSV: a labels.csv beside); re-importing our own RDF makes no entity of a sentence or a label."""
+    import csv
+
+    from knowco.services import add_triple_label, find_sentences, import_document
+    from tests.storage_helpers import queued
+
+    ann = Actor("ann", "admin")
+    (tmp_path / "kg.tsv").write_text("aspirin\ttreats\tfever\ncolchicine\ttreats\tgout\n", encoding="utf-8")
+    import_file(db, ann, tmp_path / "kg.tsv")
+    import_document(db, ann, "notes.txt", b"Aspirin can relieve gout flares.")
+    [sentence] = find_sentences(db, "relieve")
+    gout = sentence.tokens.index("gout")
+    queued(db, [("aspirin", "treats", "gout", 0.9)],
+           evidence={("aspirin", "treats", "gout"): [(sentence.id, 0, 1, gout, gout + 1, 0.87)]})
+    add_triple_label(db, ann, "aspirin", "treats", "fever", True)
+    export_file(db, ann, tmp_path / "kg.ttl", include_suggested=True)
+    graph = Graph().parse(tmp_path / "kg.ttl", format="turtle")
+    statements = {tuple(str(graph.value(s, p)).rsplit("/", 1)[1] for p in (RDF.subject, RDF.object)): s
+                  for s in graph.subjects(RDF.type, RDF.Statement)}
+    [source] = graph.objects(statements[("aspirin", "gout")], PROV.wasDerivedFrom)
+    assert graph.value(source, KC.text) == Literal("Aspirin can relieve gout flares.")
+    assert graph.value(source, KC.document) == Literal("notes.txt")
+    [label] = graph.subjects(RDF.type, KC.Label)
+    assert graph.value(label, KC.holds) == Literal(True) and str(graph.value(label, KC.tail)).endswith("/fever")
+    again = make_db()
+    import_file(again, Actor("v", "admin"), tmp_path / "kg.ttl")
+    with again.sessions() as session:
+        assert set(session.scalars(select(Entity.name))) == {"aspirin", "fever", "colchicine", "gout"}
+
+    export_file(db, ann, tmp_path / "kg.csv", include_suggested=True)
+    with open(tmp_path / "kg.csv", newline="", encoding="utf-8") as handle:
+        rows = {(r["head"], r["tail"]): r for r in csv.DictReader(handle)}
+    assert rows[("aspirin", "gout")]["evidence"] == "Aspirin can relieve gout flares."
+    assert rows[("aspirin", "fever")]["evidence"] == ""
+    with open(tmp_path / "kg.labels.csv", newline="", encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert (row["head"], row["relation"], row["tail"], row["holds"], row["created_by"]) == (
+        "aspirin", "treats", "fever", "True", "ann")

@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from storage.database import StorageError
-from storage.exporters.csv_export import triples_frame, write_csv
+from storage.exporters.csv_export import labels_frame, labels_path, triples_frame, write_csv
 from storage.exporters.rdf_export import RDF_FORMATS, build_graph, write_rdf
 from storage.exporters.rows import statuses_for
 from storage.rdf_vocab import DEFAULT_BASE
@@ -14,7 +14,13 @@ from storage.rdf_vocab import DEFAULT_BASE
 EXPORT_FORMATS = ("csv", *RDF_FORMATS)
 SUFFIXES = {".csv": "csv", ".ttl": "turtle", ".nt": "nt", ".jsonld": "jsonld", ".json": "jsonld"}
 
-__all__ = ["EXPORT_FORMATS", "build_graph", "export_path", "format_for", "triples_frame"]
+__all__ = ["EXPORT_FORMATS", "build_graph", "export_path", "format_for", "labels_csv", "labels_path", "triples_frame"]
+
+
+def labels_csv(session: Session) -> tuple[str, int]:
+    """The curators' labels as CSV text (what `labels.csv` beside a CSV export holds) and their count."""
+    frame = labels_frame(session)
+    return frame.to_csv(index=False, lineterminator="\n"), len(frame)
 
 
 def format_for(out: Path, fmt: str | None) -> str:

@@ -1,4 +1,5 @@
-"""CSV export through pandas: one row per triple, with names, status and provenance."""
+"""CSV export through pandas: one row per triple, with names, status, provenance and the sentences it was read
+in; the curators' labels go to a second file beside it (`labels_path`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, fields
@@ -8,13 +9,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from storage.exporters.rows import ExportTriple, export_triples
+from storage.exporters.rows import ExportLabel, ExportTriple, export_evidence, export_labels, export_triples
 from storage.exporters.files import atomic_output
 
 if TYPE_CHECKING:  # pandas is imported when a CSV is written: half a second off every command-line start
     import pandas as pd
 
-COLUMNS = [f.name for f in fields(ExportTriple)]
+COLUMNS = [f.name for f in fields(ExportTriple)] + ["evidence"]
+LABEL_COLUMNS = [f.name for f in fields(ExportLabel)]
 
 
 def _iso(value):
@@ -28,17 +30,36 @@ def _iso(value):
 def triples_frame(session: Session, statuses: tuple[str, ...]) -> "pd.DataFrame":
     import pandas as pd
 
+    evidence = export_evidence(session, statuses)
     rows = []
     for triple in export_triples(session, statuses):
         row = asdict(triple)
         row["created_at"] = _iso(triple.created_at)
         row["reviewed_at"] = _iso(triple.reviewed_at)
+        # the sentences it was read in, one per line
+        row["evidence"] = "\n".join(s.text for s, _ in evidence.get((triple.head, triple.relation, triple.tail), ()))
         rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def labels_frame(session: Session) -> "pd.DataFrame":
+    import pandas as pd
+
+    rows = [{**asdict(label), "created_at": _iso(label.created_at)} for label in export_labels(session)]
+    return pd.DataFrame(rows, columns=LABEL_COLUMNS)
+
+
+def labels_path(out: Path) -> Path:
+    """Where the labels go beside a CSV export: `kg.csv` → `kg.labels.csv`."""
+    return out.with_name(f"{out.stem}.labels.csv")
+
+
 def write_csv(session: Session, out: Path, statuses: tuple[str, ...]) -> int:
+    """The triples to `out` and the labels beside it; returns the triples' row count."""
     frame = triples_frame(session, statuses)
     with atomic_output(out) as tmp:
         frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    labels = labels_frame(session)
+    with atomic_output(labels_path(out)) as tmp:
+        labels.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
     return len(frame)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.exporters.files import atomic_output
-from storage.exporters.rows import export_triples
+from storage.exporters.rows import export_evidence, export_labels, export_triples
 from storage.models import Entity, Relation
 from storage.rdf_vocab import DEFAULT_BASE, KC, Iris
 
@@ -51,6 +51,7 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
         if relation.description:
             graph.add((node, RDFS.comment, Literal(relation.description)))
     agents = set()
+    evidence = export_evidence(session, statuses)
     for triple in export_triples(session, statuses):
         head, relation, tail = iris.entity(triple.head), iris.relation(triple.relation), iris.entity(triple.tail)
         if triple.status == "accepted":
@@ -78,10 +79,50 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
             agents.add(triple.reviewed_by)
         if triple.reviewed_at:
             graph.add((statement, KC.reviewedAt, _time(triple.reviewed_at)))
+        for sentence, _ in evidence.get((triple.head, triple.relation, triple.tail), ()):
+            graph.add((statement, PROV.wasDerivedFrom, _sentence(graph, iris, sentence.id, sentence.text,
+                                                                  sentence.document)))
+    agents |= _labels(graph, session, iris)
     for agent in agents:
         graph.add((iris.curator(agent), RDF.type, PROV.Agent))
         graph.add((iris.curator(agent), RDFS.label, Literal(agent)))
     return graph
+
+
+def _sentence(graph: Graph, iris: Iris, sentence_id: int, text: str, document: str | None):
+    node = iris.sentence(sentence_id)
+    graph.add((node, RDF.type, KC.Sentence))
+    graph.add((node, KC.text, Literal(text)))
+    if document:
+        graph.add((node, KC.document, Literal(document)))
+    return node
+
+
+def _labels(graph: Graph, session: Session, iris: Iris) -> set[str]:
+    """The curators' labels as `kc:Label` resources; returns who made them."""
+    curators = set()
+    for label in export_labels(session):
+        node = iris.label(label.id)
+        graph.add((node, RDF.type, KC.Label))
+        graph.add((node, RDF.type, PROV.Entity))
+        graph.add((node, KC.kind, Literal(label.kind)))
+        if label.head:
+            graph.add((node, KC.head, iris.entity(label.head)))
+        if label.tail:
+            graph.add((node, KC.tail, iris.entity(label.tail)))
+        if label.relation:
+            graph.add((node, KC.relation, iris.relation(label.relation)))
+        else:
+            graph.add((node, KC.noRelation, Literal(True)))
+        graph.add((node, KC.holds, Literal(label.holds)))
+        if label.sentence_id is not None:
+            graph.add((node, PROV.wasDerivedFrom, _sentence(graph, iris, label.sentence_id, label.sentence or "", None)))
+            graph.add((node, KC.headSpan, Literal(label.head_span)))
+            graph.add((node, KC.tailSpan, Literal(label.tail_span)))
+        graph.add((node, PROV.wasAttributedTo, iris.curator(label.created_by)))
+        graph.add((node, PROV.generatedAtTime, _time(label.created_at)))
+        curators.add(label.created_by)
+    return curators
 
 
 def write_rdf(session: Session, out: Path, fmt: str, statuses: tuple[str, ...], base: str = DEFAULT_BASE) -> int:

@@ -1,4 +1,5 @@
-"""The rows an export writes: triples joined with their entities, relation and model version."""
+"""The rows an export writes: triples joined with their entities, relation and model version; the sentences
+behind each triple (its evidence); and the curators' labels."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from typing import Iterable, Iterator, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import Entity, ModelVersion, Relation, Triple
+from storage.models import Document, Entity, Evidence, Example, ModelVersion, Relation, Sentence, Triple
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,56 @@ def export_triples(session: Session, statuses: Iterable[str]) -> Iterator[Export
     )
     for row in session.execute(query):
         yield ExportTriple(*row)
+
+
+@dataclass(frozen=True)
+class ExportSentence:
+    id: int
+    text: str
+    document: Optional[str]
+
+
+def export_evidence(session: Session, statuses: Iterable[str]
+                    ) -> dict[tuple[str, str, str], list[tuple[ExportSentence, float]]]:
+    """Per exported triple (by names), the sentences the model read it in and its score in each."""
+    head, tail = aliased(Entity), aliased(Entity)
+    query = (select(head.name, Relation.name, tail.name, Sentence.id, Sentence.text, Document.name, Evidence.score)
+             .select_from(Evidence).join(Triple, Evidence.triple_id == Triple.id)
+             .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+             .join(Relation, Triple.relation_id == Relation.id).join(Sentence, Evidence.sentence_id == Sentence.id)
+             .outerjoin(Document, Sentence.document_id == Document.id)
+             .where(Triple.status.in_(list(statuses))).order_by(Sentence.id))
+    found: dict[tuple[str, str, str], list[tuple[ExportSentence, float]]] = {}
+    for h, r, t, sentence_id, text, document, score in session.execute(query):
+        found.setdefault((h, r, t), []).append((ExportSentence(sentence_id, text, document), score))
+    return found
+
+
+@dataclass(frozen=True)
+class ExportLabel:
+    id: int
+    kind: str
+    head: Optional[str]
+    relation: Optional[str]  # None: the sentence states no relation
+    tail: Optional[str]
+    holds: bool
+    sentence_id: Optional[int]
+    sentence: Optional[str]
+    head_span: Optional[str]  # "start-end" token span in the sentence
+    tail_span: Optional[str]
+    created_by: str
+    created_at: datetime
+
+
+def export_labels(session: Session) -> Iterator[ExportLabel]:
+    """Every curator label: triples said to hold or not, and sentences with the relation they state."""
+    head, tail = aliased(Entity), aliased(Entity)
+    query = (select(Example, head.name, Relation.name, tail.name, Sentence.text)
+             .outerjoin(head, Example.head_id == head.id).outerjoin(tail, Example.tail_id == tail.id)
+             .outerjoin(Relation, Example.relation_id == Relation.id)
+             .outerjoin(Sentence, Example.sentence_id == Sentence.id).order_by(Example.id))
+    for example, h, r, t, text in session.execute(query):
+        spans = (f"{example.head_start}-{example.head_end}", f"{example.tail_start}-{example.tail_end}"
+                 ) if example.kind == "sentence" else (None, None)
+        yield ExportLabel(example.id, example.kind, h, r, t, example.label, example.sentence_id, text, *spans,
+                          example.created_by, example.created_at)
