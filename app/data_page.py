@@ -1,16 +1,25 @@
 """Import / Export: upload triples, RDF, labelled sentences or plain-text documents with a preview first;
-download the KG as CSV, Turtle, N-Triples or JSON-LD."""
+download the KG as CSV, Turtle, N-Triples or JSON-LD; repair its vocabulary (merge, rename, delete)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from app.state import actor, database
-from app.ui import flash, guarded
+from app.ui import flash, guarded, md
 from knowco.services import (
     EXPORT_CHOICES,
     IMPORT_FORMATS,
     UPLOAD_TYPES,
+    delete_entity,
+    delete_relation,
+    entity_footprint,
+    list_relations,
+    merge_entities,
+    merge_relations,
+    relation_footprint,
+    rename_relation,
+    search_entities,
     export_bytes,
     export_labels_bytes,
     import_document,
@@ -20,7 +29,8 @@ from knowco.services import (
 
 st.title("Import / Export")
 db = database()
-import_tab, documents_tab, export_tab = st.tabs(["Import a KG or labels", "Add documents", "Export"])
+import_tab, documents_tab, export_tab, repair_tab = st.tabs(["Import a KG or labels", "Add documents", "Export",
+                                                             "Repair"])
 
 with import_tab:
     upload = st.file_uploader("TSV/CSV triples, RDF (.ttl, .nt, .jsonld, .rdf) or JSONL sentences",
@@ -83,3 +93,67 @@ with export_tab:
                 st.download_button(f"Download {labels_name} ({labels_count:,} labels)", labels,
                                    file_name=labels_name, mime="text/csv", key="data_download_labels",
                                    icon=":material/download:")
+
+
+def entity_picker(label: str, key: str) -> str | None:
+    """A search box and the entities it finds; keyed by the query, so a new search never keeps an old pick."""
+    query = st.text_input(f"Find {label}", key=f"{key}_q", placeholder="type part of a name")
+    found = search_entities(db, query, limit=50) if query.strip() else []
+    return st.selectbox(label, [e.name for e in found], index=None, key=f"{key}_{query}",
+                        format_func=lambda name: next(e.label for e in found if e.name == name),
+                        placeholder="search first" if not found else "pick one")
+
+
+def confirmed_delete(what: str, name: str, footprint, delete) -> None:
+    """A delete that says what it removes and goes through only once that is confirmed."""
+    st.caption(f"Deleting {md(name)} removes it with {footprint.words()}.")
+    sure = st.checkbox(f"Delete {name} and all of that", key=f"data_repair_sure_{what}_{name}_{footprint}")
+    if st.button(f"Delete {what}", key=f"data_repair_delete_{what}", disabled=not sure, icon=":material/delete:"):
+        with guarded(f"delete the {what}"):
+            flash(f"Deleted {what} {name} with {delete(db, actor(), name, footprint).words()}")
+            st.rerun()
+
+
+with repair_tab:  # the page is an admin's (app/main.py); the services check the role again
+    st.markdown("**Merge two entities that are one** (the first's facts and labels move to the second; its "
+                "names become aliases)")
+    a, b = st.columns(2)
+    with a:
+        source = entity_picker("the duplicate", "data_merge_source")
+    with b:
+        target = entity_picker("the entity to keep", "data_merge_target")
+    if st.button("Merge entities", key="data_merge_entities", disabled=not (source and target)):
+        with guarded("merge the entities"):
+            counts = merge_entities(db, actor(), source, target)
+            flash(f"Merged {source} into {target}: "
+                  + (", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move"))
+            st.rerun()
+    st.divider()
+    st.markdown("**A relation**")
+    names = {r.name: r.label for r in list_relations(db)}
+    chosen = st.selectbox("Relation", list(names), index=None, key="data_repair_relation",
+                          format_func=lambda n: f"{names[n]} ({n})" if names[n] != n else n)
+    if chosen:
+        c, d = st.columns(2)
+        with c:
+            new_name = st.text_input("New name", key=f"data_rename_{chosen}")
+            new_label = st.text_input("New display label (optional)", key=f"data_relabel_{chosen}")
+            if st.button("Rename", key="data_rename_relation", disabled=not new_name.strip()):
+                with guarded("rename the relation"):
+                    flash(f"Renamed {chosen} to {rename_relation(db, actor(), chosen, new_name, new_label)}")
+                    st.rerun()
+        with d:
+            into = st.selectbox("Merge into", [n for n in names if n != chosen], index=None,
+                                key=f"data_merge_into_{chosen}")
+            if st.button("Merge relations", key="data_merge_relations", disabled=into is None):
+                with guarded("merge the relations"):
+                    counts = merge_relations(db, actor(), chosen, into)
+                    flash(f"Merged {chosen} into {into}: "
+                          + (", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move"))
+                    st.rerun()
+        confirmed_delete("relation", chosen, relation_footprint(db, chosen), delete_relation)
+    st.divider()
+    st.markdown("**Delete an entity**")
+    doomed = entity_picker("the entity", "data_delete_entity")
+    if doomed:
+        confirmed_delete("entity", doomed, entity_footprint(db, doomed), delete_entity)

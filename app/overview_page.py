@@ -4,12 +4,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.state import actor, database
+from app.state import actor, database, is_admin
 from app.ui import flash, guarded, md
 from knowco.services import metrics_of, overview, seed_demo
 
 PAGE_FILES = {"label": "label_page.py", "train": "train_page.py", "review": "review_page.py",
               "data": "data_page.py"}
+#: pages a curator's navigation does not have (app/main.py): their steps are said, not linked
+ADMIN_PAGES = {"train", "data"}
 
 st.title("Overview")
 db = database()
@@ -19,8 +21,11 @@ if not stats.entities:
     with st.container(border=True):
         st.subheader("Your knowledge graph is empty: where do you start?")
         a, b = st.columns(2)
-        a.page_link(PAGE_FILES["data"], label="Import my KG (TSV, CSV, RDF or labelled sentences)",
-                    icon=":material/upload_file:")
+        if is_admin():
+            a.page_link(PAGE_FILES["data"], label="Import my KG (TSV, CSV, RDF or labelled sentences)",
+                        icon=":material/upload_file:")
+        else:
+            a.caption("An admin imports the KG.")
         allowed = actor().may("import")
         if b.button("Load the demo KG (a small drug–disease graph)", key="overview_load_demo",
                     icon=":material/science:", disabled=not allowed,
@@ -42,7 +47,10 @@ left, right = st.columns([3, 2], gap="large")
 with right:
     st.subheader("What to do next")
     for step in data.next_steps:
-        st.page_link(PAGE_FILES[step.page], label=step.text, icon=":material/arrow_forward:")
+        if step.page in ADMIN_PAGES and not is_admin():
+            st.markdown(f":material/arrow_forward: {md(step.text)} (an admin does this)")
+        else:
+            st.page_link(PAGE_FILES[step.page], label=step.text, icon=":material/arrow_forward:")
     st.subheader("Model")
     if data.active is None:
         st.caption("No model trained yet.")

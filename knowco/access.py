@@ -20,11 +20,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "train": frozenset({"admin"}),
     "manage_models": frozenset({"admin"}),
     "maintain": frozenset({"admin"}),
+    "repair": frozenset({"admin"}),
 }
 
 WORDS = {"delete_label": "delete labels", "import": "import data", "export": "export the KG",
          "train": "start or cancel a retrain", "manage_models": "change the active model or suggest",
-         "maintain": "back up or restore the database", "label": "label", "review": "review suggestions"}
+         "maintain": "back up or restore the database",
+         "repair": "merge, rename or delete entities and relations", "label": "label", "review": "review suggestions"}
 
 
 @dataclass(frozen=True)

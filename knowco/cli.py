@@ -80,6 +80,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("tail")
     p.add_argument("--reason", required=True, help="why, in a few words (kept in the history)")
 
+    p = verbs.add_parser("merge", help="merge an entity or relation into another (its triples and labels move; "
+                                       "an entity's names become aliases)")
+    p.add_argument("kind", choices=("entity", "relation"))
+    p.add_argument("source")
+    p.add_argument("target")
+    p = verbs.add_parser("rename-relation", help="give a relation a new name (and display label)")
+    p.add_argument("name")
+    p.add_argument("new_name")
+    p.add_argument("--label", help="new display label (default: unchanged)")
+    p = verbs.add_parser("delete", help="delete an entity or relation with its triples and labels")
+    p.add_argument("kind", choices=("entity", "relation"))
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="delete (without it: only say what would go)")
+
     p = verbs.add_parser("train", help="retrain the model on the labels (in the foreground), then suggest")
     p.add_argument("--model", default=None,
                    help=f"backbone name or path (default: $KNOWCO_MODEL, else {defaults.backbone})")
@@ -180,6 +194,30 @@ def _retract(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    merge = services.merge_entities if args.kind == "entity" else services.merge_relations
+    counts = merge(database, actor, args.source, args.target)
+    moved = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing to move"
+    print(f"merged {args.kind} {args.source} into {args.target}: {moved}")
+    return 0
+
+
+def _rename_relation(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    print(f"renamed {args.name} to {services.rename_relation(database, actor, args.name, args.new_name, args.label)}")
+    return 0
+
+
+def _delete(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    footprint = (services.entity_footprint if args.kind == "entity" else services.relation_footprint)(database,
+                                                                                                     args.name)
+    if not args.yes:
+        print(f"would delete {args.kind} {args.name} with {footprint.words()}; add --yes to delete")
+        return 1
+    delete = services.delete_entity if args.kind == "entity" else services.delete_relation
+    print(f"deleted {args.kind} {args.name} with {delete(database, actor, args.name, footprint).words()}")
+    return 0
+
+
 def _train(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     options = TrainOptions(backbone=args.model or settings().model or TrainOptions().backbone, seed=args.seed, stage1_epochs=args.stage1_epochs,
                            stage2_epochs=args.stage2_epochs, stage2_lr=args.lr,
@@ -207,7 +245,8 @@ def _suggest(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     return 0
 
 
-VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "label": _label, "retract": _retract, "train": _train,
+VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "label": _label, "retract": _retract,
+         "merge": _merge, "rename-relation": _rename_relation, "delete": _delete, "train": _train,
          "backup": _backup, "restore": _restore, "suggest": _suggest}
 
 

@@ -110,6 +110,15 @@ def describe(action: str, target: str, details: dict, names: _Names) -> str:
         return _label(d.get("before", {}), names)
     if action == "edit" and target == "example":
         return _label_change(d.get("before", {}), d.get("after", {}), names)
+    if action == "merge":
+        moved = ", ".join(f"{n} {what}" for what, n in d.get("counts", {}).items() if n) or "nothing to move"
+        return f"{target} {d.get('source', {}).get('name', '')} into {d.get('target', '')}: {moved}"
+    if action == "rename":
+        return f"{target} {d.get('before', {}).get('name', '')} → {d.get('after', {}).get('name', '')}"
+    if action == "delete" and target in ("entity", "relation"):
+        removed = d.get("removed", {})
+        return (f"{target} {d.get('name', '')} with {removed.get('facts', 0)} facts, {removed.get('suggestions', 0)} "
+                f"suggestions, {removed.get('rejected', 0)} rejected or retracted and {removed.get('labels', 0)} labels")
     if action == "create":
         return f"entity {d.get('name', '')}" + (f" (from a {d['from']})" if d.get("from") else "")
     return ""

@@ -3,7 +3,7 @@ old values, and read back as plain records for training.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
@@ -27,6 +27,7 @@ class EntityInfo:
     label: str
     type: Optional[str]
     description: str
+    aliases: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,7 +56,7 @@ class ExampleRow:
 
 
 def _entity_info(row: Entity) -> EntityInfo:
-    return EntityInfo(row.id, row.name, row.label, row.type, row.description or "")
+    return EntityInfo(row.id, row.name, row.label, row.type, row.description or "", list(row.aliases or []))
 
 
 def list_relations(session: Session) -> list[RelationInfo]:

@@ -376,3 +376,32 @@ def test_an_empty_kg_offers_import_or_the_demo(tmp_path, monkeypatch):
     assert count(database, Triple) == 326
     assert not [h for h in app.subheader if "empty" in h.value]
     database.dispose()
+
+
+def test_repair_merges_entities_and_deletes_a_relation_once_confirmed(kg):
+    from knowco.services import get_entity, list_relations, relation_footprint
+
+    app = page("data")
+    app.text_input(key="data_merge_source_q").input("aspirin").run()
+    app.selectbox(key="data_merge_source_aspirin").select("aspirin").run()
+    app.text_input(key="data_merge_target_q").input("ibuprofen").run()
+    app.selectbox(key="data_merge_target_ibuprofen").select("ibuprofen").run()
+    app.button(key="data_merge_entities").click().run()
+    assert not app.error and get_entity(kg, "aspirin") is None
+    assert "aspirin" in get_entity(kg, "ibuprofen").aliases
+    app.selectbox(key="data_repair_relation").select("affects").run()
+    footprint = relation_footprint(kg, "affects")
+    assert any(f"with {footprint.facts} accepted facts" in c.value for c in app.caption)
+    assert app.button(key="data_repair_delete_relation").disabled  # not before the counts are confirmed
+    app.checkbox(key=f"data_repair_sure_relation_affects_{footprint}").check().run()
+    app.button(key="data_repair_delete_relation").click().run()
+    assert not app.error and "affects" not in {r.name for r in list_relations(kg)}
+
+
+def test_a_curator_reads_the_next_steps_without_broken_links(kg):
+    """Train and Import / Export are not in a curator's navigation: their steps are said, not linked."""
+    app = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    app.session_state["account"] = Actor("cy", "curator")
+    app.run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert any("(an admin does this)" in m.value for m in app.markdown)

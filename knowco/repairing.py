@@ -1,0 +1,49 @@
+"""Use cases of repairing the KG's vocabulary (admins only): merge entities or relations that are one, rename a
+relation, delete an entity or relation once the curator has seen and confirmed what goes with it."""
+from __future__ import annotations
+
+from storage import repair
+from storage.database import Database
+from storage.repair import Footprint
+
+from knowco.access import Actor, require
+
+
+def entity_footprint(database: Database, name: str) -> Footprint:
+    with database.sessions() as session:
+        return repair.entity_footprint(session, name)
+
+
+def relation_footprint(database: Database, name: str) -> Footprint:
+    with database.sessions() as session:
+        return repair.relation_footprint(session, name)
+
+
+def delete_entity(database: Database, actor: Actor, name: str, confirmed: Footprint) -> Footprint:
+    require(actor, "repair")
+    with database.transaction() as session:
+        return repair.delete_entity(session, actor.name, name, confirmed)
+
+
+def delete_relation(database: Database, actor: Actor, name: str, confirmed: Footprint) -> Footprint:
+    require(actor, "repair")
+    with database.transaction() as session:
+        return repair.delete_relation(session, actor.name, name, confirmed)
+
+
+def rename_relation(database: Database, actor: Actor, name: str, new_name: str, new_label: str | None = None) -> str:
+    require(actor, "repair")
+    with database.transaction() as session:
+        return repair.rename_relation(session, actor.name, name, new_name, new_label)
+
+
+def merge_entities(database: Database, actor: Actor, source: str, target: str) -> dict[str, int]:
+    require(actor, "repair")
+    with database.transaction() as session:
+        return repair.merge_entities(session, actor.name, source, target)
+
+
+def merge_relations(database: Database, actor: Actor, source: str, target: str) -> dict[str, int]:
+    require(actor, "repair")
+    with database.transaction() as session:
+        return repair.merge_relations(session, actor.name, source, target)

@@ -1,0 +1,201 @@
+"""Repairing the KG's vocabulary: merge two entities or relations that are one, rename a relation, delete an
+entity or relation with everything that hangs on it. Each is one transaction and one audit event that keeps
+what was there before; a delete goes through only when the caller names what it removes (the counts the
+curator was shown), so a delete confirmed on stale counts is refused.
+
+Merging re-points every triple and label of the source to the target. Where the target already has the same
+triple or label, the target's row stays (taking "accepted" from the source's row if the source had the fact),
+and the source's is dropped; a triple that the merge turns into a self-loop is dropped too. The source's name,
+label and aliases become aliases of the target, so its mentions are still found in text.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.audit import record_event
+from storage.models import Entity, Example, Relation, Triple
+from storage.review import ReviewError
+
+
+class RepairError(ReviewError):
+    """A merge, rename or delete that cannot be done as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What hangs on an entity or relation: what deleting it removes."""
+
+    facts: int
+    suggestions: int
+    rejected: int
+    labels: int
+
+    def words(self) -> str:
+        return (f"{self.facts} accepted facts, {self.suggestions} pending suggestions, {self.rejected} rejected or "
+                f"retracted triples and {self.labels} labels")
+
+
+def _entity(session: Session, name: str) -> Entity:
+    row = session.scalar(select(Entity).where(Entity.name == name))
+    if row is None:
+        raise RepairError(f"there is no entity named {name!r}")
+    return row
+
+
+def _relation(session: Session, name: str) -> Relation:
+    row = session.scalar(select(Relation).where(Relation.name == name))
+    if row is None:
+        raise RepairError(f"there is no relation named {name!r}")
+    return row
+
+
+def _footprint(session: Session, triples, labels) -> Footprint:
+    by_status = dict(session.execute(select(Triple.status, func.count()).where(triples).group_by(Triple.status)).all())
+    return Footprint(by_status.get("accepted", 0), by_status.get("suggested", 0),
+                     by_status.get("rejected", 0) + by_status.get("retracted", 0),
+                     session.scalar(select(func.count()).select_from(Example).where(labels)) or 0)
+
+
+def entity_footprint(session: Session, name: str) -> Footprint:
+    entity = _entity(session, name)
+    return _footprint(session, or_(Triple.head_id == entity.id, Triple.tail_id == entity.id),
+                      or_(Example.head_id == entity.id, Example.tail_id == entity.id))
+
+
+def relation_footprint(session: Session, name: str) -> Footprint:
+    relation = _relation(session, name)
+    return _footprint(session, Triple.relation_id == relation.id, Example.relation_id == relation.id)
+
+
+def _check_confirmed(actual: Footprint, confirmed: Footprint, what: str) -> None:
+    if actual != confirmed:
+        raise RepairError(f"{what} now has {actual.words()}, not what was confirmed ({confirmed.words()}): "
+                          "look again and confirm these counts")
+
+
+def delete_entity(session: Session, user: str, name: str, confirmed: Footprint) -> Footprint:
+    """Delete the entity with its triples and labels (they cascade), if `confirmed` is what it removes."""
+    entity, actual = _entity(session, name), entity_footprint(session, name)
+    _check_confirmed(actual, confirmed, name)
+    record_event(session, actor=user, action="delete", target="entity", target_id=entity.id,
+                 details={"name": entity.name, "label": entity.label, "removed": asdict(actual)})
+    session.delete(entity)
+    return actual
+
+
+def delete_relation(session: Session, user: str, name: str, confirmed: Footprint) -> Footprint:
+    relation, actual = _relation(session, name), relation_footprint(session, name)
+    _check_confirmed(actual, confirmed, name)
+    record_event(session, actor=user, action="delete", target="relation", target_id=relation.id,
+                 details={"name": relation.name, "label": relation.label, "removed": asdict(actual)})
+    session.delete(relation)
+    return actual
+
+
+def rename_relation(session: Session, user: str, name: str, new_name: str, new_label: Optional[str] = None) -> str:
+    """A new name (and display label) for a relation; its facts and labels stay with it."""
+    relation, new_name = _relation(session, name), new_name.strip()
+    if not new_name:
+        raise RepairError("the new name is empty")
+    if new_name != name and session.scalar(select(Relation.id).where(Relation.name == new_name)) is not None:
+        raise RepairError(f"there is already a relation named {new_name!r}: merge into it instead")
+    before = {"name": relation.name, "label": relation.label}
+    relation.name = new_name
+    if new_label is not None and new_label.strip():
+        relation.label = new_label.strip()
+    elif relation.label == before["name"]:
+        relation.label = new_name
+    record_event(session, actor=user, action="rename", target="relation", target_id=relation.id,
+                 details={"before": before, "after": {"name": relation.name, "label": relation.label}})
+    return relation.name
+
+
+_DECIDED = {"accepted": 3, "retracted": 2, "rejected": 1, "suggested": 0}
+
+
+def _move_triples(session: Session, rows: list[Triple], key, counts: dict[str, int]) -> None:
+    """Give each row its new (head, relation, tail) from `key(row)`; a row whose place is taken or that became
+    a self-loop is dropped (the surviving row takes "accepted" when the dropped one had it)."""
+    for row in rows:
+        head_id, relation_id, tail_id = key(row)
+        if head_id == tail_id:
+            session.delete(row)
+            counts["self-loops dropped"] += 1
+            continue
+        taken = session.scalar(select(Triple).where(Triple.head_id == head_id, Triple.relation_id == relation_id,
+                                                    Triple.tail_id == tail_id, Triple.id != row.id))
+        if taken is not None:
+            if _DECIDED[row.status] > _DECIDED[taken.status]:
+                taken.status, taken.reviewed_by, taken.reviewed_at = row.status, row.reviewed_by, row.reviewed_at
+            session.delete(row)
+            counts["duplicate triples dropped"] += 1
+            continue
+        row.head_id, row.relation_id, row.tail_id = head_id, relation_id, tail_id
+        counts["triples re-pointed"] += 1
+    session.flush()
+
+
+def _move_labels(session: Session, rows: list[Example], key, counts: dict[str, int]) -> None:
+    for row in rows:
+        head_id, relation_id, tail_id = key(row)
+        duplicate = row.kind == "triple" and session.scalar(select(Example.id).where(
+            Example.kind == "triple", Example.head_id == head_id, Example.relation_id == relation_id,
+            Example.tail_id == tail_id, Example.id != row.id)) is not None
+        if duplicate or (row.kind == "triple" and head_id == tail_id):
+            session.delete(row)
+            counts["duplicate labels dropped"] += 1
+            continue
+        row.head_id, row.relation_id, row.tail_id = head_id, relation_id, tail_id
+        counts["labels re-pointed"] += 1
+    session.flush()
+
+
+def _new_counts() -> dict[str, int]:
+    return {"triples re-pointed": 0, "duplicate triples dropped": 0, "self-loops dropped": 0,
+            "labels re-pointed": 0, "duplicate labels dropped": 0}
+
+
+def merge_entities(session: Session, user: str, source: str, target: str) -> dict[str, int]:
+    """`source` becomes `target`: its triples and labels re-pointed, its names kept as aliases, itself gone."""
+    if source == target:
+        raise RepairError("pick two different entities to merge")
+    old, new = _entity(session, source), _entity(session, target)
+
+    def swap(entity_id: Optional[int]) -> Optional[int]:
+        return new.id if entity_id == old.id else entity_id
+
+    counts = _new_counts()
+    triples = list(session.scalars(select(Triple).where(or_(Triple.head_id == old.id, Triple.tail_id == old.id))))
+    _move_triples(session, triples, lambda t: (swap(t.head_id), t.relation_id, swap(t.tail_id)), counts)
+    labels = list(session.scalars(select(Example).where(or_(Example.head_id == old.id, Example.tail_id == old.id))))
+    _move_labels(session, labels, lambda e: (swap(e.head_id), e.relation_id, swap(e.tail_id)), counts)
+    known = {new.name, new.label, *(new.aliases or [])}
+    added = [a for a in dict.fromkeys([old.name, old.label, *(old.aliases or [])]) if a and a not in known]
+    new.aliases = [*(new.aliases or []), *added]
+    record_event(session, actor=user, action="merge", target="entity", target_id=new.id,
+                 details={"source": {"name": old.name, "label": old.label, "description": old.description,
+                                     "type": old.type, "aliases": old.aliases},
+                          "target": new.name, "aliases_added": added, "counts": counts})
+    session.delete(old)
+    return counts
+
+
+def merge_relations(session: Session, user: str, source: str, target: str) -> dict[str, int]:
+    """`source` becomes `target`: its triples and labels move to `target`, the relation itself is gone."""
+    if source == target:
+        raise RepairError("pick two different relations to merge")
+    old, new = _relation(session, source), _relation(session, target)
+    counts = _new_counts()
+    triples = list(session.scalars(select(Triple).where(Triple.relation_id == old.id)))
+    _move_triples(session, triples, lambda t: (t.head_id, new.id, t.tail_id), counts)
+    labels = list(session.scalars(select(Example).where(Example.relation_id == old.id)))
+    _move_labels(session, labels, lambda e: (e.head_id, new.id, e.tail_id), counts)
+    record_event(session, actor=user, action="merge", target="relation", target_id=new.id,
+                 details={"source": {"name": old.name, "label": old.label, "description": old.description},
+                          "target": new.name, "counts": counts})
+    session.delete(old)
+    return counts

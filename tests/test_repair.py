@@ -1,0 +1,97 @@
+"""Repairing the vocabulary: merge duplicate entities or relations (facts and labels re-pointed, names kept as
+aliases, the history told), rename a relation, delete an entity or relation only on the counts the curator saw;
+from the services and the command line."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from knowco.cli import main
+from knowco.errors import CURATOR_ERRORS, PermissionDenied
+from knowco.services import (Actor, Footprint, add_triple_label, delete_entity, delete_relation, entity_footprint,
+                             get_entity, history, import_file, list_examples, list_relations, merge_entities, merge_relations,
+                             relation_footprint, rename_relation)
+from storage.models import Triple
+from tests.storage_helpers import queued, triple_status
+
+ADMIN, CURATOR = Actor("ann", "admin"), Actor("cy", "curator")
+KG = """aspirin\ttreats\theadache
+acetylsalicylic acid\ttreats\theadache
+acetylsalicylic acid\ttreats\tfever
+acetylsalicylic acid\tcures\tfever
+aspirin\tinteracts_with\tacetylsalicylic acid
+warfarin\tcures\tclots
+"""
+
+
+@pytest.fixture
+def kg(db, tmp_path):
+    (tmp_path / "kg.tsv").write_text(KG, encoding="utf-8")
+    import_file(db, ADMIN, tmp_path / "kg.tsv")
+    return db
+
+
+def _facts(db) -> set[tuple[str, str, str]]:
+    with db.sessions() as session:
+        return {(t.head.name, t.relation.name, t.tail.name) for t in session.scalars(select(Triple))
+                if t.status == "accepted"}
+
+
+def test_merging_two_names_of_one_entity(kg):
+    add_triple_label(kg, ADMIN, "acetylsalicylic acid", "treats", "fever", True)
+    queued(kg, [("acetylsalicylic acid", "treats", "clots", 0.7)])
+    counts = merge_entities(kg, ADMIN, "acetylsalicylic acid", "aspirin")
+    assert counts["duplicate triples dropped"] == 1  # aspirin already treats headache
+    assert counts["self-loops dropped"] == 1  # aspirin interacts_with aspirin means nothing
+    assert _facts(kg) == {("aspirin", "treats", "headache"), ("aspirin", "treats", "fever"),
+                          ("aspirin", "cures", "fever"), ("warfarin", "cures", "clots")}
+    assert triple_status(kg, "aspirin", "treats", "clots") == "suggested"
+    assert get_entity(kg, "acetylsalicylic acid") is None
+    assert "acetylsalicylic acid" in get_entity(kg, "aspirin").aliases  # its mentions are still found
+    [label] = list_examples(kg)
+    assert (label.head, label.relation, label.tail) == ("aspirin", "treats", "fever")
+    [event] = history(kg, actions=["merge"])
+    assert event.summary.startswith("entity acetylsalicylic acid into aspirin: ")
+    assert event.details["source"]["name"] == "acetylsalicylic acid"
+
+
+def test_merging_relations_and_renaming_one(kg):
+    counts = merge_relations(kg, ADMIN, "cures", "treats")
+    assert counts == {"triples re-pointed": 1, "duplicate triples dropped": 1, "self-loops dropped": 0,
+                      "labels re-pointed": 0, "duplicate labels dropped": 0}
+    assert ("warfarin", "treats", "clots") in _facts(kg) and "cures" not in {r.name for r in list_relations(kg)}
+    assert rename_relation(kg, ADMIN, "treats", "may_treat", "may treat") == "may_treat"
+    assert {r.name: r.label for r in list_relations(kg)}["may_treat"] == "may treat"
+    with pytest.raises(CURATOR_ERRORS, match="already a relation named 'may_treat'"):
+        rename_relation(kg, ADMIN, "interacts_with", "may_treat")
+
+
+def test_a_delete_goes_through_only_on_the_counts_the_curator_saw(kg):
+    seen = entity_footprint(kg, "fever")
+    assert seen == Footprint(facts=2, suggestions=0, rejected=0, labels=0)
+    add_triple_label(kg, ADMIN, "warfarin", "treats", "fever", False)  # someone labels meanwhile
+    with pytest.raises(CURATOR_ERRORS, match="not what was confirmed"):
+        delete_entity(kg, ADMIN, "fever", seen)
+    assert get_entity(kg, "fever") is not None
+    removed = delete_entity(kg, ADMIN, "fever", entity_footprint(kg, "fever"))
+    assert removed.labels == 1 and get_entity(kg, "fever") is None
+    assert not any("fever" in fact for fact in _facts(kg))
+    with pytest.raises(PermissionDenied):
+        delete_relation(kg, CURATOR, "cures", relation_footprint(kg, "cures"))
+    delete_relation(kg, ADMIN, "cures", relation_footprint(kg, "cures"))
+    assert ("warfarin", "cures", "clots") not in _facts(kg)
+    assert history(kg, actions=["delete"])[0].summary.startswith("relation cures with 1 facts")
+
+
+def test_repairs_from_the_command_line(kg, capsys):
+    url = kg.url
+    assert main(["--db", url, "delete", "entity", "clots"]) == 1
+    assert "would delete entity clots with 1 accepted facts" in capsys.readouterr().out
+    assert get_entity(kg, "clots") is not None
+    assert main(["--db", url, "delete", "entity", "clots", "--yes"]) == 0
+    assert get_entity(kg, "clots") is None
+    assert main(["--db", url, "merge", "entity", "acetylsalicylic acid", "aspirin"]) == 0
+    assert "merged entity acetylsalicylic acid into aspirin" in capsys.readouterr().out
+    assert main(["--db", url, "rename-relation", "cures", "heals"]) == 0
+    assert main(["--db", url, "merge", "relation", "nothing", "treats"]) == 2
+    assert "there is no relation named 'nothing'" in capsys.readouterr().err
