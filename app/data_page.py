@@ -15,6 +15,7 @@ from knowco.services import (
     delete_relation,
     entity_footprint,
     list_relations,
+    mark_relation,
     merge_entities,
     merge_relations,
     relation_footprint,

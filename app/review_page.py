@@ -84,6 +84,11 @@ else:
     item = queue[0]
     with st.container(border=True):
         st.markdown(f"### {md(item.head_label)} → *{md(item.relation_label)}* → {md(item.tail_label)}")
+        marks = [words for flag, words in ((relations[item.relation].functional, "one tail per head"),
+                                            (relations[item.relation].symmetric, "holds both ways"))
+                 if item.relation in relations and flag]
+        if marks:
+            st.caption(f"*{md(item.relation_label)}* is marked: {', '.join(marks)}")
         st.progress(item.confidence, text=f"confidence {item.confidence:.2f} · model {md(item.model_version or '?')}")
         if item.opinions:
             st.caption(opinion_line(item.opinions))

@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("new_name")
     p.add_argument("--label", help="new display label (default: unchanged)")
+    p = verbs.add_parser("mark-relation", help="mark a relation functional (one tail per head) or symmetric")
+    p.add_argument("name")
+    p.add_argument("--functional", choices=("yes", "no"))
+    p.add_argument("--symmetric", choices=("yes", "no"))
     p = verbs.add_parser("delete", help="delete an entity or relation with its triples and labels")
     p.add_argument("kind", choices=("entity", "relation"))
     p.add_argument("name")
@@ -207,6 +211,16 @@ def _rename_relation(database: Database, actor: Actor, args: argparse.Namespace)
     return 0
 
 
+def _mark_relation(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    def flag(value):
+        return None if value is None else value == "yes"
+
+    functional, symmetric = services.mark_relation(database, actor, args.name, functional=flag(args.functional),
+                                                   symmetric=flag(args.symmetric))
+    print(f"{args.name}: functional {'yes' if functional else 'no'}, symmetric {'yes' if symmetric else 'no'}")
+    return 0
+
+
 def _delete(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     footprint = (services.entity_footprint if args.kind == "entity" else services.relation_footprint)(database,
                                                                                                      args.name)
@@ -246,7 +260,8 @@ def _suggest(database: Database, actor: Actor, args: argparse.Namespace) -> int:
 
 
 VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "label": _label, "retract": _retract,
-         "merge": _merge, "rename-relation": _rename_relation, "delete": _delete, "train": _train,
+         "merge": _merge, "rename-relation": _rename_relation,
+         "mark-relation": _mark_relation, "delete": _delete, "train": _train,
          "backup": _backup, "restore": _restore, "suggest": _suggest}
 
 

@@ -37,6 +37,13 @@ def rename_relation(database: Database, actor: Actor, name: str, new_name: str, 
         return repair.rename_relation(session, actor.name, name, new_name, new_label)
 
 
+def mark_relation(database: Database, actor: Actor, name: str, *, functional: bool | None = None,
+                  symmetric: bool | None = None) -> tuple[bool, bool]:
+    require(actor, "repair")
+    with database.transaction() as session:
+        return repair.mark_relation(session, actor.name, name, functional=functional, symmetric=symmetric)
+
+
 def merge_entities(database: Database, actor: Actor, source: str, target: str) -> dict[str, int]:
     require(actor, "repair")
     with database.transaction() as session:

@@ -31,8 +31,8 @@ from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label
                               get_entity, get_sentence, import_triple_labels, list_examples, list_relations,
                               search_entities)
 from knowco.maintenance import backup, restore
-from knowco.repairing import (delete_entity, delete_relation, entity_footprint, merge_entities, merge_relations,
-                              relation_footprint, rename_relation)
+from knowco.repairing import (delete_entity, delete_relation, entity_footprint, mark_relation, merge_entities,
+                              merge_relations, relation_footprint, rename_relation)
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
 from knowco.options import TrainOptions
@@ -85,7 +85,7 @@ __all__ = [
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
     # repairing the vocabulary
     "Footprint", "entity_footprint", "relation_footprint", "delete_entity", "delete_relation", "rename_relation",
-    "merge_entities", "merge_relations",
+    "merge_entities", "merge_relations", "mark_relation",
     # files
     "DEFAULT_BASE", "EXPORT_CHOICES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",
     "export_bytes", "export_file", "export_labels_bytes", "import_document", "import_file", "import_upload", "preview_upload",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Callable, Optional, Sequence
 
 from sqlalchemy.orm import Session
@@ -112,6 +113,19 @@ class _Inputs:
     def kinds(self, facts: Sequence[Triple3]) -> Kinds:
         return Kinds(facts, self.types, self.declared_types())
 
+    def symmetric(self) -> set[str]:
+        """Relations that hold both ways: marked so by a curator, or read from the facts."""
+        return symmetric_relations(self.data.facts) | {r.name for r in self.data.relations if r.symmetric}
+
+    def allowed(self, triple: Triple3) -> bool:
+        """False for a second tail of a head under a relation marked functional (one tail per head)."""
+        return triple[:2] not in self.functional_heads
+
+    @cached_property
+    def functional_heads(self) -> set[tuple[str, str]]:
+        marked = {r.name for r in self.data.relations if r.functional}
+        return {(h, r) for h, r, _ in self.data.facts if r in marked}
+
 
 def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
     data = training_data(session)
@@ -163,7 +177,7 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, GraphCounts(facts)), inputs,
                     found.per, found.stated, found.pool, held_out, planning)
     margins = pair_margins(judged.confidence)
-    one_way = keep_one_direction(judged.confidence, symmetric_relations(facts), set(facts))
+    one_way = keep_one_direction(judged.confidence, inputs.symmetric(), set(facts))
     queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN)
     report = found.report
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
@@ -199,7 +213,9 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
     if use_text:
         with database.sessions() as session:
             text = _read_sentences(session, scorer, cancel, progress, report)
-    stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known]
+    stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
+    per = [RelationCandidates(c.relation, [(h, t) for h, t in c.pairs if inputs.allowed((h, c.relation, t))], c.capped)
+           for c in per]
     pool = sorted({(h, c.relation, t) for c in per for h, t in c.pairs} | set(stated))
     return _Found(per, text, stated, pool, kinds, report)
 

@@ -178,7 +178,7 @@ def _with_negatives(data: TrainingData, triples: list[TripleExample], train_set:
     """Reversed triples and type-aware corrupted ones as negatives, for training and for measuring."""
     types = {name: e.type for name, e in data.entities.items()}
     known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
-    symmetric = symmetric_relations(data.facts)
+    symmetric = symmetric_relations(data.facts) | {r.name for r in data.relations if r.symmetric}
     train_set = joint.with_reversals(train_set, symmetric, known)
     held_out = joint.with_reversals(held_out, symmetric, known)
     return (joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed, types),

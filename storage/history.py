@@ -113,6 +113,10 @@ def describe(action: str, target: str, details: dict, names: _Names) -> str:
     if action == "merge":
         moved = ", ".join(f"{n} {what}" for what, n in d.get("counts", {}).items() if n) or "nothing to move"
         return f"{target} {d.get('source', {}).get('name', '')} into {d.get('target', '')}: {moved}"
+    if action == "mark":
+        after = d.get("after", {})
+        marks = [m for m in ("functional", "symmetric") if after.get(m)]
+        return f"{d.get('name', '')}: " + (" and ".join(marks) if marks else "no marks")
     if action == "rename":
         return f"{target} {d.get('before', {}).get('name', '')} → {d.get('after', {}).get('name', '')}"
     if action == "delete" and target in ("entity", "relation"):

@@ -38,6 +38,8 @@ class RelationInfo:
     description: str
     head_type: Optional[str]
     tail_type: Optional[str]
+    functional: bool = False  # at most one tail per head (a curator's mark)
+    symmetric: bool = False  # holds both ways (a curator's mark)
 
 
 @dataclass
@@ -60,7 +62,8 @@ def _entity_info(row: Entity) -> EntityInfo:
 
 
 def list_relations(session: Session) -> list[RelationInfo]:
-    return [RelationInfo(r.id, r.name, r.label, r.description or "", r.head_type, r.tail_type)
+    return [RelationInfo(r.id, r.name, r.label, r.description or "", r.head_type, r.tail_type, bool(r.functional),
+                         bool(r.symmetric))
             for r in session.scalars(select(Relation).order_by(Relation.name))]
 
 

@@ -81,6 +81,10 @@ class Relation(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     head_type: Mapped[Optional[str]] = mapped_column(String(256))
     tail_type: Mapped[Optional[str]] = mapped_column(String(256))
+    #: a curator's mark: at most one tail per head (a country's capital); never suggest a second
+    functional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: a curator's mark: holds both ways (borders); its reverse is no negative
+    symmetric: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

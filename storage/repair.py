@@ -114,6 +114,23 @@ def rename_relation(session: Session, user: str, name: str, new_name: str, new_l
     return relation.name
 
 
+def mark_relation(session: Session, user: str, name: str, *, functional: Optional[bool] = None,
+                  symmetric: Optional[bool] = None) -> tuple[bool, bool]:
+    """Mark a relation functional (one tail per head: a second is never suggested) or symmetric (holds both
+    ways: its reverse is not a negative); None leaves a mark as it is. Returns (functional, symmetric)."""
+    relation = _relation(session, name)
+    before = {"functional": bool(relation.functional), "symmetric": bool(relation.symmetric)}
+    if functional is not None:
+        relation.functional = functional
+    if symmetric is not None:
+        relation.symmetric = symmetric
+    after = {"functional": bool(relation.functional), "symmetric": bool(relation.symmetric)}
+    if after != before:
+        record_event(session, actor=user, action="mark", target="relation", target_id=relation.id,
+                     details={"name": relation.name, "before": before, "after": after})
+    return after["functional"], after["symmetric"]
+
+
 _DECIDED = {"accepted": 3, "retracted": 2, "rejected": 1, "suggested": 0}
 
 

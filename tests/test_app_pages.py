@@ -231,6 +231,15 @@ def test_review_swaps_head_and_tail_in_one_step(kg):
     assert _triple(kg, "aspirin", "gout").status == "suggested" and _triple(kg, "gout", "aspirin") is None
 
 
+def test_review_says_how_a_marked_relation_behaves(kg):
+    from knowco.services import mark_relation
+
+    mark_relation(kg, Actor("ann", "admin"), "treats", functional=True)
+    _suggest(kg)
+    app = page("review")
+    assert "*treats* is marked: one tail per head" in [c.value for c in app.caption]
+
+
 def test_review_correct_before_accepting(kg):
     _suggest(kg)
     app = page("review")

@@ -95,3 +95,17 @@ def test_repairs_from_the_command_line(kg, capsys):
     assert main(["--db", url, "rename-relation", "cures", "heals"]) == 0
     assert main(["--db", url, "merge", "relation", "nothing", "treats"]) == 2
     assert "there is no relation named 'nothing'" in capsys.readouterr().err
+
+
+def test_marking_a_relation_from_the_command_line_is_recorded(kg, capsys):
+    assert main(["--db", kg.url, "mark-relation", "interacts_with", "--symmetric", "yes"]) == 0
+    assert "interacts_with: functional no, symmetric yes" in capsys.readouterr().out
+    assert [r.symmetric for r in list_relations(kg) if r.name == "interacts_with"] == [True]
+    assert history(kg, actions=["mark"])[0].summary == "interacts_with: symmetric"
+    with kg.sessions() as session:
+        from knowco.suggest import _read_inputs
+
+        class Model:
+            index = {"interacts_with": 0, "treats": 1, "cures": 2}
+
+        assert "interacts_with" in _read_inputs(session, Model(), None).symmetric()

@@ -129,3 +129,27 @@ def test_suggestions_breaking_the_relation_types_are_marked_not_hidden(demo_with
     marks = {(s.head, s.tail): s.type_violation for s in queue(db)}
     assert marks[("aspirin", "gout")] is None
     assert "head is a symptom; the relation's heads are drug" in marks[("headache", "aspirin")]
+
+
+def test_a_relation_marked_functional_gets_no_second_tail_for_a_head(demo_with_model):
+    from knowco.services import mark_relation
+
+    db, run, model = demo_with_model
+    import_document(db, ANN, "notes.txt", b"Aspirin can relieve gout flares.")
+    _suggest(db, run, model, per_relation=25, max_pairs=300)
+    heads_with_fact = {h for h, r, _ in _facts(db) if r == "treats"}
+    before = {(s.head, s.tail) for s in queue(db, relation="treats", limit=500)}
+    assert any(h in heads_with_fact for h, _ in before)  # aspirin already treats something: a second tail offered
+    assert mark_relation(db, ANN, "treats", functional=True) == (True, False)
+    _suggest(db, run, model, per_relation=25, max_pairs=300)
+    after = {(s.head, s.tail) for s in queue(db, relation="treats", limit=500)}
+    assert not any(h in heads_with_fact for h, _ in after)  # (in the demo every drug has a treats fact)
+    assert queue(db, limit=500)  # the other relations' suggestions stay
+    assert [r.functional for r in list_relations(db) if r.name == "treats"] == [True]
+
+
+def _facts(db):
+    from storage.labels import training_data
+
+    with db.sessions() as session:
+        return training_data(session).facts
