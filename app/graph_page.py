@@ -75,13 +75,14 @@ if names:
         if pick != center:
             st.button("Centre the graph on this entity", key="graph_recenter", on_click=recenter, args=(pick,))
         around = subgraph(db, center=pick, statuses=["accepted", "suggested"], max_nodes=500)
+        # a fact has no confidence: an empty cell, not "None"
         rows = pd.DataFrame([{"head": around.nodes[e.head].label, "relation": e.relation_label,
                               "tail": around.nodes[e.tail].label, "status": e.status,
-                              "confidence": e.confidence} for e in around.edges])
+                              "confidence": "" if e.confidence is None else f"{e.confidence:.2f}"}
+                             for e in around.edges])
         if len(rows):
             st.dataframe(rows.sort_values(["status", "relation"]), hide_index=True, width="stretch",
-                         key="graph_entity_facts",
-                         column_config={"confidence": st.column_config.NumberColumn(format="%.2f")})
+                         key="graph_entity_facts")
         else:
             st.caption("This entity has no accepted facts or pending suggestions.")
         facts = [e for e in around.edges if e.status == "accepted"]

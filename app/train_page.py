@@ -227,14 +227,17 @@ if finished:
     opinions_panel(measured)
     verdicts_panel()
 
+def _figure(value, digits: int = 2) -> str:
+    """A figure for a table cell: a run that measured nothing shows "—", not "None"."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
 table = pd.DataFrame([{
     "version": r.name, "active": r.is_active, "status": r.status, "message": r.message, "backbone": r.backbone,
-    "labels": r.n_examples, "accuracy": metrics_of(r).accuracy, "micro-F1": metrics_of(r).micro_f1,
-    "by": r.created_by, "started": r.created_at, "seconds": metrics_of(r).train_seconds} for r in runs])
+    "labels": r.n_examples, "accuracy": _figure(metrics_of(r).accuracy), "micro-F1": _figure(metrics_of(r).micro_f1),
+    "by": r.created_by, "started": r.created_at, "seconds": _figure(metrics_of(r).train_seconds, 0)} for r in runs])
 st.dataframe(table, hide_index=True, width="stretch", key="train_versions",
-             column_config={"accuracy": st.column_config.NumberColumn(format="%.2f"),
-                            "micro-F1": st.column_config.NumberColumn(format="%.2f"),
-                            "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+             column_config={"started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 
 left, right = st.columns(2)
 with left:

@@ -414,3 +414,13 @@ def test_a_curator_reads_the_next_steps_without_broken_links(kg):
     app.run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     assert any("(an admin does this)" in m.value for m in app.markdown)
+
+
+def test_tables_show_no_none(kg):
+    finished_runs(kg, [{}])  # a run that measured nothing
+    app = page("train")
+    versions = next(d.value for d in app.dataframe if "version" in d.value.columns)
+    assert list(versions["accuracy"]) == ["—"] and "None" not in versions.astype(str).to_numpy()
+    app = page("graph")
+    facts = next(d.value for d in app.dataframe if "confidence" in d.value.columns)
+    assert "None" not in facts.astype(str).to_numpy() and "" in list(facts["confidence"])
