@@ -134,12 +134,30 @@ def open_database(db: str | None = None, *, migrate: bool = True) -> Database:
 
 
 def upgrade(database: Database) -> None:
-    """Bring the schema to the newest revision (creates every table on an empty database)."""
+    """Bring the schema to the newest revision (creates every table on an empty database).
+
+    On SQLite a migration that changes a table copies it and drops the old one; with foreign keys on, that
+    drop would cascade into every row pointing at the table (a triple's evidence, a relation's triples). So
+    foreign keys are off while migrating (the pragma only takes effect outside a transaction), checked with
+    `PRAGMA foreign_key_check` before the upgrade commits, and on again afterwards."""
     config = alembic_config(database.url)
     try:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with database.engine.connect() as connection:
+            if database.is_sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if database.is_sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise StorageError(f"the upgrade would leave {len(broken)} rows pointing at nothing")
+            finally:
+                if database.is_sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     except Exception as exc:
         target = make_url(database.url).render_as_string(hide_password=True)
         raise StorageError(f"cannot open or upgrade the database {target}: {one_line(exc)}") from exc

@@ -83,3 +83,47 @@ def test_sqlite_file_is_a_real_sqlite_database(tmp_path):
         "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"entity", "relation", "triple", "example", "sentence", "document", "model_version", "audit_event",
             "alembic_version"} <= tables
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(tmp_path):
+    """SQLite migrations copy tables (batch mode): with foreign keys on, dropping the old copy would cascade
+    into the rows that point at it. An upgrade from revision 0004 must keep triples, labels and evidence."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from storage.database import _sqlite_pragmas, upgrade, Database
+    from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+
+    url = resolve_url(str(tmp_path / "old.sqlite"))
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    config = alembic_config(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    rows = {
+        "entity": "INSERT INTO entity (id, name, label, description, aliases, created_by, created_at) VALUES "
+                  "(1, 'a', 'a', '', '[]', 'me', CURRENT_TIMESTAMP), (2, 'b', 'b', '', '[]', 'me', CURRENT_TIMESTAMP)",
+        "relation": "INSERT INTO relation (id, name, label, description, created_by, created_at) VALUES "
+                    "(1, 'r', 'r', '', 'me', CURRENT_TIMESTAMP)",
+        "triple": "INSERT INTO triple (id, head_id, relation_id, tail_id, status, source, created_by, created_at) "
+                  "VALUES (1, 1, 1, 2, 'accepted', 'imported', 'me', CURRENT_TIMESTAMP)",
+        "document": "INSERT INTO document (id, name, created_by, created_at) VALUES (1, 'd', 'me', CURRENT_TIMESTAMP)",
+        "sentence": "INSERT INTO sentence (id, document_id, position, text, tokens, text_sha256, created_at) VALUES "
+                    "(1, 1, 0, 'a b', '[\"a\", \"b\"]', 'x', CURRENT_TIMESTAMP)",
+        "evidence": "INSERT INTO evidence (triple_id, sentence_id, head_start, head_end, tail_start, tail_end, score) "
+                    "VALUES (1, 1, 0, 1, 1, 2, 0.9)",
+        "example": "INSERT INTO example (kind, relation_id, label, head_id, tail_id, created_by, created_at) VALUES "
+                   "('triple', 1, 1, 1, 2, 'me', CURRENT_TIMESTAMP)",
+    }
+    with engine.begin() as connection:
+        for statement in rows.values():
+            connection.execute(text(statement))
+    upgrade(Database(url, engine, sessionmaker(engine)))
+    with engine.connect() as connection:
+        counts = {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() for table in rows}
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1  # back on after the upgrade
+    assert counts == {"entity": 2, "relation": 1, "triple": 1, "document": 1, "sentence": 1, "evidence": 1,
+                      "example": 1}
+    engine.dispose()
