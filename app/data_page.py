@@ -99,17 +99,20 @@ with export_tab:
 def entity_picker(label: str, key: str) -> str | None:
     """A search box and the entities it finds; keyed by the query, so a new search never keeps an old pick."""
     query = st.text_input(f"Find {label}", key=f"{key}_q", placeholder="type part of a name")
-    found = search_entities(db, query, limit=50) if query.strip() else []
-    return st.selectbox(label, [e.name for e in found], index=None, key=f"{key}_{query}",
-                        format_func=lambda name: next(e.label for e in found if e.name == name),
+    found = {e.name: e.label for e in search_entities(db, query, limit=50)} if query.strip() else {}
+    # the name beside the label: two entities that share a label (what a merge is for) must read apart
+    return st.selectbox(label, list(found), index=None, key=f"{key}_{query}",
+                        format_func=lambda name: found[name] if found[name] == name else f"{found[name]} ({name})",
                         placeholder="search first" if not found else "pick one")
 
 
 def confirmed_delete(what: str, name: str, footprint, delete) -> None:
     """A delete that says what it removes and goes through only once that is confirmed."""
     st.caption(f"Deleting {md(name)} removes it with {footprint.words()}.")
+    # keyed by the counts: when they change, the box is a new one, unticked, and nothing is deleted
     sure = st.checkbox(f"Delete {name} and all of that", key=f"data_repair_sure_{what}_{name}_{footprint}")
-    if st.button(f"Delete {what}", key=f"data_repair_delete_{what}", disabled=not sure, icon=":material/delete:"):
+    if st.button(f"Delete {what}", key=f"data_repair_delete_{what}", disabled=not sure,
+                 icon=":material/delete:") and sure:
         with guarded(f"delete the {what}"):
             flash(f"Deleted {what} {name} with {delete(db, actor(), name, footprint).words()}")
             st.rerun()
@@ -131,17 +134,32 @@ with repair_tab:  # the page is an admin's (app/main.py); the services check the
             st.rerun()
     st.divider()
     st.markdown("**A relation**")
-    names = {r.name: r.label for r in list_relations(db)}
+    specs = {r.name: r for r in list_relations(db)}
+    names = {name: spec.label for name, spec in specs.items()}
     chosen = st.selectbox("Relation", list(names), index=None, key="data_repair_relation",
                           format_func=lambda n: f"{names[n]} ({n})" if names[n] != n else n)
     if chosen:
+        m1, m2, m3 = st.columns([2, 2, 1])
+        functional = m1.checkbox("One tail per head (functional)", specs[chosen].functional,
+                                 key=f"data_functional_{chosen}", help="e.g. a country's capital: once a head has "
+                                 "a tail, no second one is suggested")
+        symmetric = m2.checkbox("Holds both ways (symmetric)", specs[chosen].symmetric,
+                                key=f"data_symmetric_{chosen}",
+                                help="e.g. borders: the reverse of a fact is never taught as a negative")
+        if m3.button("Save marks", key="data_mark_relation"):
+            with guarded("mark the relation"):
+                mark_relation(db, actor(), chosen, functional=functional, symmetric=symmetric)
+                flash(f"{chosen}: " + (", ".join(w for f, w in ((functional, "functional"), (symmetric, "symmetric"))
+                                                 if f) or "no marks"))
+                st.rerun()
         c, d = st.columns(2)
         with c:
             new_name = st.text_input("New name", key=f"data_rename_{chosen}")
             new_label = st.text_input("New display label (optional)", key=f"data_relabel_{chosen}")
             if st.button("Rename", key="data_rename_relation", disabled=not new_name.strip()):
                 with guarded("rename the relation"):
-                    flash(f"Renamed {chosen} to {rename_relation(db, actor(), chosen, new_name, new_label)}")
+                    flash(f"Renamed {chosen} to {rename_relation(db, actor(), chosen, new_name, new_label)}; "
+                          "retrain so that the model suggests it under its new name")
                     st.rerun()
         with d:
             into = st.selectbox("Merge into", [n for n in names if n != chosen], index=None,
@@ -150,7 +168,8 @@ with repair_tab:  # the page is an admin's (app/main.py); the services check the
                 with guarded("merge the relations"):
                     counts = merge_relations(db, actor(), chosen, into)
                     flash(f"Merged {chosen} into {into}: "
-                          + (", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move"))
+                          + (", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move")
+                          + "; retrain so that the model learns from the merged facts")
                     st.rerun()
         confirmed_delete("relation", chosen, relation_footprint(db, chosen), delete_relation)
     st.divider()

@@ -91,12 +91,13 @@ if names:
             with st.form(f"graph_retract_{pick}", border=True):
                 st.markdown("**Retract a fact** (kept as retracted with your reason; *Undo* on the Review page "
                             "takes it back)")
-                fact = st.selectbox("Fact", facts, key=f"graph_retract_fact_{pick}",
-                                    format_func=lambda e: f"{around.nodes[e.head].label} —{e.relation_label}→ "
-                                                          f"{around.nodes[e.tail].label}")
+                # the names in the text: two facts whose labels read alike stay apart
+                fact = st.selectbox("Fact", facts, key=f"graph_retract_fact_{pick}", index=None,
+                                    placeholder="pick the fact",
+                                    format_func=lambda e: f"{e.head} —{e.relation}→ {e.tail}")
                 reason = st.text_input("Why", key=f"graph_retract_reason_{pick}",
                                        placeholder="e.g. wrong direction, imported by mistake")
-                if st.form_submit_button("Retract", icon=":material/remove_circle:"):
+                if st.form_submit_button("Retract", icon=":material/remove_circle:") and fact is not None:
                     with guarded("retract the fact"):
                         flash(f"Retracted {retract(db, actor(), fact.head, fact.relation, fact.tail, reason)}")
                         st.rerun()

@@ -23,12 +23,14 @@ rows = history(db, actors=who, actions=what, limit=int(limit),
 if not rows:
     st.info("Nothing recorded with these filters.")
 else:
+    # keyed by the filters and the newest event: a selection never points at another row once the rows change
     shown = st.dataframe(pd.DataFrame([{"when": r.at, "who": r.actor, "action": r.action.replace("_", " "),
                                         "what": r.summary or r.target} for r in rows]),
-                         hide_index=True, width="stretch", key="history_table", on_select="rerun",
+                         hide_index=True, width="stretch", on_select="rerun",
+                         key=f"history_table_{rows[0].id}_{len(rows)}_{sorted(who)}_{sorted(what)}_{since}",
                          selection_mode="single-row",
                          column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
-    picked = shown.selection.rows
+    picked = [i for i in shown.selection.rows if i < len(rows)]
     if picked:
         row = rows[picked[0]]
         st.caption(f"The record behind it ({row.target} {row.target_id or ''}), as stored:")

@@ -31,8 +31,8 @@ if not stats.entities:
                     icon=":material/science:", disabled=not allowed,
                     help=None if allowed else "an admin loads data; ask one"):
             with guarded("load the demo"):
-                seed_demo(db, actor(), mix=False)
-                flash("Demo KG loaded: 136 entities, 326 facts, labelled sentences")
+                graph, sentences = seed_demo(db, actor(), mix=False)
+                flash(f"Demo KG loaded: {graph.summary()}; {sentences.summary()}")
                 st.rerun()
         st.caption("The demo is for trying KnowCo out; for your own KG, start a new database rather than mixing "
                    "the two (their relations would merge where the names are the same).")

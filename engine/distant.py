@@ -31,16 +31,23 @@ def fact_sentences(sentences: Iterable[tuple[int, Sequence[str]]], index: Mentio
     relations: dict[tuple[str, str], set[str]] = defaultdict(set)
     for head, relation, tail in facts:
         relations[(head, tail)].add(relation)
-    found = []
+    rng = random.Random(seed)
+    kept: list[SentenceExample] = []
+    seen = 0
     for _, tokens in sentences:
         mentions = index.find(tokens)[:MAX_MENTIONS_PER_SENTENCE]
+        words = None
         for head in mentions:
             for tail in mentions:
                 stated = relations.get((head.entity, tail.entity)) if head.entity != tail.entity else None
-                if stated and len(stated) == 1 and frozenset((head.entity, tail.entity)) not in skip:
-                    found.append(SentenceExample(tuple(tokens), (head.start, head.end), (tail.start, tail.end),
-                                                 next(iter(stated))))
-    if len(found) > limit:
-        found = random.Random(seed).sample(found, limit)
-    return found
-
+                if not stated or len(stated) != 1 or frozenset((head.entity, tail.entity)) in skip:
+                    continue
+                words = words or tuple(tokens)
+                example = SentenceExample(words, (head.start, head.end), (tail.start, tail.end), next(iter(stated)))
+                seen += 1
+                # reservoir sampling: a uniform sample of `limit` however big the corpus, in bounded memory
+                if len(kept) < limit:
+                    kept.append(example)
+                elif (slot := rng.randrange(seen)) < limit:
+                    kept[slot] = example
+    return kept

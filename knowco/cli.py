@@ -202,12 +202,14 @@ def _merge(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     merge = services.merge_entities if args.kind == "entity" else services.merge_relations
     counts = merge(database, actor, args.source, args.target)
     moved = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing to move"
-    print(f"merged {args.kind} {args.source} into {args.target}: {moved}")
+    print(f"merged {args.kind} {args.source} into {args.target}: {moved}"
+          + ("; retrain so that the model learns from the merged facts" if args.kind == "relation" else ""))
     return 0
 
 
 def _rename_relation(database: Database, actor: Actor, args: argparse.Namespace) -> int:
-    print(f"renamed {args.name} to {services.rename_relation(database, actor, args.name, args.new_name, args.label)}")
+    print(f"renamed {args.name} to {services.rename_relation(database, actor, args.name, args.new_name, args.label)}"
+          "; retrain so that the model suggests it under its new name")
     return 0
 
 

@@ -122,9 +122,20 @@ class _Inputs:
         return triple[:2] not in self.functional_heads
 
     @cached_property
+    def functional(self) -> set[str]:
+        return {r.name for r in self.data.relations if r.functional}
+
+    @cached_property
     def functional_heads(self) -> set[tuple[str, str]]:
-        marked = {r.name for r in self.data.relations if r.functional}
-        return {(h, r) for h, r, _ in self.data.facts if r in marked}
+        return {(h, r) for h, r, _ in self.data.facts if r in self.functional}
+
+    def one_tail_per_head(self, scored: dict[Triple3, float]) -> dict[Triple3, float]:
+        """Of a functional relation's candidates for one head, only the likeliest."""
+        best: dict[tuple[str, str], Triple3] = {}
+        for triple, p in scored.items():
+            if triple[1] in self.functional and (triple[:2] not in best or (p, triple) > (scored[best[triple[:2]]], best[triple[:2]])):
+                best[triple[:2]] = triple
+        return {t: p for t, p in scored.items() if t[1] not in self.functional or best[t[:2]] == t}
 
 
 def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
@@ -177,7 +188,7 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, GraphCounts(facts)), inputs,
                     found.per, found.stated, found.pool, held_out, planning)
     margins = pair_margins(judged.confidence)
-    one_way = keep_one_direction(judged.confidence, inputs.symmetric(), set(facts))
+    one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric(), set(facts)))
     queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN)
     report = found.report
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)

@@ -166,9 +166,10 @@ def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts
     pool = [f for f in facts if frozenset((f.head, f.tail)) not in held_pairs]
     train_set.pool = pool if options.kg_items_per_epoch else []
     if options.corpus_sentences_per_epoch:
-        labelled = {(x.tokens, x.head, x.tail) for x in sentences}
+        # a labelled sentence trains (or, held out, measures) as labelled, whatever mentions the index finds in it
+        labelled = {x.tokens for x in sentences}
         train_set.fact_sentences = [x for x in corpus.stating(facts, held_pairs, options.seed)
-                                    if (x.tokens, x.head, x.tail) not in labelled]
+                                    if x.tokens not in labelled]
     return train_set, held_out, source if len(held_out) else "none", held_facts
 
 
@@ -189,7 +190,8 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
     """Read the labels and every accepted fact, hold some out, add reversed and corrupted negatives."""
     with database.sessions() as session:
         data = training_data(session)
-        corpus = _Corpus(all_sentences(session), entity_surfaces(session))
+        corpus = (_Corpus(all_sentences(session), entity_surfaces(session)) if options.corpus_sentences_per_epoch
+                  else _Corpus([], []))
     triples, sentences = _labels(data)
     labelled = {(x.head, x.relation, x.tail) for x in triples}
     facts = [TripleExample(*fact) for fact in data.facts if fact not in labelled]

@@ -4,9 +4,12 @@ what was there before; a delete goes through only when the caller names what it 
 curator was shown), so a delete confirmed on stale counts is refused.
 
 Merging re-points every triple and label of the source to the target. Where the target already has the same
-triple or label, the target's row stays (taking "accepted" from the source's row if the source had the fact),
-and the source's is dropped; a triple that the merge turns into a self-loop is dropped too. The source's name,
-label and aliases become aliases of the target, so its mentions are still found in text.
+triple or label, the target's row stays and the source's is dropped, its evidence moved to the surviving triple;
+a pending suggestion gives way to the source's decision, but two decisions that disagree (accepted here,
+rejected or retracted there; a label saying "holds" against one saying it does not) are never settled
+silently: the target's stays and the count of such conflicts is reported. A triple that the merge turns into a
+self-loop is dropped. The source's name, label and aliases become aliases of the target, so its mentions are
+still found in text.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.audit import record_event
-from storage.models import Entity, Example, Relation, Triple
+from storage.models import Entity, Evidence, Example, Relation, Triple
 from storage.review import ReviewError
 
 
@@ -131,12 +134,20 @@ def mark_relation(session: Session, user: str, name: str, *, functional: Optiona
     return after["functional"], after["symmetric"]
 
 
-_DECIDED = {"accepted": 3, "retracted": 2, "rejected": 1, "suggested": 0}
+def _move_evidence(session: Session, source: Triple, target: Triple) -> None:
+    """The dropped triple's sentences become the surviving one's (a mention it already has stays once)."""
+    for row in list(session.scalars(select(Evidence).where(Evidence.triple_id == source.id))):
+        present = session.scalar(select(Evidence.id).where(
+            Evidence.triple_id == target.id, Evidence.sentence_id == row.sentence_id,
+            Evidence.head_start == row.head_start, Evidence.tail_start == row.tail_start))
+        if present is None:
+            row.triple_id = target.id
+    session.flush()
 
 
 def _move_triples(session: Session, rows: list[Triple], key, counts: dict[str, int]) -> None:
     """Give each row its new (head, relation, tail) from `key(row)`; a row whose place is taken or that became
-    a self-loop is dropped (the surviving row takes "accepted" when the dropped one had it)."""
+    a self-loop is dropped (see the module's docstring for whose decision stays)."""
     for row in rows:
         head_id, relation_id, tail_id = key(row)
         if head_id == tail_id:
@@ -146,8 +157,11 @@ def _move_triples(session: Session, rows: list[Triple], key, counts: dict[str, i
         taken = session.scalar(select(Triple).where(Triple.head_id == head_id, Triple.relation_id == relation_id,
                                                     Triple.tail_id == tail_id, Triple.id != row.id))
         if taken is not None:
-            if _DECIDED[row.status] > _DECIDED[taken.status]:
+            if taken.status == "suggested" and row.status != "suggested":
                 taken.status, taken.reviewed_by, taken.reviewed_at = row.status, row.reviewed_by, row.reviewed_at
+            elif taken.status != row.status and row.status != "suggested":
+                counts["conflicting decisions kept as the target had them"] += 1
+            _move_evidence(session, row, taken)
             session.delete(row)
             counts["duplicate triples dropped"] += 1
             continue
@@ -159,10 +173,16 @@ def _move_triples(session: Session, rows: list[Triple], key, counts: dict[str, i
 def _move_labels(session: Session, rows: list[Example], key, counts: dict[str, int]) -> None:
     for row in rows:
         head_id, relation_id, tail_id = key(row)
-        duplicate = row.kind == "triple" and session.scalar(select(Example.id).where(
+        if row.kind == "triple" and head_id == tail_id:
+            session.delete(row)
+            counts["self-loop labels dropped"] += 1
+            continue
+        same = session.scalar(select(Example).where(
             Example.kind == "triple", Example.head_id == head_id, Example.relation_id == relation_id,
-            Example.tail_id == tail_id, Example.id != row.id)) is not None
-        if duplicate or (row.kind == "triple" and head_id == tail_id):
+            Example.tail_id == tail_id, Example.id != row.id)) if row.kind == "triple" else None
+        if same is not None:
+            if same.label != row.label:
+                counts["conflicting labels kept as the target had them"] += 1
             session.delete(row)
             counts["duplicate labels dropped"] += 1
             continue
@@ -173,7 +193,9 @@ def _move_labels(session: Session, rows: list[Example], key, counts: dict[str, i
 
 def _new_counts() -> dict[str, int]:
     return {"triples re-pointed": 0, "duplicate triples dropped": 0, "self-loops dropped": 0,
-            "labels re-pointed": 0, "duplicate labels dropped": 0}
+            "conflicting decisions kept as the target had them": 0, "labels re-pointed": 0,
+            "duplicate labels dropped": 0, "self-loop labels dropped": 0,
+            "conflicting labels kept as the target had them": 0}
 
 
 def merge_entities(session: Session, user: str, source: str, target: str) -> dict[str, int]:

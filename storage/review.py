@@ -101,10 +101,12 @@ class VerdictBin:
 
 
 def verdicts_by_confidence(session: Session, bins: int = 5) -> list[VerdictBin]:
-    """The model's suggestions that curators accepted or rejected, by the confidence they were shown with:
-    whether a confidence of 0.8 is accepted about 80 % of the time on this KG."""
+    """The model's suggestions that curators accepted or rejected (or accepted and later retracted, which counts
+    as a rejection), by the confidence they were shown with: whether a confidence of 0.8 is accepted about 80 %
+    of the time on this KG."""
     rows = session.execute(select(Triple.confidence, Triple.status).where(
-        Triple.source == "model", Triple.status.in_(("accepted", "rejected")), Triple.confidence.is_not(None)))
+        Triple.source == "model", Triple.status.in_(("accepted", "rejected", "retracted")),
+        Triple.confidence.is_not(None)))
     out = [VerdictBin(i / bins, (i + 1) / bins, 0, 0) for i in range(bins)]
     for confidence, status in rows:
         band = out[min(bins - 1, max(0, int(confidence * bins)))]
@@ -307,6 +309,13 @@ def retract(session: Session, user: str, *, head: str, relation: str, tail: str,
         state = f"it is {triple.status}" if triple is not None else "there is no such triple"
         raise ReviewError(f"{head} {relation} {tail} is not an accepted fact ({state})")
     change = _verdict(session, triple, "retracted", user, utcnow())
+    # a label saying it holds (made when it was accepted) would keep teaching it as a fact
+    positive = session.scalar(select(Example).where(
+        Example.kind == "triple", Example.head_id == triple.head_id, Example.relation_id == triple.relation_id,
+        Example.tail_id == triple.tail_id, Example.label.is_(True)))
+    if positive is not None:
+        positive.label = False
+        change["flipped_example"] = positive.id
     record_event(session, actor=user, action="retract", target="triple", target_id=triple.id,
                  details={"changes": [change], "triple": _label(triple), "reason": reason})
     return _label(triple)
@@ -338,6 +347,8 @@ def undo_last(session: Session, user: str) -> Optional[str]:
     if event is None:
         return None
     for change in reversed(event.details.get("changes", [])):
+        if change.get("flipped_example") is not None:
+            session.execute(update(Example).where(Example.id == change["flipped_example"]).values(label=True))
         if change.get("example_id") is not None:
             session.execute(delete(Example).where(Example.id == change["example_id"]))
         if change.get("created_triple") is not None:

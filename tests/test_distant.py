@@ -51,3 +51,23 @@ def test_held_out_facts_never_train_through_their_sentences():
     assert len(named) == len(capitals) - len(held)
     off = _split([], [], facts, TrainOptions(held_out_share=0.25, seed=1, corpus_sentences_per_epoch=0), corpus)[0]
     assert off.fact_sentences == []
+
+
+def test_a_big_corpus_is_sampled_uniformly_in_bounded_memory():
+    sentences = [(i, _tokens(f"budapest is the capital of hungary , said report {i} .")) for i in range(500)]
+    found = fact_sentences(sentences, INDEX, [("budapest", "capital_of", "hungary")], limit=50, seed=3)
+    assert len(found) == 50
+    reports = sorted(int(x.tokens[-2]) for x in found)
+    assert reports[0] < 100 and reports[-1] > 400  # drawn from the whole corpus, not its first 50 sentences
+
+
+def test_a_labelled_sentence_never_trains_as_a_fact_sentence():
+    from engine.types import SentenceExample
+
+    tokens = _tokens("budapest is the capital of hungary .")
+    corpus = _Corpus([(1, tokens)], [(name, name) for name in NAMES])
+    labelled = SentenceExample(tuple(tokens), (0, 1), (5, 6), None)  # the curator says: no relation stated
+    facts = [TripleExample("budapest", "capital_of", "hungary"), TripleExample("paris", "capital_of", "france"),
+             TripleExample("madrid", "capital_of", "spain"), TripleExample("rome", "capital_of", "italy")]
+    train_set, _, _, _ = _split([], [labelled], facts, TrainOptions(held_out_share=0.0, seed=1), corpus)
+    assert train_set.fact_sentences == []

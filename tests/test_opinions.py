@@ -19,10 +19,12 @@ def _judge(held_in_text: bool) -> Judge:
     distributions = {pair: {"capital_of": rng.uniform(0.0, 0.4)} for pair in pairs}
     distributions.update({(h, t): {"capital_of": rng.uniform(0.5, 0.9)} for h, _, t in FACTS})
     distributions.update({(h, t): {"capital_of": rng.uniform(0.0, 0.3)} for h, _, t in STATED})
-    text = TextSupport(best={(h, t): {"capital_of": 0.9} for h, _, t in STATED},
-                       stated={triple: [(1, 0, 1, 2, 3, 0.9)] for triple in STATED})
+    # what the text states about the candidates is middling; about the held-out facts (where it mentions them),
+    # confident
+    text = TextSupport(best={(h, t): {"capital_of": rng.uniform(0.3, 0.7)} for h, _, t in STATED},
+                       stated={triple: [(1, 0, 1, 2, 3, 0.5)] for triple in STATED})
     if held_in_text:
-        text.best.update({(h, t): {"capital_of": rng.uniform(0.6, 1.0)} for h, _, t in HELD})
+        text.best.update({(h, t): {"capital_of": rng.uniform(0.8, 1.0)} for h, _, t in HELD})
     kinds = Kinds(KEPT, {}, {"capital_of": (None, None)})
     return Judge(distributions, text, None, kinds, GraphCounts(KEPT))
 
@@ -37,8 +39,9 @@ def test_without_facts_in_the_text_the_text_findings_keep_the_text_models_probab
     combiner, report = fit(judge_, HELD, _candidates(), STATED)
     assert combiner is not None and report.facts_in_text == 0 and not report.reads_text
     judged = judge(judge_, STATED + KEPT[:3], combiner)
-    assert all(judged.confidence[t] == 0.9 for t in STATED)  # the sentence's own probability
-    assert all(judged.confidence[t] != 0.9 for t in KEPT[:3])  # no sentence: the combiner's
+    sentence = {t: judge_.text.best[(t[0], t[2])]["capital_of"] for t in STATED}
+    assert all(judged.confidence[t] == round(sentence[t], 6) for t in STATED)  # the sentence's own probability
+    assert all(judged.confidence[t] not in sentence.values() for t in KEPT[:3])  # no sentence: the combiner's
 
 
 def test_with_facts_in_the_text_the_combiner_weighs_the_sentences_too():
@@ -46,5 +49,7 @@ def test_with_facts_in_the_text_the_combiner_weighs_the_sentences_too():
     combiner, report = fit(judge_, HELD, _candidates(), STATED)
     assert report.facts_in_text == len(HELD) >= MIN_FACTS and report.reads_text and combiner.reads_text
     assert report.negatives >= len(HELD)
+    assert report.weights["sentence"] > 0  # learned from facts the text states: a surer sentence counts for more
     judged = judge(judge_, STATED, combiner)
-    assert any(judged.confidence[t] != 0.9 for t in STATED)
+    by_sentence = sorted(STATED, key=lambda t: judge_.text.best[(t[0], t[2])]["capital_of"])
+    assert judged.confidence[by_sentence[-1]] > judged.confidence[by_sentence[0]]

@@ -42,6 +42,22 @@ def test_a_retracted_fact_is_kept_with_its_reason_and_undo_brings_it_back(demo, 
     assert triple_status(demo, "aspirin", "treats", "headache") == "accepted"
 
 
+def test_a_retracted_suggestion_no_longer_trains_as_a_fact(demo):
+    from knowco.services import accept, queue
+    from tests.storage_helpers import queued
+
+    queued(demo, [("aspirin", "treats", "gout", 0.9)])
+    accept(demo, ANN, queue(demo)[0].id)  # accepting labels it "holds"
+    retract(demo, ANN, "aspirin", "treats", "gout", "the paper said otherwise")
+    with demo.sessions() as session:
+        labels = {(h, r, t): holds for _, h, r, t, holds in training_data(session).triples}
+    assert labels[("aspirin", "treats", "gout")] is False
+    undo_last(demo, ANN)
+    with demo.sessions() as session:
+        labels = {(h, r, t): holds for _, h, r, t, holds in training_data(session).triples}
+    assert labels[("aspirin", "treats", "gout")] is True
+
+
 @pytest.mark.parametrize("head, relation, tail, reason, message", [
     ("aspirin", "treats", "headache", " ", "say why"),
     ("aspirin", "treats", "nowhere", "typo", "there is no such triple"),

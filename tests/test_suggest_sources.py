@@ -146,6 +146,11 @@ def test_a_relation_marked_functional_gets_no_second_tail_for_a_head(demo_with_m
     assert not any(h in heads_with_fact for h, _ in after)  # (in the demo every drug has a treats fact)
     assert queue(db, limit=500)  # the other relations' suggestions stay
     assert [r.functional for r in list_relations(db) if r.name == "treats"] == [True]
+    mark_relation(db, ANN, "treats", functional=False)
+    mark_relation(db, ANN, "affects", functional=True)
+    _suggest(db, run, model, per_relation=25, max_pairs=300)
+    heads = [s.head for s in queue(db, relation="affects", limit=500)]
+    assert heads and len(heads) == len(set(heads))  # one pass never offers two tails for one head
 
 
 def _facts(db):
