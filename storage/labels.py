@@ -73,26 +73,27 @@ FUZZY_CUTOFF = 85
 
 def search_entities(session: Session, text: str = "", limit: int = 50) -> list[EntityInfo]:
     """Entities whose name or label contains every word typed, shortest label first (the likeliest pick); where
-    those are fewer than `limit`, the labels most like the text follow (rapidfuzz), so "metformn" still finds
-    metformin."""
+    none does, the labels that contain something close to the text (rapidfuzz), so "metformn" still finds
+    metformin. (The typo pass reads every label: 0.2 s on WN18RR's 40,943; the exact pass 0.02 s.)"""
     query = select(Entity).order_by(func.length(Entity.label), Entity.label).limit(limit)
     for word in text.split():
         query = query.where(or_(Entity.label.ilike(f"%{word}%"), Entity.name.ilike(f"%{word}%")))
     found = list(session.scalars(query))
-    if text.strip() and len(found) < limit:
-        found += _alike(session, text, limit - len(found), {e.id for e in found})
+    if text.strip() and not found:
+        found = _alike(session, text, limit)
     return [_entity_info(e) for e in found]
 
 
-def _alike(session: Session, text: str, limit: int, seen: set[int]) -> list[Entity]:
+def _alike(session: Session, text: str, limit: int) -> list[Entity]:
+    """The entities whose label holds the closest thing to `text`, best first, shorter labels first on a tie."""
     from rapidfuzz import fuzz, process, utils
 
-    labels = {entity_id: label for entity_id, label in session.execute(select(Entity.id, Entity.label))
-              if entity_id not in seen}
-    best = process.extract(text, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit,
-                           score_cutoff=FUZZY_CUTOFF)
-    rows = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_([key for _, _, key in best])))}
-    return [rows[key] for _, _, key in best]
+    labels = dict(session.execute(select(Entity.id, Entity.label)).all())
+    best = process.extract(text, labels, scorer=fuzz.partial_ratio, processor=utils.default_process,
+                           limit=None, score_cutoff=FUZZY_CUTOFF)
+    chosen = [key for _, _, key in sorted(best, key=lambda m: (-m[1], len(labels[m[2]])))[:limit]]
+    rows = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(chosen)))}
+    return [rows[key] for key in chosen]
 
 
 def get_entity(session: Session, name: str) -> Optional[EntityInfo]:
