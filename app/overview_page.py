@@ -43,14 +43,17 @@ columns[2].metric("Accepted triples", f"{stats.triples['accepted']:,}")
 columns[3].metric("Suggested", f"{stats.triples['suggested']:,}")
 columns[4].metric("Rejected", f"{stats.triples['rejected']:,}")
 
-left, right = st.columns([3, 2], gap="large")
-with right:
+# the whole width: a page link does not wrap, and in a side column a long step was cut off
+with st.container(border=True):
     st.subheader("What to do next")
     for step in data.next_steps:
         if step.page in ADMIN_PAGES and not is_admin():
             st.markdown(f":material/arrow_forward: {md(step.text)} (an admin does this)")
         else:
             st.page_link(PAGE_FILES[step.page], label=step.text, icon=":material/arrow_forward:")
+
+left, right = st.columns([3, 2], gap="large")
+with right:
     st.subheader("Model")
     if data.active is None:
         st.caption("No model trained yet.")
