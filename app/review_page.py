@@ -8,6 +8,7 @@ import streamlit as st
 from app.state import actor, database
 from app.ui import flash, guarded, md
 from knowco.services import (
+    REJECT_REASONS,
     accept,
     accept_corrected,
     bulk_accept,
@@ -126,17 +127,21 @@ else:
             st.text("\n".join(" → ".join(f) for f in found.head_facts) or "no facts")
             st.markdown("**Around the tail**")
             st.text("\n".join(" → ".join(f) for f in found.tail_facts) or "no facts")
+        # keyed by the suggestion, so a reason or comment never carries over to the next one
+        r1, r2 = st.columns([1, 3])
+        why = r1.selectbox("If rejected, because", REJECT_REASONS, key=f"review_reason_{item.id}")
+        note = r2.text_input("Comment (optional, kept with the verdict)", key=f"review_comment_{item.id}")
         x, v, y, z, w = st.columns(5)
         if x.button("Accept", type="primary", key="review_accept", shortcut="a", icon=":material/check:",
                     width="stretch"):
-            act("accept", lambda: f"Accepted: {accept(db, actor(), item.id)}")
+            act("accept", lambda: f"Accepted: {accept(db, actor(), item.id, note)}")
         # the commonest correction: the model read the pair the wrong way round
         if v.button("Swap and accept", key="review_swap", shortcut="w", icon=":material/swap_horiz:",
                     width="stretch", help=f"accept {item.tail_label} —{item.relation_label}→ {item.head_label} instead"):
             act("accept the swapped triple", lambda: "Accepted, swapped: " + accept_corrected(
                 db, actor(), item.id, head=item.tail, relation=item.relation, tail=item.head))
         if y.button("Reject", key="review_reject", shortcut="x", icon=":material/close:", width="stretch"):
-            act("reject", lambda: f"Rejected: {reject(db, actor(), item.id)}")
+            act("reject", lambda: f"Rejected ({why}): {reject(db, actor(), item.id, why, note)}")
         if z.button("Skip", key="review_skip", shortcut="s", icon=":material/skip_next:", width="stretch"):
             skipped.append(item.id)
             st.rerun()

@@ -44,17 +44,18 @@ def sentences_mentioning(database: Database, first: list[str], second: list[str]
         return corpus.sentences_mentioning(session, first, second)
 
 
-def accept(database: Database, actor: Actor, triple_id: int) -> str:
+def accept(database: Database, actor: Actor, triple_id: int, comment: str = "") -> str:
     """Accept a suggestion as a fact (and a positive label); returns the triple in words."""
     require(actor, "review")
     with database.transaction() as session:
-        return review.accept(session, triple_id, actor.name)
+        return review.accept(session, triple_id, actor.name, comment)
 
 
-def reject(database: Database, actor: Actor, triple_id: int) -> str:
+def reject(database: Database, actor: Actor, triple_id: int, reason: str = "false", comment: str = "") -> str:
+    """Reject a suggestion with its reason (storage.models.REJECT_REASONS) and an optional comment."""
     require(actor, "review")
     with database.transaction() as session:
-        return review.reject(session, triple_id, actor.name)
+        return review.reject(session, triple_id, actor.name, reason, comment)
 
 
 def accept_corrected(database: Database, actor: Actor, triple_id: int, *, head: str, relation: str,

@@ -17,6 +17,7 @@ from storage.importers import FORMATS as IMPORT_FORMATS
 from storage.labels import EntityInfo, ExampleEdit, ExampleRow, RelationInfo
 from storage.rdf_vocab import DEFAULT_BASE
 from storage.repair import Footprint
+from storage.models import REJECT_REASONS
 from storage.review import Evidence, Suggestion, VerdictBin
 from storage.runs import Run
 from storage.stats import KgStats
@@ -81,7 +82,7 @@ __all__ = [
     "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "MIN_TRUSTED_ITEMS", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
     "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",
     # review
-    "Evidence", "Suggestion", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
+    "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
     # repairing the vocabulary
     "Footprint", "entity_footprint", "relation_footprint", "delete_entity", "delete_relation", "rename_relation",

@@ -84,7 +84,8 @@ def describe(action: str, target: str, details: dict, names: _Names) -> str:
     """What happened, in a sentence a curator reads without knowing the schema."""
     d = details
     if action in ("accept", "reject"):
-        return d.get("triple", "")
+        why = f" ({d['reason']})" if d.get("reason") else ""
+        return d.get("triple", "") + why + (f": “{d['comment']}”" if d.get("comment") else "")
     if action == "edit_accept":
         return f"{d.get('suggested', '')} corrected to {d.get('triple', '')}"
     if action == "retract":

@@ -29,6 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 TRIPLE_STATUSES = ("accepted", "suggested", "rejected", "retracted")
 TRIPLE_SOURCES = ("imported", "curator", "model")
+#: why a curator rejects a suggestion
+REJECT_REASONS = ("false", "wrong direction", "wrong type", "not stated in the evidence", "duplicate entity")
 EXAMPLE_KINDS = ("triple", "sentence")
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
@@ -146,6 +148,10 @@ class Triple(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_by: Mapped[Optional[str]] = mapped_column(String(128))
     reviewed_at: Mapped[Optional[datetime]]
+    #: why it was rejected (one of REJECT_REASONS): negative knowledge the exports carry
+    reason: Mapped[Optional[str]] = mapped_column(String(64))
+    #: the curator's words on the verdict (a retraction's reason too)
+    comment: Mapped[Optional[str]] = mapped_column(Text)
 
     head: Mapped[Entity] = relationship(foreign_keys=[head_id])
     relation: Mapped[Relation] = relationship()

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
 
-from storage.models import AuditEvent, Entity, Example, ModelVersion, Relation, Sentence, Triple, utcnow
+from storage.models import (REJECT_REASONS, AuditEvent, Entity, Example, ModelVersion, Relation, Sentence, Triple,
+                            utcnow)
 from storage.models import Evidence as EvidenceRow
 
 REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept", "retract")
@@ -198,7 +199,8 @@ def evidence(session: Session, triple_id: int, limit: int = 5) -> Evidence:
 
 def _state(triple: Triple) -> dict:
     return {"status": triple.status, "reviewed_by": triple.reviewed_by,
-            "reviewed_at": triple.reviewed_at.isoformat() if triple.reviewed_at else None}
+            "reviewed_at": triple.reviewed_at.isoformat() if triple.reviewed_at else None,
+            "reason": triple.reason, "comment": triple.comment}
 
 
 def _example_for(session: Session, triple: Triple, holds: bool, user: str, now: datetime) -> Optional[int]:
@@ -224,12 +226,14 @@ def _pending(session: Session, triple_id: int) -> Triple:
     return triple
 
 
-def _verdict(session: Session, triple: Triple, status: str, user: str, now: datetime) -> dict:
+def _verdict(session: Session, triple: Triple, status: str, user: str, now: datetime, *,
+             reason: Optional[str] = None, comment: Optional[str] = None) -> dict:
     """Set the status only if nobody changed it since this session read it (compare-and-set in the UPDATE's
     WHERE): of two curators deciding on one suggestion at once, exactly one wins and the other is told."""
     change = {"triple_id": triple.id, "before": _state(triple)}
     done = session.execute(update(Triple).where(Triple.id == triple.id, Triple.status == triple.status)
-                           .values(status=status, reviewed_by=user, reviewed_at=now)
+                           .values(status=status, reviewed_by=user, reviewed_at=now, reason=reason,
+                                   comment=" ".join((comment or "").split()) or None)
                            .execution_options(synchronize_session="fetch"))
     if done.rowcount != 1:
         raise ReviewError("another curator decided on this suggestion a moment ago; reload the queue")
@@ -242,20 +246,25 @@ def _label(triple: Triple) -> str:
     return f"{triple.head.label} —{triple.relation.label}→ {triple.tail.label}"
 
 
-def _decide(session: Session, triple_id: int, user: str, status: str, action: str) -> str:
+def _decide(session: Session, triple_id: int, user: str, status: str, action: str, *,
+            reason: Optional[str] = None, comment: str = "") -> str:
     triple, now = _pending(session, triple_id), utcnow()
-    change = _verdict(session, triple, status, user, now)
-    record_event(session, actor=user, action=action, target="triple", target_id=triple_id,
-                 details={"changes": [change], "triple": _label(triple)})
+    change = _verdict(session, triple, status, user, now, reason=reason, comment=comment)
+    details = {"changes": [change], "triple": _label(triple)}
+    details.update({k: v for k, v in (("reason", triple.reason), ("comment", triple.comment)) if v})
+    record_event(session, actor=user, action=action, target="triple", target_id=triple_id, details=details)
     return _label(triple)
 
 
-def accept(session: Session, triple_id: int, user: str) -> str:
-    return _decide(session, triple_id, user, "accepted", "accept")
+def accept(session: Session, triple_id: int, user: str, comment: str = "") -> str:
+    return _decide(session, triple_id, user, "accepted", "accept", comment=comment)
 
 
-def reject(session: Session, triple_id: int, user: str) -> str:
-    return _decide(session, triple_id, user, "rejected", "reject")
+def reject(session: Session, triple_id: int, user: str, reason: str = "false", comment: str = "") -> str:
+    """Reject a suggestion, saying why (one of REJECT_REASONS): the rejection is exported with its reason."""
+    if reason not in REJECT_REASONS:
+        raise ReviewError(f"unknown reason {reason!r}: say one of {', '.join(REJECT_REASONS)}")
+    return _decide(session, triple_id, user, "rejected", "reject", reason=reason, comment=comment)
 
 
 def accept_edited(session: Session, triple_id: int, user: str, *, head: str, relation: str, tail: str) -> str:
@@ -274,7 +283,8 @@ def accept_edited(session: Session, triple_id: int, user: str, *, head: str, rel
         raise ReviewError("head and tail are the same entity; pick two different entities")
     if (new_head.id, new_relation.id, new_tail.id) == (triple.head_id, triple.relation_id, triple.tail_id):
         return accept(session, triple_id, user)
-    changes = [_verdict(session, triple, "rejected", user, now)]
+    swapped = (new_head.id, new_relation.id, new_tail.id) == (triple.tail_id, triple.relation_id, triple.head_id)
+    changes = [_verdict(session, triple, "rejected", user, now, reason="wrong direction" if swapped else None)]
     corrected = session.scalar(select(Triple).where(
         Triple.head_id == new_head.id, Triple.relation_id == new_relation.id, Triple.tail_id == new_tail.id))
     if corrected is None:
@@ -308,7 +318,7 @@ def retract(session: Session, user: str, *, head: str, relation: str, tail: str,
     if triple is None or triple.status != "accepted":
         state = f"it is {triple.status}" if triple is not None else "there is no such triple"
         raise ReviewError(f"{head} {relation} {tail} is not an accepted fact ({state})")
-    change = _verdict(session, triple, "retracted", user, utcnow())
+    change = _verdict(session, triple, "retracted", user, utcnow(), comment=reason)
     # a label saying it holds (made when it was accepted) would keep teaching it as a fact
     positive = session.scalar(select(Example).where(
         Example.kind == "triple", Example.head_id == triple.head_id, Example.relation_id == triple.relation_id,
@@ -359,6 +369,7 @@ def undo_last(session: Session, user: str) -> Optional[str]:
             continue
         before = change["before"]
         triple.status, triple.reviewed_by = before["status"], before["reviewed_by"]
+        triple.reason, triple.comment = before.get("reason"), before.get("comment")
         triple.reviewed_at = datetime.fromisoformat(before["reviewed_at"]) if before["reviewed_at"] else None
     what = event.details.get("triple") or f"{event.details.get('count', 0)} accepted suggestions"
     record_event(session, actor=user, action="undo", target="audit_event", target_id=event.id,

@@ -219,11 +219,26 @@ def test_review_accept_reject_undo_and_bulk(kg):
     assert _triple(kg, "paracetamol", "gout").status == "suggested"
 
 
+def test_review_rejects_with_a_reason_and_a_comment(kg):
+    _suggest(kg)
+    app = page("review")
+    item_key = next(w.key for w in app.selectbox if str(w.key).startswith("review_reason_"))
+    app.selectbox(key=item_key).select("wrong type")
+    app.text_input(key=item_key.replace("reason", "comment")).input("gout is no drug target")
+    app.button(key="review_reject").click().run()
+    rejected = _triple(kg, "aspirin", "gout")
+    assert (rejected.status, rejected.reason, rejected.comment) == ("rejected", "wrong type", "gout is no drug target")
+    # the next suggestion starts with the default reason and an empty comment
+    next_key = next(w.key for w in app.selectbox if str(w.key).startswith("review_reason_"))
+    assert next_key != item_key and app.selectbox(key=next_key).value == "false"
+
+
 def test_review_swaps_head_and_tail_in_one_step(kg):
     _suggest(kg)
     app = page("review")
     app.button(key="review_swap").click().run()
-    assert _triple(kg, "aspirin", "gout").status == "rejected"
+    assert (_triple(kg, "aspirin", "gout").status, _triple(kg, "aspirin", "gout").reason) == ("rejected",
+                                                                                            "wrong direction")
     swapped = _triple(kg, "gout", "aspirin")
     assert swapped.status == "accepted" and swapped.source == "curator"
     assert "Accepted, swapped: gout —treats→ aspirin" in [t.value for t in app.toast]

@@ -74,3 +74,35 @@ def test_retract_from_the_command_line(demo, capsys):
     assert "retracted: aspirin —treats→ headache" in capsys.readouterr().out
     assert main(["--db", demo.url, "retract", "aspirin", "treats", "headache", "--reason", "again"]) == 2
     assert "is not an accepted fact (it is retracted)" in capsys.readouterr().err
+
+
+def test_a_rejection_keeps_its_reason_and_comment_in_the_history_and_the_exports(demo, tmp_path):
+    from rdflib import Graph
+    from rdflib.namespace import RDF, RDFS
+
+    from knowco.services import accept, queue, reject
+    from storage.rdf_vocab import KC
+    from tests.storage_helpers import queued
+
+    queued(demo, [("aspirin", "treats", "gout", 0.9), ("ibuprofen", "treats", "gout", 0.6)])
+    shown = {s.head: s.id for s in queue(demo)}
+    with pytest.raises(CURATOR_ERRORS, match="unknown reason"):
+        reject(demo, ANN, shown["aspirin"], "boring")
+    reject(demo, ANN, shown["aspirin"], "wrong direction", "  gout does not treat  ")
+    accept(demo, ANN, shown["ibuprofen"], "seen in two trials")
+    rows = {row.action: row for row in history(demo, actions=["reject", "accept"])}
+    assert rows["reject"].summary == "aspirin —treats→ gout (wrong direction): “gout does not treat”"
+    assert rows["accept"].summary == "ibuprofen —treats→ gout: “seen in two trials”"
+    export_file(demo, Actor("root", "admin"), tmp_path / "all.csv", include_rejected=True)
+    with open(tmp_path / "all.csv", newline="", encoding="utf-8") as handle:
+        exported = {(r["head"], r["tail"]): r for r in csv.DictReader(handle)}
+    assert (exported[("aspirin", "gout")]["reason"], exported[("aspirin", "gout")]["comment"]) == (
+        "wrong direction", "gout does not treat")
+    export_file(demo, Actor("root", "admin"), tmp_path / "all.ttl", include_rejected=True)
+    graph = Graph().parse(tmp_path / "all.ttl", format="turtle")
+    [statement] = [s for s in graph.subjects(KC.rejectReason, None)]
+    assert str(graph.value(statement, RDF.subject)).endswith("/aspirin")
+    assert str(graph.value(statement, RDFS.comment)) == "gout does not treat"
+    undo_last(demo, ANN)  # the acceptance
+    undo_last(demo, ANN)  # the rejection, its reason and comment with it
+    assert triple_status(demo, "aspirin", "treats", "gout") == "suggested"

@@ -79,6 +79,10 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
             agents.add(triple.reviewed_by)
         if triple.reviewed_at:
             graph.add((statement, KC.reviewedAt, _time(triple.reviewed_at)))
+        if triple.reason:
+            graph.add((statement, KC.rejectReason, Literal(triple.reason)))
+        if triple.comment:
+            graph.add((statement, RDFS.comment, Literal(triple.comment)))
         for sentence, _ in evidence.get((triple.head, triple.relation, triple.tail), ()):
             graph.add((statement, PROV.wasDerivedFrom, _sentence(graph, iris, sentence.id, sentence.text,
                                                                   sentence.document)))

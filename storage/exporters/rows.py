@@ -28,6 +28,8 @@ class ExportTriple:
     created_at: datetime
     reviewed_by: Optional[str]
     reviewed_at: Optional[datetime]
+    reason: Optional[str] = None  # why it was rejected
+    comment: Optional[str] = None  # the curator's words on the verdict (a retraction's reason)
 
 
 def statuses_for(include_suggested: bool, include_rejected: bool) -> tuple[str, ...]:
@@ -43,7 +45,7 @@ def export_triples(session: Session, statuses: Iterable[str]) -> Iterator[Export
         select(
             head.name, Relation.name, tail.name, head.label, Relation.label, tail.label, Triple.status,
             Triple.source, Triple.confidence, ModelVersion.name, Triple.created_by, Triple.created_at,
-            Triple.reviewed_by, Triple.reviewed_at,
+            Triple.reviewed_by, Triple.reviewed_at, Triple.reason, Triple.comment,
         )
         .join(head, Triple.head_id == head.id)
         .join(tail, Triple.tail_id == tail.id)
