@@ -80,23 +80,23 @@ def _check_confirmed(actual: Footprint, confirmed: Footprint, what: str) -> None
                           "look again and confirm these counts")
 
 
+def _delete(session: Session, user: str, row, what: str, actual: Footprint, confirmed: Footprint) -> Footprint:
+    _check_confirmed(actual, confirmed, row.name)
+    record_event(session, actor=user, action="delete", target=what, target_id=row.id,
+                 details={"name": row.name, "label": row.label, "removed": asdict(actual)})
+    session.delete(row)
+    return actual
+
+
 def delete_entity(session: Session, user: str, name: str, confirmed: Footprint) -> Footprint:
     """Delete the entity with its triples and labels (they cascade), if `confirmed` is what it removes."""
-    entity, actual = _entity(session, name), entity_footprint(session, name)
-    _check_confirmed(actual, confirmed, name)
-    record_event(session, actor=user, action="delete", target="entity", target_id=entity.id,
-                 details={"name": entity.name, "label": entity.label, "removed": asdict(actual)})
-    session.delete(entity)
-    return actual
+    return _delete(session, user, _entity(session, name), "entity", entity_footprint(session, name), confirmed)
 
 
 def delete_relation(session: Session, user: str, name: str, confirmed: Footprint) -> Footprint:
-    relation, actual = _relation(session, name), relation_footprint(session, name)
-    _check_confirmed(actual, confirmed, name)
-    record_event(session, actor=user, action="delete", target="relation", target_id=relation.id,
-                 details={"name": relation.name, "label": relation.label, "removed": asdict(actual)})
-    session.delete(relation)
-    return actual
+    """Delete the relation with its triples and labels, if `confirmed` is what it removes."""
+    return _delete(session, user, _relation(session, name), "relation", relation_footprint(session, name),
+                   confirmed)
 
 
 def rename_relation(session: Session, user: str, name: str, new_name: str, new_label: Optional[str] = None) -> str:

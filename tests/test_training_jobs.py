@@ -148,11 +148,14 @@ def test_a_run_that_dies_while_suggesting_is_never_active(kg, monkeypatch):
     assert first.status == "succeeded" and active_run(kg).id == first.id
     before = sorted((s.head, s.relation, s.tail) for s in queue(kg, limit=500))
 
+    class Killed(BaseException):
+        """A kill no handler sees (SIGKILL, power loss): unlike Ctrl-C, the run cannot end its row."""
+
     def killed(*args, **kwargs):
-        raise SystemExit("killed while suggesting")
+        raise Killed("killed while suggesting")
 
     monkeypatch.setattr("knowco.training_job.plan_suggestions", killed)
-    with pytest.raises(SystemExit):
+    with pytest.raises(Killed):
         train_in_foreground(kg, ANN, TrainOptions(**FAST))
     dead = get_run(kg, first.id + 1)
     assert dead.status == "running" and not dead.is_active and active_run(kg).id == first.id
