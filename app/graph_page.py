@@ -88,7 +88,7 @@ if names:
         facts = [e for e in around.edges if e.status == "accepted"]
         if facts:
             # keyed by the entity, so a form never keeps another entity's fact or reason
-            with st.form(f"graph_retract_{pick}", border=True):
+            with st.form(f"graph_retract_{pick}", border=True, clear_on_submit=True):
                 st.markdown("**Retract a fact** (kept as retracted with your reason; *Undo* on the Review page "
                             "takes it back)")
                 # the names in the text: two facts whose labels read alike stay apart

@@ -45,7 +45,8 @@ st.title("Train")
 db = database()
 defaults = TrainOptions(backbone=settings().model or DEFAULT_BACKBONE)
 
-with st.form("train_form"):
+# Enter in a number box must not start a run with the other boxes half-edited: only the button does
+with st.form("train_form", enter_to_submit=False):
     presets = list(dict.fromkeys([defaults.backbone, *PRESETS]))
     backbone = st.selectbox("Backbone", presets, key="train_backbone",
                             help="splade-tiny is small and fast on a CPU; any Hugging Face masked LM name or local "
@@ -219,6 +220,9 @@ if finished:
                        "a confidence of 0.8 is right 80 % of the time. T is fitted on these same labels, so the "
                        "'after' curve is optimistic; suggestions' confidences use T.")
 
+    if measured.micro_f1 == 0 and measured.accuracy:
+        st.caption("Accuracy counts the held-out items that state no relation too; micro-F1 counts the relations "
+                   "only, so 0.00 means the model found none of the held-out items that state one.")
     if not measured.trustworthy() and measured.held_out:
         st.warning(f"Measured on only {measured.held_out} held-out items: one item moves these figures by "
                    f"{100 / measured.held_out:.0f} points, so they are too noisy to trust (label more, at least "
@@ -235,6 +239,7 @@ def _figure(value, digits: int = 2) -> str:
 table = pd.DataFrame([{
     "version": r.name, "active": r.is_active, "status": r.status, "message": r.message, "backbone": r.backbone,
     "labels": r.n_examples, "accuracy": _figure(metrics_of(r).accuracy), "micro-F1": _figure(metrics_of(r).micro_f1),
+    "epochs": f"{r.hyperparameters.get('stage1_epochs', '?')} + {r.hyperparameters.get('stage2_epochs', '?')}",
     "by": r.created_by, "started": r.created_at, "seconds": _figure(metrics_of(r).train_seconds, 0)} for r in runs])
 st.dataframe(table, hide_index=True, width="stretch", key="train_versions",
              column_config={"started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})

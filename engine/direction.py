@@ -10,7 +10,7 @@ fact unless the model is very sure of it.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
 
 from engine.types import SentenceExample, TripleExample
 
@@ -59,9 +59,13 @@ def reversed_sentences(sentences: Sequence[SentenceExample], symmetric: set[str]
     return out
 
 
-def keep_one_direction(scored: dict[Triple, float], symmetric: set[str], accepted: set[Triple]) -> dict[Triple, float]:
-    """Of `h r t` and `t r h` (r not symmetric), only the likelier; the reverse of an accepted fact only at
-    `REVERSE_OF_FACT_CONFIDENCE` or above (the Review page then says it reverses that fact)."""
+def keep_one_direction(scored: dict[Triple, float], symmetric: set[str], accepted: set[Triple],
+                       stated: Optional[dict[Triple, float]] = None) -> dict[Triple, float]:
+    """Of `h r t` and `t r h` (r not symmetric), only the likelier; the reverse of an accepted fact only when
+    what the text says of it (`stated`: the text model's own probability from names or sentences; else the
+    score) reaches `REVERSE_OF_FACT_CONFIDENCE` (the Review page then says it reverses that fact). Graph
+    features cannot carry a reversal: both entities already take part in the relation, which is exactly what
+    makes a combined confidence high."""
     kept: dict[Triple, float] = {}
     for triple, p in scored.items():
         head, relation, tail = triple
@@ -69,7 +73,7 @@ def keep_one_direction(scored: dict[Triple, float], symmetric: set[str], accepte
         if relation in symmetric or head == tail:
             kept[triple] = p
         elif flipped in accepted:
-            if p >= REVERSE_OF_FACT_CONFIDENCE:
+            if (stated or scored).get(triple, 0.0) >= REVERSE_OF_FACT_CONFIDENCE:
                 kept[triple] = p
         elif flipped not in scored or (p, flipped) > (scored[flipped], triple):
             kept[triple] = p

@@ -188,7 +188,9 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, GraphCounts(facts)), inputs,
                     found.per, found.stated, found.pool, held_out, planning)
     margins = pair_margins(judged.confidence)
-    one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric(), set(facts)))
+    stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
+    one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric(), set(facts),
+                                                          stated))
     queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN)
     report = found.report
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)

@@ -284,6 +284,7 @@ def accept_edited(session: Session, triple_id: int, user: str, *, head: str, rel
     if (new_head.id, new_relation.id, new_tail.id) == (triple.head_id, triple.relation_id, triple.tail_id):
         return accept(session, triple_id, user)
     swapped = (new_head.id, new_relation.id, new_tail.id) == (triple.tail_id, triple.relation_id, triple.head_id)
+    known = False
     changes = [_verdict(session, triple, "rejected", user, now, reason="wrong direction" if swapped else None)]
     corrected = session.scalar(select(Triple).where(
         Triple.head_id == new_head.id, Triple.relation_id == new_relation.id, Triple.tail_id == new_tail.id))
@@ -297,9 +298,11 @@ def accept_edited(session: Session, triple_id: int, user: str, *, head: str, rel
                         "example_id": _example_for(session, corrected, True, user, now)})
     elif corrected.status != "accepted":
         changes.append(_verdict(session, corrected, "accepted", user, now))
+    else:
+        known = True
     record_event(session, actor=user, action="edit_accept", target="triple", target_id=corrected.id,
                  details={"changes": changes, "triple": _label(corrected), "suggested": _label(triple)})
-    return _label(corrected)
+    return _label(corrected) + (" (already a fact: the suggestion is rejected, nothing is added)" if known else "")
 
 
 def retract(session: Session, user: str, *, head: str, relation: str, tail: str, reason: str) -> str:

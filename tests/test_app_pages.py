@@ -255,6 +255,14 @@ def test_review_says_how_a_marked_relation_behaves(kg):
     assert "*treats* is marked: one tail per head" in [c.value for c in app.caption]
 
 
+def test_swapping_onto_a_known_fact_says_nothing_was_added(kg):
+    queued(kg, [("headache", "treats", "aspirin", 0.9)])  # the reverse of a demo fact
+    app = page("review")
+    app.button(key="review_swap").click().run()
+    assert any("already a fact" in t.value for t in app.toast)
+    assert _triple(kg, "headache", "aspirin").status == "rejected"
+
+
 def test_review_correct_before_accepting(kg):
     _suggest(kg)
     app = page("review")

@@ -56,6 +56,10 @@ def test_one_direction_per_pair_and_never_the_reverse_of_a_fact_unless_sure():
     assert keep_one_direction(scored, {"borders"}, accepted) == {
         ("france", "capital_of", "paris"): 0.7, ("a", "borders", "b"): 0.8, ("b", "borders", "a"): 0.7,
         ("italy", "capital_of", "rome"): REVERSE_OF_FACT_CONFIDENCE}
+    # a combined confidence of 1.0 carries no reversal when the text says little of it
+    confident = {("italy", "capital_of", "rome"): 1.0}
+    assert keep_one_direction(confident, set(), accepted, {("italy", "capital_of", "rome"): 0.04}) == {}
+    assert keep_one_direction(confident, set(), accepted, {("italy", "capital_of", "rome"): 0.95}) == confident
 
 
 def test_the_review_queue_says_when_a_suggestion_reverses_a_fact(sqlite_db, tmp_path):
