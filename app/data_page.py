@@ -18,6 +18,7 @@ from knowco.services import (
     mark_relation,
     merge_entities,
     merge_relations,
+    preview_merge,
     relation_footprint,
     rename_relation,
     search_entities,
@@ -106,6 +107,34 @@ def entity_picker(label: str, key: str) -> str | None:
                         placeholder="search first" if not found else "pick one")
 
 
+def confirmed_merge(kind: str, source: str | None, target: str | None, merge) -> None:
+    """A merge that first says what it would do (a rehearsal rolled back) and goes through once confirmed: it
+    cannot be undone."""
+    label, key = ("Merge entities", "data_merge_entities") if kind == "entity" else ("Merge relations",
+                                                                                     "data_merge_relations")
+    if not (source and target) or source == target:
+        st.button(label, key=key, disabled=True)
+        return
+    with guarded("preview the merge"):
+        preview = preview_merge(db, kind, source, target)
+        moved = ", ".join(f"{n} {w}" for w, n in preview.counts.items() if n) or "nothing to move"
+        st.caption(f"Merging {md(source)} into {md(target)}: {md(moved)}.")
+        if preview.dropped:
+            st.caption("Dropped: " + md("; ".join(preview.dropped[:10]))
+                       + (f" … and {len(preview.dropped) - 10} more" if len(preview.dropped) > 10 else ""))
+        if preview.type_clash:
+            st.warning(f"{md(source)} is a {md(preview.type_clash[0])} and {md(target)} a "
+                       f"{md(preview.type_clash[1])}: are they really one?", icon=":material/warning:")
+        sure = st.checkbox(f"Merge {source} into {target} (it cannot be undone)",
+                           key=f"data_merge_sure_{kind}_{source}_{target}_{preview.counts}")
+        if st.button(label, key=key, disabled=not sure) and sure:
+            counts = merge(db, actor(), source, target)
+            flash(f"Merged {source} into {target}: "
+                  + (", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move")
+                  + ("; retrain so that the model learns from the merged facts" if kind == "relation" else ""))
+            st.rerun()
+
+
 def confirmed_delete(what: str, name: str, footprint, delete) -> None:
     """A delete that says what it removes and goes through only once that is confirmed."""
     st.caption(f"Deleting {md(name)} removes it with {footprint.words()}.")
@@ -126,12 +155,7 @@ with repair_tab:  # the page is an admin's (app/main.py); the services check the
         source = entity_picker("the duplicate", "data_merge_source")
     with b:
         target = entity_picker("the entity to keep", "data_merge_target")
-    if st.button("Merge entities", key="data_merge_entities", disabled=not (source and target)):
-        with guarded("merge the entities"):
-            counts = merge_entities(db, actor(), source, target)
-            flash(f"Merged {source} into {target}: "
-                  + (", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move"))
-            st.rerun()
+    confirmed_merge("entity", source, target, merge_entities)
     st.divider()
     st.markdown("**A relation**")
     specs = {r.name: r for r in list_relations(db)}
@@ -164,13 +188,7 @@ with repair_tab:  # the page is an admin's (app/main.py); the services check the
         with d:
             into = st.selectbox("Merge into", [n for n in names if n != chosen], index=None,
                                 key=f"data_merge_into_{chosen}")
-            if st.button("Merge relations", key="data_merge_relations", disabled=into is None):
-                with guarded("merge the relations"):
-                    counts = merge_relations(db, actor(), chosen, into)
-                    flash(f"Merged {chosen} into {into}: "
-                          + (", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move")
-                          + "; retrain so that the model learns from the merged facts")
-                    st.rerun()
+            confirmed_merge("relation", chosen, into, merge_relations)
         confirmed_delete("relation", chosen, relation_footprint(db, chosen), delete_relation)
     st.divider()
     st.markdown("**Delete an entity**")

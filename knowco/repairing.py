@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage import repair
 from storage.database import Database
-from storage.repair import Footprint
+from storage.repair import Footprint, MergePreview
 
 from knowco.access import Actor, require
 
@@ -42,6 +42,12 @@ def mark_relation(database: Database, actor: Actor, name: str, *, functional: bo
     require(actor, "repair")
     with database.transaction() as session:
         return repair.mark_relation(session, actor.name, name, functional=functional, symmetric=symmetric)
+
+
+def preview_merge(database: Database, kind: str, source: str, target: str) -> MergePreview:
+    """What merging `source` into `target` (kind "entity" or "relation") would move, drop and leave in conflict."""
+    with database.sessions() as session:
+        return repair.preview_merge(session, kind, source, target)
 
 
 def merge_entities(database: Database, actor: Actor, source: str, target: str) -> dict[str, int]:

@@ -16,7 +16,7 @@ from storage.history import HistoryRow
 from storage.importers import FORMATS as IMPORT_FORMATS
 from storage.labels import EntityInfo, ExampleEdit, ExampleRow, RelationInfo
 from storage.rdf_vocab import DEFAULT_BASE
-from storage.repair import Footprint
+from storage.repair import Footprint, MergePreview
 from storage.models import REJECT_REASONS
 from storage.review import Evidence, Suggestion, VerdictBin
 from storage.runs import Run
@@ -33,7 +33,7 @@ from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label
                               search_entities)
 from knowco.maintenance import backup, restore
 from knowco.repairing import (delete_entity, delete_relation, entity_footprint, mark_relation, merge_entities,
-                              merge_relations, relation_footprint, rename_relation)
+                              merge_relations, preview_merge, relation_footprint, rename_relation)
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
 from knowco.options import TrainOptions
@@ -86,7 +86,7 @@ __all__ = [
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
     # repairing the vocabulary
     "Footprint", "entity_footprint", "relation_footprint", "delete_entity", "delete_relation", "rename_relation",
-    "merge_entities", "merge_relations", "mark_relation",
+    "merge_entities", "merge_relations", "mark_relation", "MergePreview", "preview_merge",
     # files
     "DEFAULT_BASE", "EXPORT_CHOICES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",
     "export_bytes", "export_file", "export_labels_bytes", "import_document", "import_file", "import_upload", "preview_upload",

@@ -145,12 +145,17 @@ def _move_evidence(session: Session, source: Triple, target: Triple) -> None:
     session.flush()
 
 
-def _move_triples(session: Session, rows: list[Triple], key, counts: dict[str, int]) -> None:
+def _words(triple: Triple) -> str:
+    return f"{triple.head.name} —{triple.relation.name}→ {triple.tail.name} ({triple.status})"
+
+
+def _move_triples(session: Session, rows: list[Triple], key, counts: dict[str, int], dropped: list[str]) -> None:
     """Give each row its new (head, relation, tail) from `key(row)`; a row whose place is taken or that became
-    a self-loop is dropped (see the module's docstring for whose decision stays)."""
+    a self-loop is dropped, and named in `dropped` (see the module's docstring for whose decision stays)."""
     for row in rows:
         head_id, relation_id, tail_id = key(row)
         if head_id == tail_id:
+            dropped.append(_words(row))
             session.delete(row)
             counts["self-loops dropped"] += 1
             continue
@@ -162,6 +167,7 @@ def _move_triples(session: Session, rows: list[Triple], key, counts: dict[str, i
             elif taken.status != row.status and row.status != "suggested":
                 counts["conflicting decisions kept as the target had them"] += 1
             _move_evidence(session, row, taken)
+            dropped.append(_words(row))
             session.delete(row)
             counts["duplicate triples dropped"] += 1
             continue
@@ -198,8 +204,10 @@ def _new_counts() -> dict[str, int]:
             "conflicting labels kept as the target had them": 0}
 
 
-def merge_entities(session: Session, user: str, source: str, target: str) -> dict[str, int]:
-    """`source` becomes `target`: its triples and labels re-pointed, its names kept as aliases, itself gone."""
+def merge_entities(session: Session, user: str, source: str, target: str,
+                   dropped: Optional[list[str]] = None) -> dict[str, int]:
+    """`source` becomes `target`: its triples and labels re-pointed, its names kept as aliases, itself gone.
+    The triples it drops are named in the audit event (and in `dropped`, when given)."""
     if source == target:
         raise RepairError("pick two different entities to merge")
     old, new = _entity(session, source), _entity(session, target)
@@ -207,9 +215,9 @@ def merge_entities(session: Session, user: str, source: str, target: str) -> dic
     def swap(entity_id: Optional[int]) -> Optional[int]:
         return new.id if entity_id == old.id else entity_id
 
-    counts = _new_counts()
+    counts, dropped = _new_counts(), [] if dropped is None else dropped
     triples = list(session.scalars(select(Triple).where(or_(Triple.head_id == old.id, Triple.tail_id == old.id))))
-    _move_triples(session, triples, lambda t: (swap(t.head_id), t.relation_id, swap(t.tail_id)), counts)
+    _move_triples(session, triples, lambda t: (swap(t.head_id), t.relation_id, swap(t.tail_id)), counts, dropped)
     labels = list(session.scalars(select(Example).where(or_(Example.head_id == old.id, Example.tail_id == old.id))))
     _move_labels(session, labels, lambda e: (swap(e.head_id), e.relation_id, swap(e.tail_id)), counts)
     known = {new.name, new.label, *(new.aliases or [])}
@@ -218,23 +226,51 @@ def merge_entities(session: Session, user: str, source: str, target: str) -> dic
     record_event(session, actor=user, action="merge", target="entity", target_id=new.id,
                  details={"source": {"name": old.name, "label": old.label, "description": old.description,
                                      "type": old.type, "aliases": old.aliases},
-                          "target": new.name, "aliases_added": added, "counts": counts})
+                          "target": new.name, "aliases_added": added, "counts": counts, "dropped": dropped})
     session.delete(old)
     return counts
 
 
-def merge_relations(session: Session, user: str, source: str, target: str) -> dict[str, int]:
+def merge_relations(session: Session, user: str, source: str, target: str,
+                    dropped: Optional[list[str]] = None) -> dict[str, int]:
     """`source` becomes `target`: its triples and labels move to `target`, the relation itself is gone."""
     if source == target:
         raise RepairError("pick two different relations to merge")
     old, new = _relation(session, source), _relation(session, target)
-    counts = _new_counts()
+    counts, dropped = _new_counts(), [] if dropped is None else dropped
     triples = list(session.scalars(select(Triple).where(Triple.relation_id == old.id)))
-    _move_triples(session, triples, lambda t: (t.head_id, new.id, t.tail_id), counts)
+    _move_triples(session, triples, lambda t: (t.head_id, new.id, t.tail_id), counts, dropped)
     labels = list(session.scalars(select(Example).where(Example.relation_id == old.id)))
     _move_labels(session, labels, lambda e: (e.head_id, new.id, e.tail_id), counts)
     record_event(session, actor=user, action="merge", target="relation", target_id=new.id,
                  details={"source": {"name": old.name, "label": old.label, "description": old.description},
-                          "target": new.name, "counts": counts})
+                          "target": new.name, "counts": counts, "dropped": dropped})
     session.delete(old)
     return counts
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What a merge would do, read from a rehearsal that is rolled back: shown before the curator confirms."""
+
+    counts: dict[str, int]
+    dropped: list[str]
+    #: the two entities' types where they differ (a pathogen merged into a disease is likely a mistake)
+    type_clash: Optional[tuple[str, str]] = None
+
+
+def preview_merge(session: Session, kind: str, source: str, target: str) -> MergePreview:
+    """Rehearse the merge in a savepoint and roll it back."""
+    clash = None
+    if kind == "entity":
+        old, new = _entity(session, source), _entity(session, target)
+        if old.type and new.type and old.type != new.type:
+            clash = (old.type, new.type)
+    dropped: list[str] = []
+    savepoint = session.begin_nested()
+    try:
+        merge = merge_entities if kind == "entity" else merge_relations
+        counts = merge(session, "preview", source, target, dropped)
+    finally:
+        savepoint.rollback()
+    return MergePreview(counts, dropped, clash)

@@ -418,6 +418,9 @@ def test_repair_merges_entities_and_deletes_a_relation_once_confirmed(kg):
     app.selectbox(key="data_merge_source_aspirin").select("aspirin").run()
     app.text_input(key="data_merge_target_q").input("ibuprofen").run()
     app.selectbox(key="data_merge_target_ibuprofen").select("ibuprofen").run()
+    assert app.button(key="data_merge_entities").disabled  # not before the curator has read what it does
+    assert any(c.value.startswith("Merging aspirin into ibuprofen: ") for c in app.caption)
+    next(b for b in app.checkbox if b.key.startswith("data_merge_sure_entity_aspirin_ibuprofen")).check().run()
     app.button(key="data_merge_entities").click().run()
     assert not app.error and get_entity(kg, "aspirin") is None
     assert "aspirin" in get_entity(kg, "ibuprofen").aliases

@@ -38,6 +38,17 @@ def _facts(db) -> set[tuple[str, str, str]]:
                 if t.status == "accepted"}
 
 
+def test_a_merge_is_previewed_without_changing_anything(kg):
+    from knowco.services import preview_merge
+
+    before = _facts(kg)
+    preview = preview_merge(kg, "entity", "acetylsalicylic acid", "aspirin")
+    assert preview.counts["self-loops dropped"] == 1 and preview.type_clash is None
+    assert "aspirin —interacts_with→ acetylsalicylic acid (accepted)" in preview.dropped
+    assert _facts(kg) == before and get_entity(kg, "acetylsalicylic acid") is not None
+    assert history(kg, actions=["merge"]) == []
+
+
 def test_merging_two_names_of_one_entity(kg):
     add_triple_label(kg, ADMIN, "acetylsalicylic acid", "treats", "fever", True)
     queued(kg, [("acetylsalicylic acid", "treats", "clots", 0.7)])
@@ -54,6 +65,7 @@ def test_merging_two_names_of_one_entity(kg):
     assert (label.head, label.relation, label.tail) == ("aspirin", "treats", "fever")
     [event] = history(kg, actions=["merge"])
     assert event.summary.startswith("entity acetylsalicylic acid into aspirin: ")
+    assert "aspirin —interacts_with→ acetylsalicylic acid (accepted)" in event.details["dropped"]
     assert event.details["source"]["name"] == "acetylsalicylic acid"
 
 
