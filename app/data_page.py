@@ -14,6 +14,7 @@ from knowco.services import (
     delete_entity,
     delete_relation,
     entity_footprint,
+    heads_with_several_tails,
     list_relations,
     mark_relation,
     merge_entities,
@@ -173,8 +174,11 @@ with repair_tab:  # the page is an admin's (app/main.py); the services check the
         if m3.button("Save marks", key="data_mark_relation"):
             with guarded("mark the relation"):
                 mark_relation(db, actor(), chosen, functional=functional, symmetric=symmetric)
+                several = heads_with_several_tails(db, chosen) if functional else 0
                 flash(f"{chosen}: " + (", ".join(w for f, w in ((functional, "functional"), (symmetric, "symmetric"))
-                                                 if f) or "no marks"))
+                                                 if f) or "no marks")
+                      + (f"; note: {several} head{'s have' if several != 1 else ' has'} more than one {chosen} "
+                         "fact already (nothing was removed)" if several else ""))
                 st.rerun()
         c, d = st.columns(2)
         with c:

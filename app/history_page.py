@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import database
-from knowco.services import history, history_choices
+from knowco.services import action_words, history, history_choices
 
 st.title("History")
 db = database()
@@ -24,7 +24,7 @@ if not rows:
     st.info("Nothing recorded with these filters.")
 else:
     # keyed by the filters and the newest event: a selection never points at another row once the rows change
-    shown = st.dataframe(pd.DataFrame([{"when": r.at, "who": r.actor, "action": r.action.replace("_", " "),
+    shown = st.dataframe(pd.DataFrame([{"when": r.at, "who": r.actor, "action": action_words(r.action),
                                         "what": r.summary or r.target} for r in rows]),
                          hide_index=True, width="stretch", on_select="rerun",
                          key=f"history_table_{rows[0].id}_{len(rows)}_{sorted(who)}_{sorted(what)}_{since}",
@@ -33,7 +33,7 @@ else:
     picked = [i for i in shown.selection.rows if i < len(rows)]
     if picked:
         row = rows[picked[0]]
-        st.caption(f"The record behind it ({row.target} {row.target_id or ''}), as stored:")
+        st.caption(f"Event {row.id} as stored (it concerns {row.target} {row.target_id or ''}):")
         st.json(json.loads(json.dumps(row.details, ensure_ascii=False, default=str)))
     else:
         st.caption("Select a row to see the record behind it.")

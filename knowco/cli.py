@@ -220,6 +220,10 @@ def _mark_relation(database: Database, actor: Actor, args: argparse.Namespace) -
     functional, symmetric = services.mark_relation(database, actor, args.name, functional=flag(args.functional),
                                                    symmetric=flag(args.symmetric))
     print(f"{args.name}: functional {'yes' if functional else 'no'}, symmetric {'yes' if symmetric else 'no'}")
+    several = services.heads_with_several_tails(database, args.name) if functional else 0
+    if several:
+        print(f"note: {several} head{'s have' if several != 1 else ' has'} more than one {args.name} fact already "
+              "(nothing was removed)")
     return 0
 
 

@@ -44,6 +44,11 @@ def mark_relation(database: Database, actor: Actor, name: str, *, functional: bo
         return repair.mark_relation(session, actor.name, name, functional=functional, symmetric=symmetric)
 
 
+def heads_with_several_tails(database: Database, name: str) -> int:
+    with database.sessions() as session:
+        return repair.heads_with_several_tails(session, name)
+
+
 def preview_merge(database: Database, kind: str, source: str, target: str) -> MergePreview:
     """What merging `source` into `target` (kind "entity" or "relation") would move, drop and leave in conflict."""
     with database.sessions() as session:

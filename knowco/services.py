@@ -12,7 +12,7 @@ from storage.corpus import SentenceRow
 from storage.database import Database, open_database
 from storage.exporters import EXPORT_FORMATS
 from storage.graph_query import Subgraph
-from storage.history import HistoryRow
+from storage.history import HistoryRow, action_words
 from storage.importers import FORMATS as IMPORT_FORMATS
 from storage.labels import EntityInfo, ExampleEdit, ExampleRow, RelationInfo
 from storage.rdf_vocab import DEFAULT_BASE
@@ -33,7 +33,8 @@ from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label
                               search_entities)
 from knowco.maintenance import backup, restore
 from knowco.repairing import (delete_entity, delete_relation, entity_footprint, mark_relation, merge_entities,
-                              merge_relations, preview_merge, relation_footprint, rename_relation)
+                              merge_relations, preview_merge, relation_footprint, rename_relation,
+                              heads_with_several_tails)
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
 from knowco.options import TrainOptions
@@ -72,7 +73,7 @@ __all__ = [
     # the database
     "Database", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
     # reading the KG
-    "KgStats", "Overview", "overview", "statistics", "Subgraph", "subgraph", "busiest_entity", "render_html", "HistoryRow", "history",
+    "KgStats", "Overview", "overview", "statistics", "Subgraph", "subgraph", "busiest_entity", "render_html", "HistoryRow", "action_words", "history",
     "history_choices", "EntityInfo", "RelationInfo", "get_entity", "list_relations", "search_entities",
     # labels
     "NO_RELATION_CHOICE", "ExampleEdit", "ExampleRow", "SentenceRow", "Mention", "add_sentence", "add_sentence_label",
@@ -86,7 +87,7 @@ __all__ = [
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
     # repairing the vocabulary
     "Footprint", "entity_footprint", "relation_footprint", "delete_entity", "delete_relation", "rename_relation",
-    "merge_entities", "merge_relations", "mark_relation", "MergePreview", "preview_merge",
+    "merge_entities", "merge_relations", "mark_relation", "MergePreview", "preview_merge", "heads_with_several_tails",
     # files
     "DEFAULT_BASE", "EXPORT_CHOICES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",
     "export_bytes", "export_file", "export_labels_bytes", "import_document", "import_file", "import_upload", "preview_upload",

@@ -12,6 +12,15 @@ from sqlalchemy.orm import Session
 from storage.models import AuditEvent, Entity, Relation, Sentence
 
 
+#: actions as a person says them (the audit log stores short names)
+ACTION_WORDS = {"edit_accept": "correct and accept", "bulk_accept": "accept in bulk", "rename": "rename",
+                "mark": "mark", "create": "create"}
+
+
+def action_words(action: str) -> str:
+    return ACTION_WORDS.get(action, action.replace("_", " "))
+
+
 @dataclass
 class HistoryRow:
     id: int
@@ -35,8 +44,11 @@ def history(session: Session, *, actors: Sequence[str] = (), actions: Sequence[s
     if since is not None:
         query = query.where(AuditEvent.at >= since)
     names = _Names(session)
+    undone = {(details or {}).get("undoes") for details in session.scalars(
+        select(AuditEvent.details).where(AuditEvent.action == "undo"))}
     return [HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, dict(e.details or {}),
-                       describe(e.action, e.target, dict(e.details or {}), names))
+                       describe(e.action, e.target, dict(e.details or {}), names)
+                       + (" (undone)" if e.id in undone else ""))
             for e in session.scalars(query)]
 
 
@@ -94,7 +106,7 @@ def describe(action: str, target: str, details: dict, names: _Names) -> str:
         scope = f" of {d['relation']}" if d.get("relation") else ""
         return f"{d.get('count', 0)} suggestions{scope} at confidence ≥ {d.get('min_confidence', 0):.2f}"
     if action == "undo":
-        return f"took back {str(d.get('action', '')).replace('_', ' ')}: {d.get('what', '')}"
+        return f"took back {action_words(str(d.get('action', '')))}: {d.get('what', '')}"
     if action == "suggest":
         return f"{d.get('new', 0)} new suggestions, {d.get('rescored', 0)} re-scored, {d.get('removed', 0)} removed"
     if action == "train":

@@ -145,6 +145,15 @@ def _move_evidence(session: Session, source: Triple, target: Triple) -> None:
     session.flush()
 
 
+def heads_with_several_tails(session: Session, name: str) -> int:
+    """Heads that already have more than one accepted tail under the relation: what marking it functional
+    contradicts (the marks do not remove facts; the curator decides)."""
+    relation = _relation(session, name)
+    several = (select(Triple.head_id).where(Triple.relation_id == relation.id, Triple.status == "accepted")
+               .group_by(Triple.head_id).having(func.count() > 1).subquery())
+    return session.scalar(select(func.count()).select_from(several)) or 0
+
+
 def _words(triple: Triple) -> str:
     return f"{triple.head.name} —{triple.relation.name}→ {triple.tail.name} ({triple.status})"
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
+from storage.history import action_words
 
 from storage.models import (REJECT_REASONS, AuditEvent, Entity, Example, ModelVersion, Relation, Sentence, Triple,
                             utcnow)
@@ -377,7 +378,7 @@ def undo_last(session: Session, user: str) -> Optional[str]:
     what = event.details.get("triple") or f"{event.details.get('count', 0)} accepted suggestions"
     record_event(session, actor=user, action="undo", target="audit_event", target_id=event.id,
                  details={"undoes": event.id, "action": event.action, "what": what})
-    return f"{event.action.replace('_', ' ')}: {what}"
+    return f"{action_words(event.action)}: {what}"
 
 
 def _place(session: Session, key: tuple[int, int, int], found: Optional[tuple[int, str]], confidence: float,

@@ -125,6 +125,11 @@ def test_repairs_from_the_command_line(kg, capsys):
     assert "there is no relation named 'nothing'" in capsys.readouterr().err
 
 
+def test_marking_a_relation_functional_says_which_heads_contradict_it(kg, capsys):
+    assert main(["--db", kg.url, "mark-relation", "treats", "--functional", "yes"]) == 0
+    assert "note: 1 head has more than one treats fact already" in capsys.readouterr().out
+
+
 def test_marking_a_relation_from_the_command_line_is_recorded(kg, capsys):
     assert main(["--db", kg.url, "mark-relation", "interacts_with", "--symmetric", "yes"]) == 0
     assert "interacts_with: functional no, symmetric yes" in capsys.readouterr().out

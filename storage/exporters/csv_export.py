@@ -46,7 +46,8 @@ def labels_frame(session: Session) -> "pd.DataFrame":
     import pandas as pd
 
     rows = [{**asdict(label), "created_at": _iso(label.created_at)} for label in export_labels(session)]
-    return pd.DataFrame(rows, columns=LABEL_COLUMNS)
+    # a whole number, also where some rows have none (pandas would write 21.0)
+    return pd.DataFrame(rows, columns=LABEL_COLUMNS).astype({"id": "Int64", "sentence_id": "Int64"})
 
 
 def labels_path(out: Path) -> Path:
