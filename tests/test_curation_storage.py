@@ -131,9 +131,9 @@ def test_review_accept_reject_edit_bulk_and_undo(demo):
 
     assert bulk_accept(demo, BOB, min_confidence=0.5) == 1
     assert queue_size(demo) == 1
-    assert undo_last(demo, BOB).startswith("bulk accept")
+    assert undo_last(demo, BOB).startswith("accept in bulk")
     assert queue_size(demo) == 2
-    assert undo_last(demo, ANN).startswith("edit accept")
+    assert undo_last(demo, ANN).startswith("correct and accept")
     assert _status(demo, pending[1].id) == "suggested"
     with demo.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Triple).where(Triple.tail.has(name="influenza"),
