@@ -43,7 +43,7 @@ with st.container(border=True):
                          else labels.get(name, name), key=f"graph_center_pick_{query}")
     st.session_state[CENTER] = center
     hops = c.radio("Hops", [1, 2], horizontal=True, key="graph_hops", disabled=center is None)
-    d, e, f, g = st.columns([3, 2, 2, 1])
+    d, e, f, g = st.columns([3, 3, 2, 1])  # room for the status chips (they were clipped)
     chosen = d.multiselect("Relations", [r.name for r in relations], key="graph_relations",
                            placeholder="all relations")
     statuses = e.multiselect("Show", ["accepted", "suggested", "rejected", "retracted"], default=["accepted", "suggested"],

@@ -22,9 +22,9 @@ from knowco.services import (
     metrics_of,
     settings,
     start_training,
-    suggest,
     verdicts_by_confidence,
 )
+import knowco.services as services  # services.suggest loads the model code (5 s): only when it is asked for
 
 def reliability_chart(metrics: RunMetrics) -> alt.LayerChart:
     rows = [{"when": when, "confidence": confidence, "accuracy": accuracy, "labels": count}
@@ -261,8 +261,8 @@ with right:
                  disabled=not finished or current_job(db) is not None):
         with guarded("suggest"):
             bar = st.progress(0.0, text="scoring candidate pairs")
-            report = suggest(db, actor(), per_relation=defaults.suggestions_per_relation,
-                             progress=lambda done, total: bar.progress(done / max(1, total),
-                                                                       text=f"scored {done} of {total} pairs"))
+            report = services.suggest(db, actor(), per_relation=defaults.suggestions_per_relation,
+                                      progress=lambda done, total: bar.progress(done / max(1, total),
+                                                                                text=f"scored {done} of {total} pairs"))
             flash(report.summary())
             st.rerun()

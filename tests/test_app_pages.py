@@ -450,3 +450,11 @@ def test_tables_show_no_none(kg):
     app = page("graph")
     facts = next(d.value for d in app.dataframe if "confidence" in d.value.columns)
     assert "None" not in facts.astype(str).to_numpy() and "" in list(facts["confidence"])
+
+
+def test_suggest_now_loads_the_model_code_only_when_pressed(kg):
+    finished_runs(kg, [{"accuracy": 0.5}])  # a run whose checkpoint folder does not exist
+    app = page("train")
+    app.button(key="train_suggest").click().run()
+    assert not app.exception
+    assert app.error and "suggest" in app.error[0].value.lower()  # a sentence, not a traceback
