@@ -139,7 +139,8 @@ with table_tab:
         frame = pd.DataFrame([{
             "id": x.id, "kind": x.kind, "head": x.head_mention or x.head, "tail": x.tail_mention or x.tail,
             "sentence": x.sentence or "", "relation": x.relation or NO_RELATION_CHOICE, "holds": x.holds,
-            "by": x.created_by, "at": x.created_at, "delete": False} for x in examples]).set_index("id")
+            "comment": x.comment, "by": x.created_by, "at": x.created_at, "delete": False}
+            for x in examples]).set_index("id")
         edited = st.data_editor(
             frame, key=f"label_table_{relation}", width="stretch",
             disabled=["kind", "head", "tail", "sentence", "by", "at"] + ([] if is_admin() else ["delete"]),
@@ -147,13 +148,14 @@ with table_tab:
                 "relation": st.column_config.SelectboxColumn(options=[NO_RELATION_CHOICE] + list(by_name),
                                                              required=True),
                 "holds": st.column_config.CheckboxColumn(help="for triples: does the triple hold?"),
+                "comment": st.column_config.TextColumn(help="why it holds, a doubt, a source: kept with the label"),
                 "delete": st.column_config.CheckboxColumn(help="tick, then save, to delete the label"),
                 "at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             },
         )
         changed = edited[(edited != frame).any(axis=1)]
-        st.caption(f"{len(changed)} changed rows" if len(changed) else "Edit the relation or 'holds', or tick "
-                   "'delete', then save.")
+        st.caption(f"{len(changed)} changed rows" if len(changed) else "Edit the relation, 'holds' or the comment, "
+                   "or tick 'delete', then save.")
         if st.button("Save changes", key="label_save", disabled=not len(changed), type="primary"):
             edits = []
             for example_id, row in changed.iterrows():
@@ -163,7 +165,8 @@ with table_tab:
                     int(example_id), delete=bool(row["delete"]),
                     holds=bool(row["holds"]) if row["holds"] != before["holds"] else None,
                     relation=row["relation"] if relation_changed and row["relation"] != NO_RELATION_CHOICE else None,
-                    no_relation=relation_changed and row["relation"] == NO_RELATION_CHOICE))
+                    no_relation=relation_changed and row["relation"] == NO_RELATION_CHOICE,
+                    comment=row["comment"] if row["comment"] != before["comment"] else None))
             with guarded("save the changes"):
                 edit_labels(db, actor(), edits)
                 flash(f"Saved {len(edits)} change{'s' if len(edits) != 1 else ''}")

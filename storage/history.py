@@ -85,6 +85,8 @@ def _label_change(before: dict, after: dict, names: _Names) -> str:
     if before.get("label") != after.get("label"):
         changes.append(f"{'holds' if before.get('label') else 'does not hold'} → "
                        f"{'holds' if after.get('label') else 'does not hold'}")
+    if before.get("comment") != after.get("comment"):
+        changes.append(f"comment “{after.get('comment') or ''}”")
     return f"{_label(before, names)}: {', '.join(changes) or 'no change'}"
 
 

@@ -57,6 +57,7 @@ class ExampleRow:
     tail_mention: Optional[str]
     created_by: str
     created_at: datetime
+    comment: str = ""
 
 
 def _entity_info(row: Entity) -> EntityInfo:
@@ -138,14 +139,14 @@ def list_examples(session: Session, relation: Optional[str] = None, *, include_n
             head=head_name, tail=tail_name, sentence=sentence.text if sentence is not None else None,
             head_mention=" ".join(tokens[example.head_start:example.head_end]) if tokens else None,
             tail_mention=" ".join(tokens[example.tail_start:example.tail_end]) if tokens else None,
-            created_by=example.created_by, created_at=example.created_at))
+            created_by=example.created_by, created_at=example.created_at, comment=example.comment or ""))
     return rows
 
 
 def _snapshot(example: Example) -> dict:
     return {column: getattr(example, column) for column in (
         "kind", "relation_id", "label", "head_id", "tail_id", "sentence_id", "head_start", "head_end",
-        "tail_start", "tail_end", "created_by")} | {"created_at": example.created_at.isoformat()}
+        "tail_start", "tail_end", "created_by", "comment")} | {"created_at": example.created_at.isoformat()}
 
 
 def _commit_new(session: Session, example: Example, user: str, what: str) -> int:
@@ -215,6 +216,7 @@ class ExampleEdit:
     holds: Optional[bool] = None
     relation: Optional[str] = None
     no_relation: bool = False
+    comment: Optional[str] = None  # None: unchanged; "" clears it
 
 
 def _edit(session: Session, edit: ExampleEdit, user: str) -> None:
@@ -235,6 +237,8 @@ def _edit(session: Session, edit: ExampleEdit, user: str) -> None:
         example.relation_id = None
     elif edit.relation is not None:
         example.relation_id = _by_name(session, Relation, edit.relation, "relation").id
+    if edit.comment is not None:
+        example.comment = " ".join(edit.comment.split()) or None
     try:
         session.flush()
     except IntegrityError as exc:

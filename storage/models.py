@@ -220,6 +220,8 @@ class Example(Base):
     head_end: Mapped[Optional[int]] = mapped_column(Integer)
     tail_start: Mapped[Optional[int]] = mapped_column(Integer)
     tail_end: Mapped[Optional[int]] = mapped_column(Integer)
+    #: the curator's words on the label (why it holds, a doubt, a source)
+    comment: Mapped[Optional[str]] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

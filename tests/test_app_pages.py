@@ -331,6 +331,11 @@ def test_history_tells_edits_in_words_with_names(kg):
     edit_labels(kg, ann, [ExampleEdit(label.id, relation="affects", holds=False)])
     edited = history(kg, actions=["edit"])[0]
     assert edited.summary == "aspirin —treats→ gout holds: relation treats → affects, holds → does not hold"
+    edit_labels(kg, ann, [ExampleEdit(label.id, comment="  seen in  a 2019 trial ")])
+    assert history(kg, actions=["edit"])[0].summary.endswith(": comment “seen in a 2019 trial”")
+    assert [e.comment for e in list_examples(kg) if e.id == label.id] == ["seen in a 2019 trial"]
+    app = page("label")  # the examples table shows the comment, where it can be edited
+    assert any("comment" in d.value.columns for d in app.dataframe)
     demo_import = history(kg, actions=["import"])[-1].summary
     assert demo_import.startswith(str(DEMO_DIR)) and "136 entities" in demo_import
 

@@ -95,7 +95,7 @@ def test_exports_carry_the_sentences_behind_a_triple_and_every_label(db, make_db
     CSV: a labels.csv beside); re-importing our own RDF makes no entity of a sentence or a label."""
     import csv
 
-    from knowco.services import add_triple_label, find_sentences, import_document
+    from knowco.services import ExampleEdit, add_triple_label, edit_labels, find_sentences, import_document
     from tests.storage_helpers import queued
 
     ann = Actor("ann", "admin")
@@ -106,7 +106,8 @@ def test_exports_carry_the_sentences_behind_a_triple_and_every_label(db, make_db
     gout = sentence.tokens.index("gout")
     queued(db, [("aspirin", "treats", "gout", 0.9)],
            evidence={("aspirin", "treats", "gout"): [(sentence.id, 0, 1, gout, gout + 1, 0.87)]})
-    add_triple_label(db, ann, "aspirin", "treats", "fever", True)
+    label_id = add_triple_label(db, ann, "aspirin", "treats", "fever", True)
+    edit_labels(db, ann, [ExampleEdit(label_id, comment="from the 2019 review")])
     export_file(db, ann, tmp_path / "kg.ttl", include_suggested=True)
     graph = Graph().parse(tmp_path / "kg.ttl", format="turtle")
     statements = {tuple(str(graph.value(s, p)).rsplit("/", 1)[1] for p in (RDF.subject, RDF.object)): s
@@ -116,6 +117,7 @@ def test_exports_carry_the_sentences_behind_a_triple_and_every_label(db, make_db
     assert graph.value(source, KC.document) == Literal("notes.txt")
     [label] = graph.subjects(RDF.type, KC.Label)
     assert graph.value(label, KC.holds) == Literal(True) and str(graph.value(label, KC.tail)).endswith("/fever")
+    assert graph.value(label, RDFS.comment) == Literal("from the 2019 review")
     again = make_db()
     import_file(again, Actor("v", "admin"), tmp_path / "kg.ttl")
     with again.sessions() as session:
@@ -128,5 +130,5 @@ def test_exports_carry_the_sentences_behind_a_triple_and_every_label(db, make_db
     assert rows[("aspirin", "fever")]["evidence"] == ""
     with open(tmp_path / "kg.labels.csv", newline="", encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
-    assert (row["head"], row["relation"], row["tail"], row["holds"], row["created_by"]) == (
-        "aspirin", "treats", "fever", "True", "ann")
+    assert (row["head"], row["relation"], row["tail"], row["holds"], row["created_by"], row["comment"]) == (
+        "aspirin", "treats", "fever", "True", "ann", "from the 2019 review")

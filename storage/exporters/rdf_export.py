@@ -125,6 +125,8 @@ def _labels(graph: Graph, session: Session, iris: Iris) -> set[str]:
             graph.add((node, KC.tailSpan, Literal(label.tail_span)))
         graph.add((node, PROV.wasAttributedTo, iris.curator(label.created_by)))
         graph.add((node, PROV.generatedAtTime, _time(label.created_at)))
+        if label.comment:
+            graph.add((node, RDFS.comment, Literal(label.comment)))
         curators.add(label.created_by)
     return curators
 

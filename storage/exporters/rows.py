@@ -95,6 +95,7 @@ class ExportLabel:
     tail_span: Optional[str]
     created_by: str
     created_at: datetime
+    comment: Optional[str] = None
 
 
 def export_labels(session: Session) -> Iterator[ExportLabel]:
@@ -108,4 +109,4 @@ def export_labels(session: Session) -> Iterator[ExportLabel]:
         spans = (f"{example.head_start}-{example.head_end}", f"{example.tail_start}-{example.tail_end}"
                  ) if example.kind == "sentence" else (None, None)
         yield ExportLabel(example.id, example.kind, h, r, t, example.label, example.sentence_id, text, *spans,
-                          example.created_by, example.created_at)
+                          example.created_by, example.created_at, example.comment)

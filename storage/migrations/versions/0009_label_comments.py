@@ -1,0 +1,24 @@
+"""a curator's comment on a label
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-26
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('example', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('comment', sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('example', schema=None) as batch_op:
+        batch_op.drop_column('comment')
