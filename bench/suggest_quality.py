@@ -38,10 +38,10 @@ from engine.candidates import candidates
 from engine.config import TrainConfig
 from engine.link_prediction import PairScores
 from engine.mention_index import MentionIndex
-from storage.text_split import tokenize
 from engine.structure import StructuralModel
 from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION
+from storage.text_split import tokenize
 from bench.re_data import k_shot, load_re_dir
 
 SHARED = ROOT.parent / "shared" / "data"

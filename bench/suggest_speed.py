@@ -24,12 +24,12 @@ from engine import joint
 from engine.candidates import candidates
 from engine.config import TrainConfig
 from engine.mention_index import MentionIndex
-from storage.text_split import tokenize
 from engine.types import RelationSpec
 from knowco.services import Actor, import_document, import_file
 from knowco.suggest import plan_suggestions, write_suggestions
 from storage.database import open_database
 from storage.runs import claim, create_run, finish_run
+from storage.text_split import tokenize
 
 TYPES = ["drug", "disease", "symptom", "gene", "organ"]
 WORDS = ["alpha", "beta", "gamma", "delta", "omega", "nova", "terra", "luma", "vexa", "zorin", "kiro", "mable",

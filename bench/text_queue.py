@@ -29,10 +29,10 @@ from typing import Callable, Optional
 
 from bench.result_files import ResultFile
 from engine.mention_index import MentionIndex
-from storage.text_split import tokenize
 from engine.text_candidates import mention_pairs
 from storage.importers.jsonl import parse_jsonl
 from storage.importers.records import SentenceExampleRecord
+from storage.text_split import tokenize
 from knowco.services import (Actor, TrainOptions, import_document, import_file, open_database, queue, suggest,
                              train_in_foreground)
 

@@ -28,7 +28,6 @@ from engine.candidates import Kinds, RelationCandidates, candidates
 from engine.combiner import Combiner, CombinerReport, GraphCounts
 from engine.direction import keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
-from storage.text_split import tokenize
 from engine.ranking import pair_margins, select
 from engine.structure import StructuralModel
 from engine.text_candidates import mention_pairs
@@ -38,6 +37,7 @@ from storage.corpus import all_sentences
 from storage.labels import TrainingData, entity_surfaces, reviewed_triples, training_data
 from storage.review import replace_suggestions
 from storage.runs import active_run
+from storage.text_split import tokenize
 
 from knowco.access import Actor, require
 from knowco.errors import CuratorError, NoActiveModel
@@ -114,8 +114,7 @@ class _Inputs:
         return Kinds(facts, self.types, self.declared_types())
 
     def symmetric(self) -> set[str]:
-        """Relations that hold both ways: marked so by a curator, or read from the facts."""
-        return symmetric_relations(self.data.facts) | {r.name for r in self.data.relations if r.symmetric}
+        return symmetric_of(self.data)
 
     def allowed(self, triple: Triple3) -> bool:
         """False for a second tail of a head under a relation marked functional (one tail per head)."""
@@ -131,11 +130,16 @@ class _Inputs:
 
     def one_tail_per_head(self, scored: dict[Triple3, float]) -> dict[Triple3, float]:
         """Of a functional relation's candidates for one head, only the likeliest."""
-        best: dict[tuple[str, str], Triple3] = {}
+        best: dict[tuple[str, str], tuple[float, Triple3]] = {}
         for triple, p in scored.items():
-            if triple[1] in self.functional and (triple[:2] not in best or (p, triple) > (scored[best[triple[:2]]], best[triple[:2]])):
-                best[triple[:2]] = triple
-        return {t: p for t, p in scored.items() if t[1] not in self.functional or best[t[:2]] == t}
+            if triple[1] in self.functional:
+                best[triple[:2]] = max(best.get(triple[:2], (p, triple)), (p, triple))
+        return {t: p for t, p in scored.items() if t[1] not in self.functional or best[t[:2]][1] == t}
+
+
+def symmetric_of(data: TrainingData) -> set[str]:
+    """Relations that hold both ways: marked so by a curator, or read from the facts."""
+    return symmetric_relations(data.facts) | {r.name for r in data.relations if r.symmetric}
 
 
 def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:

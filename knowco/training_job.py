@@ -18,10 +18,8 @@ from engine import joint
 from engine.backbones import BackboneError, set_cpu_threads
 from engine.checkpoint import save_checkpoint
 from engine.config import TrainConfig
-from engine.direction import symmetric_relations
 from engine.distant import fact_sentences
 from engine.mention_index import MentionIndex
-from storage.text_split import tokenize
 from engine.label_words import LabelWordError
 from engine.structure import StructuralModel, StructureCancelled, StructureConfig, train_structure
 from engine.training import TrainingCancelled
@@ -32,6 +30,7 @@ from storage.corpus import all_sentences
 from storage.labels import TrainingData, entity_surfaces, training_data
 from storage.runs import (Run, activate, claim, finish_run, get_run, record_checkpoint, report_progress,
                           set_examples, update_message)
+from storage.text_split import tokenize
 
 from knowco.access import Actor
 from knowco.errors import CURATOR_ERRORS, CuratorError, JobError, report_internal
@@ -40,7 +39,7 @@ from knowco.metrics import RunMetrics
 from knowco.model_store import model_dir
 from knowco.options import TrainOptions
 from knowco.settings import settings
-from knowco.suggest import Planning, SuggestionPlan, plan_suggestions, write_suggestions
+from knowco.suggest import Planning, SuggestionPlan, plan_suggestions, symmetric_of, write_suggestions
 
 CURVE_POINTS = 300
 #: at most this many facts are held out: to fit the combiner of opinions, to choose the structural model's
@@ -179,7 +178,7 @@ def _with_negatives(data: TrainingData, triples: list[TripleExample], train_set:
     """Reversed triples and type-aware corrupted ones as negatives, for training and for measuring."""
     types = {name: e.type for name, e in data.entities.items()}
     known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
-    symmetric = symmetric_relations(data.facts) | {r.name for r in data.relations if r.symmetric}
+    symmetric = symmetric_of(data)
     train_set = joint.with_reversals(train_set, symmetric, known)
     held_out = joint.with_reversals(held_out, symmetric, known)
     return (joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed, types),

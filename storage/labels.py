@@ -70,7 +70,8 @@ def list_relations(session: Session) -> list[RelationInfo]:
             for r in session.scalars(select(Relation).order_by(Relation.name))]
 
 
-#: how alike a typed text and an entity's label must be (rapidfuzz WRatio, 0–100) to offer it despite typos
+#: how closely part of an entity's label must match the typed text (rapidfuzz partial ratio, 0–100) to offer it
+#: despite typos
 FUZZY_CUTOFF = 85
 
 

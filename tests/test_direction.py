@@ -12,13 +12,13 @@ from sqlalchemy import select
 from engine.direction import (REVERSE_OF_FACT_CONFIDENCE, keep_one_direction, reversed_sentences,
                               reversed_triples, symmetric_relations)
 from engine.mention_index import MentionIndex
-from storage.text_split import tokenize
 from engine.text_candidates import mention_pairs
 from engine.types import SentenceExample, TripleExample
 from knowco.model_store import load_model
 from knowco.services import Actor, TrainOptions, import_document, import_file, queue, train_in_foreground
 from storage.database import open_database
 from storage.models import Sentence
+from storage.text_split import tokenize
 from tests.storage_helpers import queued
 
 CAPITALS = [("budapest", "hungary"), ("paris", "france"), ("madrid", "spain"), ("rome", "italy"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from engine.distant import fact_sentences
 from engine.mention_index import MentionIndex
-from storage.text_split import tokenize
 from engine.types import TripleExample
+from storage.text_split import tokenize
 from knowco.options import TrainOptions
 from knowco.training_job import _Corpus, _split
 
