@@ -146,8 +146,8 @@ class _Corpus:
     def stating(self, facts: list[TripleExample], skip: set[frozenset[str]], seed: int) -> list[SentenceExample]:
         if not self.sentences or not facts:
             return []
-        return fact_sentences(self.sentences, MentionIndex(self.surfaces, tokenize), [(f.head, f.relation, f.tail) for f in facts],
-                              skip, seed)
+        triples = [(f.head, f.relation, f.tail) for f in facts]
+        return fact_sentences(self.sentences, MentionIndex(self.surfaces, tokenize), triples, skip, seed)
 
 
 def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts: list[TripleExample],
