@@ -178,7 +178,8 @@ with repair_tab:  # the page is an admin's (app/main.py); the services check the
                 flash(f"{chosen}: " + (", ".join(w for f, w in ((functional, "functional"), (symmetric, "symmetric"))
                                                  if f) or "no marks")
                       + (f"; note: {several} head{'s have' if several != 1 else ' has'} more than one {chosen} "
-                         "fact already (nothing was removed)" if several else ""))
+                         "fact already (nothing was removed)" if several else "")
+                      + "; the queue follows the marks from the next suggestions (Suggest now on the Train page)")
                 st.rerun()
         c, d = st.columns(2)
         with c:
