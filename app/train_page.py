@@ -152,6 +152,29 @@ def opinions_panel(measured) -> None:
         elif combiner:
             st.caption(md(combiner.get("reason", "")))
 
+HEAD_NAMES = {"prompt": "the prompt (label words at [MASK])", "classifier": "the [CLS] classifier",
+              "average": "the average of the prompt and the [CLS] classifier"}
+
+
+def head_panel(measured) -> None:
+    """Which head predicts, and by how much it was ahead where it was chosen."""
+    head = measured.head
+    if not head:
+        return
+    scores = head.get("scores") or {}
+    text = f"**Predicts with** {HEAD_NAMES.get(head['chosen'], head['chosen'])}: "
+    if head.get("by_data", True) and len(scores) > 1:
+        runner_up = max(s["micro_f1"] for name, s in scores.items() if name != head["chosen"])
+        ahead = scores[head["chosen"]]["micro_f1"] - runner_up
+        text += f"chosen by {md(head['basis'])}, " + (f"ahead by {ahead:.2f} in micro-F1" if ahead else "a tie")
+    else:
+        text += md(head["basis"])
+    st.markdown(text + ".")
+    if len(scores) > 1:
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1]["micro_f1"])
+        st.caption("Micro-F1 there: " + ", ".join(f"{name} {s['micro_f1']:.2f}" for name, s in ranked) + ".")
+
+
 def per_relation_panel(measured) -> None:
     """Which relations the model gets and which it misses, where one micro-F1 hides it."""
     if not measured.per_relation:
@@ -207,7 +230,12 @@ if finished:
                 "facts": "Too few labels to hold any out: quality is measured on accepted facts held out of "
                          "training (and their corrupted negatives), which says how well the model knows the KG, "
                          "not how well it finds what is missing.",
+                "labels and facts": "Quality is measured on labels and accepted facts held out of that version's "
+                                    "training (with the facts' corrupted negatives); early stopping never sees them.",
+                "cross-validation": "Quality is measured by cross-validation: each label was predicted by a model "
+                                    "trained without it (one per fold); the version itself learned from every label.",
                 "none": "Nothing could be held out to measure this version."}.get(measured.held_out_source, ""))
+    head_panel(measured)
     if measured.reliability_before and not measured.calibrated():
         st.caption(f"Only {measured.held_out} held-out items: too few to calibrate on (at least "
                    f"{MIN_CALIBRATION_ITEMS}), so the text model's own probabilities are used, and the figures "

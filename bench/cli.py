@@ -86,7 +86,7 @@ def _methods(task: str) -> tuple[str, ...]:
     from engine.structure import KGE_METHODS
     from engine.methods import CLASSIFIERS
 
-    return tuple(CLASSIFIERS) if task == "re" else ("knowco", *KGE_METHODS)
+    return (*CLASSIFIERS, "app") if task == "re" else ("knowco", *KGE_METHODS)
 
 
 def _chosen(text: str, known: tuple[str, ...], what: str) -> list[str]:
@@ -158,7 +158,7 @@ def run_bench(args: argparse.Namespace) -> int:
         if args.task == "re":
             ablations = _chosen(args.ablations, tuple(ABLATIONS), "ablations")
             text = bench_re(args.data, _ints(args.k), _ints(args.seeds), methods, ablations, base, overrides,
-                            args.out, log)
+                            args.out, log, app_settings=settings)
         else:
             kge = replace(LP_BASELINES, epochs=args.kge_epochs or LP_BASELINES.epochs)
             text = bench_lp(args.data, [Path(p) for p in _names(args.train)], methods, base, overrides,

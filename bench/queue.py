@@ -75,7 +75,8 @@ def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions) -> 
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "run_message": run.message, "queue": precision_and_recall(ranked, hidden),
             "by_one_opinion": _by_one_opinion(shown, hidden),
-            "structure": run.metrics.get("structure", {}), "combiner": run.metrics.get("combiner", {})}
+            "structure": run.metrics.get("structure", {}), "combiner": run.metrics.get("combiner", {}),
+            "head": run.metrics.get("head", {})}
 
 
 def _by_one_opinion(shown: list, hidden: set[Triple]) -> dict[str, dict]:

@@ -5,6 +5,7 @@ import re
 import shlex
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable, Optional
@@ -12,13 +13,20 @@ from typing import Callable, Optional
 from engine import link_prediction as lp_task
 from engine import relation_extraction as re_task
 from engine.config import ABLATIONS, TrainConfig
+from engine.metrics import accuracy, micro_f1, per_label
 from engine.structure import KGE_METHODS, StructuralModel, StructureConfig
+from engine.types import NO_RELATION, SentenceExample
+from storage.naming import directed_label
 
 from bench.lp_data import load_lp_dir, per_relation_sample
-from bench.re_data import k_shot, load_re_dir
+from bench.re_app import app_options, predict_app, train_app
+from bench.re_data import ReData, k_shot, load_re_dir
+from bench.re_report import per_relation_markdown
 from bench.result_files import ResultFile, markdown, summarise
 
 RE_KEYS = ["micro_f1", "accuracy"]
+#: the benchmark method that is the app's own retrain (engine.retrain with knowco.options' defaults)
+APP = "app"
 LP_KEYS = ["mr_raw", "hits@10_raw", "mr_filtered", "mrr_filtered", "hits@1_filtered", "hits@10_filtered"]
 Log = Callable[[str], None]
 
@@ -27,40 +35,92 @@ def _command() -> str:
     return "python -m knowco " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
-def _write_markdown(out: Optional[Path], title: str, runs: list[dict], keys: list[str], percent: bool) -> str:
-    text = markdown(title, _command(), summarise(runs, keys), keys, percent)
+def _write_markdown(out: Optional[Path], title: str, runs: list[dict], keys: list[str], percent: bool,
+                    more: str = "") -> str:
+    text = markdown(title, _command(), summarise(runs, keys), keys, percent) + more
     if out is not None:
         out.with_suffix(".md").write_text(text, encoding="utf-8")
     return text
 
 
+def _re_scores(data: ReData, gold: list[Optional[str]], predicted: list[Optional[str]]) -> tuple[dict, list, dict]:
+    """micro-F1 (Other left out) and accuracy, each label's precision/recall/F1, and how the errors fall: the
+    right relation the wrong way round, a relation missed (said Other), Other taken for a relation, or another
+    relation."""
+    names = [r.name for r in data.relations] + [NO_RELATION]
+    index = {name: i for i, name in enumerate(names)}
+    gold_ids = [index[g or NO_RELATION] for g in gold]
+    predicted_ids = [index.get(p or NO_RELATION, len(names)) for p in predicted]
+    ignore = [index[NO_RELATION]]
+    metrics = {"micro_f1": micro_f1(gold_ids, predicted_ids, ignore), "accuracy": accuracy(gold_ids, predicted_ids)}
+    errors = Counter()
+    for g, p in zip(gold, predicted):
+        if g == p:
+            continue
+        if g is None:
+            errors["other_taken_for_a_relation"] += 1
+        elif p is None:
+            errors["relation_missed_as_other"] += 1
+        elif directed_label(g)[0] == directed_label(p)[0]:
+            errors["right_relation_wrong_direction"] += 1
+        else:
+            errors["another_relation"] += 1
+    return metrics, per_label(gold_ids, predicted_ids, names + ["?"], ignore), dict(errors)
+
+
+def _predict(model, method: str, data: ReData, test: list[SentenceExample]) -> list[Optional[str]]:
+    if method == APP:
+        return predict_app(model, data, test)
+    classes = [spec.name for spec in model.classes]
+    return [None if classes[i] == NO_RELATION else classes[i]
+            for i in model.probabilities([model.encode_sentence(x) for x in test]).argmax(-1).tolist()]
+
+
 def bench_re(data_dir: Path, ks: list[int], seeds: list[int], methods: list[str], ablations: list[str],
-             base: TrainConfig, overrides: dict[str, dict], out: Optional[Path], log: Log) -> str:
+             base: TrainConfig, overrides: dict[str, dict], out: Optional[Path], log: Log,
+             app_settings: Optional[dict] = None) -> str:
+    """Each method and K over the seeds; `app` is the app's retrain with its own defaults (knowco.options) and
+    `app_settings` (the explicit --backbone and --set) on top, given only the K-shot sentences (no dev set to
+    stop on: the app has none)."""
     data = load_re_dir(data_dir)
     plan = [(method, k, method) for k in ks for method in methods]
     if ablations:
         plan += [(f"knowco-{name}", min(ks), "knowco") for name in ablations]
     results = ResultFile(out, {"task": "re", "data": str(data_dir), "k": ks, "seeds": seeds, "methods": methods,
-                               "ablations": ablations, "base": base.as_dict(), "overrides": overrides})
+                               "ablations": ablations, "base": base.as_dict(), "overrides": overrides,
+                               "app_settings": app_settings or {}})
     for seed in seeds:
         for label, k, method in plan:
             if results.has(label, k, seed):
                 continue
             train, dev = k_shot(data.train, k, seed)
-            changes = dict(overrides.get(method, {}))
-            if label.startswith("knowco-"):
-                changes.update(ABLATIONS[label.split("-", 1)[1]])
-            config = replace(base, seed=seed, **changes)
-            model = re_task.build(method, data.relations, config, no_relation=data.has_no_relation)
-            result = re_task.fit(model, train, dev, config)
-            metrics, eval_seconds = re_task.evaluate(model, data.test)
-            results.add({"method": label, "k": k, "seed": seed, "metrics": metrics, "train_seconds": result.seconds,
-                         "eval_seconds": eval_seconds, "train_examples": len(train), "dev_examples": len(dev),
-                         "best": {"stage": result.best_stage, "epoch": result.best_epoch,
-                                  "dev_micro_f1": result.best_dev_score},
-                         "config": config.as_dict()})
-            log(f"{label} k={k} seed={seed}: micro-F1 {metrics['micro_f1']:.3f} ({result.seconds:.0f} s)")
-    return _write_markdown(out, f"Relation extraction: {data_dir.name}", results.data["runs"], RE_KEYS, True)
+            started = time.perf_counter()
+            if method == APP:
+                options = app_options(app_settings or {}, seed)
+                trained = train_app(data, train, options)
+                model, config = trained.model, options.as_dict()
+                extra = {"head": trained.head.as_dict(), "dev_examples": 0}
+            else:
+                changes = dict(overrides.get(method, {}))
+                if label.startswith("knowco-"):
+                    changes.update(ABLATIONS[label.split("-", 1)[1]])
+                train_config = replace(base, seed=seed, **changes)
+                model = re_task.build(method, data.relations, train_config, no_relation=data.has_no_relation)
+                result = re_task.fit(model, train, dev, train_config)
+                config = train_config.as_dict()
+                extra = {"dev_examples": len(dev), "best": {"stage": result.best_stage, "epoch": result.best_epoch,
+                                                            "dev_micro_f1": result.best_dev_score}}
+            train_seconds = time.perf_counter() - started  # the app's: every fold and the final model
+            started = time.perf_counter()
+            predicted = _predict(model, method, data, data.test)
+            eval_seconds = time.perf_counter() - started
+            metrics, per_relation, errors = _re_scores(data, [x.relation for x in data.test], predicted)
+            results.add({"method": label, "k": k, "seed": seed, "metrics": metrics, "train_seconds": train_seconds,
+                         "eval_seconds": eval_seconds, "train_examples": len(train), **extra,
+                         "per_relation": per_relation, "errors": errors, "config": config})
+            log(f"{label} k={k} seed={seed}: micro-F1 {metrics['micro_f1']:.3f} ({train_seconds:.0f} s)")
+    return _write_markdown(out, f"Relation extraction: {data_dir.name}", results.data["runs"], RE_KEYS, True,
+                           per_relation_markdown(results.data["runs"]))
 
 
 def _seed_of(path: Path) -> int:

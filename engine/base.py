@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from engine.config import TrainConfig
@@ -51,6 +52,10 @@ class Classifier(ABC):
 
     def logits(self, batch: Batch) -> torch.Tensor:
         return self.module(batch)
+
+    def loss(self, batch: Batch, labels: torch.Tensor) -> torch.Tensor:
+        """The training loss of a batch (the auxiliary loss comes on top)."""
+        return F.cross_entropy(self.logits(batch), labels)
 
     def auxiliary_loss(self, batch: Batch, generator: torch.Generator) -> Optional[torch.Tensor]:
         return None

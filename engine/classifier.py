@@ -8,14 +8,16 @@ from __future__ import annotations
 from typing import Iterable, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 
 from engine.backbones import Backbone, pick_device
 from engine.base import Classifier
 from engine.config import TrainConfig
+from engine.heads import AUTO, AVERAGE, HEAD_SETTINGS, PROMPT
 from engine.model import PromptModel, output_bias
 from engine.prompt import Batch, PromptEncoder
 from engine.template import TEMPLATE_WORDS, Template
-from engine.training import Stage
+from engine.training import Stage, predict_logits
 from engine.types import EntityText, RelationSpec, SentenceExample
 from engine.verbalizer import Verbalizer
 from engine.vocabulary import reserve_token_ids
@@ -40,10 +42,22 @@ class PromptClassifier(Classifier):
             generator = torch.Generator().manual_seed(config.seed)
             self.template.initialise(lm, tokenizer, random=config.template_init == "random", generator=generator)
             self.verbalizer.initialise(lm, tokenizer, random=config.label_init == "random", generator=generator)
+        if config.head not in HEAD_SETTINGS:
+            raise ValueError(f"unknown head {config.head!r} (expected one of {', '.join(HEAD_SETTINGS)})")
         self.device = pick_device(config.device)
-        self.module = PromptModel(lm, self.label_ids).to(self.device)
+        self.module = PromptModel(lm, self.label_ids, classifier_head=config.head != PROMPT).to(self.device)
+        self.head = AVERAGE if config.head == AUTO else config.head
         self.encoder = PromptEncoder(tokenizer, self.template, max_length=config.max_length)
         self.pad_id = tokenizer.pad_token_id or 0
+
+    @property
+    def head(self) -> str:
+        """The head that predicts: the prompt, the `[CLS]` classifier or their average (engine.heads)."""
+        return self.module.head
+
+    @head.setter
+    def head(self, value: str) -> None:
+        self.module.head = value
 
     @property
     def label_ids(self) -> list[int]:
@@ -59,10 +73,11 @@ class PromptClassifier(Classifier):
         model = cls(backbone, classes, config, initialise=False)
         if model.label_ids != meta["label_ids"] or model.template_ids != meta["template_ids"]:
             raise ValueError("the backbone's vocabulary no longer matches the checkpoint's prompt rows")
+        model.head = meta.get("head", model.head)
         return model
 
     def checkpoint_meta(self) -> dict:
-        return {"template_ids": self.template_ids, "label_ids": self.label_ids}
+        return {"template_ids": self.template_ids, "label_ids": self.label_ids, "head": self.head}
 
     # --- what the trainer needs -------------------------------------------------------------------------------
     def prompt_rows(self) -> list[int]:
@@ -73,14 +88,29 @@ class PromptClassifier(Classifier):
         bias = output_bias(self.backbone.model)
         rows = torch.tensor(self.prompt_rows())
         stages = []
+        classifier = list(self.module.classifier.parameters()) if self.module.classifier is not None else []
         if self.config.two_stage and self.config.stage1_epochs > 0:
-            parameters = [embeddings] + ([bias] if bias is not None else [])
+            # the classifier head is new: it learns on the frozen encoder beside the prompt rows
+            parameters = [embeddings] + ([bias] if bias is not None else []) + classifier
             masks = {embeddings: rows, **({bias: torch.tensor(self.label_ids)} if bias is not None else {})}
             stages.append(Stage("stage1", self.config.stage1_epochs, parameters, self.config.stage1_lr,
                                 row_masks=masks))
         stages.append(Stage("stage2", self.config.stage2_epochs, list(self.module.parameters()),
                             self.config.stage2_lr, self.config.weight_decay, self.config.warmup_ratio))
         return stages
+
+    def loss(self, batch: Batch, labels: torch.Tensor) -> torch.Tensor:
+        """Each head's cross-entropy, summed: both learn from every item whichever predicts later."""
+        prompt, classifier = self.module.heads(batch)
+        loss = F.cross_entropy(prompt, labels)
+        return loss if classifier is None else loss + F.cross_entropy(classifier, labels)
+
+    def head_logits(self, items: list) -> tuple[torch.Tensor, torch.Tensor]:
+        """(prompt logits, classifier logits) of each input, uncalibrated: what a head is chosen on."""
+        both = predict_logits(self, items, self.config.eval_batch_size,
+                              forward=lambda batch: torch.cat(self.module.heads(batch), -1))
+        width = len(self.classes)
+        return both[:, :width], both[:, width:]
 
     def auxiliary_loss(self, batch: Batch, generator: torch.Generator) -> Optional[torch.Tensor]:
         if not self.config.entity_loss:

@@ -34,6 +34,9 @@ class TrainConfig:
     entity_loss_weight: float = 0.5
     # link prediction: corrupted triples per positive, trained as "no relation"
     negative_ratio: int = 2
+    # which head predicts (engine.heads): "prompt" (the method as published: no other head), "classifier" or
+    # "average" (a `[CLS]` layer trained jointly beside the prompt), or "auto" (both trained, the retrain chooses)
+    head: str = "prompt"
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -115,7 +115,7 @@ def _triple_items(model: PromptClassifier, entities: dict[str, EntityText], trip
     return [_triple_item(model, entities, x) for x in triples]
 
 
-def _items(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet):
+def measured_items(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet):
     """Labels and sentences, and the pools too: what a held-out set is measured on."""
     items = _triple_items(model, entities, labels.triples + labels.pool)
     items += [_sentence_item(model, x) for x in labels.sentences + labels.fact_sentences]
@@ -131,7 +131,7 @@ def fit(model: PromptClassifier, entities: dict[str, EntityText], labels: Labell
         cancel: Optional[CancelFlag] = None) -> TrainResult:
     """Every epoch: all labels, `pool_per_epoch` facts and negatives and `sentences_per_epoch` fact sentences
     drawn afresh."""
-    always = _items(model, entities, LabelledSet(labels.triples, labels.sentences))
+    always = measured_items(model, entities, LabelledSet(labels.triples, labels.sentences))
     pool = Pools([Pool(labels.pool, pool_per_epoch, encode=lambda x: _triple_item(model, entities, x)),
                   Pool(labels.fact_sentences, sentences_per_epoch, encode=lambda x: _sentence_item(model, x))])
     return train(model, always, [], batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
@@ -163,21 +163,25 @@ class HeldOutReport:
 
 def evaluate(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet
              ) -> Optional[HeldOutReport]:
-    """Accuracy and micro-F1 (without "no relation") on held-out labels, and the model calibrated on them (its
-    temperature is set). None when nothing was held out."""
-    items = _items(model, entities, labels)
+    """`report` on held-out labels with the model's head in use; None when nothing was held out."""
+    items = measured_items(model, entities, labels)
     if not items:
         return None
     logits = model.logits_for([encoded for encoded, _ in items]).numpy()
-    gold = np.array([label for _, label in items])
+    return report(model, logits, np.array([label for _, label in items]))
+
+
+def report(model: PromptClassifier, logits: np.ndarray, gold: np.ndarray) -> HeldOutReport:
+    """Accuracy and micro-F1 (without "no relation") of held-out logits, and the model calibrated on them (its
+    temperature is set)."""
     predicted = logits.argmax(-1)
     ignore = [model.index[NO_RELATION]]
     # below MIN_CALIBRATION_ITEMS the model keeps its own probabilities: a fit on a handful flattens them
-    temperature = fit_temperature(logits, gold) if len(items) >= MIN_CALIBRATION_ITEMS else 1.0
+    temperature = fit_temperature(logits, gold) if len(gold) >= MIN_CALIBRATION_ITEMS else 1.0
     before = top_label_reliability(softmax(logits), gold)
     after = top_label_reliability(softmax(logits, temperature), gold)
     model.temperature = temperature
-    return HeldOutReport(len(items), accuracy(gold.tolist(), predicted.tolist()),
+    return HeldOutReport(len(gold), accuracy(gold.tolist(), predicted.tolist()),
                          micro_f1(gold.tolist(), predicted.tolist(), ignore), round(temperature, 4),
                          round(before.ece, 4), round(after.ece, 4), before.bins, after.bins,
                          per_label(gold.tolist(), predicted.tolist(), [c.name for c in model.classes], ignore))

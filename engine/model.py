@@ -1,15 +1,17 @@
 """The prompt model: a masked LM whose MLM head, read at `[MASK]` and restricted to the label tokens, is the
-relation classifier (no new classifier layer), plus the entity-discrimination loss.
+relation classifier, plus the entity-discrimination loss; optionally a second head on the same encoder, a
+linear layer on `[CLS]` (engine.heads says why and how one is chosen).
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
 
+from engine.heads import PROMPT, combine
 from engine.prompt import Batch
 
 
@@ -32,13 +34,19 @@ def output_bias(model: PreTrainedModel) -> torch.Tensor | None:
 
 
 class PromptModel(nn.Module):
-    """Scores the label tokens at `[MASK]`: p(y | x) = softmax_y(W[label_y] · h_[MASK] + b[label_y])."""
+    """Scores the label tokens at `[MASK]`: p(y | x) = softmax_y(W[label_y] · h_[MASK] + b[label_y]); with
+    `classifier_head`, also softmax_y(V · h_[CLS] + c), and `head` says which (or their average) predicts."""
 
-    def __init__(self, lm: PreTrainedModel, label_ids: list[int]) -> None:
+    def __init__(self, lm: PreTrainedModel, label_ids: list[int], classifier_head: bool = False) -> None:
         super().__init__()
         self.lm = lm
         self.register_buffer("label_ids", torch.tensor(label_ids, dtype=torch.long), persistent=False)
         self._head = mlm_head(lm)
+        self.classifier: Optional[nn.Linear] = None
+        if classifier_head:
+            self.dropout = nn.Dropout(getattr(lm.config, "hidden_dropout_prob", 0.1))
+            self.classifier = nn.Linear(lm.config.hidden_size, len(label_ids))
+        self.head = PROMPT
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.lm.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -55,10 +63,17 @@ class PromptModel(nn.Module):
             return logits + bias[self.label_ids] if bias is not None else logits
         return self._head(at_mask)[:, self.label_ids]
 
-    def forward(self, batch: Batch) -> torch.Tensor:
-        """Label logits, shape (batch, number of labels)."""
+    def heads(self, batch: Batch) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """(prompt logits, classifier logits or None) from one pass of the encoder."""
         hidden = self.encode(batch.input_ids, batch.attention_mask)
-        return self.label_logits_from_hidden(hidden, batch.mask_positions)
+        prompt = self.label_logits_from_hidden(hidden, batch.mask_positions)
+        if self.classifier is None:
+            return prompt, None
+        return prompt, self.classifier(self.dropout(hidden[:, 0]))
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """Label logits of the head in use, shape (batch, number of labels)."""
+        return combine(*self.heads(batch), self.head)
 
     def entity_loss(self, batch: Batch, generator: torch.Generator, mask_token_id: int) -> torch.Tensor:
         """L_E: mask one mention per example (chosen at random), predict its tokens over the whole vocabulary.

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
-from engine.prompt import Encoded, collate
+from engine.prompt import Batch, Encoded, collate
 
 if TYPE_CHECKING:
     from engine.base import Classifier
@@ -107,14 +107,17 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.inference_mode()
-def predict_logits(target: "Classifier", items: list[Encoded], batch_size: int) -> torch.Tensor:
-    """Label logits for many inputs; batches sorted by length so padding stays small."""
+def predict_logits(target: "Classifier", items: list[Encoded], batch_size: int,
+                   forward: Optional[Callable[[Batch], torch.Tensor]] = None) -> torch.Tensor:
+    """Label logits (or what `forward` makes of a batch) for many inputs; batches sorted by length so padding
+    stays small."""
+    forward = forward or target.logits
     target.module.eval()
     order = sorted(range(len(items)), key=lambda i: len(items[i].input_ids))
     out: list[Optional[torch.Tensor]] = [None] * len(items)
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        logits = target.logits(collate([items[i] for i in chunk], target.pad_id).to(target.device)).float().cpu()
+        logits = forward(collate([items[i] for i in chunk], target.pad_id).to(target.device)).float().cpu()
         for row, index in enumerate(chunk):
             out[index] = logits[row]
     if not items:
@@ -143,7 +146,7 @@ def _train_epoch(target: "Classifier", train_items, batch_size: int, optimizer, 
         chunk = [train_items[i] for i in order[start : start + batch_size]]
         batch = collate([item for item, _ in chunk], target.pad_id).to(target.device)
         labels = torch.tensor([label for _, label in chunk], device=target.device)
-        loss = F.cross_entropy(target.logits(batch), labels)
+        loss = target.loss(batch, labels)
         if auxiliary_weight:
             extra = target.auxiliary_loss(batch, generator)
             if extra is not None:

@@ -39,6 +39,8 @@ class RunMetrics:
     suggestions: dict = field(default_factory=dict)
     #: the structural model: interaction chosen, held-out MRR of each tried, seconds (empty: none trained)
     structure: dict = field(default_factory=dict)
+    #: the head that predicts and how it was chosen (engine.heads.HeadChoice as a dict; empty: older runs)
+    head: dict = field(default_factory=dict)
     #: the combiner of opinions (engine.combiner.CombinerReport as a dict; empty: none fitted)
     combiner: dict = field(default_factory=dict)
 
@@ -65,6 +67,8 @@ class RunMetrics:
         if self.accuracy is not None:
             parts.append(f"held-out accuracy {self.accuracy:.2f} on {self.held_out} items held out from "
                          f"{self.held_out_source}")
+        if self.head:
+            parts.append(f"predicts with the {self.head['chosen']} head")
         if self.structure:
             parts.append(f"structural model {self.structure['interaction']}")
         if self.combiner.get("fitted"):

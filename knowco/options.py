@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from engine.config import TrainConfig
+from engine.heads import HEAD_SETTINGS
+from engine.retrain import RetrainPlan
 
 from knowco.errors import OptionsError
 
@@ -19,6 +21,14 @@ class TrainOptions(TrainConfig):
     # an honest estimate), so training stops on the training loss, and a curator waits for the result
     stage1_epochs: int = 10
     stage2_epochs: int = 10
+    # chosen on SemEval's dev split through this very retrain (BENCHMARKS.md, "Few-shot relation extraction"):
+    # a higher stage-2 rate than the paper's and no entity-masking loss were ahead at half the time
+    stage2_lr: float = 1e-3
+    entity_loss: bool = False
+    #: both heads train; each retrain chooses the prompt, the [CLS] classifier or their average (engine.heads)
+    head: str = "auto"
+    #: folds of the cross-validation over the labels that chooses the head where held-out facts are too few
+    cv_folds: int = 4
     #: items drawn afresh for each epoch from the whole KG (its accepted facts, their reversals and type-aware
     #: negatives: about a quarter of them facts), on top of every label (0: train on labels alone)
     kg_items_per_epoch: int = 128
@@ -39,6 +49,9 @@ class TrainOptions(TrainConfig):
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def retrain_plan(self) -> RetrainPlan:
+        return RetrainPlan(**{f.name: getattr(self, f.name) for f in fields(RetrainPlan) if hasattr(self, f.name)})
 
     def engine_config(self) -> TrainConfig:
         return TrainConfig(**{f.name: getattr(self, f.name) for f in fields(TrainConfig)})
@@ -64,5 +77,9 @@ class TrainOptions(TrainConfig):
             raise OptionsError("counts cannot be negative")
         if not self.structure_dims or min(self.structure_dims) < 2 or self.structure_epochs < 1:
             raise OptionsError("the structural model needs a size of at least 2 and at least one epoch")
+        if self.head not in HEAD_SETTINGS:
+            raise OptionsError(f"the head must be one of {', '.join(HEAD_SETTINGS)}")
+        if self.cv_folds < 0:
+            raise OptionsError("the number of cross-validation folds cannot be negative (0: no cross-validation)")
         if self.batch_size < 1 or self.patience < 1:
             raise OptionsError("the batch size and the patience must be at least 1")

@@ -14,10 +14,9 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
 
-from engine import joint
+from engine import retrain
 from engine.backbones import BackboneError, set_cpu_threads
 from engine.checkpoint import save_checkpoint
-from engine.config import TrainConfig
 from engine.distant import fact_sentences
 from engine.mention_index import MentionIndex
 from engine.label_words import LabelWordError
@@ -42,9 +41,6 @@ from knowco.settings import settings
 from knowco.suggest import Planning, SuggestionPlan, plan_suggestions, symmetric_of, write_suggestions
 
 CURVE_POINTS = 300
-#: at most this many facts are held out: to fit the combiner of opinions, to choose the structural model's
-#: interaction, and to measure a run that has no labels to hold out
-HELD_OUT_FACTS = 200
 #: a KG with fewer facts (after holding some out) gets no structural model: too little graph to learn from
 MIN_STRUCTURE_FACTS = 10
 #: the share of the progress bar each stage fills
@@ -80,6 +76,8 @@ class ProgressReporter:
         self.database, self.run_id, self.flag, self.log = database, run_id, flag, log
         self.start, self.share = start, share
         self.curve: list[list[float]] = []
+        #: what the steps belong to (a cross-validation fold, the final model)
+        self.doing = "training"
         self.started = time.monotonic()
         self.last = self.last_logged = 0.0
 
@@ -87,7 +85,7 @@ class ProgressReporter:
         elapsed = time.monotonic() - self.started
         left = elapsed * (total - step) / step if step else None
         estimate = f", about {_duration(left)} left" if left is not None and step < total else ""
-        return f"training: step {step} of {total}, loss {loss:.4f}, {_duration(elapsed)} elapsed{estimate}"
+        return f"{self.doing}: step {step} of {total}, loss {loss:.4f}, {_duration(elapsed)} elapsed{estimate}"
 
     def __call__(self, step: int, total: int, loss: float) -> None:
         if not self.curve or step - self.curve[-1][0] >= max(1, total // CURVE_POINTS):
@@ -111,10 +109,6 @@ def _labels(data: TrainingData) -> tuple[list[TripleExample], list[SentenceExamp
     return triples, sentences
 
 
-def train_config(options: TrainOptions) -> TrainConfig:
-    return options.engine_config()
-
-
 def _write(database: Database, change: Callable[[Session], object]):
     with database.transaction() as session:
         return change(session)
@@ -122,18 +116,14 @@ def _write(database: Database, change: Callable[[Session], object]):
 
 @dataclass
 class Prepared:
-    """What a run trains and measures on, and what it says about where the held-out estimate comes from."""
+    """What a run learns from (engine.retrain's input) and how it was split."""
 
-    train_set: joint.LabelledSet
-    held_out: joint.LabelledSet
-    held_out_source: str
-    entities: dict[str, EntityText]
-    relations: list[RelationSpec]
-    #: facts kept out of every model's training: the combiner's positives; they also choose the structural
-    #: model's interaction and size
-    held_facts: list[tuple[str, str, str]]
-    #: the facts every model learns from
+    data: retrain.RetrainInput
+    split: retrain.Split
+    #: the facts the structural model learns from, and those held out of every model (the combiner's
+    #: positives; they also choose the structural model's interaction and size)
     kept_facts: list[tuple[str, str, str]]
+    held_facts: list[tuple[str, str, str]]
 
 
 @dataclass
@@ -150,66 +140,43 @@ class _Corpus:
         return fact_sentences(self.sentences, MentionIndex(self.surfaces, tokenize), triples, skip, seed)
 
 
-def _split(triples: list[TripleExample], sentences: list[SentenceExample], facts: list[TripleExample],
-           options: TrainOptions, corpus: _Corpus
-           ) -> tuple[joint.LabelledSet, joint.LabelledSet, str, list[TripleExample]]:
-    """Hold out labels to measure on, and facts (kept out of every model) to fit the combiner on; where the
-    labels are too few to hold any out (or there are none), the held-out facts measure the run too."""
-    train_set, held_out = joint.split_held_out(triples, sentences, options.held_out_share, options.seed)
-    facts, held_facts = joint.hold_out_facts(facts, options.held_out_share, HELD_OUT_FACTS, options.seed)
-    source = "labels"
-    if not len(held_out):
-        held_out, source = joint.LabelledSet(triples=list(held_facts)), "facts"
-    # a held-out pair stays out of training in either direction and under any relation (symmetric or inverse)
-    held_pairs = {frozenset((x.head, x.tail)) for x in held_out.triples + held_facts}
-    pool = [f for f in facts if frozenset((f.head, f.tail)) not in held_pairs]
-    train_set.pool = pool if options.kg_items_per_epoch else []
-    if options.corpus_sentences_per_epoch:
-        # a labelled sentence trains (or, held out, measures) as labelled, whatever mentions the index finds in it
-        labelled = {x.tokens for x in sentences}
-        train_set.fact_sentences = [x for x in corpus.stating(facts, held_pairs, options.seed)
-                                    if x.tokens not in labelled]
-    return train_set, held_out, source if len(held_out) else "none", held_facts
-
-
-def _with_negatives(data: TrainingData, triples: list[TripleExample], train_set: joint.LabelledSet,
-                    held_out: joint.LabelledSet, options: TrainOptions, entities: dict[str, EntityText]
-                    ) -> tuple[joint.LabelledSet, joint.LabelledSet]:
-    """Reversed triples and type-aware corrupted ones as negatives, for training and for measuring."""
-    types = {name: e.type for name, e in data.entities.items()}
-    known = {(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples}
-    symmetric = symmetric_of(data)
-    train_set = joint.with_reversals(train_set, symmetric, known)
-    held_out = joint.with_reversals(held_out, symmetric, known)
-    return (joint.with_negatives(train_set, entities, options.negative_ratio, known, options.seed, types),
-            joint.with_negatives(held_out, entities, 1, known, options.seed + 1, types))
+def retrain_input(data: TrainingData, corpus: _Corpus) -> retrain.RetrainInput:
+    """The database's labels and facts as the engine's retrain takes them."""
+    triples, sentences = _labels(data)
+    labelled = {(x.head, x.relation, x.tail) for x in triples}
+    return retrain.RetrainInput(
+        relations=[RelationSpec(r.name, label_words(r.name, r.label)) for r in data.relations],
+        entities={name: EntityText(name, e.label, e.description) for name, e in data.entities.items()},
+        triples=triples, sentences=sentences,
+        facts=[TripleExample(*fact) for fact in data.facts if fact not in labelled],
+        symmetric=symmetric_of(data),
+        known={(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples},
+        types={name: e.type for name, e in data.entities.items()},
+        stating=corpus.stating if corpus.sentences else None)
 
 
 def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[[str], None]) -> Prepared:
-    """Read the labels and every accepted fact, hold some out, add reversed and corrupted negatives."""
+    """Read the labels and every accepted fact; hold some out (or make the folds), add the negatives."""
     with database.sessions() as session:
         data = training_data(session)
         corpus = (_Corpus(all_sentences(session), entity_surfaces(session)) if options.corpus_sentences_per_epoch
                   else _Corpus([], []))
-    triples, sentences = _labels(data)
-    labelled = {(x.head, x.relation, x.tail) for x in triples}
-    facts = [TripleExample(*fact) for fact in data.facts if fact not in labelled]
-    if not triples and not sentences and not (facts and options.kg_items_per_epoch):
+    given = retrain_input(data, corpus)
+    if not given.triples and not given.sentences and not (given.facts and options.kg_items_per_epoch):
         raise NothingToTrain("there is nothing to learn from yet: import a KG with facts, or label a few triples "
                              "or sentences on the Label page")
-    _write(database, lambda s: set_examples(s, run.id, len(triples) + len(sentences)))
-    entities = {name: EntityText(name, e.label, e.description) for name, e in data.entities.items()}
-    train_set, held_out, source, held_facts = _split(triples, sentences, facts, options, corpus)
-    train_set, held_out = _with_negatives(data, triples, train_set, held_out, options, entities)
+    _write(database, lambda s: set_examples(s, run.id, len(given.triples) + len(given.sentences)))
+    split = retrain.split(given, options.engine_config(), options.retrain_plan())
+    train_set = split.train
+    measured = (f"{len(split.folds)}-fold cross-validation over the labels" if split.folds
+                else f"{len(split.held_out)} held-out items from {split.source}")
     log(f"run {run.name}: {len(train_set.triples) + len(train_set.sentences)} labelled items and "
         f"{min(options.kg_items_per_epoch, len(train_set.pool))} of {len(train_set.pool)} facts and negatives and "
         f"{min(options.corpus_sentences_per_epoch, len(train_set.fact_sentences))} of "
-        f"{len(train_set.fact_sentences)} sentences stating facts (and their reversals) per epoch; "
-        f"{len(held_out)} held-out items from {source}")
-    relations = [RelationSpec(r.name, label_words(r.name, r.label)) for r in data.relations]
-    hidden = {(x.head, x.relation, x.tail) for x in held_facts}
-    return Prepared(train_set, held_out, source, entities, relations, sorted(hidden),
-                    [f for f in data.facts if f not in hidden])
+        f"{len(train_set.fact_sentences)} sentences stating facts (and their reversals) per epoch; measured on "
+        f"{measured}")
+    hidden = {(x.head, x.relation, x.tail) for x in split.held_facts}
+    return Prepared(given, split, [f for f in data.facts if f not in hidden], sorted(hidden))
 
 
 def _finish(database: Database, run: Run, path: str, metrics: RunMetrics, plan: Optional[SuggestionPlan]) -> None:
@@ -238,26 +205,27 @@ def run_training(database: Database, run_id: int,
         set_cpu_threads(settings().threads)
         structure, structure_report = _structure(database, run, options, prepared, flag, log)
         _stage(database, run_id, log, f"loading {options.backbone}")
-        config = train_config(options)
-        model = joint.build(prepared.relations, config)
+        config = options.engine_config()
         start = STRUCTURE_SHARE if structure is not None else 0.0
         share = (STRUCTURE_SHARE + TRAIN_SHARE if options.suggest_after else 0.95) - start
         reporter = ProgressReporter(database, run_id, flag, start, share, log)
-        result = joint.fit(model, prepared.entities, prepared.train_set, config, pool_per_epoch=options.kg_items_per_epoch,
-                           sentences_per_epoch=options.corpus_sentences_per_epoch,
-                           progress=reporter, cancel=flag)
-        _stage(database, run_id, log, f"measuring and calibrating on the items held out from {prepared.held_out_source}")
-        report = joint.evaluate(model, prepared.entities, prepared.held_out)
+
+        def stage(message: str) -> None:
+            reporter.doing = message
+            _stage(database, run_id, log, message)
+
+        trained = retrain.train_model(prepared.data, prepared.split, config, options.retrain_plan(),
+                                      progress=reporter, cancel=flag, stage=stage)
+        model, report, train_set = trained.model, trained.report, prepared.split.train
         plan = (_plan(database, run, options, model, structure, prepared, flag, log) if options.suggest_after
                 else None)
         combiner = plan.combiner if plan else None
-        metrics = RunMetrics(**(asdict(report) if report else {}), held_out_source=prepared.held_out_source,
-                             train_items=(len(prepared.train_set) - len(prepared.train_set.pool)
-                                          - len(prepared.train_set.fact_sentences)),
-                             kg_items=len(prepared.train_set.pool),
-                             fact_sentences=len(prepared.train_set.fact_sentences),
-                             train_seconds=round(result.seconds, 1), best_stage=result.best_stage,
-                             structure=structure_report,
+        metrics = RunMetrics(**(asdict(report) if report else {}), held_out_source=prepared.split.source,
+                             train_items=len(train_set) - len(train_set.pool) - len(train_set.fact_sentences),
+                             kg_items=len(train_set.pool), fact_sentences=len(train_set.fact_sentences),
+                             train_seconds=round(time.monotonic() - reporter.started, 1),
+                             best_stage=trained.result.best_stage, structure=structure_report,
+                             head=trained.head.as_dict(),
                              combiner=plan.combiner_report.as_dict() if plan and plan.combiner_report else {})
         path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {},
                                structure=structure, combiner=combiner)
@@ -295,8 +263,8 @@ def _structure(database: Database, run: Run, options: TrainOptions, prepared: Pr
         text = f"{message}, {_duration(elapsed)} elapsed{estimate}"
         flag.value = _write(database, lambda s: report_progress(s, run.id, STRUCTURE_SHARE * done, text))
 
-    relations = sorted({r.name for r in prepared.relations})
-    structure, report = train_structure(sorted(prepared.entities), relations, facts, prepared.held_facts, config,
+    relations = sorted({r.name for r in prepared.data.relations})
+    structure, report = train_structure(sorted(prepared.data.entities), relations, facts, prepared.held_facts, config,
                                         progress=progress, cancel=flag.is_set)
     log(f"structural model: {report.interaction}, size {report.embedding_dim} (held-out MRR {report.mrr}) in "
         f"{report.seconds:.0f} s")

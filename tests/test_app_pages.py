@@ -463,3 +463,19 @@ def test_suggest_now_loads_the_model_code_only_when_pressed(kg):
     app.button(key="train_suggest").click().run()
     assert not app.exception
     assert app.error and "suggest" in app.error[0].value.lower()  # a sentence, not a traceback
+
+
+def test_the_train_page_says_which_head_predicts_and_by_how_much_it_won(kg):
+    scores = {"prompt": {"micro_f1": 0.31, "accuracy": 0.5}, "average": {"micro_f1": 0.26, "accuracy": 0.5},
+              "classifier": {"micro_f1": 0.12, "accuracy": 0.4}}
+    head = {"chosen": "prompt", "scores": scores, "basis": "4-fold cross-validation over 152 labels", "items": 304,
+            "by_data": True}
+    finished_runs(kg, [{"accuracy": 0.5, "micro_f1": 0.31, "held_out": 304, "held_out_source": "cross-validation",
+                        "head": head}])
+    app = page("train")
+    texts = [m.value.replace("\\", "") for m in app.markdown]  # the page escapes markdown's special characters
+    assert ("**Predicts with** the prompt (label words at [MASK]): chosen by 4-fold cross-validation over 152 "
+            "labels, ahead by 0.05 in micro-F1.") in texts
+    captions = [c.value for c in app.caption]
+    assert "Micro-F1 there: prompt 0.31, average 0.26, classifier 0.12." in captions
+    assert any(c.startswith("Quality is measured by cross-validation") for c in captions)

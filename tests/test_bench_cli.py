@@ -61,6 +61,22 @@ def test_bench_re_writes_comparable_json_and_resumes(tmp_path, capsys):
     assert "micro-F1" not in capsys.readouterr().out, "a resumed benchmark reruns nothing"
 
 
+def test_bench_re_measures_the_apps_own_retrain_and_where_each_method_errs(tmp_path):
+    data = _semeval_like(tmp_path / "mini")
+    out = tmp_path / "re.json"
+    assert main(["bench", "re", "--data", str(data), "--k", "4", "--seeds", "1", "--ablations", "",
+                 "--methods", "app,finetune", "--out", str(out), *FAST]) == 0
+    runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
+    app = runs["app"]
+    assert app["config"]["stage1_epochs"] == 1 and app["config"]["head"] == "auto"  # app defaults, --set on top
+    assert app["head"]["chosen"] in ("prompt", "classifier", "average") and app["dev_examples"] == 0
+    for run in runs.values():
+        assert sum(run["errors"].values()) == round(len(EXAMPLES) + 2 - run["metrics"]["accuracy"] * (len(EXAMPLES) + 2))
+        assert {row["relation"] for row in run["per_relation"]} <= {"treats", "causes", "?"}
+    text = out.with_suffix(".md").read_text()
+    assert "## Per relation at K = 4" in text and "| right relation, wrong direction |" in text
+
+
 def test_bench_lp_ranks_all_entities_for_each_method(tmp_path):
     data = _kg_like(tmp_path / "kg")
     out = tmp_path / "lp.json"
@@ -88,7 +104,7 @@ def test_bench_methods_come_from_the_engine_resolver():
     from engine.structure import KGE_METHODS
     from engine.methods import CLASSIFIERS, classifier_class
 
-    assert _methods("re") == tuple(CLASSIFIERS) == ("knowco", "finetune")
+    assert _methods("re") == (*CLASSIFIERS, "app") == ("knowco", "finetune", "app")
     assert _methods("lp") == ("knowco", *KGE_METHODS)
     assert classifier_class("knowco").kind == "knowco"
     with pytest.raises(ValueError, match="unknown method 'magic'"):

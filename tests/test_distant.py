@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from engine.distant import fact_sentences
 from engine.mention_index import MentionIndex
-from engine.types import TripleExample
+from engine.types import EntityText, TripleExample
 from storage.text_split import tokenize
+from engine.retrain import RetrainInput, split
 from knowco.options import TrainOptions
-from knowco.training_job import _Corpus, _split
+from knowco.training_job import _Corpus
 
 NAMES = ["budapest", "hungary", "paris", "france", "madrid", "spain", "danube", "rome", "italy"]
 INDEX = MentionIndex(((name, name) for name in NAMES), tokenize)
@@ -15,6 +16,14 @@ INDEX = MentionIndex(((name, name) for name in NAMES), tokenize)
 
 def _tokens(text: str) -> list[str]:
     return text.split()
+
+
+def _split(sentences, facts, options, corpus):
+    """(training set, held-out facts) as a retrain splits them."""
+    entities = {name: EntityText(name, name, "") for name in NAMES}
+    given = RetrainInput([], entities, sentences=sentences, facts=facts, stating=corpus.stating)
+    made = split(given, options.engine_config(), options.retrain_plan())
+    return made.train, made.held_facts
 
 
 def test_a_sentence_naming_both_entities_of_a_fact_is_an_example_of_its_relation_that_way_round():
@@ -42,14 +51,14 @@ def test_held_out_facts_never_train_through_their_sentences():
     sentences = [(i, _tokens(f"{city} is the capital of {country} .")) for i, (city, country) in enumerate(capitals)]
     corpus = _Corpus(sentences, [(name, name) for name in NAMES])
     options = TrainOptions(held_out_share=0.25, seed=1)
-    train_set, _, _, held = _split([], [], facts, options, corpus)
+    train_set, held = _split([], facts, options, corpus)
     held_pairs = {frozenset((f.head, f.tail)) for f in held}
     assert held_pairs
     named = {frozenset((" ".join(x.tokens[x.head[0]:x.head[1]]), " ".join(x.tokens[x.tail[0]:x.tail[1]])))
              for x in train_set.fact_sentences}
     assert named and not named & held_pairs
     assert len(named) == len(capitals) - len(held)
-    off = _split([], [], facts, TrainOptions(held_out_share=0.25, seed=1, corpus_sentences_per_epoch=0), corpus)[0]
+    off = _split([], facts, TrainOptions(held_out_share=0.25, seed=1, corpus_sentences_per_epoch=0), corpus)[0]
     assert off.fact_sentences == []
 
 
@@ -69,5 +78,5 @@ def test_a_labelled_sentence_never_trains_as_a_fact_sentence():
     labelled = SentenceExample(tuple(tokens), (0, 1), (5, 6), None)  # the curator says: no relation stated
     facts = [TripleExample("budapest", "capital_of", "hungary"), TripleExample("paris", "capital_of", "france"),
              TripleExample("madrid", "capital_of", "spain"), TripleExample("rome", "capital_of", "italy")]
-    train_set, _, _, _ = _split([], [labelled], facts, TrainOptions(held_out_share=0.0, seed=1), corpus)
+    train_set, _ = _split([labelled], facts, TrainOptions(held_out_share=0.0, seed=1), corpus)
     assert train_set.fact_sentences == []

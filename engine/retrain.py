@@ -1,0 +1,232 @@
+"""A retrain's text model from what the KG holds: the one path the worker and the benchmarks' "app" method take
+(`split` then `train_model`), so a benchmark figure is the model a curator gets.
+
+What it decides beyond the model's configuration:
+- which facts and labels are kept out to measure on (facts are also the combiner's positives);
+- how the head is chosen (engine.heads): on held-out facts where a KG has enough of them, else by k-fold
+  cross-validation over the curator's labels, since 8 labels per relation are too few for one hold-out split
+  (2 held out per relation). Cross-validating, the final model then learns from every label, and the quality
+  estimate and the calibration come from the folds' out-of-fold predictions.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+from engine import joint
+from engine.classifier import PromptClassifier
+from engine.config import TrainConfig
+from engine.heads import AUTO, PROMPT, HeadChoice, choose_head, combine
+from engine.training import CancelFlag, ProgressCallback, TrainResult
+from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample, TripleExample
+
+#: with at least this many held-out facts the head is chosen on them (one training); with fewer, by
+#: cross-validation over the labels
+MIN_FACTS_TO_CHOOSE = 50
+#: fewer items than this (positives and negatives together) choose nothing: the average is kept
+MIN_ITEMS_TO_CHOOSE = 20
+
+Stating = Callable[[list[TripleExample], set[frozenset[str]], int], list[SentenceExample]]
+
+
+@dataclass
+class RetrainInput:
+    """Everything a retrain learns from, before any split: what the worker reads from the database and a
+    benchmark from its files."""
+
+    relations: list[RelationSpec]
+    entities: dict[str, EntityText]
+    #: the curator's labels
+    triples: list[TripleExample] = field(default_factory=list)
+    sentences: list[SentenceExample] = field(default_factory=list)
+    #: accepted facts that are not labels
+    facts: list[TripleExample] = field(default_factory=list)
+    symmetric: set[str] = field(default_factory=set)
+    #: entity pairs known to hold some relation: never drawn as a negative
+    known: set[tuple[str, str]] = field(default_factory=set)
+    types: dict[str, Optional[str]] = field(default_factory=dict)
+    #: the corpus sentences that mention a fact's two entities (engine.distant), pairs in the set left out
+    stating: Optional[Stating] = None
+
+
+@dataclass(frozen=True)
+class RetrainPlan:
+    held_out_share: float = 0.25
+    #: at most this many facts held out in all
+    held_out_facts: int = 200
+    kg_items_per_epoch: int = 128
+    corpus_sentences_per_epoch: int = 128
+    #: folds of the cross-validation that chooses the head where held-out facts are too few (< 2: none)
+    cv_folds: int = 4
+
+
+@dataclass
+class Split:
+    """The training set and what is measured on, negatives added; `folds` (train, held out) when the head
+    is chosen by cross-validation."""
+
+    train: joint.LabelledSet
+    held_out: joint.LabelledSet
+    #: what the estimate rests on: "labels", "facts", "labels and facts", "cross-validation" or "none"
+    source: str
+    held_facts: list[TripleExample]
+    kept_facts: list[TripleExample]
+    folds: list[tuple[joint.LabelledSet, joint.LabelledSet]] = field(default_factory=list)
+    labels: int = 0
+
+
+@dataclass
+class Retrained:
+    model: PromptClassifier
+    result: TrainResult
+    report: Optional[joint.HeldOutReport]
+    head: HeadChoice
+
+
+def _materialise(data: RetrainInput, config: TrainConfig, train: joint.LabelledSet, held: joint.LabelledSet
+                 ) -> tuple[joint.LabelledSet, joint.LabelledSet]:
+    """Reversed triples and sentences and type-aware corrupted triples as negatives, for training and measuring."""
+    train = joint.with_reversals(train, data.symmetric, data.known)
+    held = joint.with_reversals(held, data.symmetric, data.known)
+    return (joint.with_negatives(train, data.entities, config.negative_ratio, data.known, config.seed, data.types),
+            joint.with_negatives(held, data.entities, 1, data.known, config.seed + 1, data.types))
+
+
+def _folds(triples: list[TripleExample], sentences: list[SentenceExample], k: int, seed: int
+           ) -> list[joint.LabelledSet]:
+    """Every label in one of k folds, each relation (and each kind of label) spread over the folds evenly."""
+    groups: dict[tuple[str, str], list] = {}
+    for item in triples:
+        groups.setdefault(("triple", item.relation if item.holds else ""), []).append(item)
+    for item in sentences:
+        groups.setdefault(("sentence", item.relation or ""), []).append(item)
+    rng = random.Random(seed)
+    folds = [joint.LabelledSet() for _ in range(k)]
+    offset = 0
+    for key in sorted(groups):
+        items = list(groups[key])
+        rng.shuffle(items)
+        for j, item in enumerate(items):
+            fold = folds[(offset + j) % k]
+            (fold.triples if key[0] == "triple" else fold.sentences).append(item)
+        offset += len(items)
+    return folds
+
+
+def _pairs(labels: joint.LabelledSet) -> set[frozenset[str]]:
+    return {frozenset((x.head, x.tail)) for x in labels.triples}
+
+
+def _with_kg(data: RetrainInput, plan: RetrainPlan, seed: int, labels: joint.LabelledSet,
+             facts: list[TripleExample], held_pairs: set[frozenset[str]]) -> joint.LabelledSet:
+    """The labels with the KG's facts and their sentences beside them, held-out pairs left out in either
+    direction and under any relation (a symmetric or inverse relation would give them away)."""
+    pool = [f for f in facts if frozenset((f.head, f.tail)) not in held_pairs] if plan.kg_items_per_epoch else []
+    sentences = []
+    if plan.corpus_sentences_per_epoch and data.stating is not None:
+        # a labelled sentence trains (or, held out, measures) as labelled, whatever mentions are found in it
+        labelled = {x.tokens for x in data.sentences}
+        sentences = [x for x in data.stating(facts, held_pairs, seed) if x.tokens not in labelled]
+    return joint.LabelledSet(labels.triples, labels.sentences, pool, sentences)
+
+
+def split(data: RetrainInput, config: TrainConfig, plan: RetrainPlan) -> Split:
+    """Hold out facts (kept out of every model) and either a share of the labels or, where the facts are too
+    few to choose a head on, make the cross-validation folds of the labels."""
+    facts, held_facts = joint.hold_out_facts(data.facts, plan.held_out_share, plan.held_out_facts, config.seed)
+    labels = len(data.triples) + len(data.sentences)
+    cross = (config.head == AUTO and plan.cv_folds >= 2 and len(held_facts) < MIN_FACTS_TO_CHOOSE
+             and labels >= 2 * plan.cv_folds)
+    if cross:
+        train_labels, held_labels = joint.LabelledSet(list(data.triples), list(data.sentences)), joint.LabelledSet()
+    else:
+        train_labels, held_labels = joint.split_held_out(data.triples, data.sentences, plan.held_out_share,
+                                                         config.seed)
+    held_out = joint.LabelledSet(held_labels.triples + held_facts, held_labels.sentences)
+    held_pairs = _pairs(held_out)
+    train = _with_kg(data, plan, config.seed, train_labels, facts, held_pairs)
+    train, held = _materialise(data, config, train, held_out)
+    folds = []
+    if cross:
+        parts = _folds(data.triples, data.sentences, plan.cv_folds, config.seed)
+        for i, part in enumerate(parts):
+            rest = joint.LabelledSet([x for j, p in enumerate(parts) if j != i for x in p.triples],
+                                     [x for j, p in enumerate(parts) if j != i for x in p.sentences])
+            fold_train = _with_kg(data, plan, config.seed, rest, facts, held_pairs | _pairs(part))
+            folds.append(_materialise(data, config, fold_train, part))
+    source = ("cross-validation" if cross else
+              " and ".join(name for name, n in (("labels", len(held_labels)), ("facts", len(held_facts))) if n)
+              or "none")
+    return Split(train, held, source, held_facts, facts, folds, labels)
+
+
+def _held_logits(model: PromptClassifier, entities: dict[str, EntityText], held: joint.LabelledSet
+                 ) -> tuple[torch.Tensor, Optional[torch.Tensor], list[int]]:
+    items = joint.measured_items(model, entities, held)
+    if not items:
+        return torch.empty(0, len(model.classes)), None, []
+    encoded = [x for x, _ in items]
+    gold = [label for _, label in items]
+    if model.module.classifier is None:
+        return model.logits_for(encoded), None, gold
+    prompt, classifier = model.head_logits(encoded)
+    return prompt, classifier, gold
+
+
+def _shifted(progress: Optional[ProgressCallback], index: int, count: int) -> Optional[ProgressCallback]:
+    """One training's progress as part of `count` trainings (the folds', then the final one)."""
+    if progress is None:
+        return None
+    return lambda step, total, loss: progress(index * total + step, count * total, loss)
+
+
+def train_model(data: RetrainInput, prepared: Split, config: TrainConfig, plan: RetrainPlan, *,
+                progress: Optional[ProgressCallback] = None, cancel: Optional[CancelFlag] = None,
+                stage: Callable[[str], None] = lambda message: None) -> Retrained:
+    """Train on the split (after each fold's model, where it has folds), choose the head, measure and calibrate
+    on what was held out (the folds' predictions, or the held-out items)."""
+    count = len(prepared.folds) + 1
+    fit = dict(pool_per_epoch=plan.kg_items_per_epoch, sentences_per_epoch=plan.corpus_sentences_per_epoch,
+               cancel=cancel)
+    out_of_fold = []
+    for i, (fold_train, fold_held) in enumerate(prepared.folds):
+        stage(f"cross-validation to choose the head: fold {i + 1} of {len(prepared.folds)}")
+        model = joint.build(data.relations, config)
+        joint.fit(model, data.entities, fold_train, config, progress=_shifted(progress, i, count), **fit)
+        out_of_fold.append(_held_logits(model, data.entities, fold_held))
+    if prepared.folds:
+        stage(f"training on all {prepared.labels} labels")
+    model = joint.build(data.relations, config)
+    result = joint.fit(model, data.entities, prepared.train, config, progress=_shifted(progress, count - 1, count),
+                       **fit)
+    if out_of_fold:
+        prompt = torch.cat([p for p, _, _ in out_of_fold])
+        classifier = torch.cat([c for _, c, _ in out_of_fold]) if out_of_fold[0][1] is not None else None
+        gold = [g for _, _, fold_gold in out_of_fold for g in fold_gold]
+        basis = f"{len(prepared.folds)}-fold cross-validation over {prepared.labels} labels"
+    else:
+        prompt, classifier, gold = _held_logits(model, data.entities, prepared.held_out)
+        basis = f"{len(gold)} held-out items"
+    head = _choose(model, config, prompt, classifier, gold, basis)
+    model.head = head.chosen
+    logits = combine(prompt, classifier, head.chosen)
+    report = joint.report(model, logits.numpy(), np.array(gold)) if gold else None
+    return Retrained(model, result, report, head)
+
+
+def _choose(model: PromptClassifier, config: TrainConfig, prompt: torch.Tensor, classifier: Optional[torch.Tensor],
+            gold: list[int], basis: str) -> HeadChoice:
+    if classifier is None:
+        return HeadChoice(PROMPT, basis="the prompt is the only head", by_data=False)
+    ignore = [model.index[NO_RELATION]] if NO_RELATION in model.index else []
+    measured = choose_head(prompt.numpy(), classifier.numpy(), gold, ignore, basis)
+    if config.head != AUTO:
+        measured.chosen, measured.basis, measured.by_data = config.head, f"set in the options ({basis})", False
+    elif len(gold) < MIN_ITEMS_TO_CHOOSE:
+        measured.chosen, measured.by_data = model.head, False
+        measured.basis = f"only {len(gold)} items to choose on (at least {MIN_ITEMS_TO_CHOOSE}): kept the {model.head}"
+    return measured
