@@ -86,7 +86,7 @@ def _methods(task: str) -> tuple[str, ...]:
     from engine.structure import KGE_METHODS
     from engine.methods import CLASSIFIERS
 
-    return (*CLASSIFIERS, "app") if task == "re" else ("knowco", *KGE_METHODS)
+    return (*CLASSIFIERS, "app") if task == "re" else ("knowco", "app", *KGE_METHODS)
 
 
 def _chosen(text: str, known: tuple[str, ...], what: str) -> list[str]:
@@ -162,7 +162,7 @@ def run_bench(args: argparse.Namespace) -> int:
         else:
             kge = replace(LP_BASELINES, epochs=args.kge_epochs or LP_BASELINES.epochs)
             text = bench_lp(args.data, [Path(p) for p in _names(args.train)], methods, base, overrides,
-                            args.candidates, args.max_test, kge, args.out, log)
+                            args.candidates, args.max_test, kge, args.out, log, app_settings=settings)
     except (BackboneError, LabelWordError, ImportFailed) as exc:
         raise BenchError(str(exc)) from exc
     print(text)

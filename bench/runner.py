@@ -19,7 +19,7 @@ from engine.types import NO_RELATION, SentenceExample
 from storage.naming import directed_label
 
 from bench.lp_data import load_lp_dir, per_relation_sample
-from bench.re_app import app_options, predict_app, train_app
+from bench.app_method import app_options, predict_app, train_app, train_app_lp
 from bench.re_data import ReData, k_shot, load_re_dir
 from bench.re_report import per_relation_markdown
 from bench.result_files import ResultFile, markdown, summarise
@@ -136,7 +136,7 @@ def _shots_of(path: Path, triples: int) -> int:
 
 def bench_lp(data_dir: Path, train_files: list[Path], methods: list[str], base: TrainConfig,
              overrides: dict[str, dict], candidates: Optional[int], max_test: Optional[int], kge: StructureConfig,
-             out: Optional[Path], log: Log) -> str:
+             out: Optional[Path], log: Log, app_settings: Optional[dict] = None) -> str:
     results = ResultFile(out, {"task": "lp", "data": str(data_dir), "train": [str(f) for f in train_files],
                                "methods": methods, "candidates": candidates, "max_test": max_test,
                                "base": base.as_dict(), "overrides": overrides, "kge": asdict(kge)})
@@ -164,8 +164,13 @@ def bench_lp(data_dir: Path, train_files: list[Path], methods: list[str], base: 
                 dev = per_relation_sample(data.dev, dev_shots, seed)
                 train_seconds = lp_task.fit(model, data.task, data.train, dev, config).seconds
                 metrics, eval_seconds = lp_task.evaluate(model, data.task, test, data.known, lists)
+            elif method == APP:
+                started = time.perf_counter()
+                model = train_app_lp(data.task, data.train, app_options(app_settings or {}, seed)).model
+                train_seconds = time.perf_counter() - started
+                metrics, eval_seconds = lp_task.evaluate(model, data.task, test, data.known, lists)
             else:
-                raise ValueError(f"unknown LP method {method!r} (expected knowco, {', '.join(KGE_METHODS)})")
+                raise ValueError(f"unknown LP method {method!r} (expected knowco, app, {', '.join(KGE_METHODS)})")
             results.add({"method": method, "k": k, "seed": seed, "metrics": metrics, "train_seconds": train_seconds,
                          "eval_seconds": eval_seconds, "train_file": str(train_file), "test_triples": len(test),
                          "candidates": candidates or len(names)})

@@ -80,10 +80,10 @@ def test_bench_re_measures_the_apps_own_retrain_and_where_each_method_errs(tmp_p
 def test_bench_lp_ranks_all_entities_for_each_method(tmp_path):
     data = _kg_like(tmp_path / "kg")
     out = tmp_path / "lp.json"
-    assert main(["bench", "lp", "--data", str(data), "--methods", "knowco,transe", "--kge-epochs", "2",
+    assert main(["bench", "lp", "--data", str(data), "--methods", "knowco,transe,app", "--kge-epochs", "2",
                  "--out", str(out), *FAST]) == 0
     runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
-    assert set(runs) == {"knowco", "transe"}
+    assert set(runs) == {"knowco", "transe", "app"}
     for run in runs.values():
         assert {"mr_raw", "hits@10_raw", "mr_filtered", "mrr_filtered", "hits@1_filtered",
                 "hits@10_filtered"} <= set(run["metrics"])
@@ -105,7 +105,7 @@ def test_bench_methods_come_from_the_engine_resolver():
     from engine.methods import CLASSIFIERS, classifier_class
 
     assert _methods("re") == (*CLASSIFIERS, "app") == ("knowco", "finetune", "app")
-    assert _methods("lp") == ("knowco", *KGE_METHODS)
+    assert _methods("lp") == ("knowco", "app", *KGE_METHODS)
     assert classifier_class("knowco").kind == "knowco"
     with pytest.raises(ValueError, match="unknown method 'magic'"):
         classifier_class("magic")

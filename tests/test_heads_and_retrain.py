@@ -114,7 +114,7 @@ class _Called(Exception):
 def test_the_worker_and_the_relation_benchmark_train_through_one_function_with_the_same_defaults(
         tmp_path, monkeypatch):
     """Both reach engine.retrain.train_model, with knowco.options.TrainOptions' configuration and plan."""
-    from bench.re_app import app_options, train_app
+    from bench.app_method import app_options, train_app
     from bench.re_data import ReData
     from knowco.services import Actor, add_triple_label, seed_demo, start_training
     from knowco.training_job import run_training

@@ -1,7 +1,9 @@
-"""The relation-extraction benchmark's "app" method: the curator's labels go through the app's own retrain
-(engine.retrain, with knowco.options.TrainOptions' defaults), not through a benchmark-only training loop.
+"""The benchmarks' "app" method: the curator's labels go through the app's own retrain (engine.retrain, with
+knowco.options.TrainOptions' defaults), not through a benchmark-only training loop.
 
-The app imports SemEval's directed labels as one relation with the direction in head and tail
+Link prediction: the K-shot training triples are the curator's triple labels (the KG has no other facts).
+Relation extraction:
+the app imports SemEval's directed labels as one relation with the direction in head and tail
 (`Cause-Effect(e2,e1)` → `Cause-Effect` from the second mention to the first), and learns each sentence both
 ways round (the reversal as "no relation"). So the same K-shot sentences are given to it that way, and its
 answer for a test sentence is read back as the benchmark's 19 labels the way the app reads a sentence: both
@@ -13,7 +15,9 @@ from dataclasses import replace
 from typing import Optional
 
 from engine import retrain
-from engine.types import NO_RELATION, RelationSpec, SentenceExample
+from engine.direction import symmetric_relations
+from engine.link_prediction import LpTask
+from engine.types import NO_RELATION, RelationSpec, SentenceExample, TripleExample
 from engine.verbalizer import label_words
 from storage.naming import directed_label, readable_label
 
@@ -36,11 +40,22 @@ def _relations(data: ReData) -> list[RelationSpec]:
     return [RelationSpec(name, label_words(name, readable_label(name))) for name in names]
 
 
-def train_app(data: ReData, train: list[SentenceExample], options: TrainOptions) -> retrain.Retrained:
-    """The app's retrain on K-shot sentences (no KG facts, no corpus): what a curator who labelled them gets."""
-    given = retrain.RetrainInput(_relations(data), {}, sentences=[as_imported(x) for x in train])
+def retrain_like_the_app(given: retrain.RetrainInput, options: TrainOptions) -> retrain.Retrained:
     config, plan = options.engine_config(), options.retrain_plan()
     return retrain.train_model(given, retrain.split(given, config, plan), config, plan)
+
+
+def train_app(data: ReData, train: list[SentenceExample], options: TrainOptions) -> retrain.Retrained:
+    """The app's retrain on K-shot sentences (no KG facts, no corpus): what a curator who labelled them gets."""
+    return retrain_like_the_app(retrain.RetrainInput(_relations(data), {}, sentences=[as_imported(x) for x in train]),
+                                options)
+
+
+def train_app_lp(task: LpTask, train: list[tuple[str, str, str]], options: TrainOptions) -> retrain.Retrained:
+    """The app's retrain on K-shot triples entered as the curator's labels."""
+    given = retrain.RetrainInput(list(task.relations), task.entities, triples=[TripleExample(*t) for t in train],
+                                 symmetric=symmetric_relations(train), known={(h, t) for h, _, t in train})
+    return retrain_like_the_app(given, options)
 
 
 def _directed(relation: str, first_is_head: bool, known: set[str]) -> str:
