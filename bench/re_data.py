@@ -31,7 +31,7 @@ def _split(directory: Path, names: tuple[str, ...]) -> Optional[Path]:
     return None
 
 
-def _examples(path: Path) -> list[SentenceExample]:
+def examples(path: Path) -> list[SentenceExample]:
     batch = parse_jsonl(path, directed_as_order=False)
     return [SentenceExample(tuple(r.tokens), tuple(r.head), tuple(r.tail), r.relation) for r in batch.sentence_examples]
 
@@ -40,7 +40,7 @@ def load_re_dir(directory: Path) -> ReData:
     train_file, test_file = _split(directory, ("train",)), _split(directory, ("test",))
     if train_file is None or test_file is None:
         raise ImportFailed(str(directory), None, "expected train and test files of JSON lines (train.txt, test.txt)")
-    train, test = _examples(train_file), _examples(test_file)
+    train, test = examples(train_file), examples(test_file)
     names = {x.relation for x in train + test if x.relation is not None}
     rel2id = directory / "rel2id.json"
     has_no_relation = any(x.relation is None for x in train + test)

@@ -1,6 +1,11 @@
 """Hyperparameter sweep for relation extraction, selected on dev only (test is recorded, never used to choose).
 
     python -m bench.re_sweep --data ../shared/data/semeval --k 8 --seeds 13,42 --grid default
+    python -m bench.re_sweep --data ../shared/data/semeval --k 8 --seeds 13,21,42 --grid app
+
+The baselines stop early on a K-shot dev split and are chosen on it. The app's retrain has no dev split (it
+trains a fixed number of epochs), so its settings are chosen on the data's own validation file (`val.txt`), each
+head of one model trained on all K-shot labels (no cross-validation) scored there.
 
 Appends one JSON line per (method, setting, seed) to bench/results/re_sweep_<backbone>.jsonl and skips
 settings already there, so it can be stopped and resumed. `--summary` prints mean dev and test per setting.
@@ -14,15 +19,24 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from dataclasses import replace
+
+from bench.app_method import predict_app, train_app
 from bench.environment import RESULTS, use_configured_threads
+from bench.re_data import examples, k_shot, load_re_dir
+from bench.runner import re_scores
 from engine import relation_extraction as re_task
 from engine.config import TrainConfig
-from bench.re_data import k_shot, load_re_dir
+from engine.heads import HEADS
+from knowco.options import TrainOptions
 
 GRIDS = {
     "default": {
         "knowco": {"stage2_lr": [1e-4, 3e-4, 1e-3], "entity_loss_weight": [0.0, 0.1, 0.5]},
         "finetune": {"stage2_lr": [1e-4, 3e-4, 1e-3]},
+    },
+    "app": {
+        "app": {"stage2_lr": [3e-4, 1e-3], "entity_loss": [True, False]},
     },
 }
 
@@ -30,6 +44,13 @@ GRIDS = {
 def settings(grid: dict) -> list[dict]:
     keys = sorted(grid)
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def validation(directory: Path) -> list:
+    path = directory / "val.txt"
+    if not path.is_file():
+        raise SystemExit(f"{path}: the app's settings are chosen on a validation file, and there is none")
+    return examples(path)
 
 
 def summary(done: list[dict]) -> None:
@@ -41,6 +62,22 @@ def summary(done: list[dict]) -> None:
         dev = sum(r["dev_f1"] for r in rows) / len(rows)
         test = sum(r["test"]["micro_f1"] for r in rows) / len(rows)
         print(f"{method:9s} {setting:60s} seeds={len(rows)} dev={dev:.3f} test={test:.3f}")
+
+
+def run_app(data, setting: dict, seed: int, k: int, backbone: str, train, validation) -> dict:
+    """The app's retrain with `setting` on top of its defaults; every head scored on validation and test."""
+    options = replace(TrainOptions(backbone=backbone, seed=seed, cv_folds=0, held_out_share=0.0), **setting)
+    started = time.perf_counter()
+    model = train_app(data, train, options).model
+    seconds = time.perf_counter() - started
+    heads = {}
+    for head in HEADS:
+        model.head = head
+        heads[head] = {name: re_scores(data, [x.relation for x in split], predict_app(model, data, split))[0]
+                       for name, split in (("dev", validation), ("test", data.test))}
+    best = max(HEADS, key=lambda h: heads[h]["dev"]["micro_f1"])
+    return {"method": "app", "setting": setting, "seed": seed, "k": k, "dev_f1": heads[best]["dev"]["micro_f1"],
+            "best": [best], "test": heads[best]["test"], "heads": heads, "train_seconds": seconds}
 
 
 def run_one(data, method: str, setting: dict, seed: int, k: int, backbone: str, train, dev) -> dict:
@@ -80,7 +117,10 @@ def main() -> None:
         todo = [(method, setting) for method, grid in GRIDS[args.grid].items() for setting in settings(grid)
                 if (method, json.dumps(setting, sort_keys=True), seed, args.k) not in seen]
         for method, setting in todo:
-            row = run_one(data, method, setting, seed, args.k, args.backbone, train, dev)
+            if method == "app":
+                row = run_app(data, setting, seed, args.k, args.backbone, train, validation(args.data))
+            else:
+                row = run_one(data, method, setting, seed, args.k, args.backbone, train, dev)
             with out.open("a") as handle:
                 handle.write(json.dumps(row) + "\n")
             print(json.dumps(row), flush=True)

@@ -43,7 +43,7 @@ def _write_markdown(out: Optional[Path], title: str, runs: list[dict], keys: lis
     return text
 
 
-def _re_scores(data: ReData, gold: list[Optional[str]], predicted: list[Optional[str]]) -> tuple[dict, list, dict]:
+def re_scores(data: ReData, gold: list[Optional[str]], predicted: list[Optional[str]]) -> tuple[dict, list, dict]:
     """micro-F1 (Other left out) and accuracy, each label's precision/recall/F1, and how the errors fall: the
     right relation the wrong way round, a relation missed (said Other), Other taken for a relation, or another
     relation."""
@@ -114,7 +114,7 @@ def bench_re(data_dir: Path, ks: list[int], seeds: list[int], methods: list[str]
             started = time.perf_counter()
             predicted = _predict(model, method, data, data.test)
             eval_seconds = time.perf_counter() - started
-            metrics, per_relation, errors = _re_scores(data, [x.relation for x in data.test], predicted)
+            metrics, per_relation, errors = re_scores(data, [x.relation for x in data.test], predicted)
             results.add({"method": label, "k": k, "seed": seed, "metrics": metrics, "train_seconds": train_seconds,
                          "eval_seconds": eval_seconds, "train_examples": len(train), **extra,
                          "per_relation": per_relation, "errors": errors, "config": config})
