@@ -20,6 +20,7 @@ PAGES = [
     st.Page("label_page.py", title="Label", icon=":material/label:"),
     st.Page("train_page.py", title="Train", icon=":material/model_training:"),
     st.Page("review_page.py", title="Review", icon=":material/fact_check:"),
+    st.Page("team_page.py", title="Team", icon=":material/groups:"),
     st.Page("data_page.py", title="Import / Export", icon=":material/swap_vert:"),
     st.Page("history_page.py", title="History", icon=":material/history:"),
 ]

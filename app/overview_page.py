@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.state import actor, database, is_admin
 from app.ui import flash, guarded, md
-from knowco.services import metrics_of, overview, seed_demo
+from knowco.services import agreement, disputed, metrics_of, overview, review_overlap, seed_demo
 
 PAGE_FILES = {"label": "label_page.py", "train": "train_page.py", "review": "review_page.py",
               "data": "data_page.py"}
@@ -52,6 +52,21 @@ with st.container(border=True):
         else:
             st.page_link(PAGE_FILES[step.page], label=step.text, icon=":material/arrow_forward:")
 
+
+
+def team_summary() -> None:
+    """The overlap, the agreement per relation in one line, and what waits for an adjudicator."""
+    needed, measured, waiting = review_overlap(db), agreement(db), disputed(db)
+    if needed == 1 and not measured and not waiting:
+        return
+    st.subheader("Team")
+    figures = ", ".join(f"{md(a.relation)} {a.figure[0]} " + ("—" if a.figure[1] is None else f"{a.figure[1]:.2f}")
+                        for a in measured)
+    st.markdown(f"{needed} verdict{'s' if needed > 1 else ''} per suggestion"
+                + (f"; agreement: {figures}" if figures else "") + (f"; **{len(waiting)} disputed**" if waiting else ""))
+    st.page_link("team_page.py", label="Agreement and adjudication", icon=":material/groups:")
+
+
 left, right = st.columns([3, 2], gap="large")
 with right:
     st.subheader("Model")
@@ -68,6 +83,7 @@ with right:
             b.metric("Held-out micro-F1", f"{quality.micro_f1:.2f}", help="relations only, 'no relation' excluded")
     if data.latest is not None and data.latest.status in ("queued", "running"):
         st.progress(data.latest.progress, text=f"{data.latest.name}: {data.latest.message}")
+    team_summary()
 
 with left:
     st.subheader("Labelled examples per relation")

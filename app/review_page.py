@@ -1,5 +1,7 @@
 """Review: one suggestion at a time with its evidence, accept (a) / reject (x) / skip (s) / undo (u) from the
-keyboard, correct it before accepting, or accept everything above a threshold at once."""
+keyboard, correct it before accepting, or accept everything above a threshold at once. Where several curators
+decide each suggestion (the Team page's overlap), each sees what they have not judged yet, and "my next items"
+hands out suggestions nobody else holds a seat of."""
 from __future__ import annotations
 
 import pandas as pd
@@ -14,10 +16,12 @@ from knowco.services import (
     bulk_accept,
     evidence,
     list_relations,
+    my_next_items,
     queue_size,
     reject,
     search_entities,
     sentences_mentioning,
+    review_overlap,
     undo_last,
 )
 from knowco.services import queue as suggestion_queue
@@ -29,17 +33,28 @@ db = database()
 relations = {r.name: r for r in list_relations(db)}
 skipped: list[int] = st.session_state.setdefault(SKIPPED, [])
 
-a, b, c = st.columns([2, 2, 3])
+me = actor().name
+needed = review_overlap(db)
+a, b, c, d = st.columns([2, 2, 3, 2])
 relation = a.selectbox("Relation", [None, *relations], key="review_relation",
                        format_func=lambda n: "all relations" if n is None else relations[n].label)
 order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", key="review_order",
                             help="uncertainty: the smallest margin between the two likeliest answers for the pair (no relation "
                                  "included) first: the verdicts that teach the model most")
 low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range")
+mine = d.toggle("My next items", key="review_mine",
+                help="suggestions handed to you alone for 15 minutes: nobody else is given them beyond the number of "
+                     "curators each needs, so two people do not judge the same one at once")
 filters = dict(relation=relation, min_confidence=low, max_confidence=high)
-total = queue_size(db, **filters)
-queue = suggestion_queue(db, **filters, order=order or "confidence", limit=21, exclude=skipped)
-st.caption(f"{total:,} suggestions match" + (f"; {len(skipped)} skipped this session" if skipped else ""))
+total = queue_size(db, **filters, curator=me)
+if mine:
+    queue = [s for s in my_next_items(db, actor(), **filters, order=order or "confidence", limit=21)
+             if s.id not in skipped]
+else:
+    queue = suggestion_queue(db, **filters, order=order or "confidence", limit=21, exclude=skipped, curator=me)
+st.caption(f"{total:,} suggestions match" + (f"; {len(skipped)} skipped this session" if skipped else "")
+           + (f". Each suggestion needs {needed} curators' verdicts (the Team page sets this): you see those you "
+              "have not judged; it is decided when they agree, else an adjudicator decides" if needed > 1 else ""))
 
 
 def marked(tokens: list[str], head: tuple[int, int], tail: tuple[int, int]) -> str:
@@ -137,7 +152,10 @@ else:
             act("accept", lambda: f"Accepted: {accept(db, actor(), item.id, note)}")
         # the commonest correction: the model read the pair the wrong way round
         if v.button("Swap and accept", key="review_swap", shortcut="w", icon=":material/swap_horiz:",
-                    width="stretch", help=f"accept {item.tail_label} —{item.relation_label}→ {item.head_label} instead"):
+                    width="stretch", disabled=needed > 1,
+                    help=(f"accept {item.tail_label} —{item.relation_label}→ {item.head_label} instead" if needed == 1
+                          else "off while several curators decide each suggestion: reject it as 'wrong "
+                               "direction' and label the swapped triple on the Label page")):
             act("accept the swapped triple", lambda: "Accepted, swapped: " + accept_corrected(
                 db, actor(), item.id, head=item.tail, relation=item.relation, tail=item.head))
         if y.button("Reject", key="review_reject", shortcut="x", icon=":material/close:", width="stretch"):
@@ -150,6 +168,9 @@ else:
         st.caption("Keys: a accept · w swap head and tail, then accept · x reject · s skip · u undo")
 
     with st.expander("Correct it before accepting"):
+        if needed > 1:
+            st.caption("Off while several curators decide each suggestion: reject it with its reason and label the "
+                       "corrected triple on the Label page.")
         def pick(label: str, key: str, current: str, current_label: str) -> str:
             query = st.text_input(f"Search {label}", key=f"{key}_q", placeholder=current_label)
             names = {current: current_label} | {m.name: m.label for m in search_entities(db, query, limit=50)}
@@ -163,7 +184,7 @@ else:
                                         format_func=lambda n: relations[n].label, key=f"review_edit_rel_{item.id}")
         with e3:
             tail = pick("Tail", "review_edit_tail", item.tail, item.tail_label)
-        if st.button("Accept corrected triple", key="review_accept_edited"):
+        if st.button("Accept corrected triple", key="review_accept_edited", disabled=needed > 1):
             act("accept the corrected triple",
                 lambda: f"Accepted: {accept_corrected(db, actor(), item.id, head=head, relation=new_relation, tail=tail)}")
 
@@ -172,7 +193,9 @@ else:
                               key="review_bulk_threshold")
         n = queue_size(db, relation=relation, min_confidence=threshold, max_confidence=1.0)
         scope = relations[relation].label if relation else "all relations"
-        if st.button(f"Accept {n} suggestions ({md(scope)})", key="review_bulk", disabled=n == 0):
+        if needed > 1:
+            st.caption(f"Off while each suggestion needs {needed} curators' verdicts.")
+        if st.button(f"Accept {n} suggestions ({md(scope)})", key="review_bulk", disabled=n == 0 or needed > 1):
             act("accept in bulk", lambda: f"Accepted {bulk_accept(db, actor(), min_confidence=threshold, relation=relation)} suggestions (one undo takes them all back)")
 
     st.subheader("Next in the queue")

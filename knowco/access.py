@@ -21,12 +21,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_models": frozenset({"admin"}),
     "maintain": frozenset({"admin"}),
     "repair": frozenset({"admin"}),
+    "adjudicate": frozenset({"admin"}),
 }
 
 WORDS = {"delete_label": "delete labels", "import": "import data", "export": "export the KG",
          "train": "start or cancel a retrain", "manage_models": "change the active model or suggest",
          "maintain": "back up or restore the database",
-         "repair": "merge, rename or delete entities and relations", "label": "label", "review": "review suggestions"}
+         "repair": "merge, rename or delete entities and relations", "label": "label", "review": "review suggestions",
+         "adjudicate": "adjudicate disputed suggestions or set the review overlap"}
 
 
 @dataclass(frozen=True)

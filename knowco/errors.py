@@ -13,6 +13,7 @@ from storage.database import StorageError
 from storage.importers import ImportFailed
 from storage.labels import LabelError
 from storage.review import ReviewError
+from storage.team import TeamError
 
 log = logging.getLogger("knowco")
 
@@ -39,7 +40,7 @@ class OptionsError(CuratorError):
 
 #: every error whose message is meant for the curator, from this layer and from storage
 CURATOR_ERRORS: tuple[type[Exception], ...] = (CuratorError, DocumentError, ImportFailed, LabelError, ReviewError,
-                                               StorageError)
+                                               TeamError, StorageError)
 
 
 def report_internal(exc: BaseException, doing: str) -> str:

@@ -13,7 +13,7 @@ from storage.models import AuditEvent, Entity, Relation, Sentence
 
 
 #: actions as a person says them (the audit log stores short names)
-ACTION_WORDS = {"edit_accept": "correct and accept", "bulk_accept": "accept in bulk", "rename": "rename",
+ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "set the review overlap", "bulk_accept": "accept in bulk", "rename": "rename",
                 "mark": "mark", "create": "create"}
 
 
@@ -94,12 +94,30 @@ def _counts(counts: dict) -> str:
     return ", ".join(f"{n:,} {what}" for what, n in counts.items() if n) or "nothing new"
 
 
+def _outcome(outcome: Optional[dict]) -> str:
+    """Where a suggestion stands after a verdict, when more than one curator decides each."""
+    if not outcome:
+        return ""
+    if outcome["status"] == "suggested":
+        return f" — verdict {outcome['verdicts']} of {outcome['needed']}, waiting for the others"
+    if outcome["status"] == "disputed":
+        return " — the curators disagree: to adjudication"
+    return f" — {outcome['verdicts']} curators agree"
+
+
 def describe(action: str, target: str, details: dict, names: _Names) -> str:
     """What happened, in a sentence a curator reads without knowing the schema."""
     d = details
     if action in ("accept", "reject"):
         why = f" ({d['reason']})" if d.get("reason") else ""
-        return d.get("triple", "") + why + (f": “{d['comment']}”" if d.get("comment") else "")
+        return (d.get("triple", "") + why + (f": “{d['comment']}”" if d.get("comment") else "")
+                + _outcome(d.get("outcome")))
+    if action == "adjudicate":
+        said = "; ".join(f"{v['curator']} {v['decision']}" + (f" ({v['reason']})" if v.get("reason") else "")
+                         + (f" “{v['comment']}”" if v.get("comment") else "") for v in d.get("verdicts", []))
+        return f"{d.get('triple', '')}: {d.get('decision', '')}, where {said}"
+    if action == "set_overlap":
+        return f"{d.get('before', 1)} → {d.get('after', 1)} curators per suggestion"
     if action == "edit_accept":
         return f"{d.get('suggested', '')} corrected to {d.get('triple', '')}"
     if action == "retract":

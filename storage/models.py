@@ -27,7 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-TRIPLE_STATUSES = ("accepted", "suggested", "rejected", "retracted")
+#: "disputed": the curators the overlap asks for disagreed; an adjudicator decides (storage.team)
+TRIPLE_STATUSES = ("accepted", "suggested", "rejected", "retracted", "disputed")
+#: what one curator can say of a suggestion
+DECISIONS = ("accepted", "rejected")
 TRIPLE_SOURCES = ("imported", "curator", "model")
 #: why a curator rejects a suggestion
 REJECT_REASONS = ("false", "wrong direction", "wrong type", "not stated in the evidence", "duplicate entity")
@@ -224,6 +227,46 @@ class Example(Base):
     comment: Mapped[Optional[str]] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Verdict(Base):
+    """One curator's verdict on a suggestion. Every verdict is kept: with an overlap above 1 a suggestion
+    becomes a fact (or a rejection) only when enough curators agree, and the verdicts give the agreement per
+    relation, the adjudicator's view and the exported provenance."""
+
+    __tablename__ = "verdict"
+    __table_args__ = (
+        UniqueConstraint("triple_id", "curator", name="uq_verdict_triple_curator"),
+        CheckConstraint(_one_of("decision", DECISIONS), name="decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    triple_id: Mapped[int] = mapped_column(ForeignKey("triple.id", ondelete="CASCADE"), index=True)
+    curator: Mapped[str] = mapped_column(String(128), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[Optional[str]] = mapped_column(String(64))
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewClaim(Base):
+    """A suggestion handed to a curator by "my next items": while the claim is fresh, nobody else beyond the
+    overlap is handed the same one."""
+
+    __tablename__ = "review_claim"
+
+    triple_id: Mapped[int] = mapped_column(ForeignKey("triple.id", ondelete="CASCADE"), primary_key=True)
+    curator: Mapped[str] = mapped_column(String(128), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ProjectSetting(Base):
+    """A project-wide choice an admin makes in the app (e.g. the review overlap), one row per key."""
+
+    __tablename__ = "project_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
 
 
 class AuditEvent(Base):

@@ -14,14 +14,15 @@ from typing import Iterable, Literal, Optional
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from storage import team
 from storage.audit import record_event
 from storage.history import action_words
 
 from storage.models import (REJECT_REASONS, AuditEvent, Entity, Example, ModelVersion, Relation, Sentence, Triple,
-                            utcnow)
+                            Verdict, utcnow)
 from storage.models import Evidence as EvidenceRow
 
-REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept", "retract")
+REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept", "retract", "adjudicate")
 Order = Literal["confidence", "uncertainty"]
 
 
@@ -119,7 +120,10 @@ def verdicts_by_confidence(session: Session, bins: int = 5) -> list[VerdictBin]:
     return out
 
 
-def _queue_query(relation: Optional[str], min_confidence: float, max_confidence: float):
+def _queue_query(relation: Optional[str], min_confidence: float, max_confidence: float,
+                 curator: Optional[str] = None, mine: bool = False):
+    """The pending suggestions; for a `curator`, without those they already judged, and with `mine` ("my
+    next items") without those whose every seat other curators' verdicts and fresh claims take."""
     head, tail = aliased(Entity), aliased(Entity)
     query = (select(Triple, head, Relation, tail, ModelVersion.name)
              .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
@@ -130,15 +134,20 @@ def _queue_query(relation: Optional[str], min_confidence: float, max_confidence:
                     func.coalesce(Triple.confidence, 0.0) <= max_confidence))
     if relation:
         query = query.where(Relation.name == relation)
+    if curator is not None:
+        query = query.where(Triple.id.not_in(team.judged_by(curator)))
     return query
 
 
 def suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
                 max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
-                exclude: Iterable[int] = ()) -> list[Suggestion]:
+                exclude: Iterable[int] = (), curator: Optional[str] = None, mine: bool = False) -> list[Suggestion]:
     """The queue, most confident first, or (for active learning) smallest margin between the two likeliest
-    answers first."""
-    query = _queue_query(relation, min_confidence, max_confidence)
+    answers first. For a `curator`, what they have not judged yet; with `mine`, claimed for them ("my next
+    items": suggestions other curators hold every seat of are left out)."""
+    query = _queue_query(relation, min_confidence, max_confidence, curator)
+    if mine and curator is not None:
+        query = query.where(Triple.id.not_in(team.taken_by_others(session, curator, utcnow())))
     excluded = list(exclude)
     if excluded:
         query = query.where(Triple.id.not_in(excluded))
@@ -148,6 +157,9 @@ def suggestions(session: Session, *, relation: Optional[str] = None, min_confide
     else:
         query = query.order_by(confidence.desc(), Triple.id)
     rows = session.execute(query.limit(limit)).all()
+    if mine and curator is not None:
+        kept = set(team.claim(session, [t.id for t, *_ in rows], curator, utcnow()))
+        rows = [row for row in rows if row[0].id in kept]
     observed = _observed_types(session, {r.id for _, _, r, _, _ in rows})
     reversed_facts = _accepted_reverses(session, [t for t, *_ in rows])
     return [
@@ -169,8 +181,8 @@ def _accepted_reverses(session: Session, triples: list[Triple]) -> set[tuple[int
 
 
 def count_suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
-                      max_confidence: float = 1.0) -> int:
-    query = _queue_query(relation, min_confidence, max_confidence).with_only_columns(func.count(Triple.id))
+                      max_confidence: float = 1.0, curator: Optional[str] = None) -> int:
+    query = _queue_query(relation, min_confidence, max_confidence, curator).with_only_columns(func.count(Triple.id))
     return int(session.scalar(query) or 0)
 
 
@@ -230,8 +242,9 @@ def _pending(session: Session, triple_id: int) -> Triple:
 def _verdict(session: Session, triple: Triple, status: str, user: str, now: datetime, *,
              reason: Optional[str] = None, comment: Optional[str] = None) -> dict:
     """Set the status only if nobody changed it since this session read it (compare-and-set in the UPDATE's
-    WHERE): of two curators deciding on one suggestion at once, exactly one wins and the other is told."""
-    change = {"triple_id": triple.id, "before": _state(triple)}
+    WHERE): of two curators deciding on one suggestion at once, exactly one wins and the other is told. A
+    decision (not a dispute) is also a label."""
+    change = {"triple_id": triple.id, "before": _state(triple), "after": status}
     done = session.execute(update(Triple).where(Triple.id == triple.id, Triple.status == triple.status)
                            .values(status=status, reviewed_by=user, reviewed_at=now, reason=reason,
                                    comment=" ".join((comment or "").split()) or None)
@@ -239,7 +252,8 @@ def _verdict(session: Session, triple: Triple, status: str, user: str, now: date
     if done.rowcount != 1:
         raise ReviewError("another curator decided on this suggestion a moment ago; reload the queue")
     session.refresh(triple)
-    change["example_id"] = _example_for(session, triple, status == "accepted", user, now)
+    if status in ("accepted", "rejected"):
+        change["example_id"] = _example_for(session, triple, status == "accepted", user, now)
     return change
 
 
@@ -249,11 +263,47 @@ def _label(triple: Triple) -> str:
 
 def _decide(session: Session, triple_id: int, user: str, status: str, action: str, *,
             reason: Optional[str] = None, comment: str = "") -> str:
+    """This curator's verdict; the suggestion is decided (or disputed) once the overlap's verdicts are in
+    (storage.team). Returns the triple in words, with where it stands when it still waits or is disputed."""
     triple, now = _pending(session, triple_id), utcnow()
-    change = _verdict(session, triple, status, user, now, reason=reason, comment=comment)
+    try:
+        verdict = team.add_verdict(session, triple, user, status, now, reason=reason, comment=comment)
+    except team.TeamError as exc:
+        raise ReviewError(str(exc)) from None
+    result, verdicts = team.outcome(session, triple.id)
+    if result.status == "suggested":
+        change = {"triple_id": triple.id, "before": _state(triple), "after": "suggested"}
+    else:
+        reviewers = ", ".join(v.curator for v in verdicts) if result.needed > 1 else user
+        change = _verdict(session, triple, result.status, reviewers, now, reason=reason if result.status == status
+                          else None, comment=comment if result.status == status else None)
+    change["verdict_id"] = verdict.id
     details = {"changes": [change], "triple": _label(triple)}
-    details.update({k: v for k, v in (("reason", triple.reason), ("comment", triple.comment)) if v})
+    details.update({k: v for k, v in (("reason", reason), ("comment", verdict.comment)) if v})
+    if result.needed > 1:
+        details["outcome"] = {"status": result.status, "verdicts": result.verdicts, "needed": result.needed}
     record_event(session, actor=user, action=action, target="triple", target_id=triple_id, details=details)
+    said = result.words()
+    return _label(triple) + (f" ({said})" if said and result.status != status else "")
+
+
+def adjudicate(session: Session, triple_id: int, user: str, decision: str, reason: Optional[str] = None,
+               comment: str = "") -> str:
+    """An adjudicator's decision on a disputed suggestion; every curator's verdict stays (history, export)."""
+    triple = session.get(Triple, triple_id)
+    if triple is None or triple.status != "disputed":
+        raise ReviewError("that suggestion is not waiting for adjudication (decided meanwhile?); reload the page")
+    if decision not in ("accepted", "rejected"):
+        raise ReviewError(f"unknown decision {decision!r}")
+    if decision == "rejected" and reason not in REJECT_REASONS:
+        raise ReviewError(f"unknown reason {reason!r}: say one of {', '.join(REJECT_REASONS)}")
+    verdicts = [{"curator": v.curator, "decision": v.decision, "reason": v.reason, "comment": v.comment}
+                for v in team.verdicts_of(session, triple_id)]
+    change = _verdict(session, triple, decision, user, utcnow(), reason=reason if decision == "rejected" else None,
+                      comment=comment)
+    record_event(session, actor=user, action="adjudicate", target="triple", target_id=triple_id,
+                 details={"changes": [change], "triple": _label(triple), "decision": decision,
+                          "verdicts": verdicts, **({"comment": triple.comment} if triple.comment else {})})
     return _label(triple)
 
 
@@ -271,6 +321,7 @@ def reject(session: Session, triple_id: int, user: str, reason: str = "false", c
 def accept_edited(session: Session, triple_id: int, user: str, *, head: str, relation: str, tail: str) -> str:
     """The curator corrects a suggestion: the suggestion as stated is rejected, the corrected triple accepted."""
     triple, now = _pending(session, triple_id), utcnow()
+    _one_curator_decides(session, "correcting a suggestion (swap, edit)")
 
     def named(model, name: str, what: str):
         row = session.scalar(select(model).where(model.name == name))
@@ -335,8 +386,16 @@ def retract(session: Session, user: str, *, head: str, relation: str, tail: str,
     return _label(triple)
 
 
+def _one_curator_decides(session: Session, what: str) -> None:
+    needed = team.overlap(session)
+    if needed > 1:
+        raise ReviewError(f"{what} is off while each suggestion needs {needed} curators' verdicts; give your "
+                          "verdict on each suggestion instead")
+
+
 def bulk_accept(session: Session, user: str, *, min_confidence: float, relation: Optional[str] = None) -> int:
     """Accept every pending suggestion at or above `min_confidence` (one undoable step)."""
+    _one_curator_decides(session, "accepting in bulk")
     now = utcnow()
     ids = [row.id for row, *_ in session.execute(_queue_query(relation, min_confidence, 1.0))]
     changes = [_verdict(session, session.get(Triple, i), "accepted", user, now) for i in ids]
@@ -360,7 +419,15 @@ def undo_last(session: Session, user: str) -> Optional[str]:
     event = _last_undoable(session, user)
     if event is None:
         return None
+    for change in event.details.get("changes", []):
+        if change.get("verdict_id") is not None:
+            current = session.get(Triple, change["triple_id"])
+            if current is not None and current.status != change.get("after", current.status):
+                raise ReviewError("other curators' verdicts decided this suggestion after yours; it is "
+                                  f"{current.status} now, so yours can no longer be taken back alone")
     for change in reversed(event.details.get("changes", [])):
+        if change.get("verdict_id") is not None:
+            session.execute(delete(Verdict).where(Verdict.id == change["verdict_id"]))
         if change.get("flipped_example") is not None:
             session.execute(update(Example).where(Example.id == change["flipped_example"]).values(label=True))
         if change.get("example_id") is not None:
@@ -434,8 +501,9 @@ def replace_suggestions(session: Session, model_version_id: int, scored: list[tu
         for sentence_id, hs, he, ts, te, score in evidence.get((head, relation, tail), ()) if row else ():
             session.add(EvidenceRow(triple_id=row.id, sentence_id=sentence_id, head_start=hs, head_end=he,
                                     tail_start=ts, tail_end=te, score=score))
+    judged = set(session.scalars(team.in_review()))  # a suggestion with a verdict waits for the others
     stale = [i for (_, r, _), (i, status) in existing.items()
-             if status == "suggested" and i not in keep and (scope is None or r in scope)]
+             if status == "suggested" and i not in keep and i not in judged and (scope is None or r in scope)]
     for start in range(0, len(stale), 500):  # the status test again: never delete a decision made meanwhile
         counts["removed"] += session.execute(delete(Triple).where(Triple.id.in_(stale[start:start + 500]),
                                                                   Triple.status == "suggested")).rowcount

@@ -133,7 +133,7 @@ def test_review_accept_reject_edit_bulk_and_undo(demo):
     assert queue_size(demo) == 1
     assert undo_last(demo, BOB).startswith("accept in bulk")
     assert queue_size(demo) == 2
-    assert undo_last(demo, ANN).startswith("correct and accept")
+    assert undo_last(demo, ANN).startswith("swap or correct, and accept")
     assert _status(demo, pending[1].id) == "suggested"
     with demo.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Triple).where(Triple.tail.has(name="influenza"),

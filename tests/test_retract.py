@@ -100,8 +100,11 @@ def test_a_rejection_keeps_its_reason_and_comment_in_the_history_and_the_exports
         "wrong direction", "gout does not treat")
     export_file(demo, Actor("root", "admin"), tmp_path / "all.ttl", include_rejected=True)
     graph = Graph().parse(tmp_path / "all.ttl", format="turtle")
-    [statement] = [s for s in graph.subjects(KC.rejectReason, None)]
+    [statement] = [s for s in graph.subjects(KC.rejectReason, None) if (s, RDF.type, RDF.Statement) in graph]
     assert str(graph.value(statement, RDF.subject)).endswith("/aspirin")
+    verdict = graph.value(statement, KC.verdict)  # the curator's own verdict, kept beside the decision
+    assert str(graph.value(verdict, KC.decision)) == "rejected" and str(graph.value(verdict, KC.rejectReason)) == (
+        "wrong direction")
     assert str(graph.value(statement, RDFS.comment)) == "gout does not treat"
     undo_last(demo, ANN)  # the acceptance
     undo_last(demo, ANN)  # the rejection, its reason and comment with it

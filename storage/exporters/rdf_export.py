@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timezone
 from pathlib import Path
 
-from rdflib import Graph, Literal
+from urllib.parse import quote
+
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from storage.exporters.files import atomic_output
 from storage.exporters.rows import export_evidence, export_labels, export_triples
 from storage.models import Entity, Relation
 from storage.rdf_vocab import DEFAULT_BASE, KC, Iris
+from storage.team import VerdictView, verdicts_for_export
 
 RDF_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld"}
 
@@ -52,6 +55,7 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
             graph.add((node, RDFS.comment, Literal(relation.description)))
     agents = set()
     evidence = export_evidence(session, statuses)
+    verdicts = verdicts_for_export(session)
     for triple in export_triples(session, statuses):
         head, relation, tail = iris.entity(triple.head), iris.relation(triple.relation), iris.entity(triple.tail)
         if triple.status == "accepted":
@@ -83,6 +87,9 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
             graph.add((statement, KC.rejectReason, Literal(triple.reason)))
         if triple.comment:
             graph.add((statement, RDFS.comment, Literal(triple.comment)))
+        for verdict in verdicts.get((triple.head, triple.relation, triple.tail), ()):
+            graph.add((statement, KC.verdict, _verdict(graph, iris, statement, verdict)))
+            agents.add(verdict.curator)
         for sentence, _ in evidence.get((triple.head, triple.relation, triple.tail), ()):
             graph.add((statement, PROV.wasDerivedFrom, _sentence(graph, iris, sentence.id, sentence.text,
                                                                   sentence.document)))
@@ -91,6 +98,21 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
         graph.add((iris.curator(agent), RDF.type, PROV.Agent))
         graph.add((iris.curator(agent), RDFS.label, Literal(agent)))
     return graph
+
+
+def _verdict(graph: Graph, iris: Iris, statement, verdict: VerdictView):
+    """One curator's verdict on a statement, kept beside the decision it led to (or the dispute)."""
+    node = URIRef(f"{statement}/verdict/{quote(verdict.curator, safe='')}")
+    graph.add((node, RDF.type, KC.Verdict))
+    graph.add((node, RDF.type, PROV.Entity))
+    graph.add((node, PROV.wasAttributedTo, iris.curator(verdict.curator)))
+    graph.add((node, KC.decision, Literal(verdict.decision)))
+    graph.add((node, PROV.generatedAtTime, _time(verdict.at)))
+    if verdict.reason:
+        graph.add((node, KC.rejectReason, Literal(verdict.reason)))
+    if verdict.comment:
+        graph.add((node, RDFS.comment, Literal(verdict.comment)))
+    return node
 
 
 def _sentence(graph: Graph, iris: Iris, sentence_id: int, text: str, document: str | None):

@@ -33,8 +33,9 @@ class ExportTriple:
 
 
 def statuses_for(include_suggested: bool, include_rejected: bool) -> tuple[str, ...]:
-    """The statuses an export writes; "rejected" also brings the retracted facts (both are negative knowledge)."""
-    return (("accepted",) + (("suggested",) if include_suggested else ())
+    """The statuses an export writes; "rejected" also brings the retracted facts (both are negative knowledge),
+    "suggested" the disputed ones (still undecided, waiting for an adjudicator)."""
+    return (("accepted",) + (("suggested", "disputed") if include_suggested else ())
             + (("rejected", "retracted") if include_rejected else ()))
 
 

@@ -1,0 +1,146 @@
+"""Use cases of curating as a team: the review overlap, agreement per relation, adjudication and "my next
+items". The rule and the rows are storage.team's; the agreement figures are computed here, with
+scikit-learn's Cohen's κ (two curators) and the `krippendorff` package's α (any number, missing verdicts
+allowed)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from storage import review, team
+from storage.database import Database
+from storage.review import Suggestion
+from storage.team import Disputed, JudgedItem
+
+from knowco.access import Actor, require
+
+#: agreement below this is shown as low (Landis and Koch's "moderate" begins at 0.41 for κ)
+LOW_AGREEMENT = 0.4
+
+
+@dataclass
+class RelationAgreement:
+    relation: str
+    #: suggestions of the relation judged by two or more curators
+    items: int
+    curators: list[str]
+    #: share of those items where every verdict was the same
+    agreed: float
+    #: Krippendorff's α (nominal); None where it is undefined (every verdict the same decision)
+    alpha: Optional[float]
+    #: Cohen's κ, where exactly two curators judged every item; None otherwise or where undefined
+    kappa: Optional[float]
+    #: the items behind the figure where the verdicts differ
+    disagreements: list[JudgedItem]
+
+    @property
+    def figure(self) -> tuple[str, Optional[float]]:
+        """κ where it applies (two curators, the same items), else α."""
+        return ("κ", self.kappa) if self.kappa is not None else ("α", self.alpha)
+
+    @property
+    def low(self) -> bool:
+        value = self.figure[1]
+        return value is not None and value < LOW_AGREEMENT
+
+
+def _alpha(items: list[JudgedItem], curators: list[str]) -> Optional[float]:
+    import krippendorff
+
+    data = np.full((len(curators), len(items)), np.nan)
+    for column, item in enumerate(items):
+        for row, curator in enumerate(curators):
+            if curator in item.decisions:
+                data[row, column] = 1.0 if item.decisions[curator] == "accepted" else 0.0
+    if len({v for v in data[~np.isnan(data)]}) < 2:
+        return None
+    return round(float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), 4)
+
+
+def _kappa(items: list[JudgedItem], curators: list[str]) -> Optional[float]:
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(curators) != 2 or any(set(item.decisions) != set(curators) for item in items):
+        return None
+    first = [item.decisions[curators[0]] for item in items]
+    second = [item.decisions[curators[1]] for item in items]
+    if len(set(first) | set(second)) < 2:
+        return None
+    return round(float(cohen_kappa_score(first, second)), 4)
+
+
+def agreement_of(items: list[JudgedItem]) -> list[RelationAgreement]:
+    """Agreement per relation over the items two or more curators judged."""
+    by_relation: dict[str, list[JudgedItem]] = {}
+    for item in items:
+        by_relation.setdefault(item.relation, []).append(item)
+    out = []
+    for relation in sorted(by_relation):
+        judged = by_relation[relation]
+        curators = sorted({c for item in judged for c in item.decisions})
+        differing = [item for item in judged if len(set(item.decisions.values())) > 1]
+        out.append(RelationAgreement(relation, len(judged), curators, round(1 - len(differing) / len(judged), 4),
+                                     _alpha(judged, curators), _kappa(judged, curators), differing))
+    return out
+
+
+def agreement(database: Database) -> list[RelationAgreement]:
+    with database.sessions() as session:
+        return agreement_of(team.judged_items(session))
+
+
+@dataclass
+class CuratorCount:
+    curator: str
+    verdicts: int
+    accepted: int
+    rejected: int
+
+
+def curator_counts(database: Database) -> list[CuratorCount]:
+    with database.sessions() as session:
+        counts: dict[str, CuratorCount] = {}
+        for curator, decision, n in team.verdict_counts(session):
+            row = counts.setdefault(curator, CuratorCount(curator, 0, 0, 0))
+            row.verdicts += n
+            setattr(row, decision, getattr(row, decision) + n)
+        return sorted(counts.values(), key=lambda c: -c.verdicts)
+
+
+def review_overlap(database: Database) -> int:
+    with database.sessions() as session:
+        return team.overlap(session)
+
+
+def set_review_overlap(database: Database, actor: Actor, value: int) -> int:
+    """How many curators decide each suggestion from now on (suggestions already decided stay decided)."""
+    require(actor, "adjudicate")
+    with database.transaction() as session:
+        return team.set_overlap(session, value, actor.name)
+
+
+def disputed(database: Database) -> list[Disputed]:
+    with database.sessions() as session:
+        return team.disputed(session)
+
+
+def adjudicate(database: Database, actor: Actor, triple_id: int, decision: str, reason: Optional[str] = None,
+               comment: str = "") -> str:
+    """The adjudicator's decision on a disputed suggestion; every verdict stays in the history and the export."""
+    require(actor, "adjudicate")
+    with database.transaction() as session:
+        return review.adjudicate(session, triple_id, actor.name, decision, reason, comment)
+
+
+def my_next_items(database: Database, actor: Actor, *, limit: int = 10, relation: Optional[str] = None,
+                  min_confidence: float = 0.0, max_confidence: float = 1.0,
+                  order: review.Order = "confidence") -> list[Suggestion]:
+    """Suggestions for this curator alone (claimed for them for a while): ones they have not judged, and of
+    which other curators do not already hold every seat the overlap allows."""
+    require(actor, "review")
+    with database.transaction() as session:
+        return review.suggestions(session, relation=relation, min_confidence=min_confidence,
+                                  max_confidence=max_confidence, order=order, limit=limit, curator=actor.name,
+                                  mine=True)

@@ -1,0 +1,220 @@
+"""Curating as a team: how many curators decide each suggestion (the overlap), what their verdicts make of it,
+the adjudicator's decision where they disagree, and "my next items" (claims, so two curators are not handed
+the same suggestion beyond the overlap).
+
+With an overlap of 1 a verdict decides at once, as it always did; every verdict is kept either way, so
+agreement can be measured once a team raises the overlap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from storage.audit import record_event
+from storage.models import DECISIONS, Entity, ProjectSetting, Relation, ReviewClaim, Triple, Verdict
+
+OVERLAP = "review_overlap"
+MAX_OVERLAP = 5
+#: a claim older than this is free again (the curator went away)
+CLAIM_MINUTES = 15
+
+
+class TeamError(ValueError):
+    """A team action that cannot be done: one sentence saying why."""
+
+
+def overlap(session: Session) -> int:
+    """How many curators must decide each suggestion (1: the first verdict decides)."""
+    value = session.get(ProjectSetting, OVERLAP)
+    return int(value.value) if value is not None else 1
+
+
+def set_overlap(session: Session, value: int, user: str) -> int:
+    if not 1 <= value <= MAX_OVERLAP:
+        raise TeamError(f"the overlap must be between 1 and {MAX_OVERLAP} curators per suggestion")
+    before = overlap(session)
+    session.merge(ProjectSetting(key=OVERLAP, value=value))
+    record_event(session, actor=user, action="set_overlap", target="project_setting", target_id=None,
+                 details={"before": before, "after": value})
+    return value
+
+
+@dataclass
+class Outcome:
+    """What one verdict made of a suggestion: still waiting, decided, or disputed."""
+
+    status: str
+    verdicts: int
+    needed: int
+
+    def words(self) -> str:
+        if self.status == "suggested":
+            return (f"your verdict is {self.verdicts} of the {self.needed} needed: it stays in the queue for "
+                    f"{self.needed - self.verdicts} more curator{'s' if self.needed - self.verdicts > 1 else ''}")
+        if self.status == "disputed":
+            return "the curators disagree: it goes to adjudication"
+        return f"{self.verdicts} curators agree" if self.needed > 1 else ""
+
+
+def add_verdict(session: Session, triple: Triple, user: str, decision: str, now: datetime, *,
+                reason: Optional[str] = None, comment: Optional[str] = None) -> Verdict:
+    """This curator's verdict (one per curator and suggestion); their claim on it ends."""
+    if decision not in DECISIONS:
+        raise TeamError(f"unknown decision {decision!r}")
+    if session.scalar(select(Verdict.id).where(Verdict.triple_id == triple.id, Verdict.curator == user)):
+        raise TeamError("you already gave your verdict on this suggestion; it waits for the other curators")
+    verdict = Verdict(triple_id=triple.id, curator=user, decision=decision, reason=reason,
+                      comment=" ".join((comment or "").split()) or None, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(verdict)
+            session.flush()
+    except IntegrityError:
+        raise TeamError("you already gave your verdict on this suggestion; it waits for the other curators") from None
+    session.execute(delete(ReviewClaim).where(ReviewClaim.triple_id == triple.id, ReviewClaim.curator == user))
+    return verdict
+
+
+def outcome(session: Session, triple_id: int) -> tuple[Outcome, list[Verdict]]:
+    """The rule: with fewer verdicts than the overlap the suggestion waits; with enough, all alike decide it,
+    any disagreement disputes it."""
+    verdicts = list(session.scalars(select(Verdict).where(Verdict.triple_id == triple_id).order_by(Verdict.id)))
+    needed = overlap(session)
+    if len(verdicts) < needed:
+        return Outcome("suggested", len(verdicts), needed), verdicts
+    decisions = {v.decision for v in verdicts}
+    return Outcome(decisions.pop() if len(decisions) == 1 else "disputed", len(verdicts), needed), verdicts
+
+
+def in_review() -> select:
+    """Suggestions that already have a verdict: a new suggest pass re-scores them but never removes them."""
+    return select(Verdict.triple_id)
+
+
+def judged_by(user: str) -> select:
+    return select(Verdict.triple_id).where(Verdict.curator == user)
+
+
+def taken_by_others(session: Session, user: str, now: datetime, among: Optional[list[int]] = None) -> select:
+    """Suggestions whose seats are all taken by other curators' verdicts and fresh claims."""
+    fresh = now - timedelta(minutes=CLAIM_MINUTES)
+    verdicts = select(Verdict.triple_id.label("triple_id")).where(Verdict.curator != user)
+    claims = select(ReviewClaim.triple_id.label("triple_id")).where(ReviewClaim.curator != user,
+                                                                     ReviewClaim.claimed_at >= fresh)
+    if among is not None:
+        verdicts = verdicts.where(Verdict.triple_id.in_(among))
+        claims = claims.where(ReviewClaim.triple_id.in_(among))
+    seats = verdicts.union_all(claims).subquery()
+    return select(seats.c.triple_id).group_by(seats.c.triple_id).having(func.count() >= overlap(session))
+
+
+def claim(session: Session, triple_ids: list[int], user: str, now: datetime) -> list[int]:
+    """Claim these suggestions for `user`; returns those that are still free for them (a curator who asked at
+    the same moment may have taken the last seat)."""
+    session.execute(delete(ReviewClaim).where(ReviewClaim.claimed_at < now - timedelta(minutes=CLAIM_MINUTES)))
+    for triple_id in triple_ids:
+        session.merge(ReviewClaim(triple_id=triple_id, curator=user, claimed_at=now))
+    session.flush()
+    taken = set(session.scalars(taken_by_others(session, user, now, among=triple_ids)))
+    lost = [i for i in triple_ids if i in taken]
+    if lost:
+        session.execute(delete(ReviewClaim).where(ReviewClaim.curator == user, ReviewClaim.triple_id.in_(lost)))
+    return [i for i in triple_ids if i not in taken]
+
+
+@dataclass
+class VerdictView:
+    curator: str
+    decision: str
+    reason: Optional[str]
+    comment: Optional[str]
+    at: datetime
+
+
+@dataclass
+class Disputed:
+    """A suggestion the curators disagreed on, with each verdict side by side."""
+
+    triple_id: int
+    head: str
+    relation: str
+    tail: str
+    confidence: Optional[float]
+    verdicts: list[VerdictView] = field(default_factory=list)
+
+
+def _views(verdicts) -> list[VerdictView]:
+    return [VerdictView(v.curator, v.decision, v.reason, v.comment, v.created_at) for v in verdicts]
+
+
+def disputed(session: Session, limit: int = 200) -> list[Disputed]:
+    head, tail = aliased(Entity), aliased(Entity)
+    rows = session.execute(
+        select(Triple.id, head.label, Relation.label, tail.label, Triple.confidence)
+        .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+        .join(Relation, Triple.relation_id == Relation.id)
+        .where(Triple.status == "disputed").order_by(Triple.id).limit(limit)).all()
+    by_triple: dict[int, list[Verdict]] = {}
+    for verdict in session.scalars(select(Verdict).where(Verdict.triple_id.in_([r[0] for r in rows]))
+                                   .order_by(Verdict.id)):
+        by_triple.setdefault(verdict.triple_id, []).append(verdict)
+    return [Disputed(i, h, r, t, c, _views(by_triple.get(i, []))) for i, h, r, t, c in rows]
+
+
+def verdicts_of(session: Session, triple_id: int) -> list[VerdictView]:
+    return _views(session.scalars(select(Verdict).where(Verdict.triple_id == triple_id).order_by(Verdict.id)))
+
+
+@dataclass
+class JudgedItem:
+    """One suggestion two or more curators judged: what agreement is computed from."""
+
+    triple_id: int
+    relation: str
+    triple: str
+    status: str
+    decisions: dict[str, str]
+
+
+def judged_items(session: Session) -> list[JudgedItem]:
+    """Every suggestion with at least two verdicts, with each curator's decision."""
+    several = (select(Verdict.triple_id).group_by(Verdict.triple_id).having(func.count() >= 2)).subquery()
+    head, tail = aliased(Entity), aliased(Entity)
+    rows = session.execute(
+        select(Triple.id, Relation.name, head.label, Relation.label, tail.label, Triple.status, Verdict.curator,
+               Verdict.decision)
+        .join(Verdict, and_(Verdict.triple_id == Triple.id))
+        .join(several, several.c.triple_id == Triple.id)
+        .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+        .join(Relation, Triple.relation_id == Relation.id).order_by(Triple.id, Verdict.id)).all()
+    items: dict[int, JudgedItem] = {}
+    for triple_id, relation, h, r, t, status, curator, decision in rows:
+        item = items.setdefault(triple_id, JudgedItem(triple_id, relation, f"{h} —{r}→ {t}", status, {}))
+        item.decisions[curator] = decision
+    return list(items.values())
+
+
+def verdict_counts(session: Session) -> list[tuple[str, str, int]]:
+    """(curator, decision, count) over every verdict."""
+    return [tuple(row) for row in session.execute(
+        select(Verdict.curator, Verdict.decision, func.count()).group_by(Verdict.curator, Verdict.decision)
+        .order_by(Verdict.curator, Verdict.decision))]
+
+
+def verdicts_for_export(session: Session) -> dict[tuple[str, str, str], list[VerdictView]]:
+    """(head, relation, tail) names → every verdict on it: the exported provenance of a team decision."""
+    head, tail = aliased(Entity), aliased(Entity)
+    rows = session.execute(
+        select(head.name, Relation.name, tail.name, Verdict)
+        .join(Triple, Verdict.triple_id == Triple.id)
+        .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+        .join(Relation, Triple.relation_id == Relation.id).order_by(Verdict.id)).all()
+    out: dict[tuple[str, str, str], list[VerdictView]] = {}
+    for h, r, t, verdict in rows:
+        out.setdefault((h, r, t), []).extend(_views([verdict]))
+    return out
