@@ -1,6 +1,6 @@
 """Several curators on one database while a suggest job rewrites the queue.
 
-    python -m bench.load_test [--curators 4] [--seconds 20] [--postgres URL]
+    python -m bench.load_test [--curators 4] [--seconds 20] [--overlap 1] [--postgres URL]
 
 Each curator is a thread with its own connections that, in a loop, reads the queue (the Review page's query),
 decides on one of the five best suggestions (accept or reject; several curators often race for the same
@@ -10,6 +10,11 @@ suggestion was decided or replaced meanwhile), refusals (a label that already ex
 else), and lost updates: a suggestion two curators both believe they decided, or whose stored verdict is
 not the winner's. Runs on SQLite (a temp file) and, with --postgres, on a fresh database of that server.
 Writes bench/results/load_test.json and .md.
+
+With --overlap N (team review), each curator reads their own queue or asks for "my next items", and a
+suggestion is decided when N agree. Counted then: lost verdicts (one a curator was told was recorded that is
+not stored) and broken rules (a suggestion with N stored verdicts whose status is not the agreed decision, or
+not "disputed" where they differ). Writes bench/results/load_test_overlap<N>.json and .md.
 """
 from __future__ import annotations
 
@@ -27,11 +32,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.environment import environment, publish
-from knowco.services import Actor, accept, add_triple_label, list_relations, queue, reject, seed_demo
+from sqlalchemy import select
+
+from knowco.services import (Actor, accept, add_triple_label, list_relations, my_next_items, queue, reject,
+                             seed_demo, set_review_overlap)
 from storage.database import StorageError, open_database
 from storage.labels import LabelError, training_data
-from storage.models import Triple
+from storage.models import Triple, Verdict
 from storage.review import ReviewError, replace_suggestions
+from storage.team import TeamError
 from storage.runs import claim, create_run, finish_run
 
 
@@ -40,9 +49,31 @@ def _queue(names: list[str], relations: list[str], rng: random.Random, size: int
             for h, t in {(rng.choice(names), rng.choice(names)) for _ in range(size)} if h != t]
 
 
-def run_load(url: str, curators: int, seconds: float) -> dict:
+def _team_checks(database, given: dict[tuple[int, str], str], overlap: int) -> tuple[int, int, int]:
+    """(lost verdicts, broken rules, suggestions decided or disputed) against what the curators were told."""
+    with database.sessions() as session:
+        stored = {(v.triple_id, v.curator): v.decision for v in session.scalars(select(Verdict))}
+        status = dict(session.execute(select(Triple.id, Triple.status)).all())
+    lost = sum(1 for key, decision in given.items() if stored.get(key) != decision)
+    by_triple: dict[int, list[str]] = defaultdict(list)
+    for (triple_id, _), decision in stored.items():
+        by_triple[triple_id].append(decision)
+    broken = settled = 0
+    for triple_id, decisions in by_triple.items():
+        settled += len(decisions) >= overlap
+        if len(decisions) >= overlap:
+            expected = decisions[0] if len(set(decisions)) == 1 else "disputed"
+            broken += status.get(triple_id) != expected or len(decisions) > overlap
+        else:
+            broken += status.get(triple_id) != "suggested"
+    return lost, broken, settled
+
+
+def run_load(url: str, curators: int, seconds: float, overlap: int = 1) -> dict:
     database = open_database(url)
     seed_demo(database, Actor("seeder", "admin"))
+    if overlap > 1:
+        set_review_overlap(database, Actor("admin", "admin"), overlap)
     with database.transaction() as session:
         names = sorted(training_data(session).entities)
         relations = [r.name for r in list_relations(database)]
@@ -53,30 +84,36 @@ def run_load(url: str, curators: int, seconds: float) -> dict:
     latencies: dict[str, list[float]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
     wins: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    given: dict[tuple[int, str], str] = {}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
     def curator(number: int) -> None:
         rng, me = random.Random(number), Actor(f"curator-{number}", "curator")
         while time.monotonic() < stop:
-            op = rng.choices(["read", "decide", "label"], weights=[2, 5, 1])[0]
+            op = rng.choices(["read", "decide", "label", "next"], weights=[2, 5, 1, 1 if overlap > 1 else 0])[0]
             started = time.perf_counter()
             outcome = "ok"
+            mine = me.name if overlap > 1 else None
             try:
                 if op == "read":
-                    queue(database, limit=20)
+                    queue(database, limit=20, curator=mine)
+                elif op == "next":
+                    my_next_items(database, me, limit=5)
                 elif op == "decide":
-                    pending = queue(database, limit=5)
+                    pending = queue(database, limit=5, curator=mine)
                     if pending:
                         item = rng.choice(pending)
                         verdict = rng.choice(["accepted", "rejected"])
                         (accept if verdict == "accepted" else reject)(database, me, item.id)
                         with lock:
-                            wins[item.id].append((me.name, verdict))
+                            given[(item.id, me.name)] = verdict
+                            if overlap == 1:
+                                wins[item.id].append((me.name, verdict))
                 else:
                     add_triple_label(database, me, rng.choice(names), rng.choice(relations), rng.choice(names),
                                      rng.random() < 0.7)
-            except ReviewError:
+            except (ReviewError, TeamError):
                 outcome = "conflict"
             except LabelError:
                 outcome = "refused"
@@ -109,28 +146,34 @@ def run_load(url: str, curators: int, seconds: float) -> dict:
         thread.join()
     elapsed = time.monotonic() - started
     lost = 0
-    with database.sessions() as session:
-        for triple_id, decided in wins.items():
-            row = session.get(Triple, triple_id)
-            if len(decided) > 1 or row is None or (row.reviewed_by, row.status) != decided[0]:
-                lost += 1
+    if overlap == 1:
+        with database.sessions() as session:
+            for triple_id, decided in wins.items():
+                row = session.get(Triple, triple_id)
+                if len(decided) > 1 or row is None or (row.reviewed_by, row.status) != decided[0]:
+                    lost += 1
+    lost_verdicts, broken, settled = _team_checks(database, given, overlap)
     database.dispose()
     operations = sum(len(v) for v in latencies.values())
-    return {"curators": curators, "seconds": round(elapsed, 1), "operations": operations,
+    return {"curators": curators, "overlap": overlap, "seconds": round(elapsed, 1), "operations": operations,
             "operations_per_second": round(operations / elapsed, 1),
             "p95_ms": {op: round(float(np.percentile(v, 95)) * 1000, 1) for op, v in latencies.items()},
-            "counts": dict(counts), "decisions": sum(len(v) for v in wins.values()), "lost_updates": lost}
+            "counts": dict(counts), "verdicts": len(given),
+            "decisions": sum(len(v) for v in wins.values()) if overlap == 1 else settled,
+            "lost_updates": lost, "lost_verdicts": lost_verdicts, "broken_rules": broken}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--curators", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--overlap", type=int, default=1, help="verdicts each suggestion needs (team review)")
     parser.add_argument("--postgres", help="also run on a fresh database of this PostgreSQL server")
     args = parser.parse_args()
     results = {"config": vars(args), "environment": environment(("sqlalchemy", "psycopg")), "backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        results["backends"]["sqlite"] = run_load(f"sqlite:///{Path(tmp) / 'kg.sqlite'}", args.curators, args.seconds)
+        results["backends"]["sqlite"] = run_load(f"sqlite:///{Path(tmp) / 'kg.sqlite'}", args.curators, args.seconds,
+                                                 args.overlap)
         print(results["backends"]["sqlite"], flush=True)
     if args.postgres:
         name = f"knowco_load_{uuid.uuid4().hex[:8]}"
@@ -139,24 +182,28 @@ def main() -> None:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-            results["backends"]["postgresql"] = run_load(url, args.curators, args.seconds)
+            results["backends"]["postgresql"] = run_load(url, args.curators, args.seconds, args.overlap)
             print(results["backends"]["postgresql"], flush=True)
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
-    lines = ["# Load test", "", f"Command: `python -m bench.load_test --curators {args.curators} --seconds "
-             f"{args.seconds:g}{' --postgres URL' if args.postgres else ''}` ({results['environment']['cpu_count']} "
-             f"CPUs, {results['environment']['when']}).", "",
-             "| backend | ops/s | p95 read ms | p95 decide ms | p95 label ms | decisions | conflicts told | busy | "
-             "errors | lost updates |", "|---|---|---|---|---|---|---|---|---|---|"]
+    overlap = f" --overlap {args.overlap}" if args.overlap > 1 else ""
+    lines = ["# Load test" + (f": {args.overlap} verdicts per suggestion" if overlap else ""), "",
+             f"Command: `python -m bench.load_test --curators {args.curators} --seconds "
+             f"{args.seconds:g}{overlap}{' --postgres URL' if args.postgres else ''}` "
+             f"({results['environment']['cpu_count']} CPUs, {results['environment']['when']}).", "",
+             "| backend | ops/s | p95 read ms | p95 decide ms | p95 label ms | p95 next items ms | verdicts | "
+             "decisions | conflicts told | busy | errors | lost updates | lost verdicts | broken rules |",
+             "|---" * 14 + "|"]
     for backend, r in results["backends"].items():
         errors = sum(n for k, n in r["counts"].items() if k.startswith("error"))
         lines.append(f"| {backend} | {r['operations_per_second']} | {r['p95_ms'].get('read', '—')} | "
-                     f"{r['p95_ms'].get('decide', '—')} | {r['p95_ms'].get('label', '—')} | {r['decisions']} | "
+                     f"{r['p95_ms'].get('decide', '—')} | {r['p95_ms'].get('label', '—')} | "
+                     f"{r['p95_ms'].get('next', '—')} | {r['verdicts']} | {r['decisions']} | "
                      f"{r['counts'].get('conflict', 0)} | {r['counts'].get('busy', 0)} | {errors} | "
-                     f"{r['lost_updates']} |")
-    publish("load_test", results, lines)
+                     f"{r['lost_updates']} | {r['lost_verdicts']} | {r['broken_rules']} |")
+    publish("load_test" + (f"_overlap{args.overlap}" if overlap else ""), results, lines)
 
 
 if __name__ == "__main__":

@@ -230,8 +230,10 @@ def _example_for(session: Session, triple: Triple, holds: bool, user: str, now: 
     return example.id
 
 
-def _pending(session: Session, triple_id: int) -> Triple:
-    triple = session.get(Triple, triple_id)
+def _pending(session: Session, triple_id: int, lock: bool = False) -> Triple:
+    """The suggestion, still pending; with `lock`, its row locked until the transaction ends (PostgreSQL: two
+    curators' verdicts on one suggestion are counted one after the other; SQLite serialises writers anyway)."""
+    triple = session.get(Triple, triple_id, with_for_update=lock)
     if triple is None:
         raise ReviewError("that suggestion no longer exists (a newer model run replaced it); reload the queue")
     if triple.status != "suggested":
@@ -265,7 +267,7 @@ def _decide(session: Session, triple_id: int, user: str, status: str, action: st
             reason: Optional[str] = None, comment: str = "") -> str:
     """This curator's verdict; the suggestion is decided (or disputed) once the overlap's verdicts are in
     (storage.team). Returns the triple in words, with where it stands when it still waits or is disputed."""
-    triple, now = _pending(session, triple_id), utcnow()
+    triple, now = _pending(session, triple_id, lock=True), utcnow()
     try:
         verdict = team.add_verdict(session, triple, user, status, now, reason=reason, comment=comment)
     except team.TeamError as exc:
@@ -504,9 +506,14 @@ def replace_suggestions(session: Session, model_version_id: int, scored: list[tu
     judged = set(session.scalars(team.in_review()))  # a suggestion with a verdict waits for the others
     stale = [i for (_, r, _), (i, status) in existing.items()
              if status == "suggested" and i not in keep and i not in judged and (scope is None or r in scope)]
-    for start in range(0, len(stale), 500):  # the status test again: never delete a decision made meanwhile
-        counts["removed"] += session.execute(delete(Triple).where(Triple.id.in_(stale[start:start + 500]),
-                                                                  Triple.status == "suggested")).rowcount
+    for start in range(0, len(stale), 500):
+        # the tests again, on rows locked first (PostgreSQL; one being judged right now is skipped): never delete
+        # a decision or a verdict made meanwhile
+        free = list(session.scalars(select(Triple.id).where(Triple.id.in_(stale[start:start + 500]),
+                                                            Triple.status == "suggested")
+                                    .with_for_update(skip_locked=True)))
+        counts["removed"] += session.execute(delete(Triple).where(Triple.id.in_(free), Triple.status == "suggested",
+                                                                  Triple.id.not_in(team.in_review()))).rowcount
     record_event(session, actor=user, action="suggest", target="model_version", target_id=model_version_id,
                  details=counts)
     return counts

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import and_, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -70,12 +72,12 @@ def add_verdict(session: Session, triple: Triple, user: str, decision: str, now:
         raise TeamError("you already gave your verdict on this suggestion; it waits for the other curators")
     verdict = Verdict(triple_id=triple.id, curator=user, decision=decision, reason=reason,
                       comment=" ".join((comment or "").split()) or None, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(verdict)
-            session.flush()
+    session.add(verdict)
+    try:  # no savepoint: on SQLite's driver releasing the outermost one commits; the whole verdict rolls back
+        session.flush()
     except IntegrityError:
-        raise TeamError("you already gave your verdict on this suggestion; it waits for the other curators") from None
+        raise TeamError("your verdict on this suggestion is already recorded, or it was replaced meanwhile; reload "
+                        "the queue") from None
     session.execute(delete(ReviewClaim).where(ReviewClaim.triple_id == triple.id, ReviewClaim.curator == user))
     return verdict
 
@@ -117,9 +119,13 @@ def claim(session: Session, triple_ids: list[int], user: str, now: datetime) -> 
     """Claim these suggestions for `user`; returns those that are still free for them (a curator who asked at
     the same moment may have taken the last seat)."""
     session.execute(delete(ReviewClaim).where(ReviewClaim.claimed_at < now - timedelta(minutes=CLAIM_MINUTES)))
+    # locked (PostgreSQL) so a suggest pass cannot remove them under the claim; SQLite serialises writers
+    triple_ids = list(session.scalars(select(Triple.id).where(Triple.id.in_(triple_ids), Triple.status == "suggested")
+                                      .order_by(Triple.id).with_for_update(key_share=True)))
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for triple_id in triple_ids:
-        session.merge(ReviewClaim(triple_id=triple_id, curator=user, claimed_at=now))
-    session.flush()
+        session.execute(insert(ReviewClaim).values(triple_id=triple_id, curator=user, claimed_at=now)
+                        .on_conflict_do_update(index_elements=["triple_id", "curator"], set_={"claimed_at": now}))
     taken = set(session.scalars(taken_by_others(session, user, now, among=triple_ids)))
     lost = [i for i in triple_ids if i in taken]
     if lost:
