@@ -43,13 +43,12 @@ order = b.segmented_control("Order", ["confidence", "uncertainty"], default="con
                                  "included) first: the verdicts that teach the model most")
 low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range")
 mine = d.toggle("My next items", key="review_mine",
-                help="suggestions handed to you alone for 15 minutes: nobody else is given them beyond the number of "
-                     "curators each needs, so two people do not judge the same one at once")
+                help="suggestions held for you for 15 minutes: nobody else asking for their next items is given them "
+                     "beyond the number of curators each needs, so two people do not judge the same one at once")
 filters = dict(relation=relation, min_confidence=low, max_confidence=high)
 total = queue_size(db, **filters, curator=me)
 if mine:
-    queue = [s for s in my_next_items(db, actor(), **filters, order=order or "confidence", limit=21)
-             if s.id not in skipped]
+    queue = my_next_items(db, actor(), **filters, order=order or "confidence", limit=21, exclude=skipped)
 else:
     queue = suggestion_queue(db, **filters, order=order or "confidence", limit=21, exclude=skipped, curator=me)
 st.caption(f"{total:,} suggestions match" + (f"; {len(skipped)} skipped this session" if skipped else "")
@@ -149,7 +148,8 @@ else:
         x, v, y, z, w = st.columns(5)
         if x.button("Accept", type="primary", key="review_accept", shortcut="a", icon=":material/check:",
                     width="stretch"):
-            act("accept", lambda: f"Accepted: {accept(db, actor(), item.id, note)}")
+            act("accept", lambda: ("Your verdict (accept): " if needed > 1 else "Accepted: ")
+                + accept(db, actor(), item.id, note))
         # the commonest correction: the model read the pair the wrong way round
         if v.button("Swap and accept", key="review_swap", shortcut="w", icon=":material/swap_horiz:",
                     width="stretch", disabled=needed > 1,
@@ -159,7 +159,8 @@ else:
             act("accept the swapped triple", lambda: "Accepted, swapped: " + accept_corrected(
                 db, actor(), item.id, head=item.tail, relation=item.relation, tail=item.head))
         if y.button("Reject", key="review_reject", shortcut="x", icon=":material/close:", width="stretch"):
-            act("reject", lambda: f"Rejected ({why}): {reject(db, actor(), item.id, why, note)}")
+            act("reject", lambda: (f"Your verdict (reject, {why}): " if needed > 1 else f"Rejected ({why}): ")
+                + reject(db, actor(), item.id, why, note))
         if z.button("Skip", key="review_skip", shortcut="s", icon=":material/skip_next:", width="stretch"):
             skipped.append(item.id)
             st.rerun()

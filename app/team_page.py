@@ -8,8 +8,8 @@ import streamlit as st
 
 from app.state import actor, database, is_admin
 from app.ui import flash, guarded, md
-from knowco.services import (REJECT_REASONS, adjudicate, agreement, curator_counts, disputed, review_overlap,
-                             set_review_overlap)
+from knowco.services import (MAX_OVERLAP, REJECT_REASONS, adjudicate, agreement, curator_counts, disputed,
+                             review_overlap, set_review_overlap)
 
 st.title("Team")
 db = database()
@@ -18,14 +18,16 @@ needed = review_overlap(db)
 st.subheader("Curators per suggestion")
 if is_admin():
     with st.form("team_overlap", enter_to_submit=False, border=False):
-        chosen = st.number_input("Verdicts each suggestion needs", min_value=1, max_value=5, value=needed, step=1,
+        chosen = st.number_input("Verdicts each suggestion needs", min_value=1, max_value=MAX_OVERLAP, value=needed,
+                                 step=1,
                                  help="1: the first verdict decides. 2 or more: a suggestion becomes a fact (or a "
                                       "rejection) when that many curators agree; any disagreement sends it to "
                                       "adjudication below.")
-        if st.form_submit_button("Save", disabled=False):
+        if st.form_submit_button("Save"):
             with guarded("set the overlap"):
-                set_review_overlap(db, actor(), int(chosen))
-                flash(f"Each suggestion now needs {int(chosen)} verdict{'s' if chosen > 1 else ''}")
+                settled = set_review_overlap(db, actor(), int(chosen))
+                flash(f"Each suggestion now needs {int(chosen)} verdict{'s' if chosen > 1 else ''}"
+                      + (f"; {settled} waiting suggestions had enough verdicts and were settled" if settled else ""))
                 st.rerun()
 else:
     st.markdown(f"Each suggestion needs **{needed}** curator verdict{'s' if needed > 1 else ''} (an admin sets this).")

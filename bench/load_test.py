@@ -11,8 +11,8 @@ else), and lost updates: a suggestion two curators both believe they decided, or
 not the winner's. Runs on SQLite (a temp file) and, with --postgres, on a fresh database of that server.
 Writes bench/results/load_test.json and .md.
 
-With --overlap N (team review), each curator reads their own queue or asks for "my next items", and a
-suggestion is decided when N agree. Counted then: lost verdicts (one a curator was told was recorded that is
+With --overlap N (team review), each curator reads their own queue or asks for "my next items" (and judges
+one of those), now and then takes back their last verdict, and a suggestion is decided when N agree. Counted then: lost verdicts (one a curator was told was recorded that is
 not stored) and broken rules (a suggestion with N stored verdicts whose status is not the agreed decision, or
 not "disputed" where they differ). Writes bench/results/load_test_overlap<N>.json and .md.
 """
@@ -35,7 +35,7 @@ from bench.environment import environment, publish
 from sqlalchemy import select
 
 from knowco.services import (Actor, accept, add_triple_label, list_relations, my_next_items, queue, reject,
-                             seed_demo, set_review_overlap)
+                             seed_demo, set_review_overlap, undo_last)
 from storage.database import StorageError, open_database
 from storage.labels import LabelError, training_data
 from storage.models import Triple, Verdict
@@ -85,31 +85,39 @@ def run_load(url: str, curators: int, seconds: float, overlap: int = 1) -> dict:
     counts: dict[str, int] = defaultdict(int)
     wins: dict[int, list[tuple[str, str]]] = defaultdict(list)
     given: dict[tuple[int, str], str] = {}
+    labels: dict[str, int] = {}  # a suggestion in words → its id (undo names what it took back in words)
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
     def curator(number: int) -> None:
         rng, me = random.Random(number), Actor(f"curator-{number}", "curator")
         while time.monotonic() < stop:
-            op = rng.choices(["read", "decide", "label", "next"], weights=[2, 5, 1, 1 if overlap > 1 else 0])[0]
+            team = overlap > 1
+            op = rng.choices(["read", "decide", "label", "next", "undo"], weights=[2, 5, 1, team, team / 2])[0]
             started = time.perf_counter()
             outcome = "ok"
-            mine = me.name if overlap > 1 else None
+            mine = me.name if team else None
             try:
                 if op == "read":
                     queue(database, limit=20, curator=mine)
-                elif op == "next":
-                    my_next_items(database, me, limit=5)
-                elif op == "decide":
-                    pending = queue(database, limit=5, curator=mine)
+                elif op in ("decide", "next"):
+                    pending = (my_next_items(database, me, limit=5) if op == "next"
+                               else queue(database, limit=5, curator=mine))
                     if pending:
                         item = rng.choice(pending)
                         verdict = rng.choice(["accepted", "rejected"])
                         (accept if verdict == "accepted" else reject)(database, me, item.id)
                         with lock:
                             given[(item.id, me.name)] = verdict
+                            labels[f"{item.head_label} —{item.relation_label}→ {item.tail_label}"] = item.id
                             if overlap == 1:
                                 wins[item.id].append((me.name, verdict))
+                elif op == "undo":
+                    undone = undo_last(database, me)
+                    if undone:
+                        what = undone.split(": ", 1)[1].split(" (your later verdicts", 1)[0]
+                        with lock:
+                            given.pop((labels.get(what), me.name), None)
                 else:
                     add_triple_label(database, me, rng.choice(names), rng.choice(relations), rng.choice(names),
                                      rng.random() < 0.7)

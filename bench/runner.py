@@ -139,7 +139,8 @@ def bench_lp(data_dir: Path, train_files: list[Path], methods: list[str], base: 
              out: Optional[Path], log: Log, app_settings: Optional[dict] = None) -> str:
     results = ResultFile(out, {"task": "lp", "data": str(data_dir), "train": [str(f) for f in train_files],
                                "methods": methods, "candidates": candidates, "max_test": max_test,
-                               "base": base.as_dict(), "overrides": overrides, "kge": asdict(kge)})
+                               "base": base.as_dict(), "overrides": overrides, "kge": asdict(kge),
+                               "app_settings": app_settings or {}})
     for train_file in train_files or [data_dir / "train.tsv"]:
         seed = _seed_of(train_file)
         data = load_lp_dir(data_dir, train_file)

@@ -49,11 +49,6 @@ class HeadChoice:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def margin(self) -> float:
-        """How far the chosen head's micro-F1 is ahead of the next best (0 when it was not measured)."""
-        values = sorted((s["micro_f1"] for s in self.scores.values()), reverse=True)
-        return round(values[0] - values[1], 4) if len(values) > 1 else 0.0
-
 
 def choose_head(prompt: np.ndarray, classifier: np.ndarray, gold: Iterable[int], ignore: Iterable[int],
                 basis: str) -> HeadChoice:

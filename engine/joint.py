@@ -161,16 +161,6 @@ class HeldOutReport:
         return {k: v for k, v in asdict(self).items() if not k.startswith("reliability") and k != "per_relation"}
 
 
-def evaluate(model: PromptClassifier, entities: dict[str, EntityText], labels: LabelledSet
-             ) -> Optional[HeldOutReport]:
-    """`report` on held-out labels with the model's head in use; None when nothing was held out."""
-    items = measured_items(model, entities, labels)
-    if not items:
-        return None
-    logits = model.logits_for([encoded for encoded, _ in items]).numpy()
-    return report(model, logits, np.array([label for _, label in items]))
-
-
 def report(model: PromptClassifier, logits: np.ndarray, gold: np.ndarray) -> HeldOutReport:
     """Accuracy and micro-F1 (without "no relation") of held-out logits, and the model calibrated on them (its
     temperature is set)."""

@@ -166,9 +166,11 @@ def split(data: RetrainInput, config: TrainConfig, plan: RetrainPlan) -> Split:
 
 def _held_logits(model: PromptClassifier, entities: dict[str, EntityText], held: joint.LabelledSet
                  ) -> tuple[torch.Tensor, Optional[torch.Tensor], list[int]]:
+    """(prompt logits, classifier logits or None where the model has no classifier head, gold labels)."""
     items = joint.measured_items(model, entities, held)
+    width = len(model.classes)
     if not items:
-        return torch.empty(0, len(model.classes)), None, []
+        return torch.empty(0, width), None if model.module.classifier is None else torch.empty(0, width), []
     encoded = [x for x, _ in items]
     gold = [label for _, label in items]
     if model.module.classifier is None:
@@ -177,11 +179,20 @@ def _held_logits(model: PromptClassifier, entities: dict[str, EntityText], held:
     return prompt, classifier, gold
 
 
-def _shifted(progress: Optional[ProgressCallback], index: int, count: int) -> Optional[ProgressCallback]:
-    """One training's progress as part of `count` trainings (the folds', then the final one)."""
+def planned_steps(labels: joint.LabelledSet, config: TrainConfig, plan: RetrainPlan) -> int:
+    """The optimisation steps one training on `labels` takes at most (engine.training's count)."""
+    per_epoch = (len(labels.triples) + len(labels.sentences) + min(plan.kg_items_per_epoch, len(labels.pool))
+                 + min(plan.corpus_sentences_per_epoch, len(labels.fact_sentences)))
+    epochs = config.stage2_epochs + (config.stage1_epochs if config.two_stage else 0)
+    return epochs * -(-per_epoch // config.batch_size)
+
+
+def _shifted(progress: Optional[ProgressCallback], before: int, everything: int) -> Optional[ProgressCallback]:
+    """One training's progress as part of all the run's trainings (the folds', then the final one): `before`
+    steps done by the earlier ones, `everything` in all, so the bar and its estimate never jump back."""
     if progress is None:
         return None
-    return lambda step, total, loss: progress(index * total + step, count * total, loss)
+    return lambda step, total, loss: progress(before + step, max(everything, before + total), loss)
 
 
 def train_model(data: RetrainInput, prepared: Split, config: TrainConfig, plan: RetrainPlan, *,
@@ -189,19 +200,21 @@ def train_model(data: RetrainInput, prepared: Split, config: TrainConfig, plan: 
                 stage: Callable[[str], None] = lambda message: None) -> Retrained:
     """Train on the split (after each fold's model, where it has folds), choose the head, measure and calibrate
     on what was held out (the folds' predictions, or the held-out items)."""
-    count = len(prepared.folds) + 1
     fit = dict(pool_per_epoch=plan.kg_items_per_epoch, sentences_per_epoch=plan.corpus_sentences_per_epoch,
                cancel=cancel)
+    steps = [planned_steps(fold_train, config, plan) for fold_train, _ in prepared.folds]
+    everything, done = sum(steps) + planned_steps(prepared.train, config, plan), 0
     out_of_fold = []
     for i, (fold_train, fold_held) in enumerate(prepared.folds):
         stage(f"cross-validation to choose the head: fold {i + 1} of {len(prepared.folds)}")
         model = joint.build(data.relations, config)
-        joint.fit(model, data.entities, fold_train, config, progress=_shifted(progress, i, count), **fit)
+        joint.fit(model, data.entities, fold_train, config, progress=_shifted(progress, done, everything), **fit)
         out_of_fold.append(_held_logits(model, data.entities, fold_held))
+        done += steps[i]
     if prepared.folds:
         stage(f"training on all {prepared.labels} labels")
     model = joint.build(data.relations, config)
-    result = joint.fit(model, data.entities, prepared.train, config, progress=_shifted(progress, count - 1, count),
+    result = joint.fit(model, data.entities, prepared.train, config, progress=_shifted(progress, done, everything),
                        **fit)
     if out_of_fold:
         prompt = torch.cat([p for p, _, _ in out_of_fold])
@@ -220,8 +233,11 @@ def train_model(data: RetrainInput, prepared: Split, config: TrainConfig, plan: 
 
 def _choose(model: PromptClassifier, config: TrainConfig, prompt: torch.Tensor, classifier: Optional[torch.Tensor],
             gold: list[int], basis: str) -> HeadChoice:
+    """The head the options fix, or the data's choice; the average where too few items were held out."""
     if classifier is None:
         return HeadChoice(PROMPT, basis="the prompt is the only head", by_data=False)
+    if not gold:
+        return HeadChoice(model.head, basis="nothing was held out to measure the heads on", by_data=False)
     ignore = [model.index[NO_RELATION]] if NO_RELATION in model.index else []
     measured = choose_head(prompt.numpy(), classifier.numpy(), gold, ignore, basis)
     if config.head != AUTO:

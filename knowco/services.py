@@ -42,8 +42,8 @@ from knowco.overview import Overview, overview, statistics
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last, verdicts_by_confidence)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
-from knowco.team import (CuratorCount, RelationAgreement, adjudicate, agreement, curator_counts, disputed,
-                         my_next_items, review_overlap, set_review_overlap)
+from knowco.team import (MAX_OVERLAP, CuratorCount, RelationAgreement, adjudicate, agreement, curator_counts,
+                         disputed, my_next_items, review_overlap, set_review_overlap)
 from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file,
                              export_labels_bytes, import_document, import_file, import_upload, preview_upload)
 
@@ -88,7 +88,7 @@ __all__ = [
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
     # curating as a team
-    "CuratorCount", "RelationAgreement", "adjudicate", "agreement", "curator_counts", "disputed", "my_next_items",
+    "MAX_OVERLAP", "CuratorCount", "RelationAgreement", "adjudicate", "agreement", "curator_counts", "disputed", "my_next_items",
     "review_overlap", "set_review_overlap",
     # repairing the vocabulary
     "Footprint", "entity_footprint", "relation_footprint", "delete_entity", "delete_relation", "rename_relation",

@@ -5,16 +5,19 @@ allowed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 import numpy as np
 
 from storage import review, team
 from storage.database import Database
 from storage.review import Suggestion
-from storage.team import Disputed, JudgedItem
+from storage.team import MAX_OVERLAP, Disputed, JudgedItem
 
 from knowco.access import Actor, require
+
+__all__ = ["MAX_OVERLAP", "LOW_AGREEMENT", "RelationAgreement", "CuratorCount", "agreement", "agreement_of",
+           "curator_counts", "review_overlap", "set_review_overlap", "disputed", "adjudicate", "my_next_items"]
 
 #: agreement below this is shown as low (Landis and Koch's "moderate" begins at 0.41 for κ)
 LOW_AGREEMENT = 0.4
@@ -115,10 +118,11 @@ def review_overlap(database: Database) -> int:
 
 
 def set_review_overlap(database: Database, actor: Actor, value: int) -> int:
-    """How many curators decide each suggestion from now on (suggestions already decided stay decided)."""
+    """How many curators decide each suggestion from now on (suggestions already decided stay decided); returns
+    how many waiting suggestions the new overlap decided or disputed at once."""
     require(actor, "adjudicate")
     with database.transaction() as session:
-        return team.set_overlap(session, value, actor.name)
+        return review.set_overlap(session, value, actor.name)
 
 
 def disputed(database: Database) -> list[Disputed]:
@@ -135,12 +139,12 @@ def adjudicate(database: Database, actor: Actor, triple_id: int, decision: str, 
 
 
 def my_next_items(database: Database, actor: Actor, *, limit: int = 10, relation: Optional[str] = None,
-                  min_confidence: float = 0.0, max_confidence: float = 1.0,
-                  order: review.Order = "confidence") -> list[Suggestion]:
+                  min_confidence: float = 0.0, max_confidence: float = 1.0, order: review.Order = "confidence",
+                  exclude: Iterable[int] = ()) -> list[Suggestion]:
     """Suggestions for this curator alone (claimed for them for a while): ones they have not judged, and of
     which other curators do not already hold every seat the overlap allows."""
     require(actor, "review")
     with database.transaction() as session:
         return review.suggestions(session, relation=relation, min_confidence=min_confidence,
-                                  max_confidence=max_confidence, order=order, limit=limit, curator=actor.name,
-                                  mine=True)
+                                  max_confidence=max_confidence, order=order, limit=limit, exclude=exclude,
+                                  curator=actor.name, mine=True)

@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
@@ -133,11 +134,16 @@ class _Corpus:
     sentences: list[tuple[int, list[str]]]
     surfaces: list[tuple[str, str]]
 
+    @cached_property
+    def index(self) -> MentionIndex:
+        """Built once per run, however many folds ask."""
+        return MentionIndex(self.surfaces, tokenize)
+
     def stating(self, facts: list[TripleExample], skip: set[frozenset[str]], seed: int) -> list[SentenceExample]:
         if not self.sentences or not facts:
             return []
         triples = [(f.head, f.relation, f.tail) for f in facts]
-        return fact_sentences(self.sentences, MentionIndex(self.surfaces, tokenize), triples, skip, seed)
+        return fact_sentences(self.sentences, self.index, triples, skip, seed)
 
 
 def retrain_input(data: TrainingData, corpus: _Corpus) -> retrain.RetrainInput:
@@ -211,7 +217,9 @@ def run_training(database: Database, run_id: int,
         reporter = ProgressReporter(database, run_id, flag, start, share, log)
 
         def stage(message: str) -> None:
+            """A fold's training or the final one: the curve shows the training under way, not five glued."""
             reporter.doing = message
+            reporter.curve.clear()
             _stage(database, run_id, log, message)
 
         trained = retrain.train_model(prepared.data, prepared.split, config, options.retrain_plan(),

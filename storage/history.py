@@ -13,7 +13,8 @@ from storage.models import AuditEvent, Entity, Relation, Sentence
 
 
 #: actions as a person says them (the audit log stores short names)
-ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "set the review overlap", "bulk_accept": "accept in bulk", "rename": "rename",
+ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "set the review overlap",
+                "settle": "settle by the new overlap", "bulk_accept": "accept in bulk", "rename": "rename",
                 "mark": "mark", "create": "create"}
 
 
@@ -108,6 +109,8 @@ def _outcome(outcome: Optional[dict]) -> str:
 def describe(action: str, target: str, details: dict, names: _Names) -> str:
     """What happened, in a sentence a curator reads without knowing the schema."""
     d = details
+    if action == "settle":
+        return d.get("triple", "") + _outcome(d.get("outcome"))
     if action in ("accept", "reject"):
         why = f" ({d['reason']})" if d.get("reason") else ""
         return (d.get("triple", "") + why + (f": “{d['comment']}”" if d.get("comment") else "")

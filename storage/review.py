@@ -121,9 +121,8 @@ def verdicts_by_confidence(session: Session, bins: int = 5) -> list[VerdictBin]:
 
 
 def _queue_query(relation: Optional[str], min_confidence: float, max_confidence: float,
-                 curator: Optional[str] = None, mine: bool = False):
-    """The pending suggestions; for a `curator`, without those they already judged, and with `mine` ("my
-    next items") without those whose every seat other curators' verdicts and fresh claims take."""
+                 curator: Optional[str] = None):
+    """The pending suggestions; for a `curator`, without those they already judged."""
     head, tail = aliased(Entity), aliased(Entity)
     query = (select(Triple, head, Relation, tail, ModelVersion.name)
              .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
@@ -272,12 +271,11 @@ def _decide(session: Session, triple_id: int, user: str, status: str, action: st
         verdict = team.add_verdict(session, triple, user, status, now, reason=reason, comment=comment)
     except team.TeamError as exc:
         raise ReviewError(str(exc)) from None
-    result, verdicts = team.outcome(session, triple.id)
+    result = team.outcome(session, triple.id)
     if result.status == "suggested":
         change = {"triple_id": triple.id, "before": _state(triple), "after": "suggested"}
-    else:
-        reviewers = ", ".join(v.curator for v in verdicts) if result.needed > 1 else user
-        change = _verdict(session, triple, result.status, reviewers, now, reason=reason if result.status == status
+    else:  # the deciding curator; every curator's name is on their verdict
+        change = _verdict(session, triple, result.status, user, now, reason=reason if result.status == status
                           else None, comment=comment if result.status == status else None)
     change["verdict_id"] = verdict.id
     details = {"changes": [change], "triple": _label(triple)}
@@ -285,8 +283,26 @@ def _decide(session: Session, triple_id: int, user: str, status: str, action: st
     if result.needed > 1:
         details["outcome"] = {"status": result.status, "verdicts": result.verdicts, "needed": result.needed}
     record_event(session, actor=user, action=action, target="triple", target_id=triple_id, details=details)
-    said = result.words()
-    return _label(triple) + (f" ({said})" if said and result.status != status else "")
+    return _label(triple) + (f" ({result.words()})" if result.needed > 1 else "")
+
+
+def set_overlap(session: Session, value: int, user: str) -> int:
+    """The new overlap, and every pending suggestion that now has enough verdicts decided (or disputed) by it:
+    lowered from 3 to 2, one with two agreeing verdicts must not wait for a third that never comes. Returns how
+    many it settled."""
+    team.set_overlap(session, value, user)
+    settled = 0
+    for triple in session.scalars(select(Triple).where(Triple.status == "suggested",
+                                                       Triple.id.in_(team.in_review())).with_for_update()):
+        result = team.outcome(session, triple.id)
+        if result.status != "suggested":
+            change = _verdict(session, triple, result.status, user, utcnow())
+            record_event(session, actor=user, action="settle", target="triple", target_id=triple.id,
+                         details={"changes": [change], "triple": _label(triple),
+                                  "outcome": {"status": result.status, "verdicts": result.verdicts,
+                                              "needed": result.needed}})
+            settled += 1
+    return settled
 
 
 def adjudicate(session: Session, triple_id: int, user: str, decision: str, reason: Optional[str] = None,
@@ -408,25 +424,58 @@ def bulk_accept(session: Session, user: str, *, min_confidence: float, relation:
     return len(changes)
 
 
-def _last_undoable(session: Session, user: str) -> Optional[AuditEvent]:
+def _settled_by_others(session: Session, event: AuditEvent) -> bool:
+    """Whether a verdict of this event was built on since: other curators' verdicts or an adjudicator decided
+    the suggestion after it (its status is no longer what this verdict left)."""
+    for change in event.details.get("changes", []):
+        if change.get("verdict_id") is not None:
+            status = session.scalar(select(Triple.status).where(Triple.id == change["triple_id"]))
+            if status is not None and status != change.get("after", status):
+                return True
+    return False
+
+
+def _undoable(session: Session, user: str) -> tuple[Optional[AuditEvent], list[AuditEvent]]:
+    """This curator's latest event not yet undone that can be, and the later ones others have built on."""
     events = session.scalars(select(AuditEvent).where(
         AuditEvent.actor == user, AuditEvent.action.in_(REVIEW_ACTIONS + ("undo",)))
         .order_by(AuditEvent.id.desc()).limit(500)).all()
     undone = {event.details.get("undoes") for event in events if event.action == "undo"}
-    return next((e for e in events if e.action != "undo" and e.id not in undone), None)
+    settled = []
+    for event in events:
+        if event.action == "undo" or event.id in undone:
+            continue
+        if not _settled_by_others(session, event):
+            return event, settled
+        settled.append(event)
+    return None, settled
+
+
+def _restore(session: Session, change: dict) -> None:
+    """The suggestion as it was before the change; where the change was a verdict, only if nobody has decided
+    on it since (compare-and-set, so an undo racing another curator's verdict or an adjudication loses)."""
+    before = change["before"]
+    values = dict(status=before["status"], reviewed_by=before["reviewed_by"], reason=before.get("reason"),
+                  comment=before.get("comment"),
+                  reviewed_at=datetime.fromisoformat(before["reviewed_at"]) if before["reviewed_at"] else None)
+    query = update(Triple).where(Triple.id == change["triple_id"])
+    if change.get("verdict_id") is not None:
+        query = query.where(Triple.status == change.get("after", before["status"]))
+    done = session.execute(query.values(**values).execution_options(synchronize_session="fetch"))
+    if change.get("verdict_id") is not None and done.rowcount != 1:
+        raise ReviewError("another curator decided this suggestion a moment ago; your verdict stays")
 
 
 def undo_last(session: Session, user: str) -> Optional[str]:
-    """Take back this curator's latest verdict not yet undone; returns what was undone, or None."""
-    event = _last_undoable(session, user)
+    """Take back this curator's latest verdict not yet undone; returns what was undone, or None. A verdict
+    other curators have built on since (they decided the suggestion with it) is passed over and said so."""
+    event, settled = _undoable(session, user)
+    skipped = ", ".join(e.details.get("triple", "") for e in settled)
     if event is None:
+        if settled:
+            raise ReviewError(f"your latest verdicts ({skipped}) were decided on by other curators since, so they "
+                              "can no longer be taken back alone")
         return None
-    for change in event.details.get("changes", []):
-        if change.get("verdict_id") is not None:
-            current = session.get(Triple, change["triple_id"])
-            if current is not None and current.status != change.get("after", current.status):
-                raise ReviewError("other curators' verdicts decided this suggestion after yours; it is "
-                                  f"{current.status} now, so yours can no longer be taken back alone")
     for change in reversed(event.details.get("changes", [])):
         if change.get("verdict_id") is not None:
             session.execute(delete(Verdict).where(Verdict.id == change["verdict_id"]))
@@ -437,17 +486,13 @@ def undo_last(session: Session, user: str) -> Optional[str]:
         if change.get("created_triple") is not None:
             session.execute(delete(Triple).where(Triple.id == change["created_triple"]))
             continue
-        triple = session.get(Triple, change["triple_id"])
-        if triple is None:
-            continue
-        before = change["before"]
-        triple.status, triple.reviewed_by = before["status"], before["reviewed_by"]
-        triple.reason, triple.comment = before.get("reason"), before.get("comment")
-        triple.reviewed_at = datetime.fromisoformat(before["reviewed_at"]) if before["reviewed_at"] else None
+        if session.get(Triple, change["triple_id"]) is not None:
+            _restore(session, change)
     what = event.details.get("triple") or f"{event.details.get('count', 0)} accepted suggestions"
     record_event(session, actor=user, action="undo", target="audit_event", target_id=event.id,
                  details={"undoes": event.id, "action": event.action, "what": what})
-    return f"{action_words(event.action)}: {what}"
+    note = f" (your later verdicts on {skipped} were decided on by other curators since and stay)" if settled else ""
+    return f"{action_words(event.action)}: {what}{note}"
 
 
 def _place(session: Session, key: tuple[int, int, int], found: Optional[tuple[int, str]], confidence: float,

@@ -2,8 +2,9 @@
 the adjudicator's decision where they disagree, and "my next items" (claims, so two curators are not handed
 the same suggestion beyond the overlap).
 
-With an overlap of 1 a verdict decides at once, as it always did; every verdict is kept either way, so
-agreement can be measured once a team raises the overlap.
+With an overlap of 1 a verdict decides at once, as it always did; each verdict given on one suggestion is kept
+either way (the shortcuts of a lone curator, accepting in bulk and correcting, write none), so agreement can be
+measured once a team raises the overlap.
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class Outcome:
                     f"{self.needed - self.verdicts} more curator{'s' if self.needed - self.verdicts > 1 else ''}")
         if self.status == "disputed":
             return "the curators disagree: it goes to adjudication"
-        return f"{self.verdicts} curators agree" if self.needed > 1 else ""
+        return f"{self.verdicts} curators agree: it is {self.status}"
 
 
 def add_verdict(session: Session, triple: Triple, user: str, decision: str, now: datetime, *,
@@ -82,20 +83,20 @@ def add_verdict(session: Session, triple: Triple, user: str, decision: str, now:
     return verdict
 
 
-def outcome(session: Session, triple_id: int) -> tuple[Outcome, list[Verdict]]:
+def outcome(session: Session, triple_id: int) -> Outcome:
     """The rule: with fewer verdicts than the overlap the suggestion waits; with enough, all alike decide it,
     any disagreement disputes it."""
-    verdicts = list(session.scalars(select(Verdict).where(Verdict.triple_id == triple_id).order_by(Verdict.id)))
+    decisions = list(session.scalars(select(Verdict.decision).where(Verdict.triple_id == triple_id)))
     needed = overlap(session)
-    if len(verdicts) < needed:
-        return Outcome("suggested", len(verdicts), needed), verdicts
-    decisions = {v.decision for v in verdicts}
-    return Outcome(decisions.pop() if len(decisions) == 1 else "disputed", len(verdicts), needed), verdicts
+    if len(decisions) < needed:
+        return Outcome("suggested", len(decisions), needed)
+    return Outcome(decisions[0] if len(set(decisions)) == 1 else "disputed", len(decisions), needed)
 
 
 def in_review() -> select:
-    """Suggestions that already have a verdict: a new suggest pass re-scores them but never removes them."""
-    return select(Verdict.triple_id)
+    """Pending suggestions that already have a verdict: a new suggest pass re-scores them but never removes
+    them."""
+    return select(Verdict.triple_id).join(Triple, Triple.id == Verdict.triple_id).where(Triple.status == "suggested")
 
 
 def judged_by(user: str) -> select:
@@ -105,7 +106,8 @@ def judged_by(user: str) -> select:
 def taken_by_others(session: Session, user: str, now: datetime, among: Optional[list[int]] = None) -> select:
     """Suggestions whose seats are all taken by other curators' verdicts and fresh claims."""
     fresh = now - timedelta(minutes=CLAIM_MINUTES)
-    verdicts = select(Verdict.triple_id.label("triple_id")).where(Verdict.curator != user)
+    verdicts = (select(Verdict.triple_id.label("triple_id")).join(Triple, Triple.id == Verdict.triple_id)
+                .where(Verdict.curator != user, Triple.status == "suggested"))
     claims = select(ReviewClaim.triple_id.label("triple_id")).where(ReviewClaim.curator != user,
                                                                      ReviewClaim.claimed_at >= fresh)
     if among is not None:
@@ -118,10 +120,14 @@ def taken_by_others(session: Session, user: str, now: datetime, among: Optional[
 def claim(session: Session, triple_ids: list[int], user: str, now: datetime) -> list[int]:
     """Claim these suggestions for `user`; returns those that are still free for them (a curator who asked at
     the same moment may have taken the last seat)."""
-    session.execute(delete(ReviewClaim).where(ReviewClaim.claimed_at < now - timedelta(minutes=CLAIM_MINUTES)))
-    # locked (PostgreSQL) so a suggest pass cannot remove them under the claim; SQLite serialises writers
+    # only one's own stale claims go (others' are ignored once stale): deleting rows another transaction holds
+    # could deadlock with it
+    session.execute(delete(ReviewClaim).where(ReviewClaim.curator == user,
+                                              ReviewClaim.claimed_at < now - timedelta(minutes=CLAIM_MINUTES)))
+    # locked in one order (PostgreSQL): two curators claiming the same suggestions count each other's seats one
+    # after the other, and a suggest pass cannot remove them meanwhile; SQLite serialises writers anyway
     triple_ids = list(session.scalars(select(Triple.id).where(Triple.id.in_(triple_ids), Triple.status == "suggested")
-                                      .order_by(Triple.id).with_for_update(key_share=True)))
+                                      .order_by(Triple.id).with_for_update()))
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for triple_id in triple_ids:
         session.execute(insert(ReviewClaim).values(triple_id=triple_id, curator=user, claimed_at=now)

@@ -45,7 +45,13 @@ def test_a_handful_of_held_out_items_fits_no_temperature():
     from tests.engine_helpers import EXAMPLES, RELATIONS, tiny_config
 
     model = joint.build(RELATIONS, tiny_config())
-    few = joint.evaluate(model, {}, joint.LabelledSet(sentences=EXAMPLES))
+
+    def measured(examples):
+        items = joint.measured_items(model, {}, joint.LabelledSet(sentences=examples))
+        logits = model.logits_for([encoded for encoded, _ in items]).numpy()
+        return joint.report(model, logits, np.array([label for _, label in items]))
+
+    few = measured(EXAMPLES)
     assert few.held_out == len(EXAMPLES) < MIN_CALIBRATION_ITEMS and few.temperature == 1.0 == model.temperature
-    many = joint.evaluate(model, {}, joint.LabelledSet(sentences=EXAMPLES * 4))
+    many = measured(EXAMPLES * 4)
     assert many.held_out >= MIN_CALIBRATION_ITEMS and many.temperature != 1.0

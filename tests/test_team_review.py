@@ -43,7 +43,7 @@ def test_with_an_overlap_of_two_a_suggestion_is_decided_when_two_agree(demo):
     assert queue_size(demo, curator="ann") == 2 and queue_size(demo, curator="bob") == 3
     with pytest.raises(CURATOR_ERRORS, match="already gave your verdict"):
         reject(demo, ANN, ids["aspirin"])
-    assert accept(demo, BOB, ids["aspirin"]) == "aspirin —treats→ gout"
+    assert accept(demo, BOB, ids["aspirin"]) == "aspirin —treats→ gout (2 curators agree: it is accepted)"
     assert triple_status(demo, "aspirin", "treats", "gout") == "accepted"
     summaries = [row.summary for row in history(demo, actions=["accept"])]
     assert "aspirin —treats→ gout — 2 curators agree" in summaries
@@ -85,12 +85,30 @@ def test_undo_takes_back_a_waiting_verdict_but_not_one_others_have_built_on(demo
     accept(demo, ANN, ids["aspirin"])
     assert undo_last(demo, ANN).startswith("accept")
     assert "aspirin" in _ids(demo, ANN)  # judged no more
+    reject(demo, ANN, ids["ibuprofen"])
     accept(demo, ANN, ids["aspirin"])
     accept(demo, BOB, ids["aspirin"])
-    with pytest.raises(CURATOR_ERRORS, match="decided this suggestion after yours"):
+    # ann's aspirin verdict decided it with bob's: passed over (and said), her ibuprofen one is taken back
+    assert undo_last(demo, ANN) == ("reject: ibuprofen —treats→ gout (your later verdicts on aspirin —treats→ gout "
+                                    "were decided on by other curators since and stay)")
+    with pytest.raises(CURATOR_ERRORS, match="decided on by other curators since"):
         undo_last(demo, ANN)
     assert undo_last(demo, BOB).startswith("accept")  # the deciding verdict: back to waiting for one more
     assert triple_status(demo, "aspirin", "treats", "gout") == "suggested"
+
+
+def test_lowering_the_overlap_settles_what_already_has_enough_verdicts(demo):
+    set_review_overlap(demo, ADA, 3)
+    ids = _ids(demo)
+    accept(demo, ANN, ids["aspirin"])
+    accept(demo, BOB, ids["aspirin"])
+    accept(demo, ANN, ids["ibuprofen"])
+    reject(demo, BOB, ids["ibuprofen"])
+    accept(demo, ANN, ids["paracetamol"])
+    assert set_review_overlap(demo, ADA, 2) == 2
+    assert [triple_status(demo, h, "treats", "gout") for h in ("aspirin", "ibuprofen", "paracetamol")] == [
+        "accepted", "disputed", "suggested"]
+    assert "aspirin —treats→ gout — 2 curators agree" in [row.summary for row in history(demo, actions=["settle"])]
 
 
 def test_one_curator_shortcuts_are_off_while_several_decide(demo):
