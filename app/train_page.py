@@ -175,6 +175,10 @@ def head_panel(measured) -> None:
         st.caption("Micro-F1 there: " + ", ".join(f"{name} {s['micro_f1']:.2f}" for name, s in ranked) + ". The "
                    "quality figures above are the chosen head's on the same items, so a little optimistic: the best "
                    "of three was kept.")
+    if head.get("no_relation_shift"):
+        before, after = head["shift_scores"]["without"], head["shift_scores"]["with"]
+        st.caption(f"The model says “no relation” less readily: that answer's score is lowered by "
+                   f"{-head['no_relation_shift']:.1f}, chosen on the same items (micro-F1 {before:.2f} → {after:.2f}).")
 
 
 def per_relation_panel(measured) -> None:

@@ -18,7 +18,7 @@ from engine.model import PromptModel, output_bias
 from engine.prompt import Batch, PromptEncoder
 from engine.template import TEMPLATE_WORDS, Template
 from engine.training import Stage, predict_logits
-from engine.types import EntityText, RelationSpec, SentenceExample
+from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample
 from engine.verbalizer import Verbalizer
 from engine.vocabulary import reserve_token_ids
 
@@ -46,6 +46,7 @@ class PromptClassifier(Classifier):
             raise ValueError(f"unknown head {config.head!r} (expected one of {', '.join(HEAD_SETTINGS)})")
         self.device = pick_device(config.device)
         self.module = PromptModel(lm, self.label_ids, classifier_head=config.head != PROMPT).to(self.device)
+        self.module.none_index = self.index.get(NO_RELATION)
         self.head = AVERAGE if config.head == AUTO else config.head
         self.encoder = PromptEncoder(tokenizer, self.template, max_length=config.max_length)
         self.pad_id = tokenizer.pad_token_id or 0
@@ -74,10 +75,12 @@ class PromptClassifier(Classifier):
         if model.label_ids != meta["label_ids"] or model.template_ids != meta["template_ids"]:
             raise ValueError("the backbone's vocabulary no longer matches the checkpoint's prompt rows")
         model.head = meta.get("head", model.head)
+        model.module.no_relation_shift = float(meta.get("no_relation_shift", 0.0))
         return model
 
     def checkpoint_meta(self) -> dict:
-        return {"template_ids": self.template_ids, "label_ids": self.label_ids, "head": self.head}
+        return {"template_ids": self.template_ids, "label_ids": self.label_ids, "head": self.head,
+                "no_relation_shift": self.module.no_relation_shift}
 
     # --- what the trainer needs -------------------------------------------------------------------------------
     def prompt_rows(self) -> list[int]:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
 
-from engine.heads import PROMPT, combine
+from engine.heads import PROMPT, combine, shifted
 from engine.prompt import Batch
 
 
@@ -47,6 +47,9 @@ class PromptModel(nn.Module):
             self.dropout = nn.Dropout(getattr(lm.config, "hidden_dropout_prob", 0.1))
             self.classifier = nn.Linear(lm.config.hidden_size, len(label_ids))
         self.head = PROMPT
+        #: added to the "no relation" logit when predicting (engine.heads: chosen with the head); not in training
+        self.no_relation_shift = 0.0
+        self.none_index: Optional[int] = None
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.lm.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -73,7 +76,7 @@ class PromptModel(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """Label logits of the head in use, shape (batch, number of labels)."""
-        return combine(*self.heads(batch), self.head)
+        return shifted(combine(*self.heads(batch), self.head), self.none_index, self.no_relation_shift)
 
     def entity_loss(self, batch: Batch, generator: torch.Generator, mask_token_id: int) -> torch.Tensor:
         """L_E: mask one mention per example (chosen at random), predict its tokens over the whole vocabulary.

@@ -20,7 +20,7 @@ import torch
 from engine import joint
 from engine.classifier import PromptClassifier
 from engine.config import TrainConfig
-from engine.heads import AUTO, PROMPT, HeadChoice, choose_head, combine
+from engine.heads import AUTO, PROMPT, HeadChoice, choose_head, choose_no_relation_shift, combine, shifted
 from engine.training import CancelFlag, ProgressCallback, TrainResult
 from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample, TripleExample
 
@@ -227,6 +227,11 @@ def train_model(data: RetrainInput, prepared: Split, config: TrainConfig, plan: 
     head = _choose(model, config, prompt, classifier, gold, basis)
     model.head = head.chosen
     logits = combine(prompt, classifier, head.chosen)
+    none = model.index.get(NO_RELATION)
+    if config.head == AUTO and none is not None and len(gold) >= MIN_ITEMS_TO_CHOOSE:
+        head.no_relation_shift, head.shift_scores = choose_no_relation_shift(logits.numpy(), gold, none)
+        model.module.no_relation_shift = head.no_relation_shift
+        logits = shifted(logits, none, head.no_relation_shift)
     report = joint.report(model, logits.numpy(), np.array(gold)) if gold else None
     return Retrained(model, result, report, head)
 

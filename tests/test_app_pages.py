@@ -469,7 +469,7 @@ def test_the_train_page_says_which_head_predicts_and_by_how_much_it_won(kg):
     scores = {"prompt": {"micro_f1": 0.31, "accuracy": 0.5}, "average": {"micro_f1": 0.26, "accuracy": 0.5},
               "classifier": {"micro_f1": 0.12, "accuracy": 0.4}}
     head = {"chosen": "prompt", "scores": scores, "basis": "4-fold cross-validation over 152 labels", "items": 304,
-            "by_data": True}
+            "by_data": True, "no_relation_shift": -2.0, "shift_scores": {"without": 0.23, "with": 0.31}}
     finished_runs(kg, [{"accuracy": 0.5, "micro_f1": 0.31, "held_out": 304, "held_out_source": "cross-validation",
                         "head": head}])
     app = page("train")
@@ -479,3 +479,5 @@ def test_the_train_page_says_which_head_predicts_and_by_how_much_it_won(kg):
     captions = [c.value for c in app.caption]
     assert any(c.startswith("Micro-F1 there: prompt 0.31, average 0.26, classifier 0.12.") for c in captions)
     assert any(c.startswith("Quality is measured by cross-validation") for c in captions)
+    assert ("The model says “no relation” less readily: that answer's score is lowered by 2.0, chosen on the same "
+            "items (micro-F1 0.23 → 0.31).") in captions

@@ -38,6 +38,16 @@ def test_the_head_with_the_best_micro_f1_is_chosen_and_its_lead_is_kept():
     assert choice.items == 4
 
 
+def test_the_no_relation_shift_is_the_one_that_finds_most_relations_and_zero_on_a_tie():
+    from engine.heads import choose_no_relation_shift
+
+    # classes 0, 1 and 2 = no relation; the second item's relation loses to "no relation" by 0.8
+    logits = np.array([[0, 0.5, 1.0], [1.0, 0, 1.8], [0, 0, 3.0]])
+    shift, scores = choose_no_relation_shift(logits, [1, 0, 2], none=2)
+    assert shift == -1.0 and scores == {"without": 0.0, "with": 1.0}  # -1.0 finds both; -0.5 only the first
+    assert choose_no_relation_shift(np.array([[3.0, 0, 0], [0, 0, 3.0]]), [0, 2], none=2)[0] == 0.0
+
+
 def _triples(n_relations: int, per_relation: int) -> list[TripleExample]:
     return [TripleExample(f"h{r}_{i}", f"r{r}", f"t{r}_{i}") for r in range(n_relations) for i in range(per_relation)]
 
@@ -90,9 +100,10 @@ def test_a_cross_validated_retrain_chooses_a_head_measures_out_of_fold_and_keeps
     assert set(head.scores) == {PROMPT, CLASSIFIER, AVERAGE} and trained.model.head == head.chosen
     # every label and its reversal was predicted out of fold
     assert trained.report.held_out == head.items == 32
+    trained.model.module.no_relation_shift = -1.5  # whatever was chosen, the checkpoint keeps it
     path = save_checkpoint(trained.model, tmp_path / "v1")
     loaded = load_checkpoint(path, device="cpu")
-    assert loaded.head == head.chosen
+    assert loaded.head == head.chosen and loaded.module.no_relation_shift == -1.5
     before = trained.model.probabilities([trained.model.encode_sentence(x) for x in EXAMPLES])
     after = loaded.probabilities([loaded.encode_sentence(x) for x in EXAMPLES])
     assert torch.allclose(before, after, atol=1e-5)
