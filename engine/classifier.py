@@ -12,8 +12,7 @@ import torch.nn.functional as F
 
 from engine.backbones import Backbone, pick_device
 from engine.base import Classifier
-from engine.config import TrainConfig
-from engine.heads import AUTO, AVERAGE, HEAD_SETTINGS, PROMPT
+from engine.config import AUTO, AVERAGE, HEAD_SETTINGS, PROMPT, TrainConfig
 from engine.model import PromptModel, output_bias
 from engine.prompt import Batch, PromptEncoder
 from engine.template import TEMPLATE_WORDS, Template

@@ -7,6 +7,24 @@ from typing import Literal, Optional
 from engine.presets import DEFAULT_BACKBONE
 
 
+PROMPT, CLASSIFIER, AVERAGE, AUTO = "prompt", "classifier", "average", "auto"
+#: what `TrainConfig.head` may say: a fixed head, or "auto" (both trained, the retrain chooses; engine.heads)
+HEAD_SETTINGS = (PROMPT, CLASSIFIER, AVERAGE, AUTO)
+
+
+@dataclass(frozen=True)
+class RetrainPlan:
+    """What a retrain decides beyond the model's configuration (engine.retrain)."""
+
+    held_out_share: float = 0.25
+    #: at most this many facts held out in all
+    held_out_facts: int = 200
+    kg_items_per_epoch: int = 128
+    corpus_sentences_per_epoch: int = 128
+    #: folds of the cross-validation that chooses the head where held-out facts are too few (< 2: none)
+    cv_folds: int = 4
+
+
 @dataclass
 class TrainConfig:
     backbone: str = DEFAULT_BACKBONE

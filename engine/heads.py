@@ -14,13 +14,11 @@ from typing import Iterable, Optional
 import numpy as np
 import torch
 
+from engine.config import AVERAGE, CLASSIFIER, PROMPT
 from engine.metrics import accuracy, micro_f1
 
-PROMPT, CLASSIFIER, AVERAGE, AUTO = "prompt", "classifier", "average", "auto"
 #: what a model can predict with, in the order a tie is settled (the average first: it rarely loses by much)
 HEADS = (AVERAGE, PROMPT, CLASSIFIER)
-#: what `TrainConfig.head` may say: a fixed head, or "auto" (chosen by the retrain)
-HEAD_SETTINGS = (PROMPT, CLASSIFIER, AVERAGE, AUTO)
 #: shifts of the "no relation" logit tried with the head (0 first, kept unless another does better): trained
 #: with every labelled sentence also reversed as "no relation", the model says "no relation" too readily (on
 #: SemEval most of its errors were relations missed that way)

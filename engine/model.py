@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
 
-from engine.heads import PROMPT, combine, shifted
+from engine.config import PROMPT
+from engine.heads import combine, shifted
 from engine.prompt import Batch
 
 

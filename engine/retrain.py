@@ -19,8 +19,8 @@ import torch
 
 from engine import joint
 from engine.classifier import PromptClassifier
-from engine.config import TrainConfig
-from engine.heads import AUTO, PROMPT, HeadChoice, choose_head, choose_no_relation_shift, combine, shifted
+from engine.config import AUTO, PROMPT, RetrainPlan, TrainConfig
+from engine.heads import HeadChoice, choose_head, choose_no_relation_shift, combine, shifted
 from engine.training import CancelFlag, ProgressCallback, TrainResult
 from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample, TripleExample
 
@@ -51,17 +51,6 @@ class RetrainInput:
     types: dict[str, Optional[str]] = field(default_factory=dict)
     #: the corpus sentences that mention a fact's two entities (engine.distant), pairs in the set left out
     stating: Optional[Stating] = None
-
-
-@dataclass(frozen=True)
-class RetrainPlan:
-    held_out_share: float = 0.25
-    #: at most this many facts held out in all
-    held_out_facts: int = 200
-    kg_items_per_epoch: int = 128
-    corpus_sentences_per_epoch: int = 128
-    #: folds of the cross-validation that chooses the head where held-out facts are too few (< 2: none)
-    cv_folds: int = 4
 
 
 @dataclass

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from engine.config import TrainConfig
-from engine.heads import HEAD_SETTINGS
-from engine.retrain import RetrainPlan
+from engine.config import HEAD_SETTINGS, RetrainPlan, TrainConfig
 
 from knowco.errors import OptionsError
 

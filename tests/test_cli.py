@@ -21,7 +21,7 @@ def test_import_stats_export(tmp_path, umls_dir, semeval_dir):
     assert knowco("--db", db, "import", str(semeval_dir / "val.txt")).returncode == 0
     stats = json.loads(knowco("--db", db, "stats", "--json").stdout)
     assert stats["entities"] >= 135 and stats["relations"] == 46 + 9
-    assert stats["triples"] == {"accepted": 6529, "suggested": 0, "rejected": 0, "retracted": 0}
+    assert stats["triples"] == {"accepted": 6529, "suggested": 0, "rejected": 0, "retracted": 0, "disputed": 0}
     assert stats["examples_by_relation"]["Cause-Effect"]["sentences"] > 0
     for fmt, suffix in (("turtle", "ttl"), ("nt", "nt"), ("jsonld", "jsonld"), ("csv", "csv")):
         done = knowco("--db", db, "export", str(tmp_path / f"out.{suffix}"), "--format", fmt)

@@ -25,7 +25,7 @@ def test_umls_import_counts(db, umls_dir):
         location_of = session.scalar(select(Relation).where(Relation.name == "location_of"))
         sources = set(session.scalars(select(Triple.source).distinct()))
     assert (stats.entities, stats.relations) == (135, 46)
-    assert stats.triples == {"accepted": UMLS_TRIPLES, "suggested": 0, "rejected": 0, "retracted": 0}
+    assert stats.triples == {"accepted": UMLS_TRIPLES, "suggested": 0, "rejected": 0, "retracted": 0, "disputed": 0}
     assert virus.label == "virus" and virus.description.startswith("A virus is a small infectious agent")
     assert location_of.label == "location of"
     assert sources == {"imported"}
