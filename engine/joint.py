@@ -39,17 +39,23 @@ class LabelledSet:
         return len(self.triples) + len(self.sentences) + len(self.pool) + len(self.fact_sentences)
 
 
+def label_groups(triples: Sequence[TripleExample], sentences: Sequence[SentenceExample]) -> list[tuple[str, list]]:
+    """The labels by kind ("triple" or "sentence") and relation (a triple that does not hold and a sentence that
+    states none under ""), in a stable order: what a held-out share or the folds are drawn from per relation."""
+    groups: dict[tuple[str, str], list] = {}
+    for item in triples:
+        groups.setdefault(("triple", item.relation if item.holds else ""), []).append(item)
+    for item in sentences:
+        groups.setdefault(("sentence", item.relation or ""), []).append(item)
+    return [(kind, groups[(kind, relation)]) for kind, relation in sorted(groups)]
+
+
 def split_held_out(triples: Sequence[TripleExample], sentences: Sequence[SentenceExample], share: float,
                    seed: int) -> tuple[LabelledSet, LabelledSet]:
     """(train, held out): per relation, every 1/share-th label is held out, where the relation has at least 3."""
-    groups: dict[tuple[str, Optional[str]], list] = {}
-    for item in triples:
-        groups.setdefault(("triple", item.relation if item.holds else None), []).append(item)
-    for item in sentences:
-        groups.setdefault(("sentence", item.relation), []).append(item)
     rng = random.Random(seed)
     train_set, held_out = LabelledSet(), LabelledSet()
-    for (kind, _), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+    for kind, items in label_groups(triples, sentences):
         items = list(items)
         rng.shuffle(items)
         cut = int(len(items) * share) if len(items) >= 3 else 0

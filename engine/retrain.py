@@ -88,20 +88,15 @@ def _materialise(data: RetrainInput, config: TrainConfig, train: joint.LabelledS
 def _folds(triples: list[TripleExample], sentences: list[SentenceExample], k: int, seed: int
            ) -> list[joint.LabelledSet]:
     """Every label in one of k folds, each relation (and each kind of label) spread over the folds evenly."""
-    groups: dict[tuple[str, str], list] = {}
-    for item in triples:
-        groups.setdefault(("triple", item.relation if item.holds else ""), []).append(item)
-    for item in sentences:
-        groups.setdefault(("sentence", item.relation or ""), []).append(item)
     rng = random.Random(seed)
     folds = [joint.LabelledSet() for _ in range(k)]
     offset = 0
-    for key in sorted(groups):
-        items = list(groups[key])
+    for kind, items in joint.label_groups(triples, sentences):
+        items = list(items)
         rng.shuffle(items)
         for j, item in enumerate(items):
             fold = folds[(offset + j) % k]
-            (fold.triples if key[0] == "triple" else fold.sentences).append(item)
+            (fold.triples if kind == "triple" else fold.sentences).append(item)
         offset += len(items)
     return folds
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -93,17 +93,17 @@ def outcome(session: Session, triple_id: int) -> Outcome:
     return Outcome(decisions[0] if len(set(decisions)) == 1 else "disputed", len(decisions), needed)
 
 
-def in_review() -> select:
+def in_review() -> Select:
     """Pending suggestions that already have a verdict: a new suggest pass re-scores them but never removes
     them."""
     return select(Verdict.triple_id).join(Triple, Triple.id == Verdict.triple_id).where(Triple.status == "suggested")
 
 
-def judged_by(user: str) -> select:
+def judged_by(user: str) -> Select:
     return select(Verdict.triple_id).where(Verdict.curator == user)
 
 
-def taken_by_others(session: Session, user: str, now: datetime, among: Optional[list[int]] = None) -> select:
+def taken_by_others(session: Session, user: str, now: datetime, among: Optional[list[int]] = None) -> Select:
     """Suggestions whose seats are all taken by other curators' verdicts and fresh claims."""
     fresh = now - timedelta(minutes=CLAIM_MINUTES)
     verdicts = (select(Verdict.triple_id.label("triple_id")).join(Triple, Triple.id == Verdict.triple_id)
@@ -200,7 +200,7 @@ def judged_items(session: Session) -> list[JudgedItem]:
     rows = session.execute(
         select(Triple.id, Relation.name, head.label, Relation.label, tail.label, Triple.status, Verdict.curator,
                Verdict.decision)
-        .join(Verdict, and_(Verdict.triple_id == Triple.id))
+        .join(Verdict, Verdict.triple_id == Triple.id)
         .join(several, several.c.triple_id == Triple.id)
         .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
         .join(Relation, Triple.relation_id == Relation.id).order_by(Triple.id, Verdict.id)).all()
