@@ -10,14 +10,20 @@ from app.ui import flash, guarded, md
 from knowco.services import (
     EXAMPLES_PER_RELATION,
     NO_RELATION_CHOICE,
+    DOES_NOT_HOLD,
+    HOLDS,
     ExampleEdit,
+    LabelTask,
     add_sentence,
     add_sentence_label,
     add_triple_label,
+    answer_label_task,
     detect_mentions,
     edit_labels,
     find_sentences,
     get_sentence,
+    label_overlap,
+    label_tasks_waiting,
     list_examples,
     list_relations,
     search_entities,
@@ -33,11 +39,19 @@ by_name = {r.name: r for r in relations}
 relation = st.selectbox("Relation", list(by_name), key="label_relation",
                         format_func=lambda n: f"{by_name[n].label} ({n})" if by_name[n].label != n else n)
 info = by_name[relation]
-examples = list_examples(db, relation)
-count = len(examples)
+needed = label_overlap(db)
+me = actor().name
+# others' labels still waiting for answers are asked blind (the "Waiting" tab), so their answers stay hidden here
+examples = [x for x in list_examples(db, relation) if x.status != "pending" or x.created_by == me]
+count = sum(x.status == "settled" for x in examples)
+unsettled = len(examples) - count
 st.progress(min(1.0, count / EXAMPLES_PER_RELATION),
             text=f"{count} / {EXAMPLES_PER_RELATION} examples"
-            + (f" — {EXAMPLES_PER_RELATION - count} missing" if count < EXAMPLES_PER_RELATION else " — enough to train"))
+            + (f" — {EXAMPLES_PER_RELATION - count} missing" if count < EXAMPLES_PER_RELATION else " — enough to train")
+            + (f" ({unsettled} more waiting for curators' answers)" if unsettled else ""))
+if needed > 1:
+    st.caption(f"A label trains the model once {needed} curators give the same answer (an admin sets this on the "
+               "Team page); where they differ, an admin adjudicates.")
 if info.description:
     st.caption(md(info.description))
 
@@ -56,7 +70,12 @@ def entity_picker(label: str, key: str, avoid: str | None = None) -> str | None:
     return st.selectbox(label, order, index=first, format_func=names.get, key=f"{key}_{query}")
 
 
-triples_tab, sentences_tab, table_tab = st.tabs(["Add a triple", "Add a sentence", f"Examples ({count})"])
+waiting, waiting_total = label_tasks_waiting(db, actor())
+tab_names = ["Add a triple", "Add a sentence", f"Examples ({len(examples)})"]
+if waiting_total:
+    tab_names.append(f"Waiting for your answer ({waiting_total})")
+triples_tab, sentences_tab, table_tab, *waiting_tab = st.tabs(tab_names)
+added_words = f" — it trains the model once {needed} curators agree" if needed > 1 else ""
 
 with triples_tab:
     left, middle, right = st.columns([5, 3, 5])
@@ -70,7 +89,7 @@ with triples_tab:
     if st.button("Add triple label", type="primary", key="label_add_triple", disabled=not (head and tail)):
         with guarded("add the label"):
             add_triple_label(db, actor(), head, relation, tail, holds)
-            flash(f"Added: {head} —{info.label}→ {tail} ({'holds' if holds else 'does not hold'})")
+            flash(f"Added: {head} —{info.label}→ {tail} ({'holds' if holds else 'does not hold'}){added_words}")
             st.rerun()
 
 with sentences_tab:
@@ -129,7 +148,7 @@ with sentences_tab:
             with guarded("add the label"):
                 add_sentence_label(db, actor(), sentence_id, head_span, tail_span,
                                    None if sentence_relation == NO_RELATION_CHOICE else sentence_relation)
-                flash("Sentence label added")
+                flash(f"Sentence label added{added_words}")
                 st.rerun()
 
 with table_tab:
@@ -139,11 +158,11 @@ with table_tab:
         frame = pd.DataFrame([{
             "id": x.id, "kind": x.kind, "head": x.head_mention or x.head, "tail": x.tail_mention or x.tail,
             "sentence": x.sentence or "", "relation": x.relation or NO_RELATION_CHOICE, "holds": x.holds,
-            "comment": x.comment, "by": x.created_by, "at": x.created_at, "delete": False}
+            "comment": x.comment, "by": x.created_by, "at": x.created_at, "status": x.status, "delete": False}
             for x in examples]).set_index("id")
         edited = st.data_editor(
             frame, key=f"label_table_{relation}", width="stretch",
-            disabled=["kind", "head", "tail", "sentence", "by", "at"] + ([] if is_admin() else ["delete"]),
+            disabled=["kind", "head", "tail", "sentence", "by", "at", "status"] + ([] if is_admin() else ["delete"]),
             column_config={
                 "relation": st.column_config.SelectboxColumn(options=[NO_RELATION_CHOICE] + list(by_name),
                                                              required=True),
@@ -151,6 +170,8 @@ with table_tab:
                 "comment": st.column_config.TextColumn(help="why it holds, a doubt, a source: kept with the label"),
                 "delete": st.column_config.CheckboxColumn(help="tick, then save, to delete the label"),
                 "at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                "status": st.column_config.TextColumn(help="settled: trains the model; pending: waits for more "
+                                                           "curators' answers; disputed: waits for an admin"),
             },
         )
         changed = edited[(edited != frame).any(axis=1)]
@@ -171,3 +192,44 @@ with table_tab:
                 edit_labels(db, actor(), edits)
                 flash(f"Saved {len(edits)} change{'s' if len(edits) != 1 else ''}")
                 st.rerun()
+
+
+def _marked(task: LabelTask) -> str:
+    """The sentence with its two mentions in bold, as the curator who labelled it marked them."""
+    words = [md(w) for w in task.tokens]
+    for start, end in (task.head_span, task.tail_span):
+        words[start] = "**" + words[start]
+        words[end - 1] = words[end - 1] + "**"
+    return " ".join(words)
+
+
+def _answered(task: LabelTask, answer: str, comment: str) -> None:
+    with guarded("record your answer"):
+        flash(f"Recorded: {answer_label_task(db, actor(), task.example_id, answer, comment).words()}")
+        st.rerun()
+
+
+for tab in waiting_tab:
+    with tab:
+        st.caption(f"Labels other curators entered, shown without their answer: give yours. A label trains the "
+                   f"model once {needed} answers agree. Showing {len(waiting)} of {waiting_total}.")
+        for task in waiting:
+            with st.container(border=True):
+                comment = st.text_input("Comment (optional)", key=f"label_wait_comment_{task.example_id}")
+                if task.kind == "triple":
+                    st.markdown(f"Does **{md(task.head)}** → *{md(task.relation_label or '')}* → **{md(task.tail)}** "
+                                "hold?")
+                    yes, no, _ = st.columns([1, 1, 4])
+                    if yes.button("Holds", key=f"label_wait_yes_{task.example_id}"):
+                        _answered(task, HOLDS, comment)
+                    if no.button("Does not hold", key=f"label_wait_no_{task.example_id}"):
+                        _answered(task, DOES_NOT_HOLD, comment)
+                else:
+                    st.markdown(_marked(task))
+                    st.caption(f"Head: {md(task.head)} · tail: {md(task.tail)}")
+                    pick, save = st.columns([4, 1], vertical_alignment="bottom")
+                    choice = pick.selectbox("Relation the sentence states from head to tail",
+                                            [NO_RELATION_CHOICE] + list(by_name), index=None,
+                                            placeholder="choose", key=f"label_wait_relation_{task.example_id}")
+                    if save.button("Record", key=f"label_wait_record_{task.example_id}", disabled=choice is None):
+                        _answered(task, choice, comment)

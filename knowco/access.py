@@ -28,7 +28,7 @@ WORDS = {"delete_label": "delete labels", "import": "import data", "export": "ex
          "train": "start or cancel a retrain", "manage_models": "change the active model or suggest",
          "maintain": "back up or restore the database",
          "repair": "merge, rename or delete entities and relations", "label": "label", "review": "review suggestions",
-         "adjudicate": "adjudicate disputed suggestions or set the review overlap"}
+         "adjudicate": "adjudicate disputed suggestions and labels or set the overlaps"}
 
 
 @dataclass(frozen=True)

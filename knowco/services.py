@@ -42,8 +42,10 @@ from knowco.overview import Overview, overview, statistics
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last, verdicts_by_confidence)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
-from knowco.team import (MAX_OVERLAP, CuratorCount, RelationAgreement, adjudicate, agreement, curator_counts,
-                         disputed, my_next_items, review_overlap, set_review_overlap)
+from knowco.team import (DOES_NOT_HOLD, HOLDS, MAX_OVERLAP, NO_RELATION, CuratorCount, DisputedLabel, LabelOutcome,
+                         LabelTask, RelationAgreement, adjudicate, adjudicate_label, agreement, answer_label_task,
+                         curator_counts, disputed, disputed_labels, label_agreement, label_overlap,
+                         label_tasks_waiting, my_next_items, review_overlap, set_label_overlap, set_review_overlap)
 from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file,
                              export_labels_bytes, import_document, import_file, import_upload, preview_upload)
 
@@ -53,7 +55,7 @@ if TYPE_CHECKING:  # loaded on first use, below
     from knowco.training_job import train_in_foreground
 
 #: what the Label page shows for a sentence that states no relation
-NO_RELATION_CHOICE = "(no relation)"
+NO_RELATION_CHOICE = NO_RELATION
 
 #: use cases whose modules load torch, PyKEEN or the graph drawing: imported when first used (PEP 562), so a
 #: command line that only reads or imports (or asks for --help) starts in a fraction of a second
@@ -89,7 +91,9 @@ __all__ = [
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
     # curating as a team
     "MAX_OVERLAP", "CuratorCount", "RelationAgreement", "adjudicate", "agreement", "curator_counts", "disputed", "my_next_items",
-    "review_overlap", "set_review_overlap",
+    "review_overlap", "set_review_overlap", "HOLDS", "DOES_NOT_HOLD", "LabelTask", "LabelOutcome", "DisputedLabel",
+    "label_overlap", "set_label_overlap", "label_tasks_waiting", "answer_label_task", "disputed_labels",
+    "adjudicate_label", "label_agreement",
     # repairing the vocabulary
     "Footprint", "entity_footprint", "relation_footprint", "delete_entity", "delete_relation", "rename_relation",
     "merge_entities", "merge_relations", "mark_relation", "MergePreview", "preview_merge", "heads_with_several_tails",

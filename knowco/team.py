@@ -9,15 +9,19 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from storage import review, team
+from storage import label_team, review, team
 from storage.database import Database
+from storage.label_team import DOES_NOT_HOLD, HOLDS, NO_RELATION, DisputedLabel, LabelOutcome, LabelTask
 from storage.review import Suggestion
 from storage.team import MAX_OVERLAP, Disputed, JudgedItem
 
 from knowco.access import Actor, require
 
 __all__ = ["MAX_OVERLAP", "LOW_AGREEMENT", "RelationAgreement", "CuratorCount", "agreement", "agreement_of",
-           "curator_counts", "review_overlap", "set_review_overlap", "disputed", "adjudicate", "my_next_items"]
+           "curator_counts", "review_overlap", "set_review_overlap", "disputed", "adjudicate", "my_next_items",
+           "HOLDS", "DOES_NOT_HOLD", "NO_RELATION", "LabelTask", "LabelOutcome", "DisputedLabel", "label_overlap",
+           "set_label_overlap", "label_tasks_waiting", "answer_label_task", "disputed_labels", "adjudicate_label",
+           "label_agreement"]
 
 #: agreement below this is shown as low (Landis and Koch's "moderate" begins at 0.41 for κ)
 LOW_AGREEMENT = 0.4
@@ -52,11 +56,12 @@ class RelationAgreement:
 def _alpha(items: list[JudgedItem], curators: list[str]) -> Optional[float]:
     import krippendorff
 
+    codes = {answer: float(i) for i, answer in enumerate(sorted({a for item in items for a in item.decisions.values()}))}
     data = np.full((len(curators), len(items)), np.nan)
     for column, item in enumerate(items):
         for row, curator in enumerate(curators):
             if curator in item.decisions:
-                data[row, column] = 1.0 if item.decisions[curator] == "accepted" else 0.0
+                data[row, column] = codes[item.decisions[curator]]
     if len({v for v in data[~np.isnan(data)]}) < 2:
         return None
     return round(float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), 4)
@@ -92,6 +97,13 @@ def agreement_of(items: list[JudgedItem]) -> list[RelationAgreement]:
 def agreement(database: Database) -> list[RelationAgreement]:
     with database.sessions() as session:
         return agreement_of(team.judged_items(session))
+
+
+def label_agreement(database: Database) -> list[RelationAgreement]:
+    """Agreement on label tasks: triple tasks per relation, sentence tasks together (the answer is the relation,
+    so α is over as many categories as there are relations, plus "no relation")."""
+    with database.sessions() as session:
+        return agreement_of(label_team.judged_labels(session))
 
 
 @dataclass
@@ -148,3 +160,40 @@ def my_next_items(database: Database, actor: Actor, *, limit: int = 10, relation
         return review.suggestions(session, relation=relation, min_confidence=min_confidence,
                                   max_confidence=max_confidence, order=order, limit=limit, exclude=exclude,
                                   curator=actor.name, mine=True)
+
+
+def label_overlap(database: Database) -> int:
+    with database.sessions() as session:
+        return label_team.label_overlap(session)
+
+
+def set_label_overlap(database: Database, actor: Actor, value: int) -> int:
+    """How many curators must give the same answer before a label trains the model; returns how many waiting
+    labels the new overlap settled or disputed at once."""
+    require(actor, "adjudicate")
+    with database.transaction() as session:
+        return label_team.set_label_overlap(session, value, actor.name)
+
+
+def label_tasks_waiting(database: Database, actor: Actor, limit: int = 50) -> tuple[list[LabelTask], int]:
+    """Labels waiting for this curator's answer (shown blind), and how many wait in all."""
+    with database.sessions() as session:
+        return label_team.waiting_for(session, actor.name, limit), label_team.waiting_count(session, actor.name)
+
+
+def answer_label_task(database: Database, actor: Actor, example_id: int, answer: str, comment: str = "") -> LabelOutcome:
+    require(actor, "label")
+    with database.transaction() as session:
+        return label_team.give_opinion(session, example_id, actor.name, answer, comment)
+
+
+def disputed_labels(database: Database) -> list[DisputedLabel]:
+    with database.sessions() as session:
+        return label_team.disputed_labels(session)
+
+
+def adjudicate_label(database: Database, actor: Actor, example_id: int, answer: str, comment: str = "") -> str:
+    """The adjudicator's answer to a disputed label task; every curator's answer stays in the history."""
+    require(actor, "adjudicate")
+    with database.transaction() as session:
+        return label_team.adjudicate_label(session, example_id, actor.name, answer, comment)

@@ -15,7 +15,8 @@ from storage.models import AuditEvent, Entity, Relation, Sentence
 #: actions as a person says them (the audit log stores short names)
 ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "set the review overlap",
                 "settle": "settle by the new overlap", "bulk_accept": "accept in bulk", "rename": "rename",
-                "mark": "mark", "create": "create"}
+                "mark": "mark", "create": "create", "label_opinion": "answer a label task",
+                "set_label_overlap": "set the label overlap"}
 
 
 def action_words(action: str) -> str:
@@ -115,6 +116,20 @@ def describe(action: str, target: str, details: dict, names: _Names) -> str:
         why = f" ({d['reason']})" if d.get("reason") else ""
         return (d.get("triple", "") + why + (f": “{d['comment']}”" if d.get("comment") else "")
                 + _outcome(d.get("outcome")))
+    if action == "label_opinion":
+        outcome = d.get("outcome") or {}
+        where = {"pending": f"answer {outcome.get('answers')} of {outcome.get('needed')}, waiting for the others",
+                 "disputed": "the answers differ: to adjudication",
+                 "settled": f"{outcome.get('answers')} curators agree: the label trains the model"}.get(
+            outcome.get("status"), "")
+        return (f"{d.get('task', '')}? {d.get('answer', '')}" + (f" “{d['comment']}”" if d.get("comment") else "")
+                + (f" — {where}" if where else ""))
+    if action == "adjudicate" and target == "example":
+        said = "; ".join(f"{v['curator']} {v['answer']}" + (f" “{v['comment']}”" if v.get("comment") else "")
+                         for v in d.get("opinions", []))
+        return f"{d.get('task', '')}? {d.get('answer', '')}, where {said}"
+    if action == "set_label_overlap":
+        return f"{d.get('before', 1)} → {d.get('after', 1)} curators per label"
     if action == "adjudicate":
         said = "; ".join(f"{v['curator']} {v['decision']}" + (f" ({v['reason']})" if v.get("reason") else "")
                          + (f" “{v['comment']}”" if v.get("comment") else "") for v in d.get("verdicts", []))

@@ -12,7 +12,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from storage import entity_search
+from storage import entity_search, label_team
 from storage.audit import record_event
 
 from storage.models import Entity, Example, Relation, Sentence, Triple, utcnow
@@ -58,6 +58,8 @@ class ExampleRow:
     created_by: str
     created_at: datetime
     comment: str = ""
+    #: settled (trains the model), pending (waits for more curators' answers) or disputed (label overlap > 1)
+    status: str = "settled"
 
 
 def _entity_info(row: Entity) -> EntityInfo:
@@ -140,7 +142,8 @@ def list_examples(session: Session, relation: Optional[str] = None, *, include_n
             head=head_name, tail=tail_name, sentence=sentence.text if sentence is not None else None,
             head_mention=" ".join(tokens[example.head_start:example.head_end]) if tokens else None,
             tail_mention=" ".join(tokens[example.tail_start:example.tail_end]) if tokens else None,
-            created_by=example.created_by, created_at=example.created_at, comment=example.comment or ""))
+            created_by=example.created_by, created_at=example.created_at, comment=example.comment or "",
+            status=example.status))
     return rows
 
 
@@ -158,7 +161,17 @@ def _commit_new(session: Session, example: Example, user: str, what: str) -> int
         raise LabelError(f"this {what} is already labelled; edit the existing label instead") from exc
     record_event(session, actor=user, action="label", target="example", target_id=example.id,
                  details={"after": _snapshot(example)})
+    label_team.start(session, example, user)
     return example.id
+
+
+def _second_answer(session: Session, existing: Optional[Example], user: str, answer: str) -> Optional[int]:
+    """Labelling what another curator labelled and is still waiting for answers gives this curator's answer
+    to it (the same as answering it blind from the Label page's waiting tasks)."""
+    if existing is None or existing.status != "pending":
+        return None
+    label_team.give_opinion(session, existing.id, user, answer)
+    return existing.id
 
 
 def add_triple_example(session: Session, head: str, relation: str, tail: str, holds: bool, user: str) -> int:
@@ -168,7 +181,11 @@ def add_triple_example(session: Session, head: str, relation: str, tail: str, ho
     example = Example(kind="triple", label=holds, head_id=_by_name(session, Entity, head, "entity").id,
                       relation_id=_by_name(session, Relation, relation, "relation").id,
                       tail_id=_by_name(session, Entity, tail, "entity").id, created_by=user, created_at=utcnow())
-    return _commit_new(session, example, user, "triple")
+    existing = session.scalar(select(Example).where(
+        Example.kind == "triple", Example.head_id == example.head_id, Example.relation_id == example.relation_id,
+        Example.tail_id == example.tail_id))
+    answered = _second_answer(session, existing, user, label_team.HOLDS if holds else label_team.DOES_NOT_HOLD)
+    return answered if answered is not None else _commit_new(session, example, user, "triple")
 
 
 def _mention_entity(session: Session, tokens: list[str], span: tuple[int, int], user: str) -> int:
@@ -199,6 +216,12 @@ def add_sentence_example(session: Session, sentence_id: int, head: tuple[int, in
     if head[0] < tail[1] and tail[0] < head[1]:
         raise LabelError("the head and tail mentions overlap; pick two separate mentions")
     relation_id = _by_name(session, Relation, relation, "relation").id if relation is not None else None
+    existing = session.scalar(select(Example).where(
+        Example.sentence_id == sentence_id, Example.head_start == head[0], Example.head_end == head[1],
+        Example.tail_start == tail[0], Example.tail_end == tail[1]))
+    answered = _second_answer(session, existing, user, relation or label_team.NO_RELATION)
+    if answered is not None:
+        return answered
     example = Example(kind="sentence", label=True, sentence_id=sentence_id, relation_id=relation_id,
                       head_start=head[0], head_end=head[1], tail_start=tail[0], tail_end=tail[1],
                       head_id=_mention_entity(session, sentence.tokens, head, user),
@@ -225,6 +248,9 @@ def _edit(session: Session, edit: ExampleEdit, user: str) -> None:
     if example is None:
         raise LabelError("that label no longer exists (someone may have deleted it); reload the page")
     before = _snapshot(example)
+    if example.status != "settled" and not edit.delete and _answer_changes(session, example, edit):
+        raise LabelError("this label waits for other curators' answers (or an adjudicator's): its answer cannot be "
+                         "changed here; an admin settles it on the Team page, or deletes it")
     if edit.delete:
         record_event(session, actor=user, action="delete", target="example", target_id=example.id,
                      details={"before": before})
@@ -246,6 +272,14 @@ def _edit(session: Session, edit: ExampleEdit, user: str) -> None:
         raise LabelError("an identical label already exists; delete this one instead") from exc
     record_event(session, actor=user, action="edit", target="example", target_id=example.id,
                  details={"before": before, "after": _snapshot(example)})
+
+
+def _answer_changes(session: Session, example: Example, edit: ExampleEdit) -> bool:
+    if edit.holds is not None and edit.holds != example.label:
+        return True
+    if edit.no_relation:
+        return example.relation_id is not None
+    return edit.relation is not None and _by_name(session, Relation, edit.relation, "relation").id != example.relation_id
 
 
 def edit_examples(session: Session, edits: list[ExampleEdit], user: str) -> None:
@@ -271,16 +305,16 @@ def training_data(session: Session) -> TrainingData:
         (example_id, h, r, t, bool(label)) for example_id, h, r, t, label in session.execute(
             select(Example.id, head.name, Relation.name, tail.name, Example.label)
             .join(head, Example.head_id == head.id).join(tail, Example.tail_id == tail.id)
-            .join(Relation, Example.relation_id == Relation.id).where(Example.kind == "triple")
-            .order_by(Example.id))
+            .join(Relation, Example.relation_id == Relation.id)
+            .where(Example.kind == "triple", Example.status == "settled").order_by(Example.id))
     ]
     sentences = [
         (example.id, list(tokens), (example.head_start, example.head_end), (example.tail_start, example.tail_end),
          relation)
         for example, tokens, relation in session.execute(
             select(Example, Sentence.tokens, Relation.name).join(Sentence, Example.sentence_id == Sentence.id)
-            .outerjoin(Relation, Example.relation_id == Relation.id).where(Example.kind == "sentence")
-            .order_by(Example.id))
+            .outerjoin(Relation, Example.relation_id == Relation.id)
+            .where(Example.kind == "sentence", Example.status == "settled").order_by(Example.id))
     ]
     facts = [tuple(row) for row in session.execute(
         select(head.name, Relation.name, tail.name).select_from(Triple)

@@ -35,6 +35,9 @@ TRIPLE_SOURCES = ("imported", "curator", "model")
 #: why a curator rejects a suggestion
 REJECT_REASONS = ("false", "wrong direction", "wrong type", "not stated in the evidence", "duplicate entity")
 EXAMPLE_KINDS = ("triple", "sentence")
+#: a label counts for training once settled; with a label overlap above 1 it waits ("pending") for enough
+#: curators' opinions, and goes to adjudication ("disputed") where they differ
+LABEL_STATUSES = ("settled", "pending", "disputed")
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 NAMING_CONVENTION = {
@@ -197,6 +200,7 @@ class Example(Base):
     __tablename__ = "example"
     __table_args__ = (
         CheckConstraint(_one_of("kind", EXAMPLE_KINDS), name="kind"),
+        CheckConstraint(_one_of("status", LABEL_STATUSES), name="status"),
         Index(
             "uq_example_triple",
             "head_id",
@@ -226,6 +230,26 @@ class Example(Base):
     #: the curator's words on the label (why it holds, a doubt, a source)
     comment: Mapped[Optional[str]] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="settled", server_default="settled")
+
+
+class LabelOpinion(Base):
+    """One curator's answer to a label task (does the triple hold; which relation, or none, does the sentence
+    state): with a label overlap above 1 the label counts for training only once enough curators gave the same
+    answer. Given blind: a curator asked for an opinion is not shown the others'."""
+
+    __tablename__ = "label_opinion"
+    __table_args__ = (UniqueConstraint("example_id", "curator", name="uq_label_opinion_example_curator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    example_id: Mapped[int] = mapped_column(ForeignKey("example.id", ondelete="CASCADE"), index=True)
+    curator: Mapped[str] = mapped_column(String(128), index=True)
+    #: a triple label's answer
+    holds: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: a sentence label's answer (NULL: no relation)
+    relation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"))
+    comment: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -49,6 +49,7 @@ def kg_stats(session: Session) -> KgStats:
             func.sum(case((Example.kind == "sentence", 1), else_=0)),
         )
         .join(Relation, Example.relation_id == Relation.id)
+        .where(Example.status == "settled")  # what trains the model: labels waiting for more answers do not
         .group_by(Relation.name)
     )
     for name, positive, negative, sentences in session.execute(query):
@@ -59,7 +60,8 @@ def kg_stats(session: Session) -> KgStats:
         triples={status: int(by_status.get(status, 0)) for status in TRIPLE_STATUSES},
         examples_by_relation=examples,
         no_relation_sentences=session.scalar(
-            select(func.count()).select_from(Example).where(Example.kind == "sentence", Example.relation_id.is_(None))
+            select(func.count()).select_from(Example).where(Example.kind == "sentence", Example.relation_id.is_(None),
+                                                      Example.status == "settled")
         ) or 0,
         documents=session.scalar(select(func.count()).select_from(Document)) or 0,
         sentences=session.scalar(select(func.count()).select_from(Sentence)) or 0,

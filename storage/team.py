@@ -184,12 +184,13 @@ def verdicts_of(session: Session, triple_id: int) -> list[VerdictView]:
 
 @dataclass
 class JudgedItem:
-    """One suggestion two or more curators judged: what agreement is computed from."""
+    """One suggestion (or label task) two or more curators judged: what agreement is computed from."""
 
-    triple_id: int
+    item_id: int
     relation: str
-    triple: str
+    text: str
     status: str
+    #: curator → their answer (a verdict, or a label task's answer)
     decisions: dict[str, str]
 
 

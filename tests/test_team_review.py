@@ -164,7 +164,7 @@ def test_agreement_per_relation_matches_kappa_and_alpha_computed_by_hand():
     assert treats.kappa == pytest.approx(0.4, abs=1e-4)
     # coincidences o11 = 2, o10 = o01 = 1, o00 = 2; n = 6: α = 1 - (2/6) / (2·3·3 / (6·5)) = 4/9
     assert treats.alpha == pytest.approx(4 / 9, abs=1e-4)
-    assert treats.agreed == pytest.approx(2 / 3, abs=1e-4) and [d.triple_id for d in treats.disagreements] == [2]
+    assert treats.agreed == pytest.approx(2 / 3, abs=1e-4) and [d.item_id for d in treats.disagreements] == [2]
     # three curators, cy missing on item 5: o11 = 3, o10 = o01 = 1, o00 = 3; n = 8:
     # α = 1 - (2/8) / (2·4·4 / (8·7)) = 0.5625; no κ (not two curators on the same items)
     assert causes.alpha == pytest.approx(0.5625, abs=1e-4) and causes.kappa is None

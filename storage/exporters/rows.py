@@ -97,6 +97,8 @@ class ExportLabel:
     created_by: str
     created_at: datetime
     comment: Optional[str] = None
+    #: settled (trains the model), or still waiting for curators' answers (pending) or an adjudicator (disputed)
+    status: str = "settled"
 
 
 def export_labels(session: Session) -> Iterator[ExportLabel]:
@@ -110,4 +112,4 @@ def export_labels(session: Session) -> Iterator[ExportLabel]:
         spans = (f"{example.head_start}-{example.head_end}", f"{example.tail_start}-{example.tail_end}"
                  ) if example.kind == "sentence" else (None, None)
         yield ExportLabel(example.id, example.kind, h, r, t, example.label, example.sentence_id, text, *spans,
-                          example.created_by, example.created_at, example.comment)
+                          example.created_by, example.created_at, example.comment, example.status)
