@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import actor, database, is_admin
-from app.ui import flash, guarded, md
+from app.ui import flash, guarded, marked_sentence, md
 from knowco.services import (
     EXAMPLES_PER_RELATION,
     NO_RELATION_CHOICE,
@@ -72,10 +72,24 @@ def entity_picker(label: str, key: str, avoid: str | None = None) -> str | None:
 
 waiting, waiting_total = label_tasks_waiting(db, actor())
 tab_names = ["Add a triple", "Add a sentence", f"Examples ({len(examples)})"]
-if waiting_total:
-    tab_names.append(f"Waiting for your answer ({waiting_total})")
+if needed > 1 or waiting_total:  # a title without the count: answering one must not change the tab shown
+    tab_names.append("Waiting for your answer")
 triples_tab, sentences_tab, table_tab, *waiting_tab = st.tabs(tab_names)
-added_words = f" — it trains the model once {needed} curators agree" if needed > 1 else ""
+if waiting_total:
+    st.caption(f":material/pending: {waiting_total} label{'s' if waiting_total > 1 else ''} other curators entered "
+               "wait for your answer (last tab).")
+
+
+def added_words(example_id: int) -> str:
+    """Where a new label stands: with an overlap above 1 it may have been someone else's waiting task, which
+    this curator's label answered (settling or disputing it)."""
+    if needed <= 1:
+        return ""
+    status = next((x.status for x in list_examples(db) if x.id == example_id), "pending")
+    return {"pending": f" — it trains the model once {needed} curators agree",
+            "settled": " — it answered the same label another curator entered: you agree, it trains the model",
+            "disputed": " — it answered the same label another curator entered differently: it goes to "
+                        "adjudication"}[status]
 
 with triples_tab:
     left, middle, right = st.columns([5, 3, 5])
@@ -88,8 +102,9 @@ with triples_tab:
         tail = entity_picker("Tail", "label_tail", avoid=head)
     if st.button("Add triple label", type="primary", key="label_add_triple", disabled=not (head and tail)):
         with guarded("add the label"):
-            add_triple_label(db, actor(), head, relation, tail, holds)
-            flash(f"Added: {head} —{info.label}→ {tail} ({'holds' if holds else 'does not hold'}){added_words}")
+            example_id = add_triple_label(db, actor(), head, relation, tail, holds)
+            flash(f"Added: {head} —{info.label}→ {tail} ({'holds' if holds else 'does not hold'})"
+                  + added_words(example_id))
             st.rerun()
 
 with sentences_tab:
@@ -146,9 +161,9 @@ with sentences_tab:
         st.text(f"Head: {' '.join(tokens[slice(*head_span)])}    Tail: {' '.join(tokens[slice(*tail_span)])}")
         if st.button("Add sentence label", type="primary", key="label_add_sentence_example"):
             with guarded("add the label"):
-                add_sentence_label(db, actor(), sentence_id, head_span, tail_span,
-                                   None if sentence_relation == NO_RELATION_CHOICE else sentence_relation)
-                flash(f"Sentence label added{added_words}")
+                example_id = add_sentence_label(db, actor(), sentence_id, head_span, tail_span,
+                                                None if sentence_relation == NO_RELATION_CHOICE else sentence_relation)
+                flash(f"Sentence label added{added_words(example_id)}")
                 st.rerun()
 
 with table_tab:
@@ -194,15 +209,6 @@ with table_tab:
                 st.rerun()
 
 
-def _marked(task: LabelTask) -> str:
-    """The sentence with its two mentions in bold, as the curator who labelled it marked them."""
-    words = [md(w) for w in task.tokens]
-    for start, end in (task.head_span, task.tail_span):
-        words[start] = "**" + words[start]
-        words[end - 1] = words[end - 1] + "**"
-    return " ".join(words)
-
-
 def _answered(task: LabelTask, answer: str, comment: str) -> None:
     with guarded("record your answer"):
         flash(f"Recorded: {answer_label_task(db, actor(), task.example_id, answer, comment).words()}")
@@ -212,7 +218,8 @@ def _answered(task: LabelTask, answer: str, comment: str) -> None:
 for tab in waiting_tab:
     with tab:
         st.caption(f"Labels other curators entered, shown without their answer: give yours. A label trains the "
-                   f"model once {needed} answers agree. Showing {len(waiting)} of {waiting_total}.")
+                   f"model once {needed} answers agree. Showing {len(waiting)} of {waiting_total}."
+                   if waiting_total else "Nothing waits for your answer.")
         for task in waiting:
             with st.container(border=True):
                 comment = st.text_input("Comment (optional)", key=f"label_wait_comment_{task.example_id}")
@@ -225,7 +232,7 @@ for tab in waiting_tab:
                     if no.button("Does not hold", key=f"label_wait_no_{task.example_id}"):
                         _answered(task, DOES_NOT_HOLD, comment)
                 else:
-                    st.markdown(_marked(task))
+                    st.markdown(marked_sentence(task.tokens, task.head_span, task.tail_span))
                     st.caption(f"Head: {md(task.head)} · tail: {md(task.tail)}")
                     pick, save = st.columns([4, 1], vertical_alignment="bottom")
                     choice = pick.selectbox("Relation the sentence states from head to tail",

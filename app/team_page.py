@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import actor, database, is_admin
-from app.ui import flash, guarded, md
+from app.ui import flash, guarded, marked_sentence, md
 from knowco.services import (DOES_NOT_HOLD, HOLDS, MAX_OVERLAP, NO_RELATION_CHOICE, REJECT_REASONS, adjudicate,
                              adjudicate_label, agreement, curator_counts, disputed, disputed_labels, label_agreement,
                              label_overlap, list_relations, review_overlap, RelationAgreement, set_label_overlap, set_review_overlap)
@@ -130,7 +130,7 @@ for item in waiting_labels:
             st.markdown(f"Does **{md(task.head)}** → *{md(task.relation_label or '')}* → **{md(task.tail)}** hold?")
             answers = [HOLDS, DOES_NOT_HOLD]
         else:
-            st.markdown(md(" ".join(task.tokens)))
+            st.markdown(marked_sentence(task.tokens, task.head_span, task.tail_span))
             st.caption(f"Which relation from **{md(task.head)}** to **{md(task.tail)}**?")
             answers = [NO_RELATION_CHOICE] + relation_names
         columns = st.columns(max(1, len(item.opinions)))
@@ -141,9 +141,11 @@ for item in waiting_labels:
                     st.caption(f"“{md(opinion.comment)}”")
         if is_admin():
             a, b, c = st.columns([2, 3, 1], vertical_alignment="bottom")
-            answer = a.selectbox("Answer", answers, key=f"team_label_answer_{task.example_id}")
+            answer = a.selectbox("Answer", answers, index=None, placeholder="choose",
+                                 key=f"team_label_answer_{task.example_id}")
             note = b.text_input("Comment (kept with the decision)", key=f"team_label_comment_{task.example_id}")
-            if c.button("Settle", key=f"team_label_settle_{task.example_id}", width="stretch"):
+            if c.button("Settle", key=f"team_label_settle_{task.example_id}", width="stretch",
+                        disabled=answer is None):
                 with guarded("adjudicate the label"):
                     flash(f"Settled: {adjudicate_label(db, actor(), task.example_id, answer, note)}; the label "
                           "trains the model")

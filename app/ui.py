@@ -29,6 +29,15 @@ def guarded(what: str) -> Iterator[None]:
         st.error(f"Could not {what}: {report_internal(exc, what)}; please report it.", icon=":material/bug_report:")
 
 
+def marked_sentence(tokens: list[str], head: tuple[int, int], tail: tuple[int, int]) -> str:
+    """The sentence as markdown with its two mentions in bold: a word that occurs twice is not ambiguous."""
+    words = [md(w) for w in tokens]
+    for start, end in (head, tail):
+        words[start] = "**" + words[start]
+        words[end - 1] = words[end - 1] + "**"
+    return " ".join(words)
+
+
 def flash(message: str, icon: str = ":material/check:") -> None:
     """A message that survives the rerun an action triggers."""
     st.session_state.setdefault("_flash", []).append((message, icon))

@@ -12,6 +12,7 @@ from storage import corpus, labels
 from storage.corpus import SentenceRow
 from storage.database import Database
 from storage.labels import EntityInfo, ExampleEdit, ExampleRow, LabelError, RelationInfo
+from storage.team import TeamError
 
 from knowco.access import Actor, require
 
@@ -73,7 +74,7 @@ def import_triple_labels(database: Database, actor: Actor, path: Path) -> int:
         for line, head, relation, tail, holds in rows:
             try:
                 labels.add_triple_example(session, head, relation, tail, holds, actor.name)
-            except LabelError as exc:
+            except (LabelError, TeamError) as exc:
                 raise LabelError(f"{path.name} line {line}: {exc}; nothing was imported") from exc
     return len(rows)
 
@@ -92,7 +93,7 @@ def edit_labels(database: Database, actor: Actor, edits: list[ExampleEdit]) -> N
     if any(edit.delete for edit in edits):
         require(actor, "delete_label")
     with database.transaction() as session:
-        labels.edit_examples(session, edits, actor.name)
+        labels.edit_examples(session, edits, actor.name, adjudicator=actor.may("adjudicate"))
 
 
 def add_sentence(database: Database, actor: Actor, text: str) -> int:

@@ -16,7 +16,7 @@ from storage.models import AuditEvent, Entity, Relation, Sentence
 ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "set the review overlap",
                 "settle": "settle by the new overlap", "bulk_accept": "accept in bulk", "rename": "rename",
                 "mark": "mark", "create": "create", "label_opinion": "answer a label task",
-                "set_label_overlap": "set the label overlap"}
+                "set_label_overlap": "set the label overlap", "adjudicate_label": "adjudicate a label"}
 
 
 def action_words(action: str) -> str:
@@ -124,7 +124,7 @@ def describe(action: str, target: str, details: dict, names: _Names) -> str:
             outcome.get("status"), "")
         return (f"{d.get('task', '')}? {d.get('answer', '')}" + (f" “{d['comment']}”" if d.get("comment") else "")
                 + (f" — {where}" if where else ""))
-    if action == "adjudicate" and target == "example":
+    if action == "adjudicate_label":
         said = "; ".join(f"{v['curator']} {v['answer']}" + (f" “{v['comment']}”" if v.get("comment") else "")
                          for v in d.get("opinions", []))
         return f"{d.get('task', '')}? {d.get('answer', '')}, where {said}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -133,11 +133,18 @@ def start(session: Session, example: Example, user: str) -> Optional[LabelOutcom
     return _settle(session, example, needed)
 
 
-def _locked(session: Session, example_id: int) -> Example:
-    """The label, locked (PostgreSQL) so that two answers to it are counted one after the other."""
-    example = session.scalar(select(Example).where(Example.id == example_id).with_for_update())
-    if example is None:
-        raise TeamError("that label no longer exists (someone deleted it); reload the page")
+def _taken(session: Session, example_id: int, status: str, words: str) -> Example:
+    """The label, if it still has this status, written first (a compare-and-set): that takes SQLite's write lock
+    and PostgreSQL's row lock before anything is counted, so two answers to one label are counted one after the
+    other and an answer never lands on a label another answer settled meanwhile."""
+    claimed = session.execute(update(Example).where(Example.id == example_id, Example.status == status)
+                              .values(status=status))
+    if claimed.rowcount != 1:
+        if session.get(Example, example_id) is None:
+            raise TeamError("that label no longer exists (someone deleted it); reload the page")
+        raise TeamError(words)
+    example = session.get(Example, example_id)
+    session.refresh(example)
     return example
 
 
@@ -153,14 +160,14 @@ def _task_words(session: Session, example: Example) -> str:
 
 def give_opinion(session: Session, example_id: int, user: str, answer: str, comment: str = "") -> LabelOutcome:
     """This curator's answer to a pending label task."""
-    example = _locked(session, example_id)
-    if example.status != "pending":
-        raise TeamError(f"that label is {example.status} already (answered meanwhile?); reload the page")
+    example = _taken(session, example_id, "pending", "that label is settled or disputed already (answered "
+                                                     "meanwhile?); reload the page")
+    comment = " ".join((comment or "").split())
     _opinion(session, example, user, answer, comment, utcnow())
     result = _settle(session, example, label_overlap(session))
     record_event(session, actor=user, action="label_opinion", target="example", target_id=example.id,
                  details={"task": _task_words(session, example), "answer": answer,
-                          **({"comment": comment} if comment.strip() else {}),
+                          **({"comment": comment} if comment else {}),
                           "outcome": {"status": result.status, "answers": result.answers, "needed": result.needed}})
     return result
 
@@ -178,6 +185,17 @@ def set_label_overlap(session: Session, value: int, user: str) -> int:
     for example in session.scalars(select(Example).where(Example.status == "pending").order_by(Example.id)
                                    .with_for_update()):
         if _settle(session, example, value).status != "pending":
+            changed += 1
+    return changed
+
+
+def resettle(session: Session, example_ids: list[int]) -> int:
+    """After a repair changed or removed answers (a relation merged or deleted), apply the rule again to the
+    labels they belonged to that were not settled; returns how many changed status."""
+    needed, changed = label_overlap(session), 0
+    for example in session.scalars(select(Example).where(Example.id.in_(example_ids), Example.status != "settled")):
+        before = example.status
+        if _settle(session, example, needed).status != before:
             changed += 1
     return changed
 
@@ -264,24 +282,25 @@ def disputed_labels(session: Session, limit: int = 200) -> list[DisputedLabel]:
 def adjudicate_label(session: Session, example_id: int, user: str, answer: str, comment: str = "") -> str:
     """An adjudicator's answer to a disputed label task: the label says it and trains the model; every
     curator's answer stays in the history."""
-    example = _locked(session, example_id)
-    if example.status != "disputed":
-        raise TeamError("that label is not waiting for adjudication (settled meanwhile?); reload the page")
+    example = _taken(session, example_id, "disputed", "that label is not waiting for adjudication (settled "
+                                                      "meanwhile?); reload the page")
     opinions = [{"curator": v.curator, "answer": v.answer, "comment": v.comment}
                 for v in _opinion_views(session, {example.id: example}).get(example.id, [])]
     _apply(session, example, answer)
     example.status = "settled"
-    record_event(session, actor=user, action="adjudicate", target="example", target_id=example.id,
+    record_event(session, actor=user, action="adjudicate_label", target="example", target_id=example.id,
                  details={"task": _task_words(session, example), "answer": answer, "opinions": opinions,
                           **({"comment": " ".join(comment.split())} if comment.strip() else {})})
     return answer
 
 
 def judged_labels(session: Session) -> list[JudgedItem]:
-    """Every label task two or more curators answered, with each curator's answer: triple tasks under their
-    relation, sentence tasks together (their answer is the relation)."""
+    """Every label task two or more curators answered and no one still waits to answer (an answer shown while
+    others are asked blind would not be blind), with each curator's answer: triple tasks under their relation,
+    sentence tasks together (their answer is the relation)."""
     several = select(LabelOpinion.example_id).group_by(LabelOpinion.example_id).having(func.count() >= 2)
-    tasks = {t.example_id: t for t in _tasks(session, select(Example).where(Example.id.in_(several)))}
+    tasks = {t.example_id: t for t in _tasks(session, select(Example).where(Example.id.in_(several),
+                                                                              Example.status != "pending"))}
     examples = {e.id: e for e in session.scalars(select(Example).where(Example.id.in_(list(tasks))))}
     views = _opinion_views(session, examples)
     items = []

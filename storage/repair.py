@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage import label_team
 from storage.audit import record_event
-from storage.models import Entity, Evidence, Example, Relation, Triple
+from storage.models import Entity, Evidence, Example, LabelOpinion, Relation, Triple
 from storage.review import ReviewError
 
 
@@ -94,9 +95,15 @@ def delete_entity(session: Session, user: str, name: str, confirmed: Footprint) 
 
 
 def delete_relation(session: Session, user: str, name: str, confirmed: Footprint) -> Footprint:
-    """Delete the relation with its triples and labels, if `confirmed` is what it removes."""
-    return _delete(session, user, _relation(session, name), "relation", relation_footprint(session, name),
-                   confirmed)
+    """Delete the relation with its triples and labels, if `confirmed` is what it removes. A curator's answer
+    naming it on another sentence label goes too, and that label waits for an answer again."""
+    relation = _relation(session, name)
+    answered = list(session.scalars(select(LabelOpinion.example_id).where(LabelOpinion.relation_id == relation.id)))
+    session.execute(delete(LabelOpinion).where(LabelOpinion.relation_id == relation.id))
+    deleted = _delete(session, user, relation, "relation", relation_footprint(session, name), confirmed)
+    session.flush()
+    label_team.resettle(session, answered)
+    return deleted
 
 
 def rename_relation(session: Session, user: str, name: str, new_name: str, new_label: Optional[str] = None) -> str:
@@ -251,6 +258,10 @@ def merge_relations(session: Session, user: str, source: str, target: str,
     _move_triples(session, triples, lambda t: (t.head_id, new.id, t.tail_id), counts, dropped)
     labels = list(session.scalars(select(Example).where(Example.relation_id == old.id)))
     _move_labels(session, labels, lambda e: (e.head_id, new.id, e.tail_id), counts)
+    # curators' answers naming the old relation now name the new one; two answers that differed only by it agree
+    answered = list(session.scalars(select(LabelOpinion.example_id).where(LabelOpinion.relation_id == old.id)))
+    session.execute(update(LabelOpinion).where(LabelOpinion.relation_id == old.id).values(relation_id=new.id))
+    label_team.resettle(session, answered)
     record_event(session, actor=user, action="merge", target="relation", target_id=new.id,
                  details={"source": {"name": old.name, "label": old.label, "description": old.description},
                           "target": new.name, "counts": counts, "dropped": dropped})

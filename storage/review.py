@@ -396,9 +396,9 @@ def retract(session: Session, user: str, *, head: str, relation: str, tail: str,
     positive = session.scalar(select(Example).where(
         Example.kind == "triple", Example.head_id == triple.head_id, Example.relation_id == triple.relation_id,
         Example.tail_id == triple.tail_id, Example.label.is_(True)))
-    if positive is not None:
-        positive.label = False
-        change["flipped_example"] = positive.id
+    if positive is not None:  # settled too: answers still to come must not teach a retracted fact again
+        change["flipped_example"], change["example_status"] = positive.id, positive.status
+        positive.label, positive.status = False, "settled"
     record_event(session, actor=user, action="retract", target="triple", target_id=triple.id,
                  details={"changes": [change], "triple": _label(triple), "reason": reason})
     return _label(triple)
@@ -480,7 +480,8 @@ def undo_last(session: Session, user: str) -> Optional[str]:
         if change.get("verdict_id") is not None:
             session.execute(delete(Verdict).where(Verdict.id == change["verdict_id"]))
         if change.get("flipped_example") is not None:
-            session.execute(update(Example).where(Example.id == change["flipped_example"]).values(label=True))
+            session.execute(update(Example).where(Example.id == change["flipped_example"]).values(
+                label=True, status=change.get("example_status", "settled")))
         if change.get("example_id") is not None:
             session.execute(delete(Example).where(Example.id == change["example_id"]))
         if change.get("created_triple") is not None:

@@ -195,7 +195,8 @@ class JudgedItem:
 
 
 def judged_items(session: Session) -> list[JudgedItem]:
-    """Every suggestion with at least two verdicts, with each curator's decision."""
+    """Every suggestion with at least two verdicts and no more to come (while others are still asked, showing
+    the verdicts would unblind them), with each curator's decision."""
     several = (select(Verdict.triple_id).group_by(Verdict.triple_id).having(func.count() >= 2)).subquery()
     head, tail = aliased(Entity), aliased(Entity)
     rows = session.execute(
@@ -204,7 +205,8 @@ def judged_items(session: Session) -> list[JudgedItem]:
         .join(Verdict, Verdict.triple_id == Triple.id)
         .join(several, several.c.triple_id == Triple.id)
         .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
-        .join(Relation, Triple.relation_id == Relation.id).order_by(Triple.id, Verdict.id)).all()
+        .join(Relation, Triple.relation_id == Relation.id).where(Triple.status != "suggested")
+        .order_by(Triple.id, Verdict.id)).all()
     items: dict[int, JudgedItem] = {}
     for triple_id, relation, h, r, t, status, curator, decision in rows:
         item = items.setdefault(triple_id, JudgedItem(triple_id, relation, f"{h} —{r}→ {t}", status, {}))

@@ -6,10 +6,14 @@ from __future__ import annotations
 import pytest
 
 from knowco.errors import CURATOR_ERRORS, PermissionDenied
+from rdflib import Graph, Literal
+
 from knowco.services import (DOES_NOT_HOLD, HOLDS, NO_RELATION_CHOICE, Actor, ExampleEdit, add_sentence,
                              add_sentence_label, add_triple_label, adjudicate_label, answer_label_task,
-                             disputed_labels, edit_labels, get_sentence, history, label_agreement,
-                             label_tasks_waiting, list_examples, seed_demo, set_label_overlap, statistics)
+                             delete_relation, disputed_labels, edit_labels, export_file, get_sentence, history,
+                             label_agreement, label_tasks_waiting, list_examples, merge_relations,
+                             relation_footprint, retract, seed_demo, set_label_overlap, statistics, undo_last)
+from storage.rdf_vocab import KC
 from knowco.team import agreement_of
 from storage.labels import training_data
 from storage.team import JudgedItem
@@ -44,12 +48,11 @@ def test_a_label_trains_the_model_once_two_curators_agree_blind(demo):
     assert label_tasks_waiting(demo, ANN) == ([], 0)  # the author's answer is in
     [task], total = label_tasks_waiting(demo, BOB)
     assert total == 1 and (task.kind, task.head, task.relation, task.tail) == ("triple", "aspirin", "treats", "gout")
-    assert not hasattr(task, "holds")  # asked blind: the task carries no one's answer
     said = answer_label_task(demo, BOB, example_id, HOLDS, "in the guideline").words()
     assert said == "2 curators agree (holds): the label trains the model"
     assert _status(demo, example_id) == "settled" and _trains(demo, "aspirin", "treats", "gout") is True
     assert statistics(demo).examples_by_relation["treats"].positive_triples == before + 1
-    with pytest.raises(CURATOR_ERRORS, match="settled already"):
+    with pytest.raises(CURATOR_ERRORS, match="settled or disputed already"):
         answer_label_task(demo, CY, example_id, DOES_NOT_HOLD)
     summaries = [row.summary for row in history(demo, actions=["label_opinion"])]
     assert summaries == ["does aspirin —treats→ gout hold? holds “in the guideline” — 2 curators agree: the label "
@@ -71,9 +74,11 @@ def test_different_answers_go_to_an_adjudicator_who_settles_the_label(demo):
         adjudicate_label(demo, ADA, example_id, "maybe")
     assert adjudicate_label(demo, ADA, example_id, DOES_NOT_HOLD, "bob is right") == DOES_NOT_HOLD
     assert _trains(demo, "ibuprofen", "treats", "gout") is False and disputed_labels(demo) == []
-    [event] = history(demo, actions=["adjudicate"])
+    [event] = history(demo, actions=["adjudicate_label"])
     assert event.summary == ("does ibuprofen —treats→ gout hold? does not hold, where ann holds; bob does not hold "
                              "“no trial”")
+    assert undo_last(demo, ADA) is None  # the Review page's undo takes back verdicts, never a label's settlement
+    assert _trains(demo, "ibuprofen", "treats", "gout") is False
 
 
 def test_sentence_tasks_are_answered_with_a_relation_and_agreement_counts_every_relation(demo):
@@ -107,6 +112,57 @@ def test_lowering_the_overlap_settles_labels_with_enough_answers_and_pending_ans
     assert set_label_overlap(demo, ADA, 2) == 1
     assert (_status(demo, agreed), _status(demo, alone)) == ("settled", "pending")
     assert set_label_overlap(demo, ADA, 1) == 1 and _trains(demo, "paracetamol", "treats", "gout") is False
+
+
+def test_only_an_admin_changes_a_settled_label_alone_and_retracting_a_fact_settles_its_waiting_label(demo):
+    set_label_overlap(demo, ADA, 2)
+    agreed = add_triple_label(demo, ANN, "aspirin", "treats", "gout", True)
+    answer_label_task(demo, BOB, agreed, HOLDS)
+    with pytest.raises(CURATOR_ERRORS, match="an admin's decision"):
+        edit_labels(demo, CY, [ExampleEdit(agreed, holds=False)])
+    edit_labels(demo, ADA, [ExampleEdit(agreed, holds=False)])
+    assert _trains(demo, "aspirin", "treats", "gout") is False
+    # headache is an accepted fact of the demo; a label waiting for a second answer says it holds
+    waiting = add_triple_label(demo, ANN, "aspirin", "treats", "headache", True)
+    retract(demo, BOB, "aspirin", "treats", "headache", "the source was retracted")
+    assert (_status(demo, waiting), _trains(demo, "aspirin", "treats", "headache")) == ("settled", False)
+    with pytest.raises(CURATOR_ERRORS, match="settled or disputed already"):
+        answer_label_task(demo, CY, waiting, HOLDS)  # a late answer would teach the retracted fact again
+    undo_last(demo, BOB)
+    assert _status(demo, waiting) == "pending" and _trains(demo, "aspirin", "treats", "headache") is None
+
+
+def test_merging_or_deleting_a_relation_keeps_the_answers_consistent(demo):
+    set_label_overlap(demo, ADA, 2)
+    sentence_id = add_sentence(demo, ANN, "Aspirin relieves the pain of gout .")
+    tokens = get_sentence(demo, sentence_id).tokens
+    spans = [(tokens.index(w), tokens.index(w) + 1) for w in ("Aspirin", "relieves", "pain", "gout")]
+    merged = add_sentence_label(demo, ANN, sentence_id, spans[0], spans[3], "treats")
+    answer_label_task(demo, BOB, merged, "affects")
+    deleted = add_sentence_label(demo, ANN, sentence_id, spans[1], spans[2], "risk_factor_for")
+    answer_label_task(demo, BOB, deleted, "symptom_of")
+    assert (_status(demo, merged), _status(demo, deleted)) == ("disputed", "disputed")
+    merge_relations(demo, ADA, "affects", "treats")  # the two answers now say the same
+    [row] = [x for x in list_examples(demo) if x.id == merged]
+    assert (row.status, row.relation) == ("settled", "treats")
+    delete_relation(demo, ADA, "symptom_of", relation_footprint(demo, "symptom_of"))
+    assert _status(demo, deleted) == "pending"  # bob's answer named a relation that is gone: he is asked again
+    [task], _ = label_tasks_waiting(demo, BOB)
+    assert task.example_id == deleted
+
+
+def test_agreement_waits_until_nobody_is_still_asked_and_rdf_marks_unsettled_labels(demo, tmp_path):
+    set_label_overlap(demo, ADA, 3)
+    example_id = add_triple_label(demo, ANN, "aspirin", "treats", "gout", True)
+    answer_label_task(demo, BOB, example_id, DOES_NOT_HOLD)
+    assert label_agreement(demo) == []  # cy, still to answer, must not see ann's and bob's answers here
+    out = tmp_path / "kg.ttl"
+    export_file(demo, ADA, out)
+    graph = Graph().parse(out)
+    assert list(graph.subjects(KC.status, Literal("pending")))  # a waiting label is not exported as settled
+    answer_label_task(demo, CY, example_id, HOLDS)
+    [measured] = label_agreement(demo)
+    assert (measured.relation, measured.items, measured.curators) == ("treats", 1, ["ann", "bob", "cy"])
 
 
 def test_with_an_overlap_of_one_a_label_trains_at_once_as_before(demo):
@@ -154,7 +210,8 @@ def test_the_label_page_asks_blind_and_the_team_page_adjudicates(demo, monkeypat
     second = add_triple_label(demo, ANN, "ibuprofen", "treats", "gout", True)
     app = page("label", "bob")
     app.selectbox(key="label_relation").set_value("treats").run()
-    assert [t.label for t in app.tabs][-1] == "Waiting for your answer (2)"
+    assert [t.label for t in app.tabs][-1] == "Waiting for your answer"
+    assert any("2 labels other curators entered wait for your answer" in c.value for c in app.caption)
     assert "ann" not in app.dataframe[0].value["by"].tolist()  # ann's answers stay hidden until bob gives his
     app.button(key=f"label_wait_yes_{first}").click().run()
     assert not app.exception and _status(demo, first) == "settled"
@@ -163,7 +220,8 @@ def test_the_label_page_asks_blind_and_the_team_page_adjudicates(demo, monkeypat
     app = page("team", "root")
     markdown = " ".join(m.value for m in app.markdown)
     assert "**ann**: holds" in markdown and "**bob**: does not hold" in markdown
-    app.selectbox(key=f"team_label_answer_{second}").set_value(DOES_NOT_HOLD)
+    assert app.button(key=f"team_label_settle_{second}").disabled  # nothing chosen for the adjudicator
+    app.selectbox(key=f"team_label_answer_{second}").set_value(DOES_NOT_HOLD).run()
     app.button(key=f"team_label_settle_{second}").click().run()
     assert not app.exception and _status(demo, second) == "settled"
     assert _trains(demo, "ibuprofen", "treats", "gout") is False

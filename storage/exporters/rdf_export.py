@@ -141,6 +141,8 @@ def _labels(graph: Graph, session: Session, iris: Iris) -> set[str]:
         else:
             graph.add((node, KC.noRelation, Literal(True)))
         graph.add((node, KC.holds, Literal(label.holds)))
+        if label.status != "settled":  # waiting for curators' answers or an adjudicator: not yet what trains
+            graph.add((node, KC.status, Literal(label.status)))
         if label.sentence_id is not None:
             graph.add((node, PROV.wasDerivedFrom, _sentence(graph, iris, label.sentence_id, label.sentence or "", None)))
             graph.add((node, KC.headSpan, Literal(label.head_span)))
