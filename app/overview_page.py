@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.state import actor, database, is_admin
 from app.ui import flash, guarded, md
-from knowco.services import agreement, disputed, metrics_of, overview, review_overlap, seed_demo
+from knowco.services import agreement, label_overlap, metrics_of, overview, review_overlap, seed_demo
 
 PAGE_FILES = {"label": "label_page.py", "train": "train_page.py", "review": "review_page.py",
               "data": "data_page.py"}
@@ -55,15 +55,18 @@ with st.container(border=True):
 
 
 def team_summary() -> None:
-    """The overlap, the agreement per relation in one line, and what waits for an adjudicator."""
-    needed, measured, waiting = review_overlap(db), agreement(db), disputed(db)
-    if needed == 1 and not measured and not waiting:
+    """The overlaps, the agreement per relation in one line, and what waits for an adjudicator."""
+    needed, labels_needed, measured = review_overlap(db), label_overlap(db), agreement(db)
+    waiting, labels_waiting = data.stats.triples.get("disputed", 0), data.stats.unsettled_labels.get("disputed", 0)
+    if needed == 1 and labels_needed == 1 and not measured and not waiting and not labels_waiting:
         return
     st.subheader("Team")
     figures = ", ".join(f"{md(a.relation)} {a.figure[0]} " + ("—" if a.figure[1] is None else f"{a.figure[1]:.2f}")
                         for a in measured)
-    st.markdown(f"{needed} verdict{'s' if needed > 1 else ''} per suggestion"
-                + (f"; agreement: {figures}" if figures else "") + (f"; **{len(waiting)} disputed**" if waiting else ""))
+    st.markdown(f"{needed} verdict{'s' if needed > 1 else ''} per suggestion, {labels_needed} answer"
+                f"{'s' if labels_needed > 1 else ''} per label"
+                + (f"; agreement: {figures}" if figures else "") + (f"; **{waiting} disputed**" if waiting else "")
+                + (f"; **{labels_waiting} label{'s' if labels_waiting > 1 else ''} disputed**" if labels_waiting else ""))
     st.page_link("team_page.py", label="Agreement and adjudication", icon=":material/groups:")
 
 

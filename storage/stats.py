@@ -30,6 +30,8 @@ class KgStats:
     documents: int = 0
     sentences: int = 0
     model_versions: int = 0
+    #: labels by status where not settled: waiting for curators' answers (pending) or an adjudicator (disputed)
+    unsettled_labels: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -66,4 +68,6 @@ def kg_stats(session: Session) -> KgStats:
         documents=session.scalar(select(func.count()).select_from(Document)) or 0,
         sentences=session.scalar(select(func.count()).select_from(Sentence)) or 0,
         model_versions=session.scalar(select(func.count()).select_from(ModelVersion)) or 0,
+        unsettled_labels=dict(session.execute(select(Example.status, func.count()).where(Example.status != "settled")
+                                              .group_by(Example.status)).all()),
     )

@@ -217,6 +217,8 @@ def test_the_label_page_asks_blind_and_the_team_page_adjudicates(demo, monkeypat
     assert not app.exception and _status(demo, first) == "settled"
     app.button(key=f"label_wait_no_{second}").click().run()
     assert not app.exception and _status(demo, second) == "disputed"
+    overview = " ".join(m.value for m in page("overview", "root").markdown)
+    assert "1 verdict per suggestion, 2 answers per label" in overview and "**1 label disputed**" in overview
     app = page("team", "root")
     markdown = " ".join(m.value for m in app.markdown)
     assert "**ann**: holds" in markdown and "**bob**: does not hold" in markdown
