@@ -7,7 +7,7 @@ from datetime import datetime, time, timezone
 import pandas as pd
 import streamlit as st
 
-from app.state import database
+from app.state import actor, database
 from knowco.services import action_words, history, history_choices
 
 st.title("History")
@@ -18,7 +18,7 @@ who = a.multiselect("Who", actors, key="history_actors", placeholder="everyone")
 what = b.multiselect("Action", actions, key="history_actions", placeholder="every action")
 since = c.date_input("Since", value=None, key="history_since")
 limit = d.number_input("Rows", 10, 10000, 500, 50, key="history_limit")
-rows = history(db, actors=who, actions=what, limit=int(limit),
+rows = history(db, actors=who, actions=what, limit=int(limit), viewer=actor().name,
                since=datetime.combine(since, time.min, tzinfo=timezone.utc) if since else None)
 if not rows:
     st.info("Nothing recorded with these filters.")

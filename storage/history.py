@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence
 from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session
 
-from storage.models import AuditEvent, Entity, Relation, Sentence
+from storage.models import AuditEvent, Entity, Example, LabelOpinion, Relation, Sentence, Triple, Verdict
 
 
 #: actions as a person says them (the audit log stores short names)
@@ -36,8 +36,25 @@ class HistoryRow:
     summary: str = ""
 
 
+#: what a curator still asked for their own answer reads instead of others' answers
+HIDDEN = "others' answer, hidden until you give yours"
+
+
+def _unanswered(session: Session, viewer: str) -> set[tuple[str, int]]:
+    """Labels and suggestions still waiting for answers that `viewer` has not given: the answers others gave
+    them stay hidden from the viewer, or theirs would not be blind."""
+    labels = session.scalars(select(Example.id).where(Example.status == "pending", Example.id.not_in(
+        select(LabelOpinion.example_id).where(LabelOpinion.curator == viewer))))
+    triples = session.scalars(select(Verdict.triple_id).join(Triple, Triple.id == Verdict.triple_id)
+                              .where(Triple.status == "suggested").where(Verdict.triple_id.not_in(
+                                  select(Verdict.triple_id).where(Verdict.curator == viewer))))
+    return {("example", i) for i in labels} | {("triple", i) for i in triples}
+
+
 def history(session: Session, *, actors: Sequence[str] = (), actions: Sequence[str] = (),
-            since: Optional[datetime] = None, limit: int = 500) -> list[HistoryRow]:
+            since: Optional[datetime] = None, limit: int = 500, viewer: Optional[str] = None) -> list[HistoryRow]:
+    """The log, newest first; with `viewer`, the answers others gave to what the viewer is still asked are
+    hidden (summary and details)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if actors:
         query = query.where(AuditEvent.actor.in_(list(actors)))
@@ -48,10 +65,16 @@ def history(session: Session, *, actors: Sequence[str] = (), actions: Sequence[s
     names = _Names(session)
     undone = {(details or {}).get("undoes") for details in session.scalars(
         select(AuditEvent.details).where(AuditEvent.action == "undo"))}
-    return [HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, dict(e.details or {}),
-                       describe(e.action, e.target, dict(e.details or {}), names)
-                       + (" (undone)" if e.id in undone else ""))
-            for e in session.scalars(query)]
+    hidden = _unanswered(session, viewer) if viewer is not None else set()
+    rows = []
+    for e in session.scalars(query):
+        if (e.target, e.target_id) in hidden and e.actor != viewer:
+            rows.append(HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, {}, HIDDEN))
+            continue
+        rows.append(HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, dict(e.details or {}),
+                               describe(e.action, e.target, dict(e.details or {}), names)
+                               + (" (undone)" if e.id in undone else "")))
+    return rows
 
 
 class _Names:

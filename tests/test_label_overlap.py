@@ -48,12 +48,19 @@ def test_a_label_trains_the_model_once_two_curators_agree_blind(demo):
     assert label_tasks_waiting(demo, ANN) == ([], 0)  # the author's answer is in
     [task], total = label_tasks_waiting(demo, BOB)
     assert total == 1 and (task.kind, task.head, task.relation, task.tail) == ("triple", "aspirin", "treats", "gout")
+    # the History page does not tell bob what ann answered before he answers; ann sees her own label
+    [told_bob] = [r for r in history(demo, actions=["label"], viewer="bob") if r.target_id == example_id]
+    [told_ann] = [r for r in history(demo, actions=["label"], viewer="ann") if r.target_id == example_id]
+    assert (told_bob.summary, told_bob.details) == ("others' answer, hidden until you give yours", {})
+    assert told_ann.summary == "aspirin —treats→ gout holds"
     said = answer_label_task(demo, BOB, example_id, HOLDS, "in the guideline").words()
     assert said == "2 curators agree (holds): the label trains the model"
     assert _status(demo, example_id) == "settled" and _trains(demo, "aspirin", "treats", "gout") is True
     assert statistics(demo).examples_by_relation["treats"].positive_triples == before + 1
     with pytest.raises(CURATOR_ERRORS, match="settled or disputed already"):
         answer_label_task(demo, CY, example_id, DOES_NOT_HOLD)
+    assert [r.summary for r in history(demo, actions=["label"], viewer="bob") if r.target_id == example_id] == [
+        "aspirin —treats→ gout holds"]  # answered: nothing to hide any more
     summaries = [row.summary for row in history(demo, actions=["label_opinion"])]
     assert summaries == ["does aspirin —treats→ gout hold? holds “in the guideline” — 2 curators agree: the label "
                          "trains the model"]

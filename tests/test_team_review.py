@@ -43,6 +43,8 @@ def test_with_an_overlap_of_two_a_suggestion_is_decided_when_two_agree(demo):
     assert queue_size(demo, curator="ann") == 2 and queue_size(demo, curator="bob") == 3
     with pytest.raises(CURATOR_ERRORS, match="already gave your verdict"):
         reject(demo, ANN, ids["aspirin"])
+    [hidden] = history(demo, actions=["accept"], viewer="bob")  # bob is still asked: ann's verdict stays hidden
+    assert hidden.summary == "others' answer, hidden until you give yours" and hidden.details == {}
     assert accept(demo, BOB, ids["aspirin"]) == "aspirin —treats→ gout (2 curators agree: it is accepted)"
     assert triple_status(demo, "aspirin", "treats", "gout") == "accepted"
     summaries = [row.summary for row in history(demo, actions=["accept"])]
