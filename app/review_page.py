@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import actor, database
-from app.ui import flash, guarded, md
+from app.ui import flash, guarded, marked_sentence, md
 from knowco.services import (
     REJECT_REASONS,
     accept,
@@ -25,6 +25,7 @@ from knowco.services import (
     undo_last,
 )
 from knowco.services import queue as suggestion_queue
+from knowco.services import unlearned
 
 SKIPPED = "review_skipped"
 
@@ -54,15 +55,10 @@ else:
 st.caption(f"{total:,} suggestions match" + (f"; {len(skipped)} skipped this session" if skipped else "")
            + (f". Each suggestion needs {needed} curators' verdicts (the Team page sets this): you see those you "
               "have not judged; it is decided when they agree, else an adjudicator decides" if needed > 1 else ""))
-
-
-def marked(tokens: list[str], head: tuple[int, int], tail: tuple[int, int]) -> str:
-    """The sentence with the head mention in bold and the tail mention in italics, the rest escaped."""
-    words = [md(t) for t in tokens]
-    for (start, end), mark in ((head, "**"), (tail, "_")):
-        words[start] = mark + words[start]
-        words[end - 1] = words[end - 1] + mark
-    return " ".join(words)
+silent = unlearned(db)
+if silent:
+    st.caption(f"Nothing is suggested for {', '.join(md(n) for n in silent)}: no accepted fact or label of "
+               f"{'it' if len(silent) == 1 else 'them'} to learn from yet.")
 
 
 def act(what: str, action) -> None:
@@ -124,7 +120,7 @@ else:
             st.markdown("**Evidence from text**")
             if found.sentences:
                 for tokens, head_span, tail_span, score in found.sentences:
-                    st.markdown(marked(tokens, head_span, tail_span) + f"  \n:gray[model: {score:.2f} in this sentence]")
+                    st.markdown(marked_sentence(tokens, head_span, tail_span) + f"  \n:gray[model: {score:.2f} in this sentence]")
             elif sentences:
                 for sentence in sentences:
                     st.text(sentence)

@@ -30,11 +30,12 @@ def guarded(what: str) -> Iterator[None]:
 
 
 def marked_sentence(tokens: list[str], head: tuple[int, int], tail: tuple[int, int]) -> str:
-    """The sentence as markdown with its two mentions in bold: a word that occurs twice is not ambiguous."""
+    """The sentence as markdown, the head mention in bold and the tail mention in italics (the rest escaped): a
+    word that occurs twice is not ambiguous, and which is the head is plain."""
     words = [md(w) for w in tokens]
-    for start, end in (head, tail):
-        words[start] = "**" + words[start]
-        words[end - 1] = words[end - 1] + "**"
+    for (start, end), mark in ((head, "**"), (tail, "_")):
+        words[start] = mark + words[start]
+        words[end - 1] = words[end - 1] + mark
     return " ".join(words)
 
 

@@ -38,7 +38,7 @@ from knowco.repairing import (delete_entity, delete_relation, entity_footprint, 
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
 from knowco.options import TrainOptions
-from knowco.overview import Overview, overview, statistics
+from knowco.overview import Overview, overview, statistics, unlearned
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last, verdicts_by_confidence)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
@@ -77,7 +77,7 @@ __all__ = [
     # the database
     "Database", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
     # reading the KG
-    "KgStats", "Overview", "overview", "statistics", "Subgraph", "subgraph", "busiest_entity", "render_html", "HistoryRow", "action_words", "history",
+    "KgStats", "Overview", "overview", "statistics", "unlearned", "Subgraph", "subgraph", "busiest_entity", "render_html", "HistoryRow", "action_words", "history",
     "history_choices", "EntityInfo", "RelationInfo", "get_entity", "list_relations", "search_entities",
     # labels
     "NO_RELATION_CHOICE", "ExampleEdit", "ExampleRow", "SentenceRow", "Mention", "add_sentence", "add_sentence_label",

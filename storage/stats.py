@@ -71,3 +71,13 @@ def kg_stats(session: Session) -> KgStats:
         unsettled_labels=dict(session.execute(select(Example.status, func.count()).where(Example.status != "settled")
                                               .group_by(Example.status)).all()),
     )
+
+
+def relations_without_evidence(session: Session) -> list[str]:
+    """Relations with no accepted fact, no settled label saying one holds and no sentence labelled as stating
+    one: what a model cannot have learnt."""
+    facts = select(Triple.relation_id).where(Triple.status == "accepted")
+    labels = select(Example.relation_id).where(Example.status == "settled", Example.relation_id.is_not(None),
+                                               (Example.kind == "sentence") | Example.label)
+    return list(session.scalars(select(Relation.name).where(Relation.id.not_in(facts), Relation.id.not_in(labels))
+                                .order_by(Relation.name)))

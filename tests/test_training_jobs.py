@@ -238,3 +238,28 @@ def test_a_finished_worker_is_reaped(kg, monkeypatch):
     with pytest.raises(ChildProcessError):
         os.waitpid(started[0].pid, os.WNOHANG)
     cancel(kg, ANN, run.id)
+
+
+def test_ids_only_a_relation_with_one_fact_and_one_with_none_still_train_and_suggest(tmp_path, monkeypatch):
+    """Issue 10's edges: no entity text at all (the names are ids), one relation with a single fact and one
+    with none. The retrain must succeed, suggest for the relation it can learn, and none for the empty one."""
+    from knowco.errors import CuratorError
+    from knowco.services import import_file, suggest, train_in_foreground, unlearned
+
+    monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
+    kgdir = tmp_path / "ids"
+    kgdir.mkdir()
+    rows = [f"Q{i}\tP1\tQ{i + 1}" for i in range(1, 40)] + [f"Q{i}\tP2\tQ{i + 20}" for i in range(1, 20)]
+    (kgdir / "train.tsv").write_text("\n".join(rows + ["Q1\tP3\tQ50"]) + "\n")
+    (kgdir / "relation2text.txt").write_text("P1\tP1\nP2\tP2\nP3\tP3\nP4\tP4\n")
+    database = open_database(str(tmp_path / "ids.sqlite"))
+    import_file(database, ANN, kgdir, "kgdir")
+    assert {r.name for r in list_relations(database)} == {"P1", "P2", "P3", "P4"}
+    run = train_in_foreground(database, ANN, TrainOptions(**FAST))
+    assert run.status == "succeeded", run.message
+    suggested = {s.relation for s in queue(database, limit=1000)}
+    assert suggested and "P4" not in suggested  # nothing to learn P4 from: nothing suggested for it
+    assert unlearned(database) == ["P4"]
+    with pytest.raises(CuratorError, match="nothing to learn 'P4' from yet"):
+        suggest(database, ANN, relation="P4")
+    database.dispose()
