@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
 from storage.models import Entity, Example, LabelOpinion, ProjectSetting, Relation, Sentence, utcnow
-from storage.team import MAX_OVERLAP, JudgedItem, TeamError
+from storage.team import JudgedItem, TeamError, set_count
 
 LABEL_OVERLAP = "label_overlap"
 HOLDS, DOES_NOT_HOLD = "holds", "does not hold"
@@ -175,12 +175,7 @@ def give_opinion(session: Session, example_id: int, user: str, answer: str, comm
 def set_label_overlap(session: Session, value: int, user: str) -> int:
     """The new label overlap; every pending label that now has enough answers is settled or disputed by it.
     Returns how many it settled or disputed."""
-    if not 1 <= value <= MAX_OVERLAP:
-        raise TeamError(f"the label overlap must be between 1 and {MAX_OVERLAP} curators per label")
-    before = label_overlap(session)
-    session.merge(ProjectSetting(key=LABEL_OVERLAP, value=value))
-    record_event(session, actor=user, action="set_label_overlap", target="project_setting", target_id=None,
-                 details={"before": before, "after": value})
+    set_count(session, LABEL_OVERLAP, value, user, "set_label_overlap", "label")
     changed = 0
     for example in session.scalars(select(Example).where(Example.status == "pending").order_by(Example.id)
                                    .with_for_update()):

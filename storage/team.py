@@ -37,14 +37,19 @@ def overlap(session: Session) -> int:
     return int(value.value) if value is not None else 1
 
 
-def set_overlap(session: Session, value: int, user: str) -> int:
+def set_count(session: Session, key: str, value: int, user: str, action: str, per: str) -> int:
+    """A project's "how many curators" setting (`per` names what each counts for), with its audit event."""
     if not 1 <= value <= MAX_OVERLAP:
-        raise TeamError(f"the overlap must be between 1 and {MAX_OVERLAP} curators per suggestion")
-    before = overlap(session)
-    session.merge(ProjectSetting(key=OVERLAP, value=value))
-    record_event(session, actor=user, action="set_overlap", target="project_setting", target_id=None,
-                 details={"before": before, "after": value})
+        raise TeamError(f"the overlap must be between 1 and {MAX_OVERLAP} curators per {per}")
+    before = session.get(ProjectSetting, key)
+    session.merge(ProjectSetting(key=key, value=value))
+    record_event(session, actor=user, action=action, target="project_setting", target_id=None,
+                 details={"before": int(before.value) if before is not None else 1, "after": value})
     return value
+
+
+def set_overlap(session: Session, value: int, user: str) -> int:
+    return set_count(session, OVERLAP, value, user, "set_overlap", "suggestion")
 
 
 @dataclass

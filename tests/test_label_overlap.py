@@ -193,21 +193,10 @@ def test_agreement_over_several_answers_matches_kappa_and_alpha_computed_by_hand
 
 
 def test_the_label_page_asks_blind_and_the_team_page_adjudicates(demo, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     from knowco.settings import DATABASE_ENV
-    from tests.conftest import ROOT
+    from tests.app_helpers import signed_in_page as page
 
     monkeypatch.setenv(DATABASE_ENV, demo.url)
-
-    def page(name: str, who: str) -> AppTest:
-        app = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
-        app.session_state["curator"] = who
-        app.run()
-        app.switch_page(f"{name}_page.py").run()
-        assert not app.exception, app.exception
-        return app
-
     app = page("team", "root")
     [_, labels] = app.number_input
     labels.set_value(2)

@@ -191,21 +191,10 @@ def test_agreement_and_counts_come_from_the_stored_verdicts(demo):
 
 
 def test_the_team_page_sets_the_overlap_shows_agreement_and_adjudicates(demo, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     from knowco.settings import DATABASE_ENV
-    from tests.conftest import ROOT
+    from tests.app_helpers import signed_in_page as page
 
     monkeypatch.setenv(DATABASE_ENV, demo.url)
-
-    def page(name: str, who: str) -> AppTest:
-        app = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
-        app.session_state["curator"] = who
-        app.run()
-        app.switch_page(f"{name}_page.py").run()
-        assert not app.exception, app.exception
-        return app
-
     app = page("team", "root")
     app.number_input[0].set_value(2)
     app.button[0].click().run()
