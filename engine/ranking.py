@@ -7,7 +7,7 @@ between its two likeliest answers ("no relation" included): those are the ones a
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import Iterable, Optional
 
 Triple = tuple[str, str, str]
 
@@ -26,16 +26,24 @@ def pair_margins(confidence: dict[Triple, float]) -> dict[Triple, float]:
 
 
 def select(confidence: dict[Triple, float], margins: dict[Triple, float], per_relation: int,
-           stated: Iterable[Triple] = (), min_text: float = 0.5, uncertain: int = 0) -> dict[Triple, float]:
-    """The queue: per relation its `per_relation` most confident, the `stated` triples at `min_text` or above,
-    and the `uncertain` smallest-margin triples of the rest (one per pair: its likeliest relation)."""
+           stated: Iterable[Triple] = (), min_text: float = 0.5, uncertain: int = 0,
+           stated_per_relation: Optional[int] = None) -> dict[Triple, float]:
+    """The queue: per relation its `per_relation` most confident, the `stated` triples at `min_text` or above
+    (at most `stated_per_relation` per relation, the most confident, where their confidence is the text model's
+    own and not calibrated: a corpus can make that exceed `min_text` for thousands of pairs), and the
+    `uncertain` smallest-margin triples of the rest (one per pair: its likeliest relation)."""
     by_relation: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
     for triple, p in confidence.items():
         by_relation[triple[1]].append((p, triple))
     chosen: set[Triple] = set()
     for items in by_relation.values():
         chosen.update(triple for _, triple in sorted(items, reverse=True)[:per_relation])
-    chosen.update(t for t in stated if t in confidence and confidence[t] >= min_text)
+    read: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
+    for t in set(stated):
+        if t in confidence and confidence[t] >= min_text:
+            read[t[1]].append((confidence[t], t))
+    for items in read.values():
+        chosen.update(t for _, t in sorted(items, reverse=True)[:stated_per_relation])
     best_of_pair: dict[tuple[str, str], Triple] = {}
     for triple, p in confidence.items():
         pair = (triple[0], triple[2])

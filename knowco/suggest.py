@@ -199,7 +199,9 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
     one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric(), set(facts),
                                                           stated))
-    queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN)
+    calibrated_text = judged.combiner is not None and judged.combiner.reads_text
+    queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN,
+                   stated_per_relation=None if calibrated_text else per_relation)
     report = found.report
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
     report.combiner = judged.report.as_dict() if judged.report else None

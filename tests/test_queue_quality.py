@@ -121,3 +121,14 @@ def test_margins_rank_the_whole_pool_and_uncertain_pairs_join_the_queue():
     assert set(queue) == top | {("c", "r", "d")}  # the r and s bests, and the pool's closest tie
     stated = select(confidence, margins, per_relation=1, stated=[("e", "r", "f")], min_text=0.25)
     assert ("e", "r", "f") in stated
+
+
+def test_uncalibrated_text_findings_are_capped_per_relation():
+    """A corpus can give thousands of pairs a text probability over the threshold; where no combiner reads the
+    text to calibrate them, only each relation's most confident findings join the queue."""
+    confidence = {(f"h{i}", "r", f"t{i}"): 0.6 + i / 100 for i in range(30)}
+    stated = list(confidence)
+    margins = pair_margins(confidence)
+    assert len(select(confidence, margins, per_relation=0, stated=stated)) == 30
+    capped = select(confidence, margins, per_relation=0, stated=stated, stated_per_relation=5)
+    assert set(capped) == {(f"h{i}", "r", f"t{i}") for i in range(25, 30)}
