@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import actor, database
-from knowco.services import action_words, history, history_choices
+from knowco.services import HIDDEN, action_words, history, history_choices
 
 st.title("History")
 db = database()
@@ -33,7 +33,10 @@ else:
     picked = [i for i in shown.selection.rows if i < len(rows)]
     if picked:
         row = rows[picked[0]]
-        st.caption(f"Event {row.id} as stored (it concerns {row.target} {row.target_id or ''}):")
-        st.json(json.loads(json.dumps(row.details, ensure_ascii=False, default=str)))
+        if row.summary == HIDDEN:
+            st.caption(f"Event {row.id}: {HIDDEN}.")
+        else:
+            st.caption(f"Event {row.id} as stored (it concerns {row.target} {row.target_id or ''}):")
+            st.json(json.loads(json.dumps(row.details, ensure_ascii=False, default=str)))
     else:
         st.caption("Select a row to see the record behind it.")

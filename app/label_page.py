@@ -48,7 +48,7 @@ unsettled = len(examples) - count
 st.progress(min(1.0, count / EXAMPLES_PER_RELATION),
             text=f"{count} / {EXAMPLES_PER_RELATION} examples"
             + (f" — {EXAMPLES_PER_RELATION - count} missing" if count < EXAMPLES_PER_RELATION else " — enough to train")
-            + (f" ({unsettled} more waiting for curators' answers)" if unsettled else ""))
+            + (f" ({unsettled} more waiting for curators' answers or an adjudicator)" if unsettled else ""))
 if needed > 1:
     st.caption(f"A label trains the model once {needed} curators give the same answer (an admin sets this on the "
                "Team page); where they differ, an admin adjudicates.")
@@ -222,10 +222,10 @@ for tab in waiting_tab:
                    if waiting_total else "Nothing waits for your answer.")
         for task in waiting:
             with st.container(border=True):
-                comment = st.text_input("Comment (optional)", key=f"label_wait_comment_{task.example_id}")
                 if task.kind == "triple":
                     st.markdown(f"Does **{md(task.head)}** → *{md(task.relation_label or '')}* → **{md(task.tail)}** "
                                 "hold?")
+                    comment = st.text_input("Comment (optional)", key=f"label_wait_comment_{task.example_id}")
                     yes, no, _ = st.columns([1, 1, 4])
                     if yes.button("Holds", key=f"label_wait_yes_{task.example_id}"):
                         _answered(task, HOLDS, comment)
@@ -234,6 +234,7 @@ for tab in waiting_tab:
                 else:
                     st.markdown(marked_sentence(task.tokens, task.head_span, task.tail_span))
                     st.caption(f"Head: {md(task.head)} · tail: {md(task.tail)}")
+                    comment = st.text_input("Comment (optional)", key=f"label_wait_comment_{task.example_id}")
                     pick, save = st.columns([4, 1], vertical_alignment="bottom")
                     choice = pick.selectbox("Relation the sentence states from head to tail",
                                             [NO_RELATION_CHOICE] + list(by_name), index=None,

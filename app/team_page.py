@@ -66,7 +66,9 @@ def agreement_table(measured: list[RelationAgreement], key: str, what: str) -> N
                "(chance cannot be told apart).")
     for item in measured:
         if item.disagreements:
-            with st.expander(f"{md(item.relation)}: {len(item.disagreements)} items where the curators differ"):
+            differ = len(item.disagreements)
+            with st.expander(f"{md(item.relation)}: {differ} item{'s' if differ > 1 else ''} where the curators "
+                             "differ"):
                 st.dataframe(pd.DataFrame([{what: d.text, "status": d.status,
                                             **{c: d.decisions.get(c, "") for c in item.curators}}
                                            for d in item.disagreements]),
@@ -76,7 +78,8 @@ def agreement_table(measured: list[RelationAgreement], key: str, what: str) -> N
 st.subheader("Agreement per relation")
 measured = agreement(db)
 if not measured:
-    st.caption("No suggestion has been judged by two curators yet: raise the overlap above to measure agreement.")
+    st.caption("No suggestion has been judged by two curators yet: raise \"Verdicts each suggestion needs\" above "
+               "to measure agreement.")
 else:
     agreement_table(measured, "team_agreement", "suggestion")
 measured_labels = label_agreement(db)
@@ -89,10 +92,10 @@ if counts:
     st.subheader("Verdicts per curator")
     st.dataframe(pd.DataFrame([vars(c) for c in counts]), hide_index=True, width="stretch", key="team_counts")
 
-st.subheader("Adjudication")
+st.subheader("Suggestions to adjudicate")
 waiting = disputed(db)
 if not waiting:
-    st.caption("Nothing disputed.")
+    st.caption("No disputed suggestion.")
 for item in waiting:
     with st.container(border=True):
         st.markdown(f"**{md(item.head)}** → *{md(item.relation)}* → **{md(item.tail)}**"

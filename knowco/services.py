@@ -12,7 +12,7 @@ from storage.corpus import SentenceRow
 from storage.database import Database, open_database
 from storage.exporters import EXPORT_FORMATS
 from storage.graph_query import Subgraph
-from storage.history import HistoryRow, action_words
+from storage.history import HIDDEN, HistoryRow, action_words
 from storage.importers import FORMATS as IMPORT_FORMATS
 from storage.labels import EntityInfo, ExampleEdit, ExampleRow, RelationInfo
 from storage.rdf_vocab import DEFAULT_BASE
@@ -77,7 +77,7 @@ __all__ = [
     # the database
     "Database", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
     # reading the KG
-    "KgStats", "Overview", "overview", "statistics", "unlearned", "Subgraph", "subgraph", "busiest_entity", "render_html", "HistoryRow", "action_words", "history",
+    "KgStats", "Overview", "overview", "statistics", "unlearned", "Subgraph", "subgraph", "busiest_entity", "render_html", "HistoryRow", "HIDDEN", "action_words", "history",
     "history_choices", "EntityInfo", "RelationInfo", "get_entity", "list_relations", "search_entities",
     # labels
     "NO_RELATION_CHOICE", "ExampleEdit", "ExampleRow", "SentenceRow", "Mention", "add_sentence", "add_sentence_label",

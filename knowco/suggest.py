@@ -47,6 +47,8 @@ from knowco.opinions import Judge, Judged, TextSupport, fit, judge, read_text
 from knowco.scoring import CachedScorer
 
 MIN_TEXT_CONFIDENCE = 0.5
+#: how many of a relation's text findings join the queue where no combiner calibrated their confidence
+UNCALIBRATED_TEXT_PER_RELATION = 25
 #: candidates of the whole pool closest to a tie that join the queue for the uncertainty order
 UNCERTAIN = 50
 Triple3 = tuple[str, str, str]
@@ -201,7 +203,7 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
                                                           stated))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
     queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN,
-                   stated_per_relation=None if calibrated_text else per_relation)
+                   stated_per_relation=None if calibrated_text else UNCALIBRATED_TEXT_PER_RELATION)
     report = found.report
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
     report.combiner = judged.report.as_dict() if judged.report else None

@@ -67,7 +67,7 @@ def test_two_curators_disagree_and_an_adjudicator_decides(team_db):
         assert triple_status_at(db) == "disputed"
         ada = _signed_in(browser, url, "ada")
         _open(ada, "Team")
-        ada.get_by_role("heading", name="Adjudication").wait_for()
+        ada.get_by_role("heading", name="Suggestions to adjudicate").wait_for()
         ada.get_by_text("ann: accepted").wait_for()
         ada.get_by_text("bob: rejected (false)").wait_for()
         ada.get_by_role("button", name="Accept", exact=True).click()
