@@ -7,19 +7,10 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from storage.database import Database
-from storage.labels import TrainingData
 from storage.runs import Run, active_run, list_runs
 from storage.stats import KgStats, kg_stats, relations_without_evidence
 
 from knowco.settings import EXAMPLES_PER_RELATION
-
-
-def learnable(data: TrainingData) -> set[str]:
-    """Relations the model had something to learn from: an accepted fact, a triple label saying one holds, or a
-    sentence labelled as stating one. For any other relation a suggestion would be a guess from its name alone,
-    so none is made."""
-    return ({r for _, r, _ in data.facts} | {r for _, _, r, _, holds in data.triples if holds}
-            | {r for *_, r in data.sentences if r is not None})
 
 
 def unlearned(database: Database) -> list[str]:

@@ -37,7 +37,7 @@ from storage.corpus import all_sentences
 from storage.labels import TrainingData, entity_surfaces, reviewed_triples, training_data
 from storage.review import replace_suggestions
 from storage.runs import active_run
-from knowco.overview import learnable
+from storage.stats import relations_without_evidence
 from storage.text_split import tokenize
 
 from knowco.access import Actor, require
@@ -150,10 +150,11 @@ def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
     declared = {r.name for r in data.relations}
     if relation is not None and relation not in declared:
         raise CuratorError(f"there is no relation named {relation!r}")
-    if relation is not None and relation not in learnable(data):
+    unknown = set(relations_without_evidence(session))
+    if relation in unknown:
         raise CuratorError(f"nothing to learn {relation!r} from yet: accept a fact of it or add a label first")
-    names = [relation] if relation else [r.name for r in data.relations if r.name in model.index]
-    names = [n for n in names if n in learnable(data)]
+    names = [relation] if relation else [r.name for r in data.relations
+                                         if r.name in model.index and r.name not in unknown]
     texts = {n: EntityText(n, e.label, e.description) for n, e in data.entities.items()}
     # pending suggestions stay candidates: a new pass re-scores them
     return _Inputs(data, names, reviewed_triples(session), texts, {n: e.type for n, e in data.entities.items()})

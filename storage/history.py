@@ -9,7 +9,8 @@ from typing import Any, Optional, Sequence
 from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session
 
-from storage.models import AuditEvent, Entity, Example, LabelOpinion, Relation, Sentence, Triple, Verdict
+from storage.label_team import waiting_on
+from storage.models import AuditEvent, Entity, Example, Relation, Sentence, Triple, Verdict
 
 
 #: actions as a person says them (the audit log stores short names)
@@ -43,8 +44,7 @@ HIDDEN = "others' answer, hidden until you give yours"
 def _unanswered(session: Session, viewer: str) -> set[tuple[str, int]]:
     """Labels and suggestions still waiting for answers that `viewer` has not given: the answers others gave
     them stay hidden from the viewer, or theirs would not be blind."""
-    labels = session.scalars(select(Example.id).where(Example.status == "pending", Example.id.not_in(
-        select(LabelOpinion.example_id).where(LabelOpinion.curator == viewer))))
+    labels = session.scalars(select(Example.id).where(waiting_on(viewer)))
     triples = session.scalars(select(Verdict.triple_id).join(Triple, Triple.id == Verdict.triple_id)
                               .where(Triple.status == "suggested").where(Verdict.triple_id.not_in(
                                   select(Verdict.triple_id).where(Verdict.curator == viewer))))

@@ -33,50 +33,42 @@ def label_overlap(session: Session) -> int:
     return int(value.value) if value is not None else 1
 
 
-def answer_of(example: Example, relation_name: Optional[str]) -> str:
-    if example.kind == "triple":
-        return HOLDS if example.label else DOES_NOT_HOLD
+def _answer(kind: str, holds: bool, relation_name: Optional[str]) -> str:
+    """A label's or an answer's values as the answer string."""
+    if kind == "triple":
+        return HOLDS if holds else DOES_NOT_HOLD
     return relation_name or NO_RELATION
 
 
-def _relation_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Relation.id, Relation.name)).all())
-
-
-def _opinion_answer(example: Example, opinion: LabelOpinion, names: dict[int, str]) -> str:
-    if example.kind == "triple":
-        return HOLDS if opinion.holds else DOES_NOT_HOLD
-    return names.get(opinion.relation_id, NO_RELATION) if opinion.relation_id is not None else NO_RELATION
+def _values(session: Session, kind: str, answer: str) -> tuple[bool, Optional[int]]:
+    """The answer string as the (holds, relation id) a label or an answer stores; a triple task's relation is
+    its question, not its answer, so it comes back None."""
+    if kind == "triple":
+        if answer not in (HOLDS, DOES_NOT_HOLD):
+            raise TeamError(f"a triple label's answer is {HOLDS!r} or {DOES_NOT_HOLD!r}, not {answer!r}")
+        return answer == HOLDS, None
+    if answer == NO_RELATION:
+        return True, None
+    relation = session.scalar(select(Relation.id).where(Relation.name == answer))
+    if relation is None:
+        raise TeamError(f"there is no relation named {answer!r}; pick one from the list")
+    return True, relation
 
 
 def _apply(session: Session, example: Example, answer: str) -> None:
     """Make the label say `answer`."""
+    holds, relation_id = _values(session, example.kind, answer)
     if example.kind == "triple":
-        if answer not in (HOLDS, DOES_NOT_HOLD):
-            raise TeamError(f"a triple label's answer is {HOLDS!r} or {DOES_NOT_HOLD!r}, not {answer!r}")
-        example.label = answer == HOLDS
-        return
-    if answer == NO_RELATION:
-        example.relation_id = None
-        return
-    relation = session.scalar(select(Relation.id).where(Relation.name == answer))
-    if relation is None:
-        raise TeamError(f"there is no relation named {answer!r}; pick one from the list")
-    example.relation_id = relation
+        example.label = holds
+    else:
+        example.relation_id = relation_id
 
 
 def _opinion(session: Session, example: Example, user: str, answer: str, comment: Optional[str],
              now: datetime) -> LabelOpinion:
-    opinion = LabelOpinion(example_id=example.id, curator=user, comment=" ".join((comment or "").split()) or None,
-                           created_at=now)
-    if example.kind == "triple":
-        if answer not in (HOLDS, DOES_NOT_HOLD):
-            raise TeamError(f"a triple label's answer is {HOLDS!r} or {DOES_NOT_HOLD!r}, not {answer!r}")
-        opinion.holds = answer == HOLDS
-    elif answer != NO_RELATION:
-        opinion.relation_id = session.scalar(select(Relation.id).where(Relation.name == answer))
-        if opinion.relation_id is None:
-            raise TeamError(f"there is no relation named {answer!r}; pick one from the list")
+    holds, relation_id = _values(session, example.kind, answer)
+    opinion = LabelOpinion(example_id=example.id, curator=user, holds=holds, relation_id=relation_id,
+                           comment=" ".join((comment or "").split()) or None, created_at=now)
     session.add(opinion)
     try:  # no savepoint (SQLite's driver commits on releasing the outermost one): the caller's transaction rolls back
         session.flush()
@@ -107,9 +99,7 @@ class LabelOutcome:
 def _settle(session: Session, example: Example, needed: int) -> LabelOutcome:
     """The rule, as for suggestions: fewer answers than the overlap wait; enough alike settle the label with
     that answer; any difference disputes it."""
-    names = _relation_names(session)
-    answers = [_opinion_answer(example, o, names) for o in session.scalars(
-        select(LabelOpinion).where(LabelOpinion.example_id == example.id).order_by(LabelOpinion.id))]
+    answers = [view.answer for view in _opinion_views(session, {example.id: example.kind}).get(example.id, [])]
     if len(answers) < needed:
         example.status = "pending"
         return LabelOutcome("pending", len(answers), needed)
@@ -128,8 +118,8 @@ def start(session: Session, example: Example, user: str) -> Optional[LabelOutcom
     if needed <= 1:
         return None
     relation = session.get(Relation, example.relation_id) if example.relation_id is not None else None
-    _opinion(session, example, user, answer_of(example, relation.name if relation else None), example.comment,
-             example.created_at)
+    _opinion(session, example, user, _answer(example.kind, example.label, relation.name if relation else None),
+             example.comment, example.created_at)
     return _settle(session, example, needed)
 
 
@@ -209,6 +199,7 @@ class LabelTask:
     tokens: list[str] = field(default_factory=list)
     head_span: tuple[int, int] = (0, 0)
     tail_span: tuple[int, int] = (0, 0)
+    status: str = "pending"
 
 
 @dataclass
@@ -235,42 +226,44 @@ def _tasks(session: Session, query) -> list[LabelTask]:
     tasks = []
     for example, h, t, relation, relation_label, tokens in rows:
         if example.kind == "triple":
-            tasks.append(LabelTask(example.id, "triple", h, t, relation, relation_label))
+            tasks.append(LabelTask(example.id, "triple", h, t, relation, relation_label, status=example.status))
         else:
             tasks.append(LabelTask(example.id, "sentence", h, t, tokens=list(tokens or []),
                                    head_span=(example.head_start, example.head_end),
-                                   tail_span=(example.tail_start, example.tail_end)))
+                                   tail_span=(example.tail_start, example.tail_end), status=example.status))
     return tasks
+
+
+def waiting_on(user: str):
+    """The condition of a label waiting for this curator's answer: pending, and not answered by them."""
+    return (Example.status == "pending") & Example.id.not_in(
+        select(LabelOpinion.example_id).where(LabelOpinion.curator == user))
 
 
 def waiting_for(session: Session, user: str, limit: int = 50) -> list[LabelTask]:
     """Pending labels this curator has not answered, oldest first."""
-    answered = select(LabelOpinion.example_id).where(LabelOpinion.curator == user)
-    return _tasks(session, select(Example).where(Example.status == "pending", Example.id.not_in(answered))
-                  .order_by(Example.id).limit(limit))
+    return _tasks(session, select(Example).where(waiting_on(user)).order_by(Example.id).limit(limit))
 
 
 def waiting_count(session: Session, user: str) -> int:
-    answered = select(LabelOpinion.example_id).where(LabelOpinion.curator == user)
-    return session.scalar(select(func.count()).select_from(Example).where(
-        Example.status == "pending", Example.id.not_in(answered))) or 0
+    return session.scalar(select(func.count()).select_from(Example).where(waiting_on(user))) or 0
 
 
-def _opinion_views(session: Session, examples: dict[int, Example]) -> dict[int, list[OpinionView]]:
-    names = _relation_names(session)
+def _opinion_views(session: Session, kinds: dict[int, str]) -> dict[int, list[OpinionView]]:
+    """Every answer to these labels (label id → its kind), oldest first, as answer strings."""
     out: dict[int, list[OpinionView]] = {}
-    for opinion in session.scalars(select(LabelOpinion).where(LabelOpinion.example_id.in_(list(examples)))
-                                   .order_by(LabelOpinion.id)):
-        example = examples[opinion.example_id]
+    for opinion, relation in session.execute(
+            select(LabelOpinion, Relation.name).outerjoin(Relation, LabelOpinion.relation_id == Relation.id)
+            .where(LabelOpinion.example_id.in_(list(kinds))).order_by(LabelOpinion.id)):
         out.setdefault(opinion.example_id, []).append(OpinionView(
-            opinion.curator, _opinion_answer(example, opinion, names), opinion.comment, opinion.created_at))
+            opinion.curator, _answer(kinds[opinion.example_id], opinion.holds, relation), opinion.comment,
+            opinion.created_at))
     return out
 
 
 def disputed_labels(session: Session, limit: int = 200) -> list[DisputedLabel]:
     tasks = _tasks(session, select(Example).where(Example.status == "disputed").order_by(Example.id).limit(limit))
-    examples = {e.id: e for e in session.scalars(select(Example).where(Example.id.in_([t.example_id for t in tasks])))}
-    views = _opinion_views(session, examples)
+    views = _opinion_views(session, {t.example_id: t.kind for t in tasks})
     return [DisputedLabel(task, views.get(task.example_id, [])) for task in tasks]
 
 
@@ -280,7 +273,7 @@ def adjudicate_label(session: Session, example_id: int, user: str, answer: str, 
     example = _taken(session, example_id, "disputed", "that label is not waiting for adjudication (settled "
                                                       "meanwhile?); reload the page")
     opinions = [{"curator": v.curator, "answer": v.answer, "comment": v.comment}
-                for v in _opinion_views(session, {example.id: example}).get(example.id, [])]
+                for v in _opinion_views(session, {example.id: example.kind}).get(example.id, [])]
     _apply(session, example, answer)
     example.status = "settled"
     record_event(session, actor=user, action="adjudicate_label", target="example", target_id=example.id,
@@ -296,14 +289,13 @@ def judged_labels(session: Session) -> list[JudgedItem]:
     several = select(LabelOpinion.example_id).group_by(LabelOpinion.example_id).having(func.count() >= 2)
     tasks = {t.example_id: t for t in _tasks(session, select(Example).where(Example.id.in_(several),
                                                                               Example.status != "pending"))}
-    examples = {e.id: e for e in session.scalars(select(Example).where(Example.id.in_(list(tasks))))}
-    views = _opinion_views(session, examples)
+    views = _opinion_views(session, {i: t.kind for i, t in tasks.items()})
     items = []
     for example_id, task in sorted(tasks.items()):
         if task.kind == "triple":
             group, text = task.relation, f"{task.head} —{task.relation_label}→ {task.tail}"
         else:
             group, text = SENTENCE_TASKS, f"{task.head} … {task.tail}: {' '.join(task.tokens)}"
-        items.append(JudgedItem(example_id, group, text, examples[example_id].status,
+        items.append(JudgedItem(example_id, group, text, task.status,
                                 {v.curator: v.answer for v in views.get(example_id, [])}))
     return items
