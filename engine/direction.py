@@ -6,10 +6,17 @@ was suggested (the right order was often already a fact, so the wrong one was wh
 So training also sees each labelled triple and sentence reversed, as "no relation" (unless the relation is
 symmetric), and suggesting keeps one direction per entity pair and relation, never the reverse of an accepted
 fact unless the model is very sure of it.
+
+Even so, a model taught by 8 sentences per relation reads the relation well and its direction poorly: on
+SemEval it gave the relation to both markings of a pair and preferred the gold one 68 % of the time. The KG
+knows which side each entity usually takes (`safe` is the container of eleven facts, never the content), so
+where a sentence states a relation, its direction is the text's and the KG's evidence together
+(`SideCounts.direction_odds`): 83 % the gold way on the same pairs.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from typing import Iterable, Optional, Sequence
 
 from engine.types import SentenceExample, TripleExample
@@ -35,6 +42,34 @@ def symmetric_relations(facts: Iterable[Triple], min_facts: int = 2) -> set[str]
         if both_ways >= SYMMETRIC_SHARE * len(pairs):
             symmetric.add(relation)
     return symmetric
+
+
+class SideCounts:
+    """How often each entity is the head and the tail of each relation in the accepted facts."""
+
+    def __init__(self, facts: Iterable[Triple], symmetric: Iterable[str] = ()) -> None:
+        self.counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for head, relation, tail in facts:
+            self.counts[(head, relation)]["head"] += 1
+            self.counts[(tail, relation)]["tail"] += 1
+        self.symmetric = set(symmetric)
+
+    def _side(self, entity: str, relation: str, side: str) -> float:
+        """log p(entity takes `side` of `relation`), with one imagined fact each way: 0.5 for an entity the
+        relation has never seen, so the text alone decides for it."""
+        seen = self.counts.get((entity, relation), Counter())
+        return math.log((seen[side] + 1) / (seen["head"] + seen["tail"] + 2))
+
+    def direction_odds(self, head: str, relation: str, tail: str, forward: float, backward: float) -> float:
+        """Log-odds that `head relation tail` (the text's p of it `forward`, of the reverse marking
+        `backward`) is the way round, rather than `tail relation head`; 0 for a symmetric relation."""
+        if relation in self.symmetric:
+            return 0.0
+        tiny = 1e-9
+        this_way = math.log(forward + tiny) + self._side(head, relation, "head") + self._side(tail, relation, "tail")
+        other_way = (math.log(backward + tiny) + self._side(tail, relation, "head")
+                     + self._side(head, relation, "tail"))
+        return this_way - other_way
 
 
 def reversed_triples(triples: Sequence[TripleExample], symmetric: set[str], known_pairs: set[tuple[str, str]]

@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from engine.candidates import Kinds, RelationCandidates
+from engine.direction import SideCounts
 from engine.combiner import (FEATURES, MIN_FACTS, NEGATIVES_PER_FACT, Combiner, CombinerReport, GraphCounts,
                              Opinions, fit_combiner)
 from engine.structure import StructuralModel
@@ -38,9 +39,15 @@ class TextSupport:
     stated: dict[Triple3, list[tuple]] = field(default_factory=dict)
 
 
-def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str, float]]) -> TextSupport:
+def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str, float]],
+              sides: Optional[SideCounts] = None) -> TextSupport:
+    """Each mention pair states its likeliest relation (not "no relation"), the way round that the text and
+    the KG's `sides` (which side each entity takes in the facts) together make likelier."""
     best: dict[Pair, dict[str, float]] = defaultdict(dict)
-    stated: dict[Triple3, list[tuple]] = defaultdict(list)
+    stated: dict[Triple3, dict[tuple, float]] = defaultdict(dict)
+    sides = sides or SideCounts(())
+    marked = {(m.sentence_id, m.head.start, m.head.end, m.tail.start, m.tail.end): d
+              for m, d in zip(mentions, distributions)}
     for mention, distribution in zip(mentions, distributions):
         pair = (mention.head.entity, mention.tail.entity)
         mine = best[pair]
@@ -48,12 +55,18 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
             if relation != NO_RELATION and p > mine.get(relation, 0.0):
                 mine[relation] = p
         relation, p = max(distribution.items(), key=lambda item: item[1])
-        if relation != NO_RELATION:
-            stated[(pair[0], relation, pair[1])].append(
-                (mention.sentence_id, mention.head.start, mention.head.end, mention.tail.start, mention.tail.end, p))
-    for evidence in stated.values():
-        evidence.sort(key=lambda e: -e[5])
-    return TextSupport(dict(best), dict(stated))
+        if relation == NO_RELATION:
+            continue
+        spans = (mention.head.start, mention.head.end, mention.tail.start, mention.tail.end)
+        reverse = marked.get((mention.sentence_id, *spans[2:], *spans[:2]), {})
+        backward = reverse.get(relation, 0.0)
+        if sides.direction_odds(pair[0], relation, pair[1], p, backward) >= 0:
+            stated[(pair[0], relation, pair[1])][(mention.sentence_id, *spans)] = p
+        else:
+            stated[(pair[1], relation, pair[0])][(mention.sentence_id, *spans[2:], *spans[:2])] = backward
+    return TextSupport(dict(best), {triple: sorted(((*where, p) for where, p in evidence.items()),
+                                                    key=lambda e: -e[5])
+                                    for triple, evidence in stated.items()})
 
 
 @dataclass

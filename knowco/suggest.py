@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from engine.candidates import Kinds, RelationCandidates, candidates
 from engine.combiner import Combiner, CombinerReport, GraphCounts
-from engine.direction import keep_one_direction, symmetric_relations
+from engine.direction import SideCounts, keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
 from engine.ranking import pair_margins, select
 from engine.structure import StructuralModel
@@ -160,11 +160,11 @@ def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
     return _Inputs(data, names, reviewed_triples(session), texts, {n: e.type for n, e in data.entities.items()})
 
 
-def _read_sentences(session: Session, scorer: CachedScorer, cancel, progress: Progress, report: SuggestReport
-                    ) -> TextSupport:
+def _read_sentences(session: Session, scorer: CachedScorer, sides: SideCounts, cancel, progress: Progress,
+                    report: SuggestReport) -> TextSupport:
     sentences = all_sentences(session)
     mentions = mention_pairs(sentences, MentionIndex(entity_surfaces(session), tokenize))
-    support = read_text(mentions, scorer.sentences([m.example() for m in mentions], cancel, progress))
+    support = read_text(mentions, scorer.sentences([m.example() for m in mentions], cancel, progress), sides)
     report.sentences, report.mention_pairs = len(sentences), len(mentions)
     return support
 
@@ -238,7 +238,10 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
     text = TextSupport()
     if use_text:
         with database.sessions() as session:
-            text = _read_sentences(session, scorer, cancel, progress, report)
+            # sides the held-out facts do not take part in, so the combiner is fitted on what the KG would say
+            hidden = set(planning.held_out)
+            sides = SideCounts((f for f in inputs.data.facts if f not in hidden), inputs.symmetric())
+            text = _read_sentences(session, scorer, sides, cancel, progress, report)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
     per = [RelationCandidates(c.relation, [(h, t) for h, t in c.pairs if inputs.allowed((h, c.relation, t))], c.capped)
            for c in per]

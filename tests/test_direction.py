@@ -9,12 +9,13 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine.direction import (REVERSE_OF_FACT_CONFIDENCE, keep_one_direction, reversed_sentences,
+from engine.direction import (REVERSE_OF_FACT_CONFIDENCE, SideCounts, keep_one_direction, reversed_sentences,
                               reversed_triples, symmetric_relations)
-from engine.mention_index import MentionIndex
-from engine.text_candidates import mention_pairs
+from engine.mention_index import MentionIndex, MentionSpan
+from engine.text_candidates import MentionPair, mention_pairs
 from engine.types import SentenceExample, TripleExample
 from knowco.model_store import load_model
+from knowco.opinions import read_text
 from knowco.services import Actor, TrainOptions, import_document, import_file, queue, train_in_foreground
 from storage.database import open_database
 from storage.models import Sentence
@@ -157,6 +158,48 @@ def test_text_suggestions_carry_the_direction_the_sentence_states(europe_and_ger
     assert not pending & reversed_, f"reversed suggestions: {sorted(pending & reversed_)}"
     found = {x for x in wanted if x[1] == "capital_of"} & pending
     assert len(found) >= 2, f"found {sorted(found)}"
+
+
+def _both_markings(tokens: str, first: str, second: str, forward: dict, backward: dict):
+    """One sentence's two markings of `first` (token 0) and `second` (token 2), with the model's answers."""
+    words = tuple(tokens.split())
+    a, b = MentionSpan(0, 1, first), MentionSpan(2, 3, second)
+    return [MentionPair(7, words, a, b), MentionPair(7, words, b, a)], [forward, backward]
+
+
+def test_the_kg_decides_the_way_round_where_the_text_reads_a_relation_both_ways():
+    """SemEval's lesson: 8 sentences per relation teach the relation better than its direction. The facts
+    say `safe` is always the container: a sentence that reads Content-Container both ways, slightly likelier
+    with `safe` marked as the content, states `money Content-Container safe`."""
+    facts = [(content, "Content-Container", "safe") for content in ("gold", "papers", "jewels", "guns")]
+    mentions, answers = _both_markings("safe with money", "safe", "money",
+                                       {"Content-Container": 0.90, "no_relation": 0.10},
+                                       {"Content-Container": 0.85, "no_relation": 0.15})
+    support = read_text(mentions, answers, SideCounts(facts))
+    assert set(support.stated) == {("money", "Content-Container", "safe")}
+    [evidence] = support.stated[("money", "Content-Container", "safe")]
+    assert evidence == (7, 2, 3, 0, 1, 0.85)  # the marking that reads it this way, with its own p
+
+    # an entity the facts have never placed: the text alone decides, as it does without facts
+    mentions, answers = _both_markings("box with money", "box", "money",
+                                       {"Content-Container": 0.90, "no_relation": 0.10},
+                                       {"Content-Container": 0.85, "no_relation": 0.15})
+    assert set(read_text(mentions, answers, SideCounts(facts)).stated) == {("box", "Content-Container", "money")}
+    assert set(read_text(mentions, answers).stated) == {("box", "Content-Container", "money")}
+
+    # the text sure of the way round outweighs what the KG says of one entity
+    mentions, answers = _both_markings("safe with money", "safe", "money",
+                                       {"Content-Container": 0.95, "no_relation": 0.05},
+                                       {"Content-Container": 0.001, "no_relation": 0.999})
+    assert set(read_text(mentions, answers, SideCounts(facts)).stated) == {("safe", "Content-Container", "money")}
+
+
+def test_a_symmetric_relation_keeps_the_text_s_reading():
+    facts = [("france", "borders", "spain"), ("spain", "borders", "france"), ("france", "borders", "italy")]
+    mentions, answers = _both_markings("france near spain", "italy", "france",
+                                       {"borders": 0.9, "no_relation": 0.1}, {"borders": 0.2, "no_relation": 0.8})
+    support = read_text(mentions, answers, SideCounts(facts, symmetric={"borders"}))
+    assert set(support.stated) == {("italy", "borders", "france")}
 
 
 def test_a_self_loop_is_kept():
