@@ -109,7 +109,11 @@ else:
             st.warning("Kind doubt: the head or the tail is not of a kind this relation's known entities are (by "
                        "type, or where the KG has no types, by the places they fill in the graph).",
                        icon=":material/warning:")
-        if item.reverses_fact:
+        if item.reverses_fact and item.opinions.get("both_ways"):
+            st.info(f"Completes a relation that holds both ways: the KG already holds {md(item.tail_label)} → "
+                    f"*{md(item.relation_label)}* → {md(item.head_label)}, and most facts of "
+                    f"*{md(item.relation_label)}* are held in both directions.", icon=":material/sync_alt:")
+        elif item.reverses_fact:
             st.warning(f"Reversed: the KG already holds {md(item.tail_label)} → *{md(item.relation_label)}* → "
                        f"{md(item.head_label)}; this suggests the other direction.", icon=":material/swap_horiz:")
         found = evidence(db, item.id)

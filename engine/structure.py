@@ -22,6 +22,8 @@ KGE_METHODS = ("transe", "rotate")
 #: a relation with fewer facts than this is compared with every relation's facts (too few of its own)
 MIN_OWN_FACTS = 5
 QUANTILES = np.linspace(0.0, 1.0, 101)
+#: interactions whose every-tail scores are one matrix product (`StructuralModel.tail_matrix`)
+MATRIX_INTERACTIONS = ("distmult", "complex", "rotate")
 META = "structure.json"
 WEIGHTS = "structure.safetensors"
 
@@ -144,9 +146,37 @@ class StructuralModel:
 
     @torch.inference_mode()
     def tail_matrix(self, heads: Sequence[str], relation: str) -> np.ndarray:
-        """Scores of every entity (columns, `entity_ids` order) as the tail of each head (rows)."""
-        query = torch.tensor([[self.entity_ids[h], self.relation_ids[relation]] for h in heads]).reshape(-1, 2)
+        """Scores of every entity (columns, `entity_ids` order) as the tail of each head (rows).
+
+        DistMult, ComplEx and RotatE are scored as one matrix product of the heads (rotated or scaled by the
+        relation) with every entity: PyKEEN's `score_t` builds a heads × entities × dimensions tensor, which on
+        WN18RR's 40,943 entities allows 6 heads per 256 MB and took minutes per relation."""
+        rows = torch.tensor([self.entity_ids[h] for h in heads], dtype=torch.long)
+        if self.interaction in MATRIX_INTERACTIONS:
+            return self._matrix_scores(rows, self.relation_ids[relation]).numpy()
+        query = torch.stack([rows, torch.full_like(rows, self.relation_ids[relation])], dim=1).reshape(-1, 2)
         return self.model.score_t(query).numpy()
+
+    def bytes_per_head(self) -> int:
+        """Memory one head's row of `tail_matrix` takes while it is computed: a few float32 per entity for a
+        matrix product, a heads × entities × dimensions tensor of complex numbers through PyKEEN."""
+        entities = len(self.entity_ids)
+        if self.interaction in MATRIX_INTERACTIONS:
+            return entities * 16
+        return entities * self.config.embedding_dim * 16
+
+    def _matrix_scores(self, rows: torch.Tensor, relation: int) -> torch.Tensor:
+        entities = self.model.entity_representations[0](indices=None)
+        turned = entities[rows] * self.model.relation_representations[0](indices=None)[relation]
+        if self.interaction == "distmult":
+            return turned @ entities.T
+        # Re(<turned, conj(t)>) for every entity t, in real arithmetic
+        dot = turned.real @ entities.real.T + turned.imag @ entities.imag.T
+        if self.interaction == "complex":
+            return dot
+        # rotate: -|turned - t| = -sqrt(|turned|^2 + |t|^2 - 2 Re<turned, conj(t)>)
+        squared = (turned.abs() ** 2).sum(-1, keepdim=True) + (entities.abs() ** 2).sum(-1) - 2 * dot
+        return -squared.clamp_min(0.0).sqrt()
 
     def tail_scores(self, head: str, relation: str) -> np.ndarray:
         """Scores of every entity as the tail of (head, relation), in `entity_ids` order."""

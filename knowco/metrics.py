@@ -75,7 +75,11 @@ class RunMetrics:
             parts.append(f"opinions combined (AUC {self.combiner['auc']:.2f} on {self.combiner['facts']} held-out "
                          "facts)")
         if self.suggestions:
-            parts.append(f"{self.suggestions['new']} new suggestions")
+            found = self.suggestions
+            looked, possible = found.get("prefilter_scored", 0), found.get("prefilter_possible", 0)
+            parts.append(f"{found['new']} new suggestions" + (
+                f" from {found['candidates']:,} candidates (the pre-filter looked at {looked:,} of {possible:,} "
+                "possible pairs, the best-connected entities first)" if looked < possible else ""))
         return "done: " + ", ".join(parts) if parts else "done"
 
 

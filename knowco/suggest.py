@@ -61,6 +61,9 @@ class SuggestReport:
     candidates: int
     scored_pairs: int
     capped_relations: list[str] = field(default_factory=list)
+    #: (head, tail) pairs the pre-filter looked at, of those the relations' kinds allow
+    prefilter_scored: int = 0
+    prefilter_possible: int = 0
     sentences: int = 0
     mention_pairs: int = 0
     text_suggestions: int = 0
@@ -78,9 +81,11 @@ class SuggestReport:
 
     def summary(self) -> str:
         capped = f" (capped: {', '.join(self.capped_relations)})" if self.capped_relations else ""
+        looked = (f" (the pre-filter looked at {self.prefilter_scored:,} of {self.prefilter_possible:,} possible "
+                  f"pairs)" if self.prefilter_scored < self.prefilter_possible else "")
         ranked = f" ranked by the structural model ({self.structure})" if self.structure else ""
         return (f"model {self.model_version}: {self.candidates} candidate triples from {self.scored_pairs} pairs"
-                f"{ranked}{capped}, {self.mention_pairs} mention pairs in {self.sentences} sentences "
+                f"{ranked}{capped}{looked}, {self.mention_pairs} mention pairs in {self.sentences} sentences "
                 f"({self.text_suggestions} text suggestions); {self.model_calls} inputs sent to the model "
                 f"(the rest from the cache) in {self.seconds:.1f} s; {self.new} new suggestions, "
                 f"{self.rescored} re-scored, {self.removed} old ones removed")
@@ -200,7 +205,8 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
                     found.per, found.stated, found.pool, held_out, planning)
     margins = pair_margins(judged.confidence)
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
-    one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric(), set(facts),
+    symmetric = inputs.symmetric()
+    one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, symmetric, set(facts),
                                                           stated))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
     queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN,
@@ -211,7 +217,8 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started
     return SuggestionPlan(model_version_id, inputs.relations, queue,
                           {t: found.text.stated[t] for t in queue if t in found.text.stated}, report,
-                          {t: {**judged.opinions[t], "margin": margins[t]} for t in queue},
+                          {t: {**judged.opinions[t], "margin": margins[t],
+                               **({"both_ways": True} if t[1] in symmetric else {})} for t in queue},
                           judged.combiner, judged.report)
 
 
@@ -231,9 +238,10 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
           use_text: bool, cancel, progress: Progress) -> _Found:
     kinds = inputs.kinds(inputs.data.facts)
     per = candidates(inputs.data.facts, inputs.types, inputs.declared_types(), inputs.known, max_pairs,
-                     structure=planning.structure, kinds=kinds)
-    report = SuggestReport(model_version="", candidates=sum(len(c.pairs) for c in per), scored_pairs=0,
+                     structure=planning.structure, kinds=kinds, symmetric=inputs.symmetric())
+    report = SuggestReport(model_version="", candidates=sum(len(c.triples()) for c in per), scored_pairs=0,
                            capped_relations=[c.relation for c in per if c.capped],
+                           prefilter_scored=sum(c.scored for c in per), prefilter_possible=sum(c.possible for c in per),
                            structure=planning.structure.interaction if planning.structure else None)
     text = TextSupport()
     if use_text:
@@ -243,9 +251,10 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
             sides = SideCounts((f for f in inputs.data.facts if f not in hidden), inputs.symmetric())
             text = _read_sentences(session, scorer, sides, cancel, progress, report)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
-    per = [RelationCandidates(c.relation, [(h, t) for h, t in c.pairs if inputs.allowed((h, c.relation, t))], c.capped)
+    per = [RelationCandidates(c.relation, [p for p in c.pairs if inputs.allowed((p[0], c.relation, p[1]))],
+                              c.capped, [p for p in c.closing if inputs.allowed((p[0], c.relation, p[1]))])
            for c in per]
-    pool = sorted({(h, c.relation, t) for c in per for h, t in c.pairs} | set(stated))
+    pool = sorted({triple for c in per for triple in c.triples()} | set(stated))
     return _Found(per, text, stated, pool, kinds, report)
 
 

@@ -282,6 +282,14 @@ def test_review_says_when_a_suggestion_reverses_a_fact(kg):
     assert any("Reversed: the KG already holds aspirin" in w.value for w in app.warning), [w.value for w in app.warning]
 
 
+def test_review_says_when_a_suggestion_completes_a_relation_that_holds_both_ways(kg):
+    missing = ("myocardial infarction", "treats", "aspirin")
+    queued(kg, [(*missing, 0.95)], opinions={missing: {"text": 0.7, "sentences": 0, "both_ways": True}})
+    app = page("review")
+    assert any("Completes a relation that holds both ways" in i.value for i in app.info), [i.value for i in app.info]
+    assert not any("Reversed" in w.value for w in app.warning)
+
+
 def test_review_shows_each_opinion_and_orders_uncertainty_by_margin(kg):
     sure, torn = ("aspirin", "treats", "gout"), ("ibuprofen", "treats", "gout")
     queued(kg, [(*sure, 0.93), (*torn, 0.55)],

@@ -140,6 +140,14 @@ def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, mon
     assert 0 < run["queue"]["queue"] <= 5 * 9 + UNCERTAIN and "| 7 |" in text
     assert bench_queue(kg, 2, [7], out, lambda line: None, options=options) == text  # resumed, not rerun
     assert len(calls) == 1
+    # a KGE-alone baseline asked for later is added to the seed's run, the app's run not repeated
+    before = run["queue"]
+    text = bench_queue(kg, 2, [7], out, lambda line: None, interactions=("distmult",), options=options)
+    [run] = json.loads(out.read_text())["runs"]
+    assert len(calls) == 1 and run["queue"] == before
+    alone = run["kge"]["distmult"]
+    assert 0 < alone["per_relation"]["queue"] <= 25 * 9 and alone["all"]["queue"] <= 1000
+    assert "| 7 | distmult | per_relation |" in text
 
 
 def test_the_text_benchmark_reads_a_semeval_like_directory_through_the_apps_retrain(tmp_path, monkeypatch):

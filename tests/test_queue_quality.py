@@ -6,11 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from engine.candidates import Kinds, candidates
-from engine.combiner import FEATURES, MIN_FACTS, Combiner, fit_combiner
+from engine.candidates import Kinds, best_pairs, candidates, closing_pairs
+from engine.combiner import FEATURES, MIN_FACTS, Combiner, GraphCounts, Opinions, fit_combiner
 from engine.ranking import pair_margins, select
 from engine.roles import Roles
 from engine.structure import StructuralModel, StructureConfig
+from knowco.opinions import negatives_for
 
 EUROPE = [("paris", "capital_of", "france"), ("madrid", "capital_of", "spain"), ("rome", "capital_of", "italy"),
           ("france", "borders", "spain"), ("france", "borders", "italy"), ("spain", "borders", "portugal"),
@@ -65,6 +66,69 @@ def test_the_structural_pre_filter_finds_planted_facts_the_proximity_order_misse
     # its opinion (0..1): a hidden fact above most random pairs, and above a pair two steps apart
     two_steps = [(h, "next", names[(int(h[1:]) + 2) % 20]) for h, _, _ in hidden]
     assert (model.opinion(hidden) > 0.4).all() and model.opinion(hidden).min() > model.opinion(two_steps).max()
+
+
+def test_a_relation_that_holds_both_ways_proposes_the_missing_reverses_apart_from_the_sample():
+    """WN18RR's lesson: most hidden facts of a symmetric relation are reverses of known ones, which a
+    pre-filter scoring the best-connected heads never reaches; they are proposed, kept out of the pairs the
+    combiner draws its negatives from, and a rejected reverse is not proposed again."""
+    facts = [("france", "borders", "spain"), ("spain", "borders", "france"), ("france", "borders", "italy"),
+             ("italy", "borders", "france"), ("spain", "borders", "portugal"), ("italy", "borders", "austria")]
+    untyped = {e: None for h, _, t in facts for e in (h, t)}
+    known = set(facts) | {("austria", "borders", "italy")}  # rejected once
+    [borders] = candidates(facts, untyped, {"borders": (None, None)}, known, max_pairs=100, symmetric={"borders"})
+    assert borders.closing == [("portugal", "spain")]
+    assert ("portugal", "spain") not in borders.pairs and ("portugal", "borders", "spain") in borders.triples()
+    [plain] = candidates(facts, untyped, {"borders": (None, None)}, known, max_pairs=100)
+    assert plain.closing == [] and ("portugal", "spain") in plain.pairs
+    negatives = negatives_for([("spain", "borders", "france")], [borders], seed=0)
+    assert negatives and ("portugal", "borders", "spain") not in negatives
+
+
+def test_the_reverse_of_a_fact_counts_as_much_as_its_relation_holds_both_ways():
+    counts = GraphCounts([("a", "borders", "b"), ("b", "borders", "a"), ("c", "borders", "d"),
+                          ("x", "part_of", "y")])
+    reverse = FEATURES.index("reverse_fact")
+    row = lambda triple: counts.row(triple, Opinions(text=0.5, graph=0.5))[reverse]  # noqa: E731
+    assert row(("d", "borders", "c")) == pytest.approx(2 / 3)
+    assert row(("y", "part_of", "x")) == 0.0 and row(("a", "borders", "c")) == 0.0
+
+
+def test_missing_reverses_past_the_budget_are_the_structural_model_s_best():
+    names, kept, _hidden = _ring()
+    pairs = [(h, "link", t) for h, r, t in kept if r == "next"]
+    model = StructuralModel(names, ["link"], pairs + [(t, "link", h) for h, _, t in pairs[:8]], "distmult",
+                            StructureConfig(interactions=("distmult",), embedding_dim=8, epochs=5, seed=1))
+    model.fit()
+    missing = closing_pairs(pairs, "link", set(pairs), max_pairs=len(pairs))
+    assert len(missing) == len(pairs)
+    best = closing_pairs(pairs, "link", set(pairs), max_pairs=3, structure=model)
+    opinion = model.opinion([(h, "link", t) for h, t in missing])
+    assert sorted(opinion, reverse=True)[:3] == pytest.approx(sorted(model.opinion([(h, "link", t) for h, t in best]),
+                                                                     reverse=True))
+
+
+@pytest.mark.parametrize("interaction", ["rotate", "complex", "distmult", "transe"])
+def test_the_best_pairs_are_those_pykeen_scores_best(interaction, monkeypatch):
+    """The pre-filter's chunked matrix scoring (PyKEEN's `score_t` for other interactions) picks what scoring
+    every pair one by one with PyKEEN would, without facts and self-pairs."""
+    import engine.candidates as module
+
+    names, kept, _hidden = _ring()
+    model = StructuralModel(names, ["next", "prev"], kept, interaction,
+                            StructureConfig(interactions=(interaction,), embedding_dim=8, epochs=3, seed=1))
+    model.fit()
+    excluded = {}
+    for h, r, t in kept:
+        if r == "next":
+            excluded.setdefault(h, []).append(t)
+    every = sorted(((float(model.score([(h, "next", t)])[0]), h, t) for h in names for t in names
+                    if h != t and t not in excluded.get(h, [])), key=lambda x: (-x[0], x[1], x[2]))
+    # three heads a chunk: the merge across chunks is exercised
+    monkeypatch.setattr(module, "CHUNK_BYTES", 3 * model.bytes_per_head())
+    best = best_pairs(model, "next", names, names, excluded, 7)
+    assert [(h, t) for _, h, t in best] == [(h, t) for _, h, t in every[:7]]
+    assert [s for s, _, _ in best] == pytest.approx([s for s, _, _ in every[:7]], abs=1e-5)
 
 
 def test_a_saved_structural_model_gives_the_same_opinions(tmp_path):
@@ -132,3 +196,25 @@ def test_uncalibrated_text_findings_are_capped_per_relation():
     assert len(select(confidence, margins, per_relation=0, stated=stated)) == 30
     capped = select(confidence, margins, per_relation=0, stated=stated, stated_per_relation=5)
     assert set(capped) == {(f"h{i}", "r", f"t{i}") for i in range(25, 30)}
+
+
+def test_a_big_untyped_kg_looks_at_a_bounded_number_of_pairs_and_says_so(monkeypatch):
+    """100,000 entities and no types: a relation with labels but no fact yet (so no structural model for it)
+    would walk 10^10 pairs; it looks at the best-connected heads' pairs up to its budget, and the run's message
+    says how many of how many possible."""
+    import engine.candidates as module
+    from knowco.metrics import RunMetrics
+
+    monkeypatch.setattr(module, "PROXIMITY_PAIRS", 200_000)
+    names = [f"e{i:06d}" for i in range(100_000)]
+    facts = [(names[i], "linked_to", names[(i * 7 + 1) % len(names)]) for i in range(0, len(names), 3)]
+    untyped = {n: None for n in names}
+    [linked, new] = candidates(facts, untyped, {"linked_to": (None, None), "new_relation": (None, None)},
+                               set(facts), max_pairs=300)
+    assert len(new.pairs) == 300 and new.capped
+    assert new.scored <= 200_000 and new.possible == len(names) ** 2
+    assert linked.scored <= 200_000 and linked.capped and len(linked.pairs) == 300
+    metrics = RunMetrics(suggestions={"new": 25, "candidates": 600, "prefilter_scored": new.scored + linked.scored,
+                                      "prefilter_possible": new.possible + linked.possible})
+    said = f"the pre-filter looked at {new.scored + linked.scored:,} of {new.possible + linked.possible:,} possible"
+    assert said in metrics.summary()

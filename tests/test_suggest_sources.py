@@ -158,3 +158,20 @@ def _facts(db):
 
     with db.sessions() as session:
         return training_data(session).facts
+
+
+def test_a_relation_that_holds_both_ways_gets_its_missing_reverses_suggested(demo_with_model):
+    """`interacts_with` is marked symmetric: every fact of it whose reverse is not held becomes a candidate
+    beside the pre-filter's pairs, and the Review queue tells such a suggestion from a reversal."""
+    from knowco.services import mark_relation
+
+    db, run, model = demo_with_model
+    facts = [(h, t) for h, r, t in _facts(db) if r == "interacts_with"]
+    missing = {(t, h) for h, t in facts if (t, h) not in set(facts)}
+    assert missing
+    mark_relation(db, ANN, "interacts_with", symmetric=True)
+    report = _suggest(db, run, model, relation="interacts_with", per_relation=100, max_pairs=20)
+    shown = {(s.head, s.tail): s for s in queue(db, relation="interacts_with", limit=500)}
+    assert missing <= set(shown)
+    assert report.candidates == 20 + len(missing)
+    assert all(shown[pair].reverses_fact and shown[pair].opinions.get("both_ways") for pair in missing)
