@@ -111,8 +111,8 @@ else:
                        icon=":material/warning:")
         if item.reverses_fact and item.opinions.get("both_ways"):
             st.info(f"Completes a relation that holds both ways: the KG already holds {md(item.tail_label)} → "
-                    f"*{md(item.relation_label)}* → {md(item.head_label)}, and most facts of "
-                    f"*{md(item.relation_label)}* are held in both directions.", icon=":material/sync_alt:")
+                    f"*{md(item.relation_label)}* → {md(item.head_label)}, and *{md(item.relation_label)}* is "
+                    "marked symmetric or holds both ways in most of its facts.", icon=":material/sync_alt:")
         elif item.reverses_fact:
             st.warning(f"Reversed: the KG already holds {md(item.tail_label)} → *{md(item.relation_label)}* → "
                        f"{md(item.head_label)}; this suggests the other direction.", icon=":material/swap_horiz:")

@@ -18,7 +18,7 @@ negatives.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Collection, Optional, Sequence
 
@@ -127,9 +127,10 @@ def _by_proximity(relation: str, heads: set[str], tails: set[str], near: dict[st
                   ) -> RelationCandidates:
     close, far = [], []
     looked_at = sorted(_best_connected(heads, len(tails), degree, PROXIMITY_PAIRS))
+    tail_names = sorted(tails)
     for h in looked_at:
         reach = near.get(h, set())
-        for t in sorted(tails):
+        for t in tail_names:
             if h == t or (h, relation, t) in known:
                 continue
             (close if t in reach else far).append((h, t))
@@ -191,16 +192,21 @@ def _by_structure(relation: str, heads: set[str], tails: set[str], structure: St
                               scored=len(ranked_heads) * len(tail_names), possible=len(usable) * len(tail_names))
 
 
+def missing_reverses(facts: Sequence[Triple], relation: str, known: set[Triple]) -> list[tuple[str, str]]:
+    """The reverses of `relation`'s facts that are not known in any status."""
+    return sorted({(t, h) for h, r, t in facts if r == relation and h != t and (t, relation, h) not in known})
+
+
 def closing_pairs(facts: Sequence[Triple], relation: str, known: set[Triple], max_pairs: int,
                   structure: Optional[StructuralModel] = None) -> list[tuple[str, str]]:
-    """The reverses of `relation`'s facts that are not known in any status; past `max_pairs`, those the
-    structural model scores best."""
-    missing = sorted({(t, h) for h, r, t in facts
-                      if r == relation and h != t and (t, relation, h) not in known})
+    """The missing reverses of `relation`'s facts; past `max_pairs`, those the structural model scores best
+    (without one, those between the best-connected entities)."""
+    missing = missing_reverses(facts, relation, known)
     if len(missing) <= max_pairs:
         return missing
     if structure is None:
-        return missing[:max_pairs]
+        degree: Counter = Counter(e for h, _, t in facts for e in (h, t))
+        return sorted(missing, key=lambda pair: (-degree[pair[0]] - degree[pair[1]], pair))[:max_pairs]
     scores = np.nan_to_num(structure.opinion([(h, relation, t) for h, t in missing]), nan=-1.0)
     return [missing[i] for i in np.argsort(-scores, kind="stable")[:max_pairs]]
 
@@ -234,7 +240,8 @@ def candidates(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], 
             found = _by_proximity(relation, heads, tails, near, known, degree, max_pairs, rng)
         if relation in symmetric:
             found.closing = closing_pairs(facts, relation, known, max_pairs, structure)
-            closing = set(found.closing)
-            found.pairs = [pair for pair in found.pairs if pair not in closing]
+            # past the budget a missing reverse is left out, not made a sample of what the queue is full of
+            missing = set(missing_reverses(facts, relation, known))
+            found.pairs = [pair for pair in found.pairs if pair not in missing]
         out.append(found)
     return out

@@ -159,7 +159,8 @@ class StructuralModel:
 
     def bytes_per_head(self) -> int:
         """Memory one head's row of `tail_matrix` takes while it is computed: a few float32 per entity for a
-        matrix product, a heads × entities × dimensions tensor of complex numbers through PyKEEN."""
+        matrix product, an entities × dimensions slice of PyKEEN's broadcast tensor (with room for an
+        intermediate) otherwise."""
         entities = len(self.entity_ids)
         if self.interaction in MATRIX_INTERACTIONS:
             return entities * 16
@@ -175,7 +176,8 @@ class StructuralModel:
         if self.interaction == "complex":
             return dot
         # rotate: -|turned - t| = -sqrt(|turned|^2 + |t|^2 - 2 Re<turned, conj(t)>)
-        squared = (turned.abs() ** 2).sum(-1, keepdim=True) + (entities.abs() ** 2).sum(-1) - 2 * dot
+        squared = ((turned.real ** 2 + turned.imag ** 2).sum(-1, keepdim=True)
+                   + (entities.real ** 2 + entities.imag ** 2).sum(-1) - 2 * dot)
         return -squared.clamp_min(0.0).sqrt()
 
     def tail_scores(self, head: str, relation: str) -> np.ndarray:

@@ -17,9 +17,9 @@ from typing import Optional, Sequence
 import numpy as np
 
 from engine.candidates import Kinds, RelationCandidates
-from engine.direction import SideCounts
 from engine.combiner import (FEATURES, MIN_FACTS, NEGATIVES_PER_FACT, Combiner, CombinerReport, GraphCounts,
                              Opinions, fit_combiner)
+from engine.direction import SideCounts
 from engine.structure import StructuralModel
 from engine.text_candidates import MentionPair
 from engine.types import NO_RELATION
@@ -42,28 +42,30 @@ class TextSupport:
 def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str, float]],
               sides: Optional[SideCounts] = None) -> TextSupport:
     """Each mention pair states its likeliest relation (not "no relation"), the way round that the text and
-    the KG's `sides` (which side each entity takes in the facts) together make likelier."""
-    best: dict[Pair, dict[str, float]] = defaultdict(dict)
-    stated: dict[Triple3, dict[tuple, float]] = defaultdict(dict)
+    the KG's `sides` (which side each entity takes in the facts) together make likelier; what a marking says
+    of a relation it was turned away from does not count as what its sentence says of that order."""
     sides = sides or SideCounts(())
     marked = {(m.sentence_id, m.head.start, m.head.end, m.tail.start, m.tail.end): d
               for m, d in zip(mentions, distributions)}
+    best: dict[Pair, dict[str, float]] = defaultdict(dict)
+    stated: dict[Triple3, dict[tuple, float]] = defaultdict(dict)
     for mention, distribution in zip(mentions, distributions):
         pair = (mention.head.entity, mention.tail.entity)
-        mine = best[pair]
-        for relation, p in distribution.items():
-            if relation != NO_RELATION and p > mine.get(relation, 0.0):
-                mine[relation] = p
         relation, p = max(distribution.items(), key=lambda item: item[1])
-        if relation == NO_RELATION:
-            continue
-        spans = (mention.head.start, mention.head.end, mention.tail.start, mention.tail.end)
-        reverse = marked.get((mention.sentence_id, *spans[2:], *spans[:2]), {})
-        backward = reverse.get(relation, 0.0)
-        if sides.direction_odds(pair[0], relation, pair[1], p, backward) >= 0:
-            stated[(pair[0], relation, pair[1])][(mention.sentence_id, *spans)] = p
-        else:
-            stated[(pair[1], relation, pair[0])][(mention.sentence_id, *spans[2:], *spans[:2])] = backward
+        turned = None
+        if relation != NO_RELATION:
+            spans = (mention.head.start, mention.head.end, mention.tail.start, mention.tail.end)
+            backward = marked.get((mention.sentence_id, *spans[2:], *spans[:2]), {}).get(relation, 0.0)
+            odds = sides.direction_odds(pair[0], relation, pair[1], p, backward)
+            if odds > 0 or (odds == 0 and (relation in sides.symmetric or pair[0] <= pair[1])):
+                stated[(pair[0], relation, pair[1])][(mention.sentence_id, *spans)] = p
+            else:
+                turned = relation
+                stated[(pair[1], relation, pair[0])][(mention.sentence_id, *spans[2:], *spans[:2])] = backward
+        mine = best[pair]
+        for name, q in distribution.items():
+            if name not in (NO_RELATION, turned) and q > mine.get(name, 0.0):
+                mine[name] = q
     return TextSupport(dict(best), {triple: sorted(((*where, p) for where, p in evidence.items()),
                                                     key=lambda e: -e[5])
                                     for triple, evidence in stated.items()})

@@ -18,7 +18,7 @@ replace the queue in the same transaction that makes its model active.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Callable, Optional, Sequence
 
@@ -121,6 +121,7 @@ class _Inputs:
     def kinds(self, facts: Sequence[Triple3]) -> Kinds:
         return Kinds(facts, self.types, self.declared_types())
 
+    @cached_property
     def symmetric(self) -> set[str]:
         return symmetric_of(self.data)
 
@@ -205,8 +206,8 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
                     found.per, found.stated, found.pool, held_out, planning)
     margins = pair_margins(judged.confidence)
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
-    symmetric = inputs.symmetric()
-    one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, symmetric, set(facts),
+    fact_set = set(facts)
+    one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric, fact_set,
                                                           stated))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
     queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN,
@@ -218,7 +219,8 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     return SuggestionPlan(model_version_id, inputs.relations, queue,
                           {t: found.text.stated[t] for t in queue if t in found.text.stated}, report,
                           {t: {**judged.opinions[t], "margin": margins[t],
-                               **({"both_ways": True} if t[1] in symmetric else {})} for t in queue},
+                               **({"both_ways": True} if t[1] in inputs.symmetric and t[::-1] in fact_set else {})}
+                           for t in queue},
                           judged.combiner, judged.report)
 
 
@@ -238,7 +240,7 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
           use_text: bool, cancel, progress: Progress) -> _Found:
     kinds = inputs.kinds(inputs.data.facts)
     per = candidates(inputs.data.facts, inputs.types, inputs.declared_types(), inputs.known, max_pairs,
-                     structure=planning.structure, kinds=kinds, symmetric=inputs.symmetric())
+                     structure=planning.structure, kinds=kinds, symmetric=inputs.symmetric)
     report = SuggestReport(model_version="", candidates=sum(len(c.triples()) for c in per), scored_pairs=0,
                            capped_relations=[c.relation for c in per if c.capped],
                            prefilter_scored=sum(c.scored for c in per), prefilter_possible=sum(c.possible for c in per),
@@ -248,12 +250,11 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
         with database.sessions() as session:
             # sides the held-out facts do not take part in, so the combiner is fitted on what the KG would say
             hidden = set(planning.held_out)
-            sides = SideCounts((f for f in inputs.data.facts if f not in hidden), inputs.symmetric())
+            sides = SideCounts((f for f in inputs.data.facts if f not in hidden), inputs.symmetric)
             text = _read_sentences(session, scorer, sides, cancel, progress, report)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
-    per = [RelationCandidates(c.relation, [p for p in c.pairs if inputs.allowed((p[0], c.relation, p[1]))],
-                              c.capped, [p for p in c.closing if inputs.allowed((p[0], c.relation, p[1]))])
-           for c in per]
+    per = [replace(c, pairs=[p for p in c.pairs if inputs.allowed((p[0], c.relation, p[1]))],
+                   closing=[p for p in c.closing if inputs.allowed((p[0], c.relation, p[1]))]) for c in per]
     pool = sorted({triple for c in per for triple in c.triples()} | set(stated))
     return _Found(per, text, stated, pool, kinds, report)
 

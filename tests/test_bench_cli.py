@@ -188,3 +188,19 @@ def test_the_text_benchmark_reads_a_semeval_like_directory_through_the_apps_retr
                             {("virus", "Cause-Effect", "fever"), ("cup", "Content-Container", "fever")}) == (1, 1)
     assert bench_text(data, 2, [7], "test", out, lambda line: None, options=options) == text
     assert len(calls) == 1
+
+
+def test_the_scale_benchmark_runs_a_generated_kg_through_the_apps_retrain(tmp_path, monkeypatch):
+    """bench.scale, small: an untyped KG with a symmetric relation and one with labels and no fact goes
+    through the worker's retrain and suggest, and what the pre-filter looked at is reported."""
+    from bench.scale import markdown, run_scale
+    from knowco.options import TrainOptions
+
+    monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, suggestions_per_relation=5, max_pairs_per_relation=50)
+    result = run_scale(400, 4, 2.0, 2, 7, options)
+    assert result["status"] == "succeeded", result["run_message"]
+    assert result["facts"] >= 800 and result["queue"] > 0
+    assert 0 < result["prefilter_scored"] <= result["prefilter_possible"]
+    table = "\n".join(markdown(result, {"cpu_count": 2, "when": "now"}))
+    assert "# A 400-entity KG" in table and f"| succeeded | {result['import_seconds']} |" in table

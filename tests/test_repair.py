@@ -141,4 +141,4 @@ def test_marking_a_relation_from_the_command_line_is_recorded(kg, capsys):
         class Model:
             index = {"interacts_with": 0, "treats": 1, "cures": 2}
 
-        assert "interacts_with" in _read_inputs(session, Model(), None).symmetric()
+        assert "interacts_with" in _read_inputs(session, Model(), None).symmetric
