@@ -110,7 +110,12 @@ with triples_tab:
 with sentences_tab:
     with st.expander("Type a new sentence"):
         typed = st.text_area("Sentence", key="label_new_sentence", height=80)
-        if st.button("Add sentence", key="label_add_sentence", disabled=not typed.strip()):
+        # never disabled: a text area commits what was typed when it loses focus, so a button disabled until
+        # then swallowed the first click
+        clicked = st.button("Add sentence", key="label_add_sentence")
+        if clicked and not typed.strip():
+            st.warning("Type the sentence first.")
+        elif clicked:
             with guarded("add the sentence"):
                 sentence_id = add_sentence(db, actor(), typed)
                 st.session_state["label_sentence_pick"] = sentence_id

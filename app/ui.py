@@ -29,14 +29,24 @@ def guarded(what: str) -> Iterator[None]:
         st.error(f"Could not {what}: {report_internal(exc, what)}; please report it.", icon=":material/bug_report:")
 
 
+#: tokens written against the word before them ("cause ." reads "cause.")
+CLOSING = {".", ",", ";", ":", "!", "?", ")", "]", "}", "%", "'s", "n't", "'re", "'ve", "'ll", "'d", "'m"}
+#: tokens written against the word after them
+OPENING = {"(", "[", "{"}
+
+
 def marked_sentence(tokens: list[str], head: tuple[int, int], tail: tuple[int, int]) -> str:
     """The sentence as markdown, the head mention in bold and the tail mention in italics (the rest escaped): a
-    word that occurs twice is not ambiguous, and which is the head is plain."""
+    word that occurs twice is not ambiguous, and which is the head is plain. Sentences are stored as tokens so
+    that spans cannot drift; they are shown with punctuation against its word, as they were written."""
     words = [md(w) for w in tokens]
     for (start, end), mark in ((head, "**"), (tail, "_")):
         words[start] = mark + words[start]
         words[end - 1] = words[end - 1] + mark
-    return " ".join(words)
+    text = words[0] if words else ""
+    for before, token, word in zip(tokens, tokens[1:], words[1:]):
+        text += word if token in CLOSING or before in OPENING else " " + word
+    return text
 
 
 def flash(message: str, icon: str = ":material/check:") -> None:

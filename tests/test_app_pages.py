@@ -79,6 +79,17 @@ def test_label_a_triple_and_a_sentence(kg):
     assert count(kg, Example, Example.kind == "sentence") == before + 1
 
 
+def test_add_sentence_is_never_disabled_and_says_when_nothing_was_typed(kg):
+    """A text area commits what was typed when it loses focus: a button disabled until then swallowed the click
+    that took the focus away."""
+    app = page("label")
+    assert not app.button(key="label_add_sentence").disabled
+    app.button(key="label_add_sentence").click().run()
+    assert "Type the sentence first." in [w.value for w in app.warning]
+    app.text_area(key="label_new_sentence").input("Aspirin may cause bleeding.").run()
+    assert not app.button(key="label_add_sentence").disabled
+
+
 def test_the_sentence_form_stores_the_relation_chosen_at_the_top(kg):
     """A changed relation at the top must reach the sentence form: it once kept showing (and storing) the first
     relation the page opened with."""
@@ -489,3 +500,11 @@ def test_the_train_page_says_which_head_predicts_and_by_how_much_it_won(kg):
     assert any(c.startswith("Quality is measured by cross-validation") for c in captions)
     assert ("The model says “no relation” less readily: that answer's score is lowered by 2.0, chosen on the same "
             "items (micro-F1 0.23 → 0.31).") in captions
+
+
+def test_a_marked_sentence_reads_as_written():
+    from app.ui import marked_sentence
+
+    tokens = "Lorazepam ( an anxiolytic ) may cause drowsiness , and it 's common .".split()
+    assert marked_sentence(tokens, (0, 1), (7, 8)) == (
+        r"**Lorazepam** \(an anxiolytic\) may cause _drowsiness_, and it's common\.")
