@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Collection, Optional, Sequence
 
 import numpy as np
+import torch
 
 from engine.roles import Roles
 from engine.structure import StructuralModel
@@ -164,8 +165,8 @@ def best_pairs(structure: StructuralModel, relation: str, heads: Sequence[str], 
                 skipped.append(column_of[head])
             scores[row, skipped] = -np.inf
         flat = scores.ravel()
-        take = min(keep, flat.size)
-        chosen = np.argpartition(-flat, take - 1)[:take]
+        # torch's top-k: numpy's argpartition of the negated scores took twice as long on WN18RR's chunks
+        chosen = torch.topk(torch.from_numpy(flat), min(keep, flat.size)).indices.numpy()
         chosen = chosen[np.isfinite(flat[chosen])]
         found_scores = np.concatenate([found_scores, flat[chosen]])
         found_heads += [chunk[i] for i in (chosen // len(columns)).tolist()]
