@@ -15,14 +15,14 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from bench.lp_data import load_lp_dir, per_relation_sample
 from bench.result_files import ResultFile
 from engine.candidates import best_pairs
 from engine.structure import MATRIX_INTERACTIONS, StructuralModel, StructureConfig
-from knowco.services import (Actor, TrainOptions, add_triple_label, import_file, open_database, queue,
-                             train_in_foreground)
+from knowco.services import (Actor, Database, Run, TrainOptions, add_triple_label, import_file, open_database,
+                             queue, train_in_foreground)
 
 CUTS = (10, 50, 100, 500)
 #: a KGE-alone baseline whose interaction is not one matrix product (TransE) ranks every pair only this big
@@ -51,6 +51,18 @@ def _kg_without_hidden(source: Path, folder: Path) -> Path:
     return folder
 
 
+def retrain_and_read(database: Database, actor: Actor, labelled: Iterable[Triple], options: TrainOptions
+                     ) -> tuple[Run, float, list]:
+    """`labelled` entered as a curator's true triple labels, then the worker's retrain and suggest: the run, its
+    wall time and the queue read back, most confident first."""
+    for head, relation, tail in labelled:
+        add_triple_label(database, actor, head, relation, tail, True)
+    started = time.perf_counter()
+    run = train_in_foreground(database, actor, options)
+    seconds = time.perf_counter() - started
+    return run, seconds, queue(database, limit=1_000_000)
+
+
 def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions) -> dict:
     data = load_lp_dir(directory)
     hidden = (set(data.dev) | set(data.test)) - set(data.train)
@@ -59,12 +71,8 @@ def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions) -> 
         database = open_database(str(Path(tmp) / "kg.sqlite"))
         try:
             import_file(database, actor, _kg_without_hidden(directory, Path(tmp) / "kg"), "kgdir")
-            for head, relation, tail in per_relation_sample(data.train, labels, seed):
-                add_triple_label(database, actor, head, relation, tail, True)
-            started = time.perf_counter()
-            run = train_in_foreground(database, actor, options)
-            seconds = time.perf_counter() - started
-            shown = queue(database, limit=1_000_000)
+            run, seconds, shown = retrain_and_read(database, actor, per_relation_sample(data.train, labels, seed),
+                                                   options)
         finally:
             database.dispose()
     if run.status != "succeeded":

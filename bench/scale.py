@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from bench.environment import environment, publish, use_configured_threads
-from knowco.services import (Actor, TrainOptions, add_triple_label, import_file, open_database, queue,
-                             train_in_foreground)
+from bench.queue import retrain_and_read
+from knowco.services import Actor, TrainOptions, import_file, open_database
 
 GROUPS = 5
 WORDS = ["alpha", "beta", "gamma", "delta", "omega", "nova", "terra", "luma", "vexa", "zorin", "kiro", "mable"]
@@ -74,12 +74,7 @@ def run_scale(entities: int, relations: int, facts_per_entity: float, labels: in
             labelled = [f for r in names[:-1] for f in rng.sample(by_relation[r], labels)]
             pool = sorted({h for h, _, _ in facts})
             labelled += [(head, names[-1], tail) for head, tail in (rng.sample(pool, 2) for _ in range(labels))]
-            for head, relation, tail in labelled:
-                add_triple_label(database, actor, head, relation, tail, True)
-            started = time.perf_counter()
-            run = train_in_foreground(database, actor, options)
-            seconds = time.perf_counter() - started
-            shown = queue(database, limit=1_000_000)
+            run, seconds, shown = retrain_and_read(database, actor, labelled, options)
         finally:
             database.dispose()
     found = run.metrics.get("suggestions", {})
