@@ -52,7 +52,7 @@ if mine:
     queue = my_next_items(db, actor(), **filters, order=order or "confidence", limit=21, exclude=skipped)
 else:
     queue = suggestion_queue(db, **filters, order=order or "confidence", limit=21, exclude=skipped, curator=me)
-st.caption(f"{total:,} suggestions match" + (f"; {len(skipped)} skipped this session" if skipped else "")
+st.caption((f"{total:,} suggestions match" if total != 1 else "1 suggestion matches") + (f"; {len(skipped)} skipped this session" if skipped else "")
            + (f". Each suggestion needs {needed} curators' verdicts (the Team page sets this): you see those you "
               "have not judged; it is decided when they agree, else an adjudicator decides" if needed > 1 else ""))
 silent = unlearned(db)
@@ -143,7 +143,8 @@ else:
             st.text("\n".join(" → ".join(f) for f in found.tail_facts) or "no facts")
         # keyed by the suggestion, so a reason or comment never carries over to the next one
         r1, r2 = st.columns([1, 3])
-        why = r1.selectbox("If rejected, because", REJECT_REASONS, key=f"review_reason_{item.id}")
+        why = r1.selectbox("If rejected, because", REJECT_REASONS, key=f"review_reason_{item.id}",
+                           format_func=lambda reason: "it does not hold" if reason == "false" else reason)
         note = r2.text_input("Comment (optional, kept with the verdict)", key=f"review_comment_{item.id}")
         x, v, y, z, w = st.columns(5)
         if x.button("Accept", type="primary", key="review_accept", shortcut="a", icon=":material/check:",
