@@ -51,6 +51,8 @@ MIN_TEXT_CONFIDENCE = 0.5
 UNCALIBRATED_TEXT_PER_RELATION = 25
 #: candidates of the whole pool closest to a tie that join the queue for the uncertainty order
 UNCERTAIN = 50
+#: a candidate this sure by a fitted combiner's calibrated confidence joins the queue past its relation's number
+SURE = 0.9
 Triple3 = tuple[str, str, str]
 Progress = Optional[Callable[[int, int], None]]
 
@@ -210,8 +212,11 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric, fact_set,
                                                           stated))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
+    # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
+    calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
     queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN,
-                   stated_per_relation=None if calibrated_text else UNCALIBRATED_TEXT_PER_RELATION)
+                   stated_per_relation=None if calibrated_text else UNCALIBRATED_TEXT_PER_RELATION,
+                   sure=SURE if judged.combiner is not None else None, calibrated=calibrated)
     report = found.report
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
     report.combiner = judged.report.as_dict() if judged.report else None

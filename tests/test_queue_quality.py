@@ -198,6 +198,21 @@ def test_uncalibrated_text_findings_are_capped_per_relation():
     assert set(capped) == {(f"h{i}", "r", f"t{i}") for i in range(25, 30)}
 
 
+def test_sure_candidates_join_past_their_relation_s_number_only_when_calibrated():
+    """One relation with many near-certain candidates is not held to the same few places as the others; an
+    uncalibrated confidence (a text finding no combiner read) does not count as sure."""
+    sure = {(f"h{i}", "similar", f"t{i}"): 0.95 - i / 1000 for i in range(40)}
+    weak = {(f"a{i}", "part_of", f"b{i}"): 0.3 for i in range(10)}
+    confidence = {**sure, **weak}
+    margins = pair_margins(confidence)
+    assert len(select(confidence, margins, per_relation=5)) == 10
+    chosen = select(confidence, margins, per_relation=5, sure=0.9)
+    assert set(sure) <= set(chosen) and len(chosen) == 45
+    stated_only = {("h0", "similar", "t0"), ("h1", "similar", "t1")}
+    partly = select(confidence, margins, per_relation=0, sure=0.9, calibrated=set(confidence) - stated_only)
+    assert set(partly) == set(sure) - stated_only
+
+
 def test_a_big_untyped_kg_looks_at_a_bounded_number_of_pairs_and_says_so(monkeypatch):
     """100,000 entities and no types: a relation with labels but no fact yet (so no structural model for it)
     would walk 10^10 pairs; it looks at the best-connected heads' pairs up to its budget, and the run's message
