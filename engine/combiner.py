@@ -22,6 +22,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from engine.calibration import reliability
+from engine.direction import both_ways_shares
 
 Triple = tuple[str, str, str]
 FEATURES = ("text", "graph", "sentence", "sentences", "fit", "head_degree", "tail_degree", "head_has_relation",
@@ -60,9 +61,7 @@ class GraphCounts:
             self.as_head[(h, r)] += 1
             self.as_tail[(t, r)] += 1
             self.facts.add((h, r, t))
-        of_relation: Counter = Counter(r for _, r, _ in self.facts)
-        both_ways: Counter = Counter(r for h, r, t in self.facts if (t, r, h) in self.facts)
-        self.both_ways = {r: both_ways[r] / n for r, n in of_relation.items()}
+        self.both_ways = {r: share for r, (share, _) in both_ways_shares(self.facts).items()}
 
     def row(self, triple: Triple, opinions: Opinions) -> list[float]:
         """The features of FEATURES' order; the graph opinion stays NaN where the structural model does not

@@ -16,10 +16,13 @@ where a sentence states a relation, its direction is the text's and the KG's evi
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from typing import Iterable, Optional, Sequence
+from collections import defaultdict
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from engine.types import SentenceExample, TripleExample
+
+if TYPE_CHECKING:  # the combiner reads `both_ways_shares` from here
+    from engine.combiner import GraphCounts
 
 Triple = tuple[str, str, str]
 
@@ -29,36 +32,34 @@ SYMMETRIC_SHARE = 0.5
 REVERSE_OF_FACT_CONFIDENCE = 0.9
 
 
-def symmetric_relations(facts: Iterable[Triple], min_facts: int = 2) -> set[str]:
-    """Relations whose facts mostly hold both ways ("borders", "interacts with"), read from the facts."""
+def both_ways_shares(facts: Iterable[Triple]) -> dict[str, tuple[float, int]]:
+    """Per relation, the share of its facts whose reverse is also a fact, and how many facts it has."""
     by_relation: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for head, relation, tail in facts:
         by_relation[relation].add((head, tail))
-    symmetric = set()
-    for relation, pairs in by_relation.items():
-        if len(pairs) < min_facts:
-            continue
-        both_ways = sum((tail, head) in pairs for head, tail in pairs)
-        if both_ways >= SYMMETRIC_SHARE * len(pairs):
-            symmetric.add(relation)
-    return symmetric
+    return {relation: (sum((tail, head) in pairs for head, tail in pairs) / len(pairs), len(pairs))
+            for relation, pairs in by_relation.items()}
+
+
+def symmetric_relations(facts: Iterable[Triple], min_facts: int = 2) -> set[str]:
+    """Relations whose facts mostly hold both ways ("borders", "interacts with"), read from the facts."""
+    return {relation for relation, (share, n) in both_ways_shares(facts).items()
+            if n >= min_facts and share >= SYMMETRIC_SHARE}
 
 
 class SideCounts:
-    """How often each entity is the head and the tail of each relation in the accepted facts."""
+    """How often each entity is the head and the tail of each relation in the accepted facts (`counts`, the
+    combiner's `GraphCounts` of the same facts)."""
 
-    def __init__(self, facts: Iterable[Triple], symmetric: Iterable[str] = ()) -> None:
-        self.counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        for head, relation, tail in facts:
-            self.counts[(head, relation)]["head"] += 1
-            self.counts[(tail, relation)]["tail"] += 1
+    def __init__(self, counts: GraphCounts, symmetric: Iterable[str] = ()) -> None:
+        self.counts = counts
         self.symmetric = set(symmetric)
 
     def _side(self, entity: str, relation: str, side: str) -> float:
         """log p(entity takes `side` of `relation`), with one imagined fact each way: 0.5 for an entity the
         relation has never seen, so the text alone decides for it."""
-        seen = self.counts.get((entity, relation), Counter())
-        return math.log((seen[side] + 1) / (seen["head"] + seen["tail"] + 2))
+        as_head, as_tail = self.counts.as_head[(entity, relation)], self.counts.as_tail[(entity, relation)]
+        return math.log(((as_head if side == "head" else as_tail) + 1) / (as_head + as_tail + 2))
 
     def direction_odds(self, head: str, relation: str, tail: str, forward: float, backward: float) -> float:
         """Log-odds that `head relation tail` (the text's p of it `forward`, of the reverse marking

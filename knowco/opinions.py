@@ -44,7 +44,7 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
     """Each mention pair states its likeliest relation (not "no relation"), the way round that the text and
     the KG's `sides` (which side each entity takes in the facts) together make likelier; what a marking says
     of a relation it was turned away from does not count as what its sentence says of that order."""
-    sides = sides or SideCounts(())
+    sides = sides or SideCounts(GraphCounts(()))
     marked = {(m.sentence_id, m.head.start, m.head.end, m.tail.start, m.tail.end): d
               for m, d in zip(mentions, distributions)}
     best: dict[Pair, dict[str, float]] = defaultdict(dict)

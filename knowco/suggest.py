@@ -199,13 +199,18 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     scorer = CachedScorer(database, model_version_id, model)
     with database.sessions() as session:
         inputs = _read_inputs(session, model, relation)
-    found = _find(database, inputs, scorer, planning, max_pairs, use_text, cancel, progress)
+    facts = inputs.data.facts
+    # what the KG says without the held-out facts: the combiner is fitted on it, and the text's sides read it
+    hidden = set(planning.held_out)
+    seen = [f for f in facts if f not in hidden]
+    seen_counts = GraphCounts(seen)
+    found = _find(database, inputs, scorer, planning, max_pairs, use_text, cancel, progress, seen_counts)
     found.report.model_version = version_name
     held_out = [t for t in planning.held_out if t[1] in inputs.relations]
     distributions = _score_pairs(inputs, scorer, found.pool + held_out, cancel, progress)
-    facts = inputs.data.facts
-    judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, GraphCounts(facts)), inputs,
-                    found.per, found.stated, found.pool, held_out, planning)
+    counts = GraphCounts(facts) if hidden else seen_counts
+    judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, counts), inputs,
+                    found.per, found.stated, found.pool, held_out, planning, seen, seen_counts)
     margins = pair_margins(judged.confidence)
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
     fact_set = set(facts)
@@ -242,7 +247,7 @@ class _Found:
 
 
 def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: Planning, max_pairs: int,
-          use_text: bool, cancel, progress: Progress) -> _Found:
+          use_text: bool, cancel, progress: Progress, seen_counts: GraphCounts) -> _Found:
     kinds = inputs.kinds(inputs.data.facts)
     per = candidates(inputs.data.facts, inputs.types, inputs.declared_types(), inputs.known, max_pairs,
                      structure=planning.structure, kinds=kinds, symmetric=inputs.symmetric)
@@ -253,10 +258,8 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
     text = TextSupport()
     if use_text:
         with database.sessions() as session:
-            # sides the held-out facts do not take part in, so the combiner is fitted on what the KG would say
-            hidden = set(planning.held_out)
-            sides = SideCounts((f for f in inputs.data.facts if f not in hidden), inputs.symmetric)
-            text = _read_sentences(session, scorer, sides, cancel, progress, report)
+            text = _read_sentences(session, scorer, SideCounts(seen_counts, inputs.symmetric), cancel, progress,
+                                   report)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
     per = [replace(c, pairs=[p for p in c.pairs if inputs.allowed((p[0], c.relation, p[1]))],
                    closing=[p for p in c.closing if inputs.allowed((p[0], c.relation, p[1]))]) for c in per]
@@ -273,14 +276,13 @@ def _score_pairs(inputs: _Inputs, scorer: CachedScorer, triples: Sequence[Triple
 
 
 def _judge(applying: Judge, inputs: _Inputs, per: list[RelationCandidates], stated: list[Triple3],
-           pool: list[Triple3], held_out: list[Triple3], planning: Planning) -> Judged:
+           pool: list[Triple3], held_out: list[Triple3], planning: Planning, seen: list[Triple3],
+           seen_counts: GraphCounts) -> Judged:
     """Every candidate judged by `applying`; in a retrain, by a combiner fitted first on the held-out facts,
-    judged by what the rest of the KG says (kinds and counts that do not know them)."""
+    judged by what the rest of the KG (`seen`) says (kinds and counts that do not know them)."""
     if not held_out:
         return judge(applying, pool, planning.combiner)
-    hidden = set(held_out)
-    seen = [f for f in inputs.data.facts if f not in hidden]
-    fitting = Judge(applying.distributions, applying.text, planning.structure, inputs.kinds(seen), GraphCounts(seen))
+    fitting = Judge(applying.distributions, applying.text, planning.structure, inputs.kinds(seen), seen_counts)
     combiner, report = fit(fitting, held_out, per, stated, planning.seed)
     judged = judge(applying, pool, combiner)
     judged.report = report

@@ -9,6 +9,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from engine.combiner import GraphCounts
 from engine.direction import (REVERSE_OF_FACT_CONFIDENCE, SideCounts, keep_one_direction, reversed_sentences,
                               reversed_triples, symmetric_relations)
 from engine.mention_index import MentionIndex, MentionSpan
@@ -175,7 +176,7 @@ def test_the_kg_decides_the_way_round_where_the_text_reads_a_relation_both_ways(
     mentions, answers = _both_markings("safe with money", "safe", "money",
                                        {"Content-Container": 0.90, "no_relation": 0.10},
                                        {"Content-Container": 0.85, "no_relation": 0.15})
-    support = read_text(mentions, answers, SideCounts(facts))
+    support = read_text(mentions, answers, SideCounts(GraphCounts(facts)))
     assert set(support.stated) == {("money", "Content-Container", "safe")}
     [evidence] = support.stated[("money", "Content-Container", "safe")]
     assert evidence == (7, 2, 3, 0, 1, 0.85)  # the marking that reads it this way, with its own p
@@ -184,14 +185,14 @@ def test_the_kg_decides_the_way_round_where_the_text_reads_a_relation_both_ways(
     mentions, answers = _both_markings("box with money", "box", "money",
                                        {"Content-Container": 0.90, "no_relation": 0.10},
                                        {"Content-Container": 0.85, "no_relation": 0.15})
-    assert set(read_text(mentions, answers, SideCounts(facts)).stated) == {("box", "Content-Container", "money")}
+    assert set(read_text(mentions, answers, SideCounts(GraphCounts(facts))).stated) == {("box", "Content-Container", "money")}
     assert set(read_text(mentions, answers).stated) == {("box", "Content-Container", "money")}
 
     # the text sure of the way round outweighs what the KG says of one entity
     mentions, answers = _both_markings("safe with money", "safe", "money",
                                        {"Content-Container": 0.95, "no_relation": 0.05},
                                        {"Content-Container": 0.001, "no_relation": 0.999})
-    assert set(read_text(mentions, answers, SideCounts(facts)).stated) == {("safe", "Content-Container", "money")}
+    assert set(read_text(mentions, answers, SideCounts(GraphCounts(facts))).stated) == {("safe", "Content-Container", "money")}
 
 
 def test_a_symmetric_relation_keeps_the_text_s_reading():
@@ -200,8 +201,8 @@ def test_a_symmetric_relation_keeps_the_text_s_reading():
     facts = [(country, "borders", "italy") for country in ("france", "austria", "slovenia", "switzerland")]
     mentions, answers = _both_markings("italy near france", "italy", "france",
                                        {"borders": 0.9, "no_relation": 0.1}, {"borders": 0.6, "no_relation": 0.4})
-    assert set(read_text(mentions, answers, SideCounts(facts)).stated) == {("france", "borders", "italy")}
-    support = read_text(mentions, answers, SideCounts(facts, symmetric={"borders"}))
+    assert set(read_text(mentions, answers, SideCounts(GraphCounts(facts))).stated) == {("france", "borders", "italy")}
+    support = read_text(mentions, answers, SideCounts(GraphCounts(facts), symmetric={"borders"}))
     assert set(support.stated) == {("italy", "borders", "france"), ("france", "borders", "italy")}
 
 
@@ -210,7 +211,7 @@ def test_what_a_turned_marking_says_does_not_count_for_its_order():
     mentions, answers = _both_markings("safe with money", "safe", "money",
                                        {"Content-Container": 0.90, "no_relation": 0.10},
                                        {"Content-Container": 0.85, "no_relation": 0.15})
-    support = read_text(mentions, answers, SideCounts(facts))
+    support = read_text(mentions, answers, SideCounts(GraphCounts(facts)))
     assert "Content-Container" not in support.best[("safe", "money")]
     assert support.best[("money", "safe")]["Content-Container"] == 0.85
 
