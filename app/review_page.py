@@ -110,9 +110,13 @@ else:
                        "type, or where the KG has no types, by the places they fill in the graph).",
                        icon=":material/warning:")
         if item.reverses_fact and item.opinions.get("both_ways"):
+            share = item.opinions["both_ways"]
+            expected = ("" if isinstance(share, bool) else
+                        f" About {share:.0%} of its facts' missing reverses are expected to hold.")
             st.info(f"Completes a relation that holds both ways: the KG already holds {md(item.tail_label)} → "
                     f"*{md(item.relation_label)}* → {md(item.head_label)}, and *{md(item.relation_label)}* is "
-                    "marked symmetric or holds both ways in most of its facts.", icon=":material/sync_alt:")
+                    f"marked symmetric or holds both ways in most of its facts.{expected}",
+                    icon=":material/sync_alt:")
         elif item.reverses_fact:
             st.warning(f"Reversed: the KG already holds {md(item.tail_label)} → *{md(item.relation_label)}* → "
                        f"{md(item.head_label)}; this suggests the other direction.", icon=":material/swap_horiz:")

@@ -36,6 +36,9 @@ MAX_SCORED_PAIRS = 10_000_000
 #: pairs looked at per relation without a structural model (one by one, in Python): a relation with labels
 #: and no facts yet in a KG of 100,000 untyped entities would otherwise walk 10^10 pairs
 PROXIMITY_PAIRS = 1_000_000
+#: missing reverses proposed per relation at most (all of WN18RR's 2,014 `derivationally_related_form` ones,
+#: nearly certain and cheap to find; past it the structural model's best)
+MAX_CLOSING_PAIRS = 5_000
 #: bytes one chunk of head rows may take while the structural model scores them against every entity
 #: (`StructuralModel.bytes_per_head`)
 CHUNK_BYTES = 256 * 2**20
@@ -219,7 +222,7 @@ def candidates(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], 
     """Per relation (name → (head type, tail type)), pairs not already known in any status; at most
     `max_pairs` per relation: the structural model's best where the relation has facts to have learnt from,
     else near pairs first, then a seeded random sample of the rest; for a `symmetric` relation also the
-    missing reverses of its facts (at most `max_pairs` more).
+    missing reverses of its facts (at most `MAX_CLOSING_PAIRS` more, or `max_pairs` where that is more).
     """
     kinds = kinds or Kinds(facts, entity_types, relations)
     near = _near(facts)
@@ -240,7 +243,7 @@ def candidates(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], 
         else:
             found = _by_proximity(relation, heads, tails, near, known, degree, max_pairs, rng)
         if relation in symmetric:
-            found.closing = closing_pairs(facts, relation, known, max_pairs, structure)
+            found.closing = closing_pairs(facts, relation, known, max(max_pairs, MAX_CLOSING_PAIRS), structure)
             # past the budget a missing reverse the pre-filter proposes is an ordinary candidate, and may be one
             # of the combiner's negatives: it then learns that not every missing reverse holds (WN18RR seed 13
             # with them all kept out: P@10 1.0 → 0.5, P@100 0.72 → 0.56; `also_see` holds both ways in 64 % of

@@ -22,11 +22,11 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from engine.calibration import reliability
-from engine.direction import both_ways_shares
+from engine.direction import reverse_holds
 
 Triple = tuple[str, str, str]
 FEATURES = ("text", "graph", "sentence", "sentences", "fit", "head_degree", "tail_degree", "head_has_relation",
-            "tail_has_relation", "reverse_fact")
+            "tail_has_relation", "reverse_holds")
 GRAPH = FEATURES.index("graph")
 MIN_FACTS = 20
 NEGATIVES_PER_FACT = 4
@@ -47,10 +47,11 @@ class Opinions:
 class GraphCounts:
     """Degrees and per-relation counts from the accepted facts: a head that already has a `capital_of`
     tail is less likely to get another. And whether the reverse of a candidate is a fact, weighed by the share
-    of its relation's facts that hold both ways: in a relation that mostly does, a fact without its reverse is
-    the likeliest missing fact there is (WN18RR hides 2,014 such), in one that never does it says nothing."""
+    of its relation's missing reverses expected to hold (`engine.direction.reverse_holds`): in a relation that
+    always holds both ways a fact without its reverse is the likeliest missing fact there is (WN18RR hides
+    2,014 such), in one that never does it says nothing. `marked`: relations a curator marked symmetric."""
 
-    def __init__(self, facts: Iterable[Triple]) -> None:
+    def __init__(self, facts: Iterable[Triple], marked: Iterable[str] = ()) -> None:
         self.degree: Counter = Counter()
         self.as_head: Counter = Counter()
         self.as_tail: Counter = Counter()
@@ -61,13 +62,13 @@ class GraphCounts:
             self.as_head[(h, r)] += 1
             self.as_tail[(t, r)] += 1
             self.facts.add((h, r, t))
-        self.both_ways = {r: share for r, (share, _) in both_ways_shares(self.facts).items()}
+        self.reverse_holds = reverse_holds(self.facts, marked)
 
     def row(self, triple: Triple, opinions: Opinions) -> list[float]:
         """The features of FEATURES' order; the graph opinion stays NaN where the structural model does not
         know an entity (the combiner fills it)."""
         h, r, t = triple
-        reverse = self.both_ways.get(r, 0.0) if (t, r, h) in self.facts else 0.0
+        reverse = self.reverse_holds.get(r, 0.0) if (t, r, h) in self.facts else 0.0
         return [_logit(opinions.text), opinions.graph, opinions.sentence, math.log1p(opinions.sentences),
                 opinions.fit, math.log1p(self.degree[h]), math.log1p(self.degree[t]),
                 math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)]), reverse]
@@ -106,6 +107,8 @@ class CombinerReport:
     #: not seen what a sentence stating a fact looks like, so it does not judge what the text states
     facts_in_text: int = 0
     reads_text: bool = True
+    #: missing reverses fitted on as facts by the share of them expected to hold
+    missing_reverses: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -147,12 +150,20 @@ class Combiner:
         return cls(**{k: v for k, v in data.items() if k != "features"})
 
 
-def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Sequence[float]], seed: int = 0
+def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Sequence[float]], seed: int = 0,
+                 uncertain: Sequence[Sequence[float]] = (), holds: Sequence[float] = ()
                  ) -> tuple[Optional[Combiner], CombinerReport]:
-    """The combiner, or None (with the reason) where the facts are too few to fit and calibrate it."""
+    """The combiner, or None (with the reason) where the facts are too few to fit and calibrate it.
+
+    `uncertain` rows are candidates whose truth is only known as a probability (`holds`: a relation's missing
+    reverses, `engine.direction.reverse_holds`): each counts as a fact with weight p and as a non-fact with
+    weight 1 − p, so the combiner learns what a missing reverse is worth from how often such reverses hold,
+    not from the held-out facts alone (which are all true: a combiner that saw no false missing reverse put
+    WN18RR's `also_see` reverses, 12 % true, at 1.0). The reported AUC, ECE and spread are of the facts and
+    candidates only."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -164,23 +175,32 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
     negative_graph = np.array([row[GRAPH] for row in negatives], dtype=float)
     known = negative_graph[~np.isnan(negative_graph)]
     graph_fill = float(np.median(known)) if len(known) else 0.5
-    rows = _filled(list(positives) + list(negatives), graph_fill)
-    gold = np.array([1] * n_pos + [0] * n_neg)
+    hard, n_soft = n_pos + n_neg, len(uncertain)
+    rows = _filled(list(positives) + list(negatives) + list(uncertain) * 2, graph_fill)
+    gold = np.array([1] * n_pos + [0] * n_neg + [1] * n_soft + [0] * n_soft)
+    p = np.clip(np.array(holds, dtype=float), 0.0, 1.0)
+    weights = np.concatenate([np.ones(hard), p, 1.0 - p])
+    # both copies of an uncertain row in one fold: a regression never predicts the copy of a row it saw
+    groups = np.concatenate([np.arange(hard), hard + np.arange(n_soft), hard + np.arange(n_soft)])
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
-    folds = StratifiedKFold(n_splits=min(FOLDS, n_pos), shuffle=True, random_state=seed)
-    out_of_fold = cross_val_predict(pipeline, rows, gold, cv=folds, method="decision_function").reshape(-1, 1)
+    folds = StratifiedGroupKFold(n_splits=min(FOLDS, n_pos), shuffle=True, random_state=seed)
+    out_of_fold = cross_val_predict(pipeline, rows, gold, groups=groups, cv=folds, method="decision_function",
+                                    params={"logisticregression__sample_weight": weights}).reshape(-1, 1)
     platt = LogisticRegression(C=1e4, max_iter=1000)
     # the calibration measured on decisions its own Platt fit did not see either
-    calibrated = cross_val_predict(platt, out_of_fold, gold, cv=folds, method="predict_proba")[:, 1]
-    platt.fit(out_of_fold, gold)
+    calibrated = cross_val_predict(platt, out_of_fold, gold, groups=groups, cv=folds, method="predict_proba",
+                                   params={"sample_weight": weights})[:hard, 1]
+    platt.fit(out_of_fold, gold, sample_weight=weights)
     slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-    pipeline.fit(rows, gold)
+    pipeline.fit(rows, gold, logisticregression__sample_weight=weights)
     scaler, regression = pipeline.named_steps["standardscaler"], pipeline.named_steps["logisticregression"]
     combiner = Combiner(scaler.mean_.tolist(), [s or 1.0 for s in scaler.scale_.tolist()],
                         regression.coef_[0].tolist(), float(regression.intercept_[0]), slope, offset, graph_fill)
-    report = CombinerReport(True, n_pos, n_neg, auc=round(float(roc_auc_score(gold, out_of_fold[:, 0])), 4),
-                            ece=round(reliability(calibrated, gold).ece, 4),
+    truth = gold[:hard]
+    report = CombinerReport(True, n_pos, n_neg, auc=round(float(roc_auc_score(truth, out_of_fold[:hard, 0])), 4),
+                            ece=round(reliability(calibrated, truth).ece, 4),
                             above_08=round(float((calibrated > 0.8).mean()), 4),
                             below_02=round(float((calibrated < 0.2).mean()), 4),
-                            weights={name: round(w, 4) for name, w in zip(FEATURES, combiner.coef)})
+                            weights={name: round(w, 4) for name, w in zip(FEATURES, combiner.coef)},
+                            missing_reverses=n_soft)
     return combiner, report

@@ -136,6 +136,21 @@ def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandid
     return out
 
 
+def missing_reverses_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int
+                         ) -> list[Triple3]:
+    """`NEGATIVES_PER_FACT` missing reverses (`RelationCandidates.closing`) per held-out fact of their relation:
+    the combiner's sample of them, each a fact only as likely as its relation's missing reverses hold."""
+    wanted: dict[str, int] = defaultdict(int)
+    for _, relation, _ in held_out:
+        wanted[relation] += NEGATIVES_PER_FACT
+    rng = random.Random(seed)
+    out = []
+    for c in sorted(per_relation, key=lambda c: c.relation):
+        mine = sorted({(h, c.relation, t) for h, t in c.closing} - set(held_out))
+        out += rng.sample(mine, min(len(mine), wanted[c.relation]))
+    return out
+
+
 def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationCandidates],
         stated: Sequence[Triple3], seed: int = 0) -> tuple[Optional[Combiner], CombinerReport]:
     """The combiner fitted on `held_out` facts against candidates (or None, with the reason).
@@ -147,8 +162,11 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
     in_text = sum(1 for h, _, t in held_out if (h, t) in judge_.text.best)
     reads_text = in_text >= MIN_FACTS
     negatives = negatives_for(held_out, per_relation, seed, stated if reads_text else ())
+    reverses = missing_reverses_for(held_out, per_relation, seed)
     combiner, report = fit_combiner(judge_.rows(held_out, judge_.opinions(held_out)),
-                                    judge_.rows(negatives, judge_.opinions(negatives)), seed)
+                                    judge_.rows(negatives, judge_.opinions(negatives)), seed,
+                                    judge_.rows(reverses, judge_.opinions(reverses)),
+                                    [judge_.counts.reverse_holds.get(r, 0.0) for _, r, _ in reverses])
     if combiner is not None:
         combiner.reads_text = reads_text
     report.facts_in_text, report.reads_text = in_text, reads_text

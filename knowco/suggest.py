@@ -127,6 +127,10 @@ class _Inputs:
     def symmetric(self) -> set[str]:
         return symmetric_of(self.data)
 
+    @cached_property
+    def marked_symmetric(self) -> set[str]:
+        return {r.name for r in self.data.relations if r.symmetric}
+
     def allowed(self, triple: Triple3) -> bool:
         """False for a second tail of a head under a relation marked functional (one tail per head)."""
         return triple[:2] not in self.functional_heads
@@ -203,12 +207,12 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     # what the KG says without the held-out facts: the combiner is fitted on it, and the text's sides read it
     hidden = set(planning.held_out)
     seen = [f for f in facts if f not in hidden]
-    seen_counts = GraphCounts(seen)
+    seen_counts = GraphCounts(seen, inputs.marked_symmetric)
     found = _find(database, inputs, scorer, planning, max_pairs, use_text, cancel, progress, seen_counts)
     found.report.model_version = version_name
     held_out = [t for t in planning.held_out if t[1] in inputs.relations]
     distributions = _score_pairs(inputs, scorer, found.pool + held_out, cancel, progress)
-    counts = GraphCounts(facts) if hidden else seen_counts
+    counts = GraphCounts(facts, inputs.marked_symmetric) if hidden else seen_counts
     judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, counts), inputs,
                     found.per, found.stated, found.pool, held_out, planning, seen, seen_counts)
     margins = pair_margins(judged.confidence)
@@ -229,7 +233,8 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     return SuggestionPlan(model_version_id, inputs.relations, queue,
                           {t: found.text.stated[t] for t in queue if t in found.text.stated}, report,
                           {t: {**judged.opinions[t], "margin": margins[t],
-                               **({"both_ways": True} if t[1] in inputs.symmetric and t[::-1] in fact_set else {})}
+                               **({"both_ways": round(counts.reverse_holds.get(t[1], 0.0), 3)}
+                                  if t[1] in inputs.symmetric and t[::-1] in fact_set else {})}
                            for t in queue},
                           judged.combiner, judged.report)
 

@@ -295,9 +295,10 @@ def test_review_says_when_a_suggestion_reverses_a_fact(kg):
 
 def test_review_says_when_a_suggestion_completes_a_relation_that_holds_both_ways(kg):
     missing = ("myocardial infarction", "treats", "aspirin")
-    queued(kg, [(*missing, 0.95)], opinions={missing: {"text": 0.7, "sentences": 0, "both_ways": True}})
+    queued(kg, [(*missing, 0.95)], opinions={missing: {"text": 0.7, "sentences": 0, "both_ways": 0.13}})
     app = page("review")
-    assert any("Completes a relation that holds both ways" in i.value for i in app.info), [i.value for i in app.info]
+    assert any("Completes a relation that holds both ways" in i.value and "About 13% of its facts' missing reverses"
+               in i.value for i in app.info), [i.value for i in app.info]
     assert not any("Reversed" in w.value for w in app.warning)
 
 

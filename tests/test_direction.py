@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.combiner import GraphCounts
 from engine.direction import (REVERSE_OF_FACT_CONFIDENCE, SideCounts, keep_one_direction, reversed_sentences,
-                              reversed_triples, symmetric_relations)
+                              reverse_holds, reversed_triples, symmetric_relations)
 from engine.mention_index import MentionIndex, MentionSpan
 from engine.text_candidates import MentionPair, mention_pairs
 from engine.types import SentenceExample, TripleExample
@@ -218,3 +218,17 @@ def test_what_a_turned_marking_says_does_not_count_for_its_order():
 
 def test_a_self_loop_is_kept():
     assert keep_one_direction({("a", "r", "a"): 0.7}, set(), set()) == {("a", "r", "a"): 0.7}
+
+
+def test_a_relation_s_missing_reverses_hold_as_often_as_the_kg_is_incomplete():
+    """WN18RR: `derivationally_related_form` holds both ways in 93 % of its facts and all its missing reverses
+    are hidden facts; `also_see` in 64 %, and 12 % of its missing reverses are."""
+    twin = [(f"a{i}", f"b{i}") for i in range(100)]
+    see = [(f"c{i}", f"d{i}") for i in range(60)]
+    facts = ([(h, "twin", t) for h, t in twin] + [(t, "twin", h) for h, t in twin[:90]]
+             + [(h, "see", t) for h, t in see] + [(t, "see", h) for h, t in see[:30]]
+             + [(f"x{i}", "part_of", f"y{i}") for i in range(20)])
+    holds = reverse_holds(facts, marked={"borders"})
+    assert holds["twin"] == 1.0 and holds["borders"] == 1.0
+    assert 0.05 < holds["see"] < 0.25 and holds["part_of"] < 0.01
+    assert reverse_holds([("a", "part_of", "b"), ("b", "part_of", "c")]) == {"part_of": 0.0}  # no yardstick
