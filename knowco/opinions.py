@@ -151,9 +151,31 @@ def missing_reverses_for(held_out: Sequence[Triple3], per_relation: list[Relatio
     return out
 
 
+def in_the_pool(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationCandidates]
+                ) -> list[Triple3]:
+    """The held-out facts the pre-filter would have proposed had they been missing: the structural model scores
+    them at least as well as the lowest of their relation's proposed pairs, they are missing reverses of a
+    relation that proposes those, or a sentence mentions both entities. A queue is made of such candidates; a random held-out fact mostly scores below
+    them, and a combiner fitted on random facts against the pool learnt that a better graph score marks a
+    non-fact (weight −0.1 to −1.5 on UMLS and WN18RR)."""
+    if judge_.structure is None:
+        return list(held_out)
+    floor = {}
+    for c in per_relation:
+        opinions = judge_.structure.opinion([(h, c.relation, t) for h, t in c.pairs]) if c.pairs else np.empty(0)
+        if np.isfinite(opinions).any():
+            floor[c.relation] = float(np.nanmin(opinions))
+    closing = {c.relation for c in per_relation if c.closing}
+    graph = judge_.structure.opinion(list(held_out)).tolist()
+    return [(h, r, t) for (h, r, t), g in zip(held_out, graph)
+            if (r in floor and g >= floor[r]) or (r in closing and (t, r, h) in judge_.counts.facts)
+            or (h, t) in judge_.text.best]
+
+
 def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationCandidates],
         stated: Sequence[Triple3], seed: int = 0) -> tuple[Optional[Combiner], CombinerReport]:
-    """The combiner fitted on `held_out` facts against candidates (or None, with the reason).
+    """The combiner fitted on the `held_out` facts the pre-filter would have proposed (`in_the_pool`; all of
+    them where those are fewer than `MIN_FACTS`) against candidates (or None, with the reason).
 
     It learns to weigh what sentences say only from facts that sentences mention: where fewer than
     `MIN_FACTS` held-out facts are in the text (a corpus about other things than the KG's facts), a text
@@ -161,15 +183,17 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
     graph's candidates alone and leaves the text's findings their own probability."""
     in_text = sum(1 for h, _, t in held_out if (h, t) in judge_.text.best)
     reads_text = in_text >= MIN_FACTS
-    negatives = negatives_for(held_out, per_relation, seed, stated if reads_text else ())
-    reverses = missing_reverses_for(held_out, per_relation, seed)
-    combiner, report = fit_combiner(judge_.rows(held_out, judge_.opinions(held_out)),
+    pooled = in_the_pool(judge_, held_out, per_relation)
+    positives = pooled if len(pooled) >= MIN_FACTS else list(held_out)
+    negatives = negatives_for(positives, per_relation, seed, stated if reads_text else ())
+    reverses = missing_reverses_for(positives, per_relation, seed)
+    combiner, report = fit_combiner(judge_.rows(positives, judge_.opinions(positives)),
                                     judge_.rows(negatives, judge_.opinions(negatives)), seed,
                                     judge_.rows(reverses, judge_.opinions(reverses)),
                                     [judge_.counts.reverse_holds.get(r, 0.0) for _, r, _ in reverses])
     if combiner is not None:
         combiner.reads_text = reads_text
-    report.facts_in_text, report.reads_text = in_text, reads_text
+    report.facts_in_text, report.reads_text, report.facts_in_pool = in_text, reads_text, len(pooled)
     return combiner, report
 
 

@@ -6,7 +6,7 @@ import random
 
 from engine.candidates import Kinds, RelationCandidates
 from engine.combiner import MIN_FACTS, GraphCounts
-from knowco.opinions import Judge, TextSupport, fit, judge
+from knowco.opinions import Judge, TextSupport, fit, in_the_pool, judge
 
 FACTS = [(f"city{i}", "capital_of", f"land{i}") for i in range(60)]
 HELD, KEPT = FACTS[:30], FACTS[30:]
@@ -81,3 +81,30 @@ def test_missing_reverses_are_worth_what_their_relation_s_missing_reverses_hold(
     twin = [judged.confidence[(h, "twin", t)] for h, t in missing["twin"]]
     see = [judged.confidence[(h, "see", t)] for h, t in missing["see"]]
     assert min(twin) > 0.8 and sum(see) / len(see) < 0.5
+
+
+class _Scores:
+    """A structural model's opinions, given."""
+
+    def __init__(self, scores: dict) -> None:
+        self.scores = scores
+
+    def opinion(self, triples):
+        import numpy as np
+
+        return np.array([self.scores.get(t, 0.0) for t in triples])
+
+
+def test_the_combiner_learns_from_the_held_out_facts_the_pre_filter_would_have_proposed():
+    """A random held-out fact mostly scores below the pre-filter's pairs; fitted on those against the pool, the
+    combiner learnt that a better graph score marks a non-fact."""
+    proposed = [("a", "b"), ("c", "d")]
+    scores = {("a", "r", "b"): 0.9, ("c", "r", "d"): 0.7, ("x", "r", "y"): 0.8, ("u", "r", "v"): 0.2,
+              ("w", "r", "z"): 0.1, ("q", "s", "p"): 0.0}
+    text = TextSupport(best={("w", "z"): {"r": 0.6}})
+    judge_ = Judge({}, text, _Scores(scores), Kinds([], {}, {}), GraphCounts([("p", "s", "q")]))
+    per = [RelationCandidates("r", proposed, False), RelationCandidates("s", [], False, closing=[("q", "p")])]
+    held = [("x", "r", "y"), ("u", "r", "v"), ("w", "r", "z"), ("q", "s", "p")]
+    assert in_the_pool(judge_, held, per) == [("x", "r", "y"), ("w", "r", "z"), ("q", "s", "p")]
+    without = Judge({}, text, None, Kinds([], {}, {}), GraphCounts([]))
+    assert in_the_pool(without, held, per) == held
