@@ -4,11 +4,12 @@ the text says, how well the entities fit the relation's kinds, and how connected
 A logistic regression (scikit-learn) learns the weights on held-out facts (positives) against candidates the
 pre-filter proposed (mostly false: the negatives a queue is full of), up to `NEGATIVES_PER_FACT` to one, and
 missing reverses of facts, each a fact only by the share of its relation's missing reverses expected to hold
-(weighted both ways). Its decision is then calibrated by Platt scaling fitted on *out-of-fold* decisions (5-fold: each decision comes
-from a regression that did not see the item), so the confidence is not flattened or inflated by in-sample
-fit; the reported ECE and spread are cross-fitted once more (the Platt fit did not see what it is scored on).
-With fewer than `MIN_FACTS` held-out facts there is nothing honest to fit on: no combiner, and the caller keeps
-the text model's probability and says so.
+(weighted both ways). Its decision is then calibrated by Platt scaling fitted on *out-of-fold* decisions
+(5-fold: each decision comes from a regression that did not see the item), so the confidence is not flattened
+or inflated by in-sample fit; the reported ECE and spread are cross-fitted once more (the Platt fit did not
+see what it is scored on). The positives are the held-out facts the pre-filter would have proposed
+(`knowco.opinions.in_the_pool`). With fewer than `MIN_FACTS` held-out facts there is nothing honest to fit
+on: no combiner, and the caller keeps the text model's probability and says so.
 
 What a confidence of 0.8 means here: among candidates like this one, facts like the held-out ones are 80 %
 when facts and candidates are weighed one to `NEGATIVES_PER_FACT`. Curators' verdicts will be the better

@@ -155,9 +155,9 @@ def in_the_pool(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[R
                 ) -> list[Triple3]:
     """The held-out facts the pre-filter would have proposed had they been missing: the structural model scores
     them at least as well as the lowest of their relation's proposed pairs, they are missing reverses of a
-    relation that proposes those, or a sentence mentions both entities. A queue is made of such candidates; a random held-out fact mostly scores below
-    them, and a combiner fitted on random facts against the pool learnt that a better graph score marks a
-    non-fact (weight −0.1 to −1.5 on UMLS and WN18RR)."""
+    relation that proposes those, or a sentence mentions both entities. A queue is made of such candidates; a
+    random held-out fact mostly scores below them, and a combiner fitted on random facts against the pool learnt
+    that a better graph score marks a non-fact (weight −0.1 to −1.5 on UMLS and WN18RR)."""
     if judge_.structure is None:
         return list(held_out)
     floor = {}
