@@ -109,10 +109,11 @@ else:
             st.warning("Kind doubt: the head or the tail is not of a kind this relation's known entities are (by "
                        "type, or where the KG has no types, by the places they fill in the graph).",
                        icon=":material/warning:")
-        if item.reverses_fact and item.opinions.get("both_ways"):
+        if item.reverses_fact and "both_ways" in item.opinions:
             share = item.opinions["both_ways"]
             expected = ("" if isinstance(share, bool) else
-                        f" About {share:.0%} of its facts' missing reverses are expected to hold.")
+                        f" About {share:.0%} of its facts' missing reverses are expected to hold (judged by how "
+                        "often the relations of this KG that always hold both ways miss a reverse).")
             st.info(f"Completes a relation that holds both ways: the KG already holds {md(item.tail_label)} → "
                     f"*{md(item.relation_label)}* → {md(item.head_label)}, and *{md(item.relation_label)}* is "
                     f"marked symmetric or holds both ways in most of its facts.{expected}",

@@ -133,8 +133,13 @@ def opinions_panel(measured) -> None:
             st.markdown(f"**Graph model:** {md(structure['interaction'])}{size}, chosen on held-out facts by mean "
                         f"reciprocal rank ({md(tried)}); {structure['seconds']:.0f} s to train.")
         if combiner.get("fitted"):
-            st.markdown(f"**Combiner:** fitted on {combiner['facts']} held-out facts against {combiner['negatives']} "
-                        "candidates; calibrated on out-of-fold scores.")
+            reverses = combiner.get("missing_reverses", 0)
+            counted = (f" and {reverses} missing reverses of facts, each counted as a fact by the share of its "
+                       "relation's missing reverses expected to hold" if reverses else "")
+            proposed = (" (those the candidate search would have proposed)"
+                        if combiner.get("facts_in_pool") == combiner["facts"] else "")
+            st.markdown(f"**Combiner:** fitted on {combiner['facts']} held-out facts{proposed} against "
+                        f"{combiner['negatives']} candidates{counted}; calibrated on out-of-fold scores.")
             if not combiner.get("reads_text", True):
                 st.caption(f"Only {combiner.get('facts_in_text', 0)} held-out facts are mentioned in your documents: "
                            "too few to learn how far a sentence can be trusted, so suggestions read from text keep "

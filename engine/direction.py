@@ -41,26 +41,35 @@ def both_ways_shares(facts: Iterable[Triple]) -> dict[str, tuple[float, int]]:
             for relation, pairs in by_relation.items()}
 
 
+#: a relation is the yardstick of the KG's missing rate when it holds both ways in at least this share of at
+#: least `YARDSTICK_FACTS` facts (or a curator marked it symmetric)
+YARDSTICK_SHARE = 0.8
+YARDSTICK_FACTS = 10
+
+
 def reverse_holds(facts: Iterable[Triple], marked: Iterable[str] = ()) -> dict[str, float]:
     """Per relation, the share of its *missing* reverses (facts whose reverse is not a fact) expected to hold.
 
     The share of facts that hold both ways is not it: WN18RR's `also_see` holds both ways in 64 % of its facts
     and `derivationally_related_form` in 93 %, yet 57 of the former's 471 missing reverses are hidden facts and
-    all 2,014 of the latter's. What separates them is how incomplete the KG is. The relation that holds both
-    ways most often is taken as truly symmetric, so its missing share is the KG's missing rate m; a relation
-    holding both ways in a share b of its facts is then symmetric in s = b / (1 − m) of them, and of its missing
+    all 2,014 of the latter's. What separates them is how incomplete the KG is. A relation marked symmetric, or
+    else the one that holds both ways most often (in at least `YARDSTICK_SHARE` of `YARDSTICK_FACTS` or more
+    facts), is taken as truly symmetric, so its missing share is the KG's missing rate m; a relation holding
+    both ways in a share b of its facts is then symmetric in s = b / (1 − m) of them, and of its missing
     reverses s·m / (s·m + 1 − s) hold (on WN18RR: 1.0 and 0.13, measured 1.0 and 0.12). Each share counts one
-    imagined fact that does not hold both ways (most relations do not), so a small relation never looks certain
-    and one of a single fact looks one-way; a relation a curator `marked` symmetric
-    holds both ways by definition (1.0); where no relation holds both ways in half its facts there is no
-    yardstick, and no missing reverse is expected to hold (0.0)."""
+    imagined fact that does not hold both ways (most relations do not), so a small relation never looks
+    certain. Without a yardstick the KG's missing rate is unknown and the share of facts holding both ways is
+    the guess. A relation a curator `marked` symmetric holds both ways by definition (1.0)."""
+    marked = set(marked)
     counted = both_ways_shares(facts)
     smoothed = {relation: share * n / (n + 1) for relation, (share, n) in counted.items()}
-    yardstick = max((b for b in smoothed.values() if b >= SYMMETRIC_SHARE), default=None)
+    yardstick = max((smoothed[r] for r, (share, n) in counted.items()
+                     if share > 0 and (r in marked or (share >= YARDSTICK_SHARE and n >= YARDSTICK_FACTS))),
+                    default=None)
     out = {}
     for relation, b in smoothed.items():
         if yardstick is None:
-            out[relation] = 0.0
+            out[relation] = b
         else:
             missing_rate, s = 1.0 - yardstick, min(1.0, b / yardstick)
             out[relation] = s * missing_rate / (s * missing_rate + (1.0 - s))

@@ -12,7 +12,7 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Collection, Optional, Sequence
 
 import numpy as np
 
@@ -136,17 +136,18 @@ def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandid
     return out
 
 
-def missing_reverses_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int
-                         ) -> list[Triple3]:
+def missing_reverses_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int,
+                         seen: Collection[Triple3]) -> list[Triple3]:
     """`NEGATIVES_PER_FACT` missing reverses (`RelationCandidates.closing`) per held-out fact of their relation:
-    the combiner's sample of them, each a fact only as likely as its relation's missing reverses hold."""
+    the combiner's sample of them, each a fact only as likely as its relation's missing reverses hold. Only
+    reverses of the facts the fit sees (`seen`): one whose fact is held out looks like any other candidate."""
     wanted: dict[str, int] = defaultdict(int)
     for _, relation, _ in held_out:
         wanted[relation] += NEGATIVES_PER_FACT
     rng = random.Random(seed)
     out = []
     for c in sorted(per_relation, key=lambda c: c.relation):
-        mine = sorted({(h, c.relation, t) for h, t in c.closing} - set(held_out))
+        mine = sorted((h, c.relation, t) for h, t in c.closing if (t, c.relation, h) in seen)
         out += rng.sample(mine, min(len(mine), wanted[c.relation]))
     return out
 
@@ -186,7 +187,7 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
     pooled = in_the_pool(judge_, held_out, per_relation)
     positives = pooled if len(pooled) >= MIN_FACTS else list(held_out)
     negatives = negatives_for(positives, per_relation, seed, stated if reads_text else ())
-    reverses = missing_reverses_for(positives, per_relation, seed)
+    reverses = missing_reverses_for(positives, per_relation, seed, judge_.counts.facts)
     combiner, report = fit_combiner(judge_.rows(positives, judge_.opinions(positives)),
                                     judge_.rows(negatives, judge_.opinions(negatives)), seed,
                                     judge_.rows(reverses, judge_.opinions(reverses)),

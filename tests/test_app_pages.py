@@ -164,13 +164,16 @@ def test_versions_are_compared_and_one_can_be_made_active_again(kg):
 
 def test_the_train_page_says_how_the_confidence_was_made(kg):
     combined = {"fitted": True, "facts": 180, "negatives": 720, "reason": "", "auc": 0.91, "ece": 0.031,
-                "above_08": 0.12, "below_02": 0.7, "weights": {"text": 0.6, "graph": 1.4}}
+                "above_08": 0.12, "below_02": 0.7, "weights": {"text": 0.6, "graph": 1.4}, "missing_reverses": 40,
+                "facts_in_pool": 180}
     structure = {"interaction": "rotate", "mrr": {"rotate": 0.41, "distmult": 0.22}, "seconds": 31.0}
     finished_runs(kg, [{"accuracy": 0.5, "held_out": 10, "structure": structure, "combiner": combined}])
     app = page("train")
     panel = app.expander[-1]
     assert panel.label.endswith("text and graph opinions combined (AUC 0.91 on held-out facts)")
     assert "rotate, chosen on held-out facts" in panel.markdown[0].value
+    assert ("180 held-out facts (those the candidate search would have proposed) against 720 candidates and 40 "
+            "missing reverses" in panel.markdown[1].value), panel.markdown[1].value
     assert {m.label: m.value for m in panel.metric} == {"Calibration error (ECE)": "0.031",
                                                         "Share above 0.8": "12%", "Share below 0.2": "70%"}
     finished_runs(kg, [{"accuracy": 0.5, "held_out": 3, "combiner": {"fitted": False, "facts": 4, "negatives": 16,
@@ -299,6 +302,11 @@ def test_review_says_when_a_suggestion_completes_a_relation_that_holds_both_ways
     app = page("review")
     assert any("Completes a relation that holds both ways" in i.value and "About 13% of its facts' missing reverses"
                in i.value for i in app.info), [i.value for i in app.info]
+    assert not any("Reversed" in w.value for w in app.warning)
+    # a relation holding both ways whose missing reverses are not expected to hold still says what it is
+    queued(kg, [(*missing, 0.95)], opinions={missing: {"text": 0.7, "sentences": 0, "both_ways": 0.0}})
+    app = page("review")
+    assert any("About 0% of its facts' missing reverses" in i.value for i in app.info), [i.value for i in app.info]
     assert not any("Reversed" in w.value for w in app.warning)
 
 
