@@ -113,7 +113,7 @@ else:
             share = item.opinions["both_ways"]
             expected = ("" if isinstance(share, bool) else
                         f" About {share:.0%} of its facts' missing reverses are expected to hold (judged by how "
-                        "often the relations of this KG that always hold both ways miss a reverse).")
+                        "often the relation of this KG that most often holds both ways misses a reverse).")
             st.info(f"Completes a relation that holds both ways: the KG already holds {md(item.tail_label)} → "
                     f"*{md(item.relation_label)}* → {md(item.head_label)}, and *{md(item.relation_label)}* is "
                     f"marked symmetric or holds both ways in most of its facts.{expected}",

@@ -200,9 +200,14 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
 
 def judge(judge_: Judge, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Judged:
     """Confidence for every triple: the combiner's where there is one (and it reads the text, for a triple a
-    sentence states), else the text model's probability (the better of pair and sentences)."""
+    sentence states), else the text model's probability (the better of pair and sentences) — and for a missing
+    reverse at least the share of its relation's missing reverses expected to hold: in a KG too small for a
+    combiner, the reverses of one-way `borders` facts had names-only probabilities under wrong pairs and
+    three of four never reached the queue."""
     opinions = judge_.opinions(triples)
-    probabilities = [max(o.text, o.sentence) for o in opinions]
+    holds = judge_.counts.reverse_holds
+    probabilities = [max(o.text, o.sentence, holds.get(r, 0.0) if (t, r, h) in judge_.counts.facts else 0.0)
+                     for (h, r, t), o in zip(triples, opinions)]
     if combiner is not None:
         combined = combiner.probability(judge_.rows(triples, opinions)).tolist()
         probabilities = [c if combiner.reads_text or not o.sentences else p

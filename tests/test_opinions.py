@@ -109,3 +109,15 @@ def test_the_combiner_learns_from_the_held_out_facts_the_pre_filter_would_have_p
     assert in_the_pool(judge_, held, per) == [("x", "r", "y"), ("w", "r", "z"), ("q", "s", "p")]
     without = Judge({}, text, None, Kinds([], {}, {}), GraphCounts([]))
     assert in_the_pool(without, held, per) == held
+
+
+def test_without_a_combiner_a_missing_reverse_is_as_sure_as_its_relation_s_missing_reverses_hold():
+    """A curator's 52-fact KG: too small for a combiner, and three of four missing `borders` reverses stayed out
+    of the queue behind wrong pairs the names alone made likelier."""
+    pairs = [(f"c{i}", f"c{i + 1}") for i in range(0, 24, 2)]
+    facts = [(h, "borders", t) for h, t in pairs] + [(t, "borders", h) for h, t in pairs[:11]]
+    missing, wrong = (pairs[11][1], "borders", pairs[11][0]), ("c0", "borders", "c5")
+    distributions = {(missing[0], missing[2]): {"borders": 0.2}, (wrong[0], wrong[2]): {"borders": 0.7}}
+    judge_ = Judge(distributions, TextSupport(), None, Kinds(facts, {}, {"borders": (None, None)}), GraphCounts(facts))
+    judged = judge(judge_, [missing, wrong])
+    assert judged.confidence[missing] == 1.0 > judged.confidence[wrong] == 0.7
