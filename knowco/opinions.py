@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Collection, Optional, Sequence
 
@@ -114,14 +114,17 @@ def _shown(opinion: Opinions) -> dict:
     return shown
 
 
+def _per_fact(held_out: Sequence[Triple3]) -> Counter:
+    """Per relation, `NEGATIVES_PER_FACT` for each of its held-out facts."""
+    return Counter({r: n * NEGATIVES_PER_FACT for r, n in Counter(r for _, r, _ in held_out).items()})
+
+
 def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int,
                   stated: Sequence[Triple3] = ()) -> list[Triple3]:
     """`NEGATIVES_PER_FACT` candidates of each held-out fact's relation (at least 2 per relation), drawn from
     the graph's candidates and the triples the text states alike: what the combiner must learn to tell the
     facts from, so it weighs what a sentence says against the sentences a queue is full of."""
-    wanted: dict[str, int] = defaultdict(int)
-    for _, relation, _ in held_out:
-        wanted[relation] += NEGATIVES_PER_FACT
+    wanted = _per_fact(held_out)
     pool: dict[str, list[Triple3]] = defaultdict(list)
     for c in per_relation:
         pool[c.relation] += [(h, c.relation, t) for h, t in c.pairs]
@@ -141,9 +144,7 @@ def missing_reverses_for(held_out: Sequence[Triple3], per_relation: list[Relatio
     """`NEGATIVES_PER_FACT` missing reverses (`RelationCandidates.closing`) per held-out fact of their relation:
     the combiner's sample of them, each a fact only as likely as its relation's missing reverses hold. Only
     reverses of the facts the fit sees (`seen`): one whose fact is held out looks like any other candidate."""
-    wanted: dict[str, int] = defaultdict(int)
-    for _, relation, _ in held_out:
-        wanted[relation] += NEGATIVES_PER_FACT
+    wanted = _per_fact(held_out)
     rng = random.Random(seed)
     out = []
     for c in sorted(per_relation, key=lambda c: c.relation):
