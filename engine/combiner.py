@@ -67,11 +67,17 @@ class GraphCounts:
             self.facts.add((h, r, t))
         self.reverse_holds = reverse_holds(self.facts, marked)
 
+    def reverse(self, triple: Triple) -> float:
+        """Where the triple is the missing reverse of a fact, the share of its relation's missing reverses
+        expected to hold; else 0."""
+        h, r, t = triple
+        return self.reverse_holds.get(r, 0.0) if (t, r, h) in self.facts else 0.0
+
     def row(self, triple: Triple, opinions: Opinions) -> list[float]:
         """The features of FEATURES' order; the graph opinion stays NaN where the structural model does not
         know an entity (the combiner fills it)."""
         h, r, t = triple
-        reverse = self.reverse_holds.get(r, 0.0) if (t, r, h) in self.facts else 0.0
+        reverse = self.reverse(triple)
         return [_logit(opinions.text), opinions.graph, opinions.sentence, math.log1p(opinions.sentences),
                 opinions.fit, math.log1p(self.degree[h]), math.log1p(self.degree[t]),
                 math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)]), reverse]

@@ -192,7 +192,7 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
     combiner, report = fit_combiner(judge_.rows(positives, judge_.opinions(positives)),
                                     judge_.rows(negatives, judge_.opinions(negatives)), seed,
                                     judge_.rows(reverses, judge_.opinions(reverses)),
-                                    [judge_.counts.reverse_holds.get(r, 0.0) for _, r, _ in reverses])
+                                    [judge_.counts.reverse(t) for t in reverses])
     if combiner is not None:
         combiner.reads_text = reads_text
     report.facts_in_text, report.reads_text, report.facts_in_pool = in_text, reads_text, len(pooled)
@@ -206,9 +206,7 @@ def judge(judge_: Judge, triples: Sequence[Triple3], combiner: Optional[Combiner
     combiner, the reverses of one-way `borders` facts had names-only probabilities under wrong pairs and
     three of four never reached the queue."""
     opinions = judge_.opinions(triples)
-    holds = judge_.counts.reverse_holds
-    probabilities = [max(o.text, o.sentence, holds.get(r, 0.0) if (t, r, h) in judge_.counts.facts else 0.0)
-                     for (h, r, t), o in zip(triples, opinions)]
+    probabilities = [max(o.text, o.sentence, judge_.counts.reverse(t)) for t, o in zip(triples, opinions)]
     if combiner is not None:
         combined = combiner.probability(judge_.rows(triples, opinions)).tolist()
         probabilities = [c if combiner.reads_text or not o.sentences else p

@@ -129,7 +129,7 @@ class _Inputs:
 
     @cached_property
     def marked_symmetric(self) -> set[str]:
-        return {r.name for r in self.data.relations if r.symmetric}
+        return marked_symmetric(self.data)
 
     def allowed(self, triple: Triple3) -> bool:
         """False for a second tail of a head under a relation marked functional (one tail per head)."""
@@ -152,9 +152,14 @@ class _Inputs:
         return {t: p for t, p in scored.items() if t[1] not in self.functional or best[t[:2]][1] == t}
 
 
+def marked_symmetric(data: TrainingData) -> set[str]:
+    """Relations a curator marked symmetric."""
+    return {r.name for r in data.relations if r.symmetric}
+
+
 def symmetric_of(data: TrainingData) -> set[str]:
     """Relations that hold both ways: marked so by a curator, or read from the facts."""
-    return symmetric_relations(data.facts) | {r.name for r in data.relations if r.symmetric}
+    return symmetric_relations(data.facts) | marked_symmetric(data)
 
 
 def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
