@@ -73,8 +73,14 @@ def opinion_line(opinions: dict) -> str:
     if "graph" in opinions:
         parts.append(f"graph model {opinions['graph']:.2f}")
     count = opinions.get("sentences", 0)
-    parts.append(f"{count} sentence{'s' if count != 1 else ''}" + (f" (best {opinions['sentence']:.2f})"
-                                                                   if count and "sentence" in opinions else ""))
+    read = []
+    if count and "sentence" in opinions:
+        read.append(f"best {opinions['sentence']:.2f}")
+    if count and "says" in opinions:
+        read.append(f"says it {opinions['says']:.2f} beside what else it could say")
+    if opinions.get("leads"):
+        read.append("its likeliest reading" if count == 1 else f"the likeliest reading of {opinions['leads']}")
+    parts.append(f"{count} sentence{'s' if count != 1 else ''}" + (f" ({', '.join(read)})" if read else ""))
     if "margin" in opinions:
         parts.append(f"margin {opinions['margin']:.2f}")
     return " · ".join(parts)

@@ -141,9 +141,12 @@ def opinions_panel(measured) -> None:
             st.markdown(f"**Combiner:** fitted on {combiner['facts']} held-out facts{proposed} against "
                         f"{combiner['negatives']} candidates{counted}; calibrated on out-of-fold scores.")
             if not combiner.get("reads_text", True):
-                st.caption(f"Only {combiner.get('facts_in_text', 0)} held-out facts are mentioned in your documents: "
-                           "too few to learn how far a sentence can be trusted, so suggestions read from text keep "
-                           "the text model's probability.")
+                needed = combiner.get("min_facts_in_text")
+                st.caption(f"Only {combiner.get('facts_in_text', 0)} held-out facts are mentioned in your documents"
+                           + (f" (at least {needed} are needed)" if needed else "")
+                           + ": too few to learn how far a sentence can be trusted, so a suggestion read from text is as sure as its sentence says it (the text "
+                           "model's probability, shared with whatever else the sentence could say, and how clearly "
+                           "it reads the way round).")
             a, b, c = st.columns(3)
             a.metric("Calibration error (ECE)", f"{combiner['ece']:.3f}")
             b.metric("Share above 0.8", f"{combiner['above_08']:.0%}")

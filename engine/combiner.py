@@ -28,7 +28,7 @@ from engine.calibration import reliability
 from engine.direction import reverse_holds
 
 Triple = tuple[str, str, str]
-FEATURES = ("text", "graph", "sentence", "sentences", "fit", "head_degree", "tail_degree", "head_has_relation",
+FEATURES = ("text", "graph", "sentence", "says", "sentences", "fit", "head_degree", "tail_degree", "head_has_relation",
             "tail_has_relation", "reverse_holds")
 GRAPH = FEATURES.index("graph")
 MIN_FACTS = 20
@@ -43,7 +43,10 @@ class Opinions:
     text: float  # the prompt model's p(r | h, t) from the entities' names and descriptions
     graph: float  # the structural model's opinion (0..1), NaN where it does not know the triple's entities
     sentence: float = 0.0  # the best p(r) of a sentence mentioning both (0: none)
+    #: how likely a sentence says this triple rather than anything else it could say (`TextSupport.says`)
+    says: float = 0.0
     sentences: int = 0  # sentences that state it
+    leads: int = 0  # sentences whose likeliest statement it is
     fit: float = 1.0  # how well head and tail fit the relation's kinds (types or learned roles), 0..1
 
 
@@ -78,7 +81,8 @@ class GraphCounts:
         know an entity (the combiner fills it)."""
         h, r, t = triple
         reverse = self.reverse(triple)
-        return [_logit(opinions.text), opinions.graph, opinions.sentence, math.log1p(opinions.sentences),
+        return [_logit(opinions.text), opinions.graph, opinions.sentence, opinions.says,
+                math.log1p(opinions.sentences),
                 opinions.fit, math.log1p(self.degree[h]), math.log1p(self.degree[t]),
                 math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)]), reverse]
 
@@ -116,6 +120,8 @@ class CombinerReport:
     #: not seen what a sentence stating a fact looks like, so it does not judge what the text states
     facts_in_text: int = 0
     reads_text: bool = True
+    #: how many held-out facts in the text the caller asks for before the combiner reads it
+    min_facts_in_text: Optional[int] = None
     #: missing reverses fitted on as facts by the share of them expected to hold
     missing_reverses: int = 0
     #: held-out facts the pre-filter would have proposed (the positives where at least MIN_FACTS, else all)

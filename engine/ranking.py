@@ -2,14 +2,16 @@
 
 The queue holds each relation's most confident candidates (and, past that number, every candidate whose
 calibrated confidence reaches `sure`: on WN18RR one relation had 2,014 near-certain missing facts and got the
-same 25 places as ten relations with few good ones), every triple the text states with at least
-`min_text` confidence, and the `uncertain` candidates of the whole scored pool whose pair is closest to a tie
-between its two likeliest answers ("no relation" included): those are the ones a verdict teaches the most.
+same 25 places as ten relations with few good ones), each sentence's likeliest finding (a sentence mostly
+states one fact, whichever of its mention pairs the model reads a relation into) and every other triple the
+text states with at least `min_text` confidence, and the `uncertain` candidates of the whole scored pool
+whose pair is closest to a tie between its two likeliest answers ("no relation" included): those are the ones
+a verdict teaches the most.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Optional
+from typing import Collection, Iterable, Optional
 
 Triple = tuple[str, str, str]
 
@@ -30,11 +32,14 @@ def pair_margins(confidence: dict[Triple, float]) -> dict[Triple, float]:
 def select(confidence: dict[Triple, float], margins: dict[Triple, float], per_relation: int,
            stated: Iterable[Triple] = (), min_text: float = 0.5, uncertain: int = 0,
            stated_per_relation: Optional[int] = None, sure: Optional[float] = None,
-           calibrated: Optional[set[Triple]] = None) -> dict[Triple, float]:
-    """The queue: per relation its `per_relation` most confident, the `stated` triples at `min_text` or above
-    (at most `stated_per_relation` per relation, the most confident, where their confidence is the text model's
-    own and not calibrated: a corpus can make that exceed `min_text` for thousands of pairs), and the
-    `uncertain` smallest-margin triples of the rest (one per pair: its likeliest relation)."""
+           calibrated: Optional[set[Triple]] = None, leads: Collection[Triple] = (),
+           leads_per_relation: Optional[int] = None) -> dict[Triple, float]:
+    """The queue: per relation its `per_relation` most confident; the `stated` triples that `leads` names (the
+    likeliest statement of a sentence, whatever their confidence: at most `leads_per_relation` per relation,
+    the most confident) and the other `stated` triples at `min_text` or above (at most `stated_per_relation` per
+    relation, the most confident, where their confidence is the text model's own and not calibrated: a corpus
+    can make that exceed `min_text` for thousands of pairs); and the `uncertain` smallest-margin triples of the
+    rest (one per pair: its likeliest relation)."""
     by_relation: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
     for triple, p in confidence.items():
         by_relation[triple[1]].append((p, triple))
@@ -44,9 +49,15 @@ def select(confidence: dict[Triple, float], margins: dict[Triple, float], per_re
     if sure is not None:  # only a calibrated confidence says "sure" (all are, unless `calibrated` names them)
         chosen.update(t for t, p in confidence.items() if p >= sure and (calibrated is None or t in calibrated))
     read: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
+    leading: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
+    leads = set(leads)
     for t in set(stated):
-        if t in confidence and confidence[t] >= min_text:
+        if t in leads and t in confidence:
+            leading[t[1]].append((confidence[t], t))
+        elif t in confidence and confidence[t] >= min_text:
             read[t[1]].append((confidence[t], t))
+    for items in leading.values():
+        chosen.update(t for _, t in sorted(items, reverse=True)[:leads_per_relation])
     for items in read.values():
         chosen.update(t for _, t in sorted(items, reverse=True)[:stated_per_relation])
     best_of_pair: dict[tuple[str, str], Triple] = {}

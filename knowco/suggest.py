@@ -49,6 +49,8 @@ from knowco.scoring import CachedScorer
 MIN_TEXT_CONFIDENCE = 0.5
 #: how many of a relation's text findings join the queue where no combiner calibrated their confidence
 UNCALIBRATED_TEXT_PER_RELATION = 25
+#: how many of a relation's findings that are the likeliest statement of their sentence join the queue
+LEADS_PER_RELATION = 500
 #: candidates of the whole pool closest to a tie that join the queue for the uncertainty order
 UNCERTAIN = 50
 #: a candidate this sure by a fitted combiner's calibrated confidence joins the queue past its relation's number
@@ -230,7 +232,8 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
     queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN,
                    stated_per_relation=None if calibrated_text else UNCALIBRATED_TEXT_PER_RELATION,
-                   sure=SURE if judged.combiner is not None else None, calibrated=calibrated)
+                   sure=SURE if judged.combiner is not None else None, calibrated=calibrated,
+                   leads=found.text.leads, leads_per_relation=LEADS_PER_RELATION)
     report = found.report
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
     report.combiner = judged.report.as_dict() if judged.report else None

@@ -317,6 +317,12 @@ def test_review_shows_each_opinion_and_orders_uncertainty_by_margin(kg):
                      torn: {"text": 0.4, "sentences": 0, "fit": 0.0, "margin": 0.02}})
     app = page("review")
     assert "text model 0.81 · graph model 0.64 · 2 sentences (best 0.90) · margin 0.86" in [c.value for c in app.caption]
+    queued(kg, [(*sure, 0.93), (*torn, 0.55)],
+           opinions={sure: {"text": 0.81, "sentences": 2, "sentence": 0.9, "says": 0.41, "leads": 1, "margin": 0.86},
+                     torn: {"text": 0.4, "sentences": 0, "fit": 0.0, "margin": 0.02}})
+    app = page("review")
+    assert ("text model 0.81 · 2 sentences (best 0.90, says it 0.41 beside what else it could say, the likeliest "
+            "reading of 1) · margin 0.86") in [c.value for c in app.caption], [c.value for c in app.caption]
     table = app.dataframe[0].value
     assert list(table["graph model"].isna()) == [True] and list(table["text model"]) == [0.4]
     app.segmented_control(key="review_order").set_value("uncertainty").run()

@@ -1,28 +1,29 @@
-"""The combiner judges what the text states only where it has seen facts in the text: a corpus about other
-things than the KG's facts would teach it that having a sentence marks a non-fact."""
+"""The combiner judges what the text states only where it has seen enough facts in the text: a corpus about
+other things than the KG's facts would teach it that having a sentence marks a non-fact."""
 from __future__ import annotations
 
 import random
 
 from engine.candidates import Kinds, RelationCandidates
-from engine.combiner import MIN_FACTS, GraphCounts
-from knowco.opinions import Judge, TextSupport, fit, in_the_pool, judge
+from engine.combiner import GraphCounts
+from knowco.opinions import MIN_FACTS_IN_TEXT, Judge, TextSupport, fit, in_the_pool, judge
 
-FACTS = [(f"city{i}", "capital_of", f"land{i}") for i in range(60)]
-HELD, KEPT = FACTS[:30], FACTS[30:]
+FACTS = [(f"city{i}", "capital_of", f"land{i}") for i in range(120)]
+HELD, KEPT = FACTS[:60], FACTS[60:]
 STATED = [(f"town{i}", "capital_of", f"realm{i}") for i in range(40)]
 
 
 def _judge(held_in_text: bool) -> Judge:
     rng = random.Random(0)
-    pairs = [(f"city{i}", f"land{j}") for i in range(60) for j in range(60) if i != j]
+    pairs = [(f"city{i}", f"land{j}") for i in range(120) for j in range(120) if i != j]
     distributions = {pair: {"capital_of": rng.uniform(0.0, 0.4)} for pair in pairs}
     distributions.update({(h, t): {"capital_of": rng.uniform(0.5, 0.9)} for h, _, t in FACTS})
     distributions.update({(h, t): {"capital_of": rng.uniform(0.0, 0.3)} for h, _, t in STATED})
     # what the text states about the candidates is middling; about the held-out facts (where it mentions them),
     # confident
     text = TextSupport(best={(h, t): {"capital_of": rng.uniform(0.3, 0.7)} for h, _, t in STATED},
-                       stated={triple: [(1, 0, 1, 2, 3, 0.5)] for triple in STATED})
+                       stated={triple: [(1, 0, 1, 2, 3, 0.5)] for triple in STATED},
+                       says={triple: rng.uniform(0.1, 0.5) for triple in STATED})
     if held_in_text:
         text.best.update({(h, t): {"capital_of": rng.uniform(0.8, 1.0)} for h, _, t in HELD})
     kinds = Kinds(KEPT, {}, {"capital_of": (None, None)})
@@ -30,24 +31,33 @@ def _judge(held_in_text: bool) -> Judge:
 
 
 def _candidates() -> list[RelationCandidates]:
-    pairs = [(f"city{i}", f"land{j}") for i in range(60) for j in range(60) if i != j]
+    pairs = [(f"city{i}", f"land{j}") for i in range(120) for j in range(120) if i != j]
     return [RelationCandidates("capital_of", pairs[:500], False)]
 
 
-def test_without_facts_in_the_text_the_text_findings_keep_the_text_models_probability():
+def test_without_facts_in_the_text_the_text_findings_are_as_sure_as_their_sentences_say_them():
     judge_ = _judge(held_in_text=False)
     combiner, report = fit(judge_, HELD, _candidates(), STATED)
     assert combiner is not None and report.facts_in_text == 0 and not report.reads_text
+    assert report.min_facts_in_text == MIN_FACTS_IN_TEXT
     judged = judge(judge_, STATED + KEPT[:3], combiner)
-    sentence = {t: judge_.text.best[(t[0], t[2])]["capital_of"] for t in STATED}
-    assert all(judged.confidence[t] == round(sentence[t], 6) for t in STATED)  # the sentence's own probability
-    assert all(judged.confidence[t] not in sentence.values() for t in KEPT[:3])  # no sentence: the combiner's
+    says = judge_.text.says
+    assert all(judged.confidence[t] == round(says[t], 6) for t in STATED)  # not the names' probability either
+    assert all(judged.confidence[t] not in says.values() for t in KEPT[:3])  # no sentence: the combiner's
+
+
+def test_too_few_facts_in_the_text_leave_the_text_to_its_sentences():
+    """20 held-out facts in the text were too few: such a combiner ranked SemEval's text findings worse than
+    what their sentences say alone."""
+    judge_ = _judge(held_in_text=True)
+    combiner, report = fit(judge_, HELD[:MIN_FACTS_IN_TEXT - 1], _candidates(), STATED)
+    assert combiner is not None and report.facts_in_text == MIN_FACTS_IN_TEXT - 1 and not report.reads_text
 
 
 def test_with_facts_in_the_text_the_combiner_weighs_the_sentences_too():
     judge_ = _judge(held_in_text=True)
     combiner, report = fit(judge_, HELD, _candidates(), STATED)
-    assert report.facts_in_text == len(HELD) >= MIN_FACTS and report.reads_text and combiner.reads_text
+    assert report.facts_in_text == len(HELD) >= MIN_FACTS_IN_TEXT and report.reads_text and combiner.reads_text
     assert report.negatives >= len(HELD)
     assert report.weights["sentence"] > 0  # learned from facts the text states: a surer sentence counts for more
     judged = judge(judge_, STATED, combiner)

@@ -199,6 +199,22 @@ def test_uncalibrated_text_findings_are_capped_per_relation():
     assert set(capped) == {(f"h{i}", "r", f"t{i}") for i in range(25, 30)}
 
 
+def test_a_sentence_s_likeliest_finding_joins_the_queue_whatever_its_confidence():
+    """Each sentence is read for the one thing it most likely states (SemEval: 20 mention pairs, one fact):
+    those findings join the queue however unsure, up to a number per relation; the others need `min_text`."""
+    leads = {(f"h{i}", "r", f"t{i}"): 0.1 + i / 100 for i in range(30)}
+    others = {(f"x{i}", "r", f"y{i}"): 0.2 for i in range(10)}
+    confidence = {**leads, **others}
+    margins = pair_margins(confidence)
+    queue = select(confidence, margins, per_relation=0, stated=list(confidence), min_text=0.5, leads=set(leads))
+    assert set(queue) == set(leads)
+    capped = select(confidence, margins, per_relation=0, stated=list(confidence), min_text=0.5, leads=set(leads),
+                    leads_per_relation=5)
+    assert set(capped) == {(f"h{i}", "r", f"t{i}") for i in range(25, 30)}
+    assert set(select(confidence, margins, per_relation=0, stated=list(confidence), min_text=0.15,
+                      leads=set(leads))) == set(confidence)
+
+
 def test_sure_candidates_join_past_their_relation_s_number_only_when_calibrated():
     """One relation with many near-certain candidates is not held to the same few places as the others; an
     uncalibrated confidence (a text finding no combiner read) does not count as sure."""
