@@ -207,14 +207,15 @@ def verdicts_panel() -> None:
     judged = sum(b.judged for b in bins)
     if not judged:
         return
-    with st.expander(f"How {judged} past suggestions were judged, by their confidence"):
+    with st.expander(f"How {judged} past suggestion{'s were' if judged != 1 else ' was'} judged, by their confidence"):
         st.dataframe(pd.DataFrame([{"confidence": f"{b.low:.1f}–{b.high:.1f}", "judged": b.judged,
                                     "accepted": b.accepted, "share accepted": b.acceptance} for b in bins]),
                      hide_index=True, width="stretch", key="train_verdicts",
                      column_config={"share accepted": st.column_config.ProgressColumn(min_value=0.0,
                                                                                       max_value=1.0)})
         if judged < MIN_TRUSTED_ITEMS:
-            st.caption(f"Only {judged} verdicts so far: too few to say whether the confidences hold.")
+            st.caption(f"Only {judged} verdict{'s' if judged != 1 else ''} so far: too few to say whether the "
+                       "confidences hold.")
         else:
             st.caption("Where the confidence means what it says, the share accepted rises with it (about 0.9 "
                        "in the 0.8–1.0 band).")
@@ -241,7 +242,8 @@ if finished:
     columns[3].metric("Held out", measured.held_out)
     st.caption({"labels": "Quality is measured on labels held out of that version's training; early stopping "
                           "never sees them.",
-                "facts": "Too few labels to hold any out: quality is measured on accepted facts held out of "
+                "facts": "No labels held out (none, or too few to spare): quality is measured on accepted facts "
+                         "held out of "
                          "training (and their corrupted negatives), which says how well the model knows the KG, "
                          "not how well it finds what is missing.",
                 "labels and facts": "Quality is measured on labels and accepted facts held out of that version's "

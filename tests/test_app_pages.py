@@ -191,8 +191,11 @@ def test_the_train_page_shows_each_relation_and_how_past_confidences_held(kg):
     _suggest(kg)
     shown = {s.head: s.id for s in queue(kg)}
     accept(kg, Actor("ann", "curator"), shown["aspirin"])
-    reject(kg, Actor("ann", "curator"), shown["paracetamol"])
     finished_runs(kg, [{"accuracy": 0.5, "micro_f1": 0.4, "held_out": 9, "per_relation": per_relation}])
+    app = page("train")
+    assert any(e.label.startswith("How 1 past suggestion was judged") for e in app.expander)
+    assert any("Only 1 verdict so far" in c.value for c in app.caption)
+    reject(kg, Actor("ann", "curator"), shown["paracetamol"])
     app = page("train")
     assert any("only 9 held-out items" in w.value and "too noisy" in w.value for w in app.warning)
     tables = [d.value for d in app.dataframe]
