@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import actor, database
-from app.ui import flash, guarded, marked_sentence, md
+from app.ui import flash, guarded, marked_sentence, md, reason_words
 from knowco.services import (
     REJECT_REASONS,
     accept,
@@ -77,9 +77,11 @@ def opinion_line(opinions: dict) -> str:
     if count and "sentence" in opinions:
         read.append(f"best {opinions['sentence']:.2f}")
     if count and "says" in opinions:
-        read.append(f"says it {opinions['says']:.2f} beside what else it could say")
-    if opinions.get("leads"):
-        read.append("its likeliest reading" if count == 1 else f"the likeliest reading of {opinions['leads']}")
+        read.append(f"{opinions['says']:.2f} once shared with whatever else the sentence could state, either way "
+                    "round")
+    leads = opinions.get("leads", 0)
+    if leads:
+        read.append("the sentence's likeliest reading" if count == 1 else f"the likeliest reading of {leads} of them")
     parts.append(f"{count} sentence{'s' if count != 1 else ''}" + (f" ({', '.join(read)})" if read else ""))
     if "margin" in opinions:
         parts.append(f"margin {opinions['margin']:.2f}")
@@ -155,7 +157,7 @@ else:
         # keyed by the suggestion, so a reason or comment never carries over to the next one
         r1, r2 = st.columns([1, 3])
         why = r1.selectbox("If rejected, because", REJECT_REASONS, key=f"review_reason_{item.id}",
-                           format_func=lambda reason: "it does not hold" if reason == "false" else reason)
+                           format_func=reason_words)
         note = r2.text_input("Comment (optional, kept with the verdict)", key=f"review_comment_{item.id}")
         x, v, y, z, w = st.columns(5)
         if x.button("Accept", type="primary", key="review_accept", shortcut="a", icon=":material/check:",
@@ -171,7 +173,8 @@ else:
             act("accept the swapped triple", lambda: "Accepted, swapped: " + accept_corrected(
                 db, actor(), item.id, head=item.tail, relation=item.relation, tail=item.head))
         if y.button("Reject", key="review_reject", shortcut="x", icon=":material/close:", width="stretch"):
-            act("reject", lambda: (f"Your verdict (reject, {why}): " if needed > 1 else f"Rejected ({why}): ")
+            act("reject", lambda: (f"Your verdict (reject, {reason_words(why)}): " if needed > 1
+                                   else f"Rejected ({reason_words(why)}): ")
                 + reject(db, actor(), item.id, why, note))
         if z.button("Skip", key="review_skip", shortcut="s", icon=":material/skip_next:", width="stretch"):
             skipped.append(item.id)

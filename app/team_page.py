@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import actor, database, is_admin
-from app.ui import flash, guarded, marked_sentence, md
+from app.ui import flash, guarded, marked_sentence, md, reason_words
 from knowco.services import (DOES_NOT_HOLD, HOLDS, MAX_OVERLAP, NO_RELATION_CHOICE, REJECT_REASONS, adjudicate,
                              adjudicate_label, agreement, curator_counts, disputed, disputed_labels, label_agreement,
                              label_overlap, list_relations, review_overlap, RelationAgreement, set_label_overlap, set_review_overlap)
@@ -109,7 +109,8 @@ for item in waiting:
                     st.caption(f"“{md(verdict.comment)}”")
         if is_admin():
             a, b, c, d = st.columns([2, 3, 1, 1])
-            why = a.selectbox("If rejected, because", REJECT_REASONS, key=f"team_reason_{item.triple_id}")
+            why = a.selectbox("If rejected, because", REJECT_REASONS, key=f"team_reason_{item.triple_id}",
+                              format_func=reason_words)
             note = b.text_input("Comment (kept with the decision)", key=f"team_comment_{item.triple_id}")
             for column, decision, label in ((c, "accepted", "Accept"), (d, "rejected", "Reject")):
                 if column.button(label, key=f"team_{decision}_{item.triple_id}", width="stretch"):

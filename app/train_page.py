@@ -125,7 +125,7 @@ def opinions_panel(measured) -> None:
     opinions = "text and graph opinions" if structure else "the text model's opinions"
     title = "Confidence of suggestions: " + (
         f"{opinions} combined (AUC {combiner['auc']:.2f} on held-out facts)"
-        if combiner.get("fitted") else "the text model's probability")
+        if combiner.get("fitted") else "the text model's (what a sentence says, for a suggestion read from text)")
     with st.expander(title):
         if structure:
             tried = ", ".join(f"{name} {mrr:.3f}" for name, mrr in structure["mrr"].items())

@@ -17,6 +17,11 @@ def md(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
+def reason_words(reason: str) -> str:
+    """A reject reason as a curator reads it ("false" is the stored, exported name of "it does not hold")."""
+    return "it does not hold" if reason == "false" else reason
+
+
 @contextmanager
 def guarded(what: str) -> Iterator[None]:
     """Run a curator's action: known problems become their own sentence, anything else a short apology (the

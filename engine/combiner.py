@@ -9,7 +9,7 @@ missing reverses of facts, each a fact only by the share of its relation's missi
 or inflated by in-sample fit; the reported ECE and spread are cross-fitted once more (the Platt fit did not
 see what it is scored on). The positives are the held-out facts the pre-filter would have proposed
 (`knowco.opinions.in_the_pool`). With fewer than `MIN_FACTS` held-out facts there is nothing honest to fit
-on: no combiner, and the caller keeps the text model's probability and says so.
+on: no combiner, and the caller keeps the text model's opinion and says so.
 
 What a confidence of 0.8 means here: among candidates like this one, facts like the held-out ones are 80 %
 when facts and candidates are weighed one to `NEGATIVES_PER_FACT`. Curators' verdicts will be the better
@@ -45,7 +45,7 @@ class Opinions:
     sentence: float = 0.0  # the best p(r) of a sentence mentioning both (0: none)
     #: how likely a sentence says this triple rather than anything else it could say (`TextSupport.says`)
     says: float = 0.0
-    sentences: int = 0  # sentences that state it
+    sentences: int = 0  # sentences that state it (one that names an entity twice counts once)
     leads: int = 0  # sentences whose likeliest statement it is
     fit: float = 1.0  # how well head and tail fit the relation's kinds (types or learned roles), 0..1
 
@@ -143,7 +143,7 @@ class Combiner:
     #: of the candidates it was fitted on, so such a triple is judged as a typical candidate, not a likely fact
     graph_fill: float = 0.5
     #: whether it judges the triples the text states (fitted with enough facts found in the text), or leaves
-    #: them the text model's probability
+    #: them what their sentences say (the text model's own opinion)
     reads_text: bool = True
 
     def decision(self, rows: np.ndarray) -> np.ndarray:
@@ -188,7 +188,8 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
     if n_pos < MIN_FACTS or n_neg < MIN_FACTS:
         return None, CombinerReport(False, n_pos, n_neg, reason=(
             f"{n_pos} held-out facts and {n_neg} candidates: too few to fit and calibrate a combiner (needs "
-            f"{MIN_FACTS} of each); the text model's probability is the confidence"))
+            f"{MIN_FACTS} of each); the text model's opinion is the confidence: what a sentence says of a "
+            f"triple read from text, the probability from the entities' names and descriptions for the others"))
     negative_graph = np.array([row[GRAPH] for row in negatives], dtype=float)
     known = negative_graph[~np.isnan(negative_graph)]
     graph_fill = float(np.median(known)) if len(known) else 0.5

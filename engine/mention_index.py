@@ -1,19 +1,26 @@
 """Finding entity names in tokenised sentences, fast for tens of thousands of names: one Aho-Corasick automaton
 (pyahocorasick) over the names' lower-cased token sequences, matched against the sentence's lower-cased
 token sequence, so a match always starts and ends on token boundaries ("aspirin," and "(aspirin)" match,
-"aspirinate" does not). Overlapping matches resolve to the leftmost, then longest.
+"aspirinate" does not). Overlapping matches resolve to the leftmost, then longest. A possessive "'s" is not part
+of the name it ends ("Hungary's capital" mentions Hungary; "Alzheimer's disease" still matches itself).
 
 Names are cut into tokens by the caller's tokenizer, the one the sentences were cut with (the app's is
 `storage.text_split.tokenize`): a name matches a sentence only if both are tokenised alike.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import ahocorasick
 
 SEPARATOR = "\x1f"
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s$")
+
+
+def _fold(token: str) -> str:
+    return _POSSESSIVE.sub("", token.casefold())
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,7 @@ class MentionIndex:
     def __init__(self, surfaces: Iterable[tuple[str, str]], tokenize: Callable[[str], list[str]]) -> None:
         self.automaton = ahocorasick.Automaton()
         for text, entity in surfaces:
-            tokens = [t.casefold() for t in tokenize(text)]
+            tokens = [_fold(t) for t in tokenize(text)]
             if not tokens or all(len(t) < 2 and not t.isalnum() for t in tokens):
                 continue
             key = SEPARATOR + SEPARATOR.join(tokens) + SEPARATOR
@@ -43,7 +50,7 @@ class MentionIndex:
     def find(self, tokens: Sequence[str]) -> list[MentionSpan]:
         if not self.size or not tokens:
             return []
-        folded = [t.casefold() for t in tokens]
+        folded = [_fold(t) for t in tokens]
         text = SEPARATOR + SEPARATOR.join(folded) + SEPARATOR
         # the character offset where each token ends (its trailing separator), to turn matches into token spans
         token_at_end, position = {}, 0

@@ -139,7 +139,7 @@ class Judge:
             out.append(Opinions(text=self.distributions[(h, t)].get(r, 0.0), graph=g,
                                 sentence=self.text.best.get((h, t), {}).get(r, 0.0),
                                 says=self.text.says.get((h, r, t), 0.0),
-                                sentences=len(self.text.stated.get((h, r, t), ())),
+                                sentences=len({e[0] for e in self.text.stated.get((h, r, t), ())}),
                                 leads=self.text.leads.get((h, r, t), 0), fit=self.kinds.fit(h, r, t)))
         return out
 

@@ -33,7 +33,8 @@ TRIPLE_STATUSES = ("accepted", "suggested", "rejected", "retracted", "disputed")
 DECISIONS = ("accepted", "rejected")
 TRIPLE_SOURCES = ("imported", "curator", "model")
 #: why a curator rejects a suggestion
-REJECT_REASONS = ("false", "wrong direction", "wrong type", "not stated in the evidence", "duplicate entity")
+REJECT_REASONS = ("false", "wrong direction", "wrong relation", "wrong type", "not stated in the evidence",
+                  "duplicate entity")
 EXAMPLE_KINDS = ("triple", "sentence")
 #: a label counts for training once settled; with a label overlap above 1 it waits ("pending") for enough
 #: curators' opinions, and goes to adjudication ("disputed") where they differ

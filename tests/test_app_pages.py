@@ -179,7 +179,7 @@ def test_the_train_page_says_how_the_confidence_was_made(kg):
     finished_runs(kg, [{"accuracy": 0.5, "held_out": 3, "combiner": {"fitted": False, "facts": 4, "negatives": 16,
                                                                       "reason": "4 held-out facts: too few"}}])
     app = page("train")
-    assert app.expander[-1].label.endswith("the text model's probability")
+    assert app.expander[-1].label.endswith("the text model's (what a sentence says, for a suggestion read from text)")
     assert "too few" in app.expander[-1].caption[0].value
 
 
@@ -248,6 +248,8 @@ def test_review_rejects_with_a_reason_and_a_comment(kg):
     # the next suggestion starts with the default reason and an empty comment
     next_key = next(w.key for w in app.selectbox if str(w.key).startswith("review_reason_"))
     assert next_key != item_key and app.selectbox(key=next_key).value == "false"
+    app.button(key="review_reject").click().run()  # the default reason, in the curator's words
+    assert any("Rejected (it does not hold)" in t.value for t in app.toast), [t.value for t in app.toast]
 
 
 def test_review_swaps_head_and_tail_in_one_step(kg):
@@ -324,8 +326,9 @@ def test_review_shows_each_opinion_and_orders_uncertainty_by_margin(kg):
            opinions={sure: {"text": 0.81, "sentences": 2, "sentence": 0.9, "says": 0.41, "leads": 1, "margin": 0.86},
                      torn: {"text": 0.4, "sentences": 0, "fit": 0.0, "margin": 0.02}})
     app = page("review")
-    assert ("text model 0.81 · 2 sentences (best 0.90, says it 0.41 beside what else it could say, the likeliest "
-            "reading of 1) · margin 0.86") in [c.value for c in app.caption], [c.value for c in app.caption]
+    assert ("text model 0.81 · 2 sentences (best 0.90, 0.41 once shared with whatever else the sentence could "
+            "state, either way round, the likeliest reading of 1 of them) · margin 0.86"
+            in [c.value for c in app.caption]), [c.value for c in app.caption]
     table = app.dataframe[0].value
     assert list(table["graph model"].isna()) == [True] and list(table["text model"]) == [0.4]
     app.segmented_control(key="review_order").set_value("uncertainty").run()

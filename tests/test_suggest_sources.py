@@ -57,6 +57,15 @@ def test_mentions_longest_leftmost_case_punctuation_unicode():
     assert MentionIndex([], tokenize).find(tokens) == []
 
 
+def test_a_possessive_s_does_not_hide_the_name_it_ends():
+    """From a curator's trial: "Hungary's capital, Budapest" never mentioned Hungary."""
+    index = MentionIndex([("Hungary", "hungary"), ("Budapest", "budapest"), ("Alzheimer's disease", "ad")],
+                         tokenize)
+    tokens = tokenize("Hungary’s capital, Budapest, studies Alzheimer's disease.")
+    assert [(tokens[m.start], m.entity) for m in index.find(tokens)] == [
+        ("Hungary’s", "hungary"), ("Budapest", "budapest"), ("Alzheimer's", "ad")]
+
+
 def test_evidence_from_several_sentences_makes_one_suggestion():
     index = MentionIndex([("aspirin", "aspirin"), ("fever", "fever")], tokenize)
     sentences = [(1, tokenize("Aspirin lowers fever .")), (2, tokenize("Fever falls with aspirin ."))]
