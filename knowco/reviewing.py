@@ -15,19 +15,21 @@ from knowco.access import Actor, require
 
 def queue(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
           max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
-          exclude: Iterable[int] = (), curator: Optional[str] = None) -> list[Suggestion]:
-    """The pending suggestions; for a `curator`, those they have not judged yet (when several decide each)."""
+          exclude: Iterable[int] = (), curator: Optional[str] = None,
+          from_text: Optional[bool] = None) -> list[Suggestion]:
+    """The pending suggestions; for a `curator`, those they have not judged yet (when several decide each);
+    with `from_text`, only those read in a sentence (True) or only the others (False)."""
     with database.sessions() as session:
         return review.suggestions(session, relation=relation, min_confidence=min_confidence,
                                   max_confidence=max_confidence, order=order, limit=limit, exclude=exclude,
-                                  curator=curator)
+                                  curator=curator, from_text=from_text)
 
 
 def queue_size(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
-               max_confidence: float = 1.0, curator: Optional[str] = None) -> int:
+               max_confidence: float = 1.0, curator: Optional[str] = None, from_text: Optional[bool] = None) -> int:
     with database.sessions() as session:
         return review.count_suggestions(session, relation=relation, min_confidence=min_confidence,
-                                        max_confidence=max_confidence, curator=curator)
+                                        max_confidence=max_confidence, curator=curator, from_text=from_text)
 
 
 def verdicts_by_confidence(database: Database) -> list[VerdictBin]:

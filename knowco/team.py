@@ -152,14 +152,14 @@ def adjudicate(database: Database, actor: Actor, triple_id: int, decision: str, 
 
 def my_next_items(database: Database, actor: Actor, *, limit: int = 10, relation: Optional[str] = None,
                   min_confidence: float = 0.0, max_confidence: float = 1.0, order: review.Order = "confidence",
-                  exclude: Iterable[int] = ()) -> list[Suggestion]:
+                  exclude: Iterable[int] = (), from_text: Optional[bool] = None) -> list[Suggestion]:
     """Suggestions for this curator alone (claimed for them for a while): ones they have not judged, and of
     which other curators do not already hold every seat the overlap allows."""
     require(actor, "review")
     with database.transaction() as session:
         return review.suggestions(session, relation=relation, min_confidence=min_confidence,
                                   max_confidence=max_confidence, order=order, limit=limit, exclude=exclude,
-                                  curator=actor.name, mine=True)
+                                  curator=actor.name, mine=True, from_text=from_text)
 
 
 def label_overlap(database: Database) -> int:

@@ -121,8 +121,9 @@ def verdicts_by_confidence(session: Session, bins: int = 5) -> list[VerdictBin]:
 
 
 def _queue_query(relation: Optional[str], min_confidence: float, max_confidence: float,
-                 curator: Optional[str] = None):
-    """The pending suggestions; for a `curator`, without those they already judged."""
+                 curator: Optional[str] = None, from_text: Optional[bool] = None):
+    """The pending suggestions; for a `curator`, without those they already judged; with `from_text`, only
+    those read in a sentence (True) or only those that were not (False)."""
     head, tail = aliased(Entity), aliased(Entity)
     query = (select(Triple, head, Relation, tail, ModelVersion.name)
              .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
@@ -135,16 +136,20 @@ def _queue_query(relation: Optional[str], min_confidence: float, max_confidence:
         query = query.where(Relation.name == relation)
     if curator is not None:
         query = query.where(Triple.id.not_in(team.judged_by(curator)))
+    if from_text is not None:
+        read = select(EvidenceRow.id).where(EvidenceRow.triple_id == Triple.id).exists()
+        query = query.where(read if from_text else ~read)
     return query
 
 
 def suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
                 max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
-                exclude: Iterable[int] = (), curator: Optional[str] = None, mine: bool = False) -> list[Suggestion]:
+                exclude: Iterable[int] = (), curator: Optional[str] = None, mine: bool = False,
+                from_text: Optional[bool] = None) -> list[Suggestion]:
     """The queue, most confident first, or (for active learning) smallest margin between the two likeliest
     answers first. For a `curator`, what they have not judged yet; with `mine`, claimed for them ("my next
     items": suggestions other curators hold every seat of are left out)."""
-    query = _queue_query(relation, min_confidence, max_confidence, curator)
+    query = _queue_query(relation, min_confidence, max_confidence, curator, from_text)
     if mine and curator is not None:
         query = query.where(Triple.id.not_in(team.taken_by_others(session, curator, utcnow())))
     excluded = list(exclude)
@@ -180,8 +185,10 @@ def _accepted_reverses(session: Session, triples: list[Triple]) -> set[tuple[int
 
 
 def count_suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
-                      max_confidence: float = 1.0, curator: Optional[str] = None) -> int:
-    query = _queue_query(relation, min_confidence, max_confidence, curator).with_only_columns(func.count(Triple.id))
+                      max_confidence: float = 1.0, curator: Optional[str] = None,
+                      from_text: Optional[bool] = None) -> int:
+    query = _queue_query(relation, min_confidence, max_confidence, curator,
+                         from_text).with_only_columns(func.count(Triple.id))
     return int(session.scalar(query) or 0)
 
 

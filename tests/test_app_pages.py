@@ -414,6 +414,25 @@ def test_review_shows_the_sentences_a_suggestion_was_read_in(kg):
     assert "**Aspirin**" in shown and "_gout_" in shown and "\\< b \\>" in shown and "0.87" in shown
 
 
+def test_review_keeps_to_what_the_documents_state_on_request(kg):
+    """From a curator's trial: text suggestions sat at ranks 64-159, under graph guesses on another scale."""
+    from knowco.services import find_sentences
+
+    import_document(kg, Actor("ann", "admin"), "notes.txt", b"Aspirin can relieve gout flares.")
+    [sentence] = find_sentences(kg, "relieve")
+    gout = sentence.tokens.index("gout")
+    queued(kg, [("aspirin", "treats", "gout", 0.3), ("ibuprofen", "treats", "gout", 0.9)],
+           evidence={("aspirin", "treats", "gout"): [(sentence.id, 0, 1, gout, gout + 1, 0.87)]})
+    app = page("review")
+    assert "ibuprofen" in [m.value for m in app.markdown if m.value.startswith("### ")][0]  # the surer one first
+    app.selectbox(key="review_source").select("read in documents").run()
+    titles = [m.value for m in app.markdown if m.value.startswith("### ")]
+    assert titles and "aspirin" in titles[0] and "1 suggestion matches" in [c.value for c in app.caption][0]
+    app.selectbox(key="review_source").select("not read in documents").run()
+    titles = [m.value for m in app.markdown if m.value.startswith("### ")]
+    assert titles and "ibuprofen" in titles[0]
+
+
 def test_the_graph_starts_on_the_best_connected_entity(kg):
     from knowco.services import busiest_entity
 
