@@ -144,9 +144,9 @@ def opinions_panel(measured) -> None:
                 needed = combiner.get("min_facts_in_text")
                 st.caption(f"Only {combiner.get('facts_in_text', 0)} held-out facts are mentioned in your documents"
                            + (f" (at least {needed} are needed)" if needed else "")
-                           + ": too few to learn how far a sentence can be trusted, so a suggestion read from text is as sure as its sentence says it (the text "
-                           "model's probability, shared with whatever else the sentence could say, and how clearly "
-                           "it reads the way round).")
+                           + ": too few to learn how far a sentence can be trusted, so a suggestion read from "
+                           "text is as sure as its sentence says it (the text model's probability, shared with "
+                           "whatever else the sentence could say, and how clearly it reads the way round).")
             a, b, c = st.columns(3)
             a.metric("Calibration error (ECE)", f"{combiner['ece']:.3f}")
             b.metric("Share above 0.8", f"{combiner['above_08']:.0%}")
@@ -207,7 +207,8 @@ def verdicts_panel() -> None:
     judged = sum(b.judged for b in bins)
     if not judged:
         return
-    with st.expander(f"How {judged} past suggestion{'s were' if judged != 1 else ' was'} judged, by their confidence"):
+    were = "s were" if judged != 1 else " was"
+    with st.expander(f"How {judged} past suggestion{were} judged, by their confidence"):
         st.dataframe(pd.DataFrame([{"confidence": f"{b.low:.1f}–{b.high:.1f}", "judged": b.judged,
                                     "accepted": b.accepted, "share accepted": b.acceptance} for b in bins]),
                      hide_index=True, width="stretch", key="train_verdicts",
@@ -243,8 +244,7 @@ if finished:
     st.caption({"labels": "Quality is measured on labels held out of that version's training; early stopping "
                           "never sees them.",
                 "facts": "No labels held out (none, or too few to spare): quality is measured on accepted facts "
-                         "held out of "
-                         "training (and their corrupted negatives), which says how well the model knows the KG, "
+                         "held out of training (and their corrupted negatives), which says how well the model knows the KG, "
                          "not how well it finds what is missing.",
                 "labels and facts": "Quality is measured on labels and accepted facts held out of that version's "
                                     "training (with the facts' corrupted negatives); early stopping never sees them.",

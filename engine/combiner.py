@@ -28,8 +28,8 @@ from engine.calibration import reliability
 from engine.direction import reverse_holds
 
 Triple = tuple[str, str, str]
-FEATURES = ("text", "graph", "sentence", "says", "sentences", "fit", "head_degree", "tail_degree", "head_has_relation",
-            "tail_has_relation", "reverse_holds")
+FEATURES = ("text", "graph", "sentence", "says", "sentences", "fit", "head_degree", "tail_degree",
+            "head_has_relation", "tail_has_relation", "reverse_holds")
 GRAPH = FEATURES.index("graph")
 MIN_FACTS = 20
 NEGATIVES_PER_FACT = 4
@@ -82,8 +82,7 @@ class GraphCounts:
         h, r, t = triple
         reverse = self.reverse(triple)
         return [_logit(opinions.text), opinions.graph, opinions.sentence, opinions.says,
-                math.log1p(opinions.sentences),
-                opinions.fit, math.log1p(self.degree[h]), math.log1p(self.degree[t]),
+                math.log1p(opinions.sentences), opinions.fit, math.log1p(self.degree[h]), math.log1p(self.degree[t]),
                 math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)]), reverse]
 
 
@@ -189,7 +188,7 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
         return None, CombinerReport(False, n_pos, n_neg, reason=(
             f"{n_pos} held-out facts and {n_neg} candidates: too few to fit and calibrate a combiner (needs "
             f"{MIN_FACTS} of each); the text model's opinion is the confidence: what a sentence says of a "
-            f"triple read from text, the probability from the entities' names and descriptions for the others"))
+            "triple read from text, the probability from the entities' names and descriptions for the others"))
     negative_graph = np.array([row[GRAPH] for row in negatives], dtype=float)
     known = negative_graph[~np.isnan(negative_graph)]
     graph_fill = float(np.median(known)) if len(known) else 0.5
