@@ -240,7 +240,9 @@ if finished:
         column.metric(label, "—" if value is None else f"{value:.2f}",
                       None if value is None or before is None else f"{value - before:+.2f}")
     columns[2].metric("Labels", latest.n_examples, None if previous is None else latest.n_examples - previous.n_examples)
-    columns[3].metric("Held out", measured.held_out)
+    columns[3].metric("Held-out items", measured.held_out,
+                      help="labels and accepted facts kept out of this version's training to measure it, with "
+                           "the facts' corrupted negatives; the combiner below counts only the held-out facts")
     st.caption({"labels": "Quality is measured on labels held out of that version's training; early stopping "
                           "never sees them.",
                 "facts": "No labels held out (none, or too few to spare): quality is measured on accepted facts "

@@ -180,6 +180,7 @@ def test_the_train_page_says_how_the_confidence_was_made(kg):
                                                                       "reason": "4 held-out facts: too few"}}])
     app = page("train")
     assert app.expander[-1].label.endswith("the text model's (what a sentence says, for a suggestion read from text)")
+    assert {m.label: m.value for m in app.metric}["Held-out items"] == "3"  # not "held-out facts": items
     assert "too few" in app.expander[-1].caption[0].value
 
 
