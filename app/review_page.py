@@ -36,7 +36,7 @@ skipped: list[int] = st.session_state.setdefault(SKIPPED, [])
 
 me = actor().name
 needed = review_overlap(db)
-a, b, c, e, d = st.columns([2, 2, 3, 2, 2])
+a, b, c, d = st.columns([2, 2, 3, 2])
 relation = a.selectbox("Relation", [None, *relations], key="review_relation",
                        format_func=lambda n: "all relations" if n is None else relations[n].label)
 order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", key="review_order",
@@ -46,10 +46,12 @@ low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range
 mine = d.toggle("My next items", key="review_mine",
                 help="suggestions held for you for 15 minutes: nobody else asking for their next items is given them "
                      "beyond the number of curators each needs, so two people do not judge the same one at once")
-SOURCES = {"everything": None, "read in documents": True, "not read in documents": False}
-source = e.selectbox("Source", list(SOURCES), key="review_source",
-                     help="read in documents: suggestions a sentence of your documents states, with the sentence "
-                          "shown")
+SOURCES = {"everything": None, "read by the model in a sentence": True, "the rest": False}
+source = st.columns([2, 7])[0].selectbox(
+    "Source", list(SOURCES), key="review_source",
+    help="read by the model in a sentence: suggestions the text model read in a sentence of your documents, shown "
+         "with it. The rest come from the graph and the entities' names; a sentence that mentions both entities "
+         "may still be shown beside one, where the model did not read this relation in it")
 filters = dict(relation=relation, min_confidence=low, max_confidence=high, from_text=SOURCES[source])
 total = queue_size(db, **filters, curator=me)
 if mine:

@@ -262,7 +262,7 @@ if finished:
         with st.expander(f"Calibration: expected calibration error {measured.ece_before:.3f} before, "
                          f"{measured.ece_after:.3f} after temperature scaling (T = {measured.temperature:.2f})"):
             st.altair_chart(reliability_chart(measured), width="stretch")
-            st.caption("Each point is a confidence bin of the held-out labels (size = how many). On the diagonal, "
+            st.caption("Each point is a confidence bin of the held-out items (size = how many). On the diagonal, "
                        "a confidence of 0.8 is right 80 % of the time. T is fitted on these same labels, so the "
                        "'after' curve is optimistic; suggestions' confidences use T.")
 

@@ -426,10 +426,10 @@ def test_review_keeps_to_what_the_documents_state_on_request(kg):
            evidence={("aspirin", "treats", "gout"): [(sentence.id, 0, 1, gout, gout + 1, 0.87)]})
     app = page("review")
     assert "ibuprofen" in [m.value for m in app.markdown if m.value.startswith("### ")][0]  # the surer one first
-    app.selectbox(key="review_source").select("read in documents").run()
+    app.selectbox(key="review_source").select("read by the model in a sentence").run()
     titles = [m.value for m in app.markdown if m.value.startswith("### ")]
     assert titles and "aspirin" in titles[0] and "1 suggestion matches" in [c.value for c in app.caption][0]
-    app.selectbox(key="review_source").select("not read in documents").run()
+    app.selectbox(key="review_source").select("the rest").run()
     titles = [m.value for m in app.markdown if m.value.startswith("### ")]
     assert titles and "ibuprofen" in titles[0]
 
