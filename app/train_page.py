@@ -72,7 +72,7 @@ with st.form("train_form", enter_to_submit=False):
         g, h, i = st.columns(3)
         entity_loss = g.toggle("Entity-masking loss", defaults.entity_loss, key="train_entity_loss")
         suggest_after = h.toggle("Suggest when done", defaults.suggest_after, key="train_suggest_after")
-        per_relation = i.number_input("Suggestions per relation", 1, 1000, defaults.suggestions_per_relation,
+        per_relation = i.number_input("Suggestions per relation", 1, 1000, defaults.queue.per_relation,
                                       key="train_per_relation")
     submitted = st.form_submit_button("Retrain", type="primary", icon=":material/play_arrow:")
 
@@ -82,7 +82,7 @@ if submitted:
             backbone=backbone, seed=int(seed), stage1_epochs=int(stage1), stage2_epochs=int(stage2),
             stage2_lr=float(lr), kg_items_per_epoch=int(facts), corpus_sentences_per_epoch=int(stating),
             held_out_share=float(held),
-            entity_loss=entity_loss, suggest_after=suggest_after, suggestions_per_relation=int(per_relation)))
+            entity_loss=entity_loss, suggest_after=suggest_after).with_queue(per_relation=int(per_relation)))
         flash(f"Training {run.name} started in the background")
         st.rerun()
 
@@ -159,6 +159,16 @@ def opinions_panel(measured) -> None:
                        "has shares both above 0.8 and below 0.2.")
         elif combiner:
             st.caption(md(combiner.get("reason", "")))
+
+def policy_panel(run) -> None:
+    """The queue policy the version recorded: every setting that decided what the queue holds, so a curator (or
+    whoever compares two versions) sees what a change of settings changed."""
+    policy = services.recorded_policy(run.hyperparameters)
+    with st.expander(f"Queue settings of {run.name}"):
+        st.dataframe(pd.DataFrame([{"setting": k, "value": str(v)} for k, v in policy.as_dict().items()]),
+                     hide_index=True, width="stretch", key="train_queue_policy")
+        st.caption("Recorded with the version; Suggest now reuses them.")
+
 
 HEAD_NAMES = {"prompt": "the prompt (label words at [MASK])", "classifier": "the [CLS] classifier",
               "average": "the average of the prompt and the [CLS] classifier"}
@@ -275,6 +285,7 @@ if finished:
                    f"{MIN_TRUSTED_ITEMS} held out).", icon=":material/warning:")
     per_relation_panel(measured)
     opinions_panel(measured)
+    policy_panel(latest)
     verdicts_panel()
 
 def _figure(value, digits: int = 2) -> str:
@@ -307,7 +318,7 @@ with right:
                  disabled=not finished or current_job(db) is not None):
         with guarded("suggest"):
             bar = st.progress(0.0, text="scoring candidate pairs")
-            report = services.suggest(db, actor(), per_relation=defaults.suggestions_per_relation,
+            report = services.suggest(db, actor(),
                                       progress=lambda done, total: bar.progress(done / max(1, total),
                                                                                 text=f"scored {done} of {total} pairs"))
             flash(report.summary())

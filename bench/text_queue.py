@@ -120,8 +120,7 @@ def run_seed(directory: Path, labels: int, seed: int, corpus: str, options: Trai
             run = train_in_foreground(database, actor, options)
             seconds = time.perf_counter() - started
             shown = queue(database, limit=1_000_000)
-            suggest(database, actor, per_relation=options.suggestions_per_relation,
-                    max_pairs=options.max_pairs_per_relation, min_text=0.0)
+            suggest(database, actor, min_text=0.0)
             everything = queue(database, limit=1_000_000)
         finally:
             database.dispose()

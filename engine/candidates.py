@@ -25,20 +25,11 @@ from typing import Collection, Optional, Sequence
 import numpy as np
 import torch
 
+from engine.queue_policy import QueuePolicy
 from engine.roles import Roles
 from engine.structure import StructuralModel
 
 Triple = tuple[str, str, str]
-#: pairs scored per relation by the structural model at most: the best connected heads first, as many as
-#: fit against every entity (all of UMLS; 244 heads of WN18RR's 40,943 entities), so a big KG never scores
-#: 10^10 pairs
-MAX_SCORED_PAIRS = 10_000_000
-#: pairs looked at per relation without a structural model (one by one, in Python): a relation with labels
-#: and no facts yet in a KG of 100,000 untyped entities would otherwise walk 10^10 pairs
-PROXIMITY_PAIRS = 1_000_000
-#: missing reverses proposed per relation at most (all of WN18RR's 2,014 `derivationally_related_form` ones,
-#: nearly certain and cheap to find; past it the structural model's best)
-MAX_CLOSING_PAIRS = 5_000
 #: bytes one chunk of head rows may take while the structural model scores them against every entity
 #: (`StructuralModel.bytes_per_head`)
 CHUNK_BYTES = 256 * 2**20
@@ -119,18 +110,17 @@ def _near(facts: Sequence[Triple]) -> dict[str, set[str]]:
     return {e: set().union(first, *(neighbours[n] for n in first)) for e, first in neighbours.items()}
 
 
-def _best_connected(heads: set[str], tails: int, degree: dict[str, int], budget: int = MAX_SCORED_PAIRS
-                    ) -> list[str]:
+def _best_connected(heads: set[str], tails: int, degree: dict[str, int], budget: int) -> list[str]:
     """The heads whose pairs with `tails` tails fit `budget`, best connected first."""
     most = max(1, budget // max(1, tails))
     return sorted(heads, key=lambda h: (-degree.get(h, 0), h))[:most]
 
 
 def _by_proximity(relation: str, heads: set[str], tails: set[str], near: dict[str, set[str]],
-                  known: set[Triple], degree: dict[str, int], max_pairs: int, rng: random.Random
-                  ) -> RelationCandidates:
+                  known: set[Triple], degree: dict[str, int], max_pairs: int, rng: random.Random,
+                  budget: int) -> RelationCandidates:
     close, far = [], []
-    looked_at = sorted(_best_connected(heads, len(tails), degree, PROXIMITY_PAIRS))
+    looked_at = sorted(_best_connected(heads, len(tails), degree, budget))
     tail_names = sorted(tails)
     for h in looked_at:
         reach = near.get(h, set())
@@ -183,11 +173,12 @@ def best_pairs(structure: StructuralModel, relation: str, heads: Sequence[str], 
 
 
 def _by_structure(relation: str, heads: set[str], tails: set[str], structure: StructuralModel,
-                  known_tails: dict[str, list[str]], degree: dict[str, int], max_pairs: int) -> RelationCandidates:
+                  known_tails: dict[str, list[str]], degree: dict[str, int], max_pairs: int, budget: int
+                  ) -> RelationCandidates:
     """The `max_pairs` best-scored pairs (not known, head ≠ tail) among the allowed heads and tails."""
     usable = {h for h in heads if structure.knows(h)}
     # a chunk of heads is scored against every entity, so the budget counts all of them
-    ranked_heads = _best_connected(usable, len(structure.entity_ids), degree)
+    ranked_heads = _best_connected(usable, len(structure.entity_ids), degree, budget)
     capped = len(ranked_heads) < len(usable)
     tail_names = sorted(t for t in tails if structure.knows(t))
     best = best_pairs(structure, relation, ranked_heads, tail_names, known_tails, max_pairs)
@@ -218,11 +209,15 @@ def closing_pairs(facts: Sequence[Triple], relation: str, known: set[Triple], ma
 def candidates(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], relations: dict[str, tuple],
                known: set[Triple], max_pairs: int, seed: int = 0,
                structure: Optional[StructuralModel] = None, kinds: Optional[Kinds] = None,
-               symmetric: Collection[str] = ()) -> list[RelationCandidates]:
+               symmetric: Collection[str] = (), policy: QueuePolicy = QueuePolicy()) -> list[RelationCandidates]:
     """Per relation (name → (head type, tail type)), pairs not already known in any status; at most
     `max_pairs` per relation: the structural model's best where the relation has facts to have learnt from,
     else near pairs first, then a seeded random sample of the rest; for a `symmetric` relation also the
-    missing reverses of its facts (at most `MAX_CLOSING_PAIRS` more, or `max_pairs` where that is more).
+    missing reverses of its facts (at most the policy's `max_closing_pairs` more, or `max_pairs` where that is
+    more). The policy's `max_scored_pairs` bounds the pairs the structural model scores per relation (the
+    best-connected heads first, as many as fit against every entity: all of UMLS, 244 heads of WN18RR's 40,943
+    entities), `proximity_pairs` those walked in Python without one (a relation with labels and no facts in a KG
+    of 100,000 untyped entities would otherwise walk 10^10 pairs).
     """
     kinds = kinds or Kinds(facts, entity_types, relations)
     near = _near(facts)
@@ -239,11 +234,13 @@ def candidates(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], 
     for relation in relations:
         heads, tails = kinds.sides[relation]
         if structure is not None and relation in structure.relation_ids and relation in trained:
-            found = _by_structure(relation, heads, tails, structure, known_tails[relation], degree, max_pairs)
+            found = _by_structure(relation, heads, tails, structure, known_tails[relation], degree, max_pairs,
+                                  policy.max_scored_pairs)
         else:
-            found = _by_proximity(relation, heads, tails, near, known, degree, max_pairs, rng)
+            found = _by_proximity(relation, heads, tails, near, known, degree, max_pairs, rng,
+                                  policy.proximity_pairs)
         if relation in symmetric:
-            found.closing = closing_pairs(facts, relation, known, max(max_pairs, MAX_CLOSING_PAIRS), structure)
+            found.closing = closing_pairs(facts, relation, known, max(max_pairs, policy.max_closing_pairs), structure)
             # past the budget a missing reverse the pre-filter proposes is an ordinary candidate, and may be one
             # of the combiner's negatives: it then learns that not every missing reverse holds (WN18RR seed 13
             # with them all kept out: P@10 1.0 → 0.5, P@100 0.72 → 0.56; `also_see` holds both ways in 64 % of

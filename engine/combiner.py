@@ -2,17 +2,17 @@
 the text says, how well the entities fit the relation's kinds, and how connected they are.
 
 A logistic regression (scikit-learn) learns the weights on held-out facts (positives) against candidates the
-pre-filter proposed (mostly false: the negatives a queue is full of), up to `NEGATIVES_PER_FACT` to one, and
+pre-filter proposed (mostly false: the negatives a queue is full of), up to `QueuePolicy.negatives_per_fact` to one, and
 missing reverses of facts, each a fact only by the share of its relation's missing reverses expected to hold
 (weighted both ways). Its decision is then calibrated by Platt scaling fitted on *out-of-fold* decisions
 (5-fold: each decision comes from a regression that did not see the item), so the confidence is not flattened
 or inflated by in-sample fit; the reported ECE and spread are cross-fitted once more (the Platt fit did not
 see what it is scored on). The positives are the held-out facts the pre-filter would have proposed
-(`knowco.opinions.in_the_pool`). With fewer than `MIN_FACTS` held-out facts there is nothing honest to fit
+(`knowco.opinions.in_the_pool`). With fewer than `QueuePolicy.min_facts` held-out facts there is nothing honest to fit
 on: no combiner, and the caller keeps the text model's opinion and says so.
 
 What a confidence of 0.8 means here: among candidates like this one, facts like the held-out ones are 80 %
-when facts and candidates are weighed one to `NEGATIVES_PER_FACT`. Curators' verdicts will be the better
+when facts and candidates are weighed one to `QueuePolicy.negatives_per_fact`. Curators' verdicts will be the better
 yardstick once there are enough of them.
 """
 from __future__ import annotations
@@ -26,14 +26,12 @@ import numpy as np
 
 from engine.calibration import reliability
 from engine.direction import reverse_holds
+from engine.queue_policy import QueuePolicy
 
 Triple = tuple[str, str, str]
 FEATURES = ("text", "graph", "sentence", "says", "sentences", "fit", "head_degree", "tail_degree",
             "head_has_relation", "tail_has_relation", "reverse_holds")
 GRAPH = FEATURES.index("graph")
-MIN_FACTS = 20
-NEGATIVES_PER_FACT = 4
-FOLDS = 5
 
 
 @dataclass
@@ -57,7 +55,8 @@ class GraphCounts:
     always holds both ways a fact without its reverse is the likeliest missing fact there is (WN18RR hides
     2,014 such), in one that never does it says nothing. `marked`: relations a curator marked symmetric."""
 
-    def __init__(self, facts: Iterable[Triple], marked: Iterable[str] = ()) -> None:
+    def __init__(self, facts: Iterable[Triple], marked: Iterable[str] = (), policy: QueuePolicy = QueuePolicy()
+                 ) -> None:
         self.degree: Counter = Counter()
         self.as_head: Counter = Counter()
         self.as_tail: Counter = Counter()
@@ -68,7 +67,7 @@ class GraphCounts:
             self.as_head[(h, r)] += 1
             self.as_tail[(t, r)] += 1
             self.facts.add((h, r, t))
-        self.reverse_holds = reverse_holds(self.facts, marked)
+        self.reverse_holds = reverse_holds(self.facts, marked, policy)
 
     def reverse(self, triple: Triple) -> float:
         """Where the triple is the missing reverse of a fact, the share of its relation's missing reverses
@@ -115,7 +114,7 @@ class CombinerReport:
     above_08: Optional[float] = None
     below_02: Optional[float] = None
     weights: dict[str, float] = field(default_factory=dict)
-    #: held-out facts whose two entities a stored sentence mentions together; under MIN_FACTS the combiner has
+    #: held-out facts whose two entities a stored sentence mentions together; under `min_facts_in_text` the combiner has
     #: not seen what a sentence stating a fact looks like, so it does not judge what the text states
     facts_in_text: int = 0
     reads_text: bool = True
@@ -123,7 +122,7 @@ class CombinerReport:
     min_facts_in_text: Optional[int] = None
     #: missing reverses fitted on as facts by the share of them expected to hold
     missing_reverses: int = 0
-    #: held-out facts the pre-filter would have proposed (the positives where at least MIN_FACTS, else all)
+    #: held-out facts the pre-filter would have proposed (the positives where at least `min_facts`, else all)
     facts_in_pool: Optional[int] = None
 
     def as_dict(self) -> dict:
@@ -167,8 +166,8 @@ class Combiner:
 
 
 def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Sequence[float]], seed: int = 0,
-                 uncertain: Sequence[Sequence[float]] = (), holds: Sequence[float] = ()
-                 ) -> tuple[Optional[Combiner], CombinerReport]:
+                 uncertain: Sequence[Sequence[float]] = (), holds: Sequence[float] = (),
+                 policy: QueuePolicy = QueuePolicy()) -> tuple[Optional[Combiner], CombinerReport]:
     """The combiner, or None (with the reason) where the facts are too few to fit and calibrate it.
 
     `uncertain` rows are candidates whose truth is only known as a probability (`holds`: a relation's missing
@@ -184,10 +183,10 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
     from sklearn.preprocessing import StandardScaler
 
     n_pos, n_neg = len(positives), len(negatives)
-    if n_pos < MIN_FACTS or n_neg < MIN_FACTS:
+    if n_pos < policy.min_facts or n_neg < policy.min_facts:
         return None, CombinerReport(False, n_pos, n_neg, reason=(
             f"{n_pos} held-out facts and {n_neg} candidates: too few to fit and calibrate a combiner (needs "
-            f"{MIN_FACTS} of each); the text model's opinion is the confidence: what a sentence says of a "
+            f"{policy.min_facts} of each); the text model's opinion is the confidence: what a sentence says of a "
             "triple read from text, the probability from the entities' names and descriptions for the others"))
     negative_graph = np.array([row[GRAPH] for row in negatives], dtype=float)
     known = negative_graph[~np.isnan(negative_graph)]
@@ -200,7 +199,7 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
     # both copies of an uncertain row in one fold: a regression never predicts the copy of a row it saw
     groups = np.concatenate([np.arange(hard), hard + np.arange(n_soft), hard + np.arange(n_soft)])
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
-    folds = StratifiedGroupKFold(n_splits=min(FOLDS, n_pos), shuffle=True, random_state=seed)
+    folds = StratifiedGroupKFold(n_splits=min(policy.combiner_folds, n_pos), shuffle=True, random_state=seed)
     out_of_fold = cross_val_predict(pipeline, rows, gold, groups=groups, cv=folds, method="decision_function",
                                     params={"logisticregression__sample_weight": weights}).reshape(-1, 1)
     platt = LogisticRegression(C=1e4, max_iter=1000)

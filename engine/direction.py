@@ -19,17 +19,13 @@ import math
 from collections import defaultdict
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
+from engine.queue_policy import QueuePolicy
 from engine.types import SentenceExample, TripleExample
 
 if TYPE_CHECKING:  # the combiner reads `both_ways_shares` from here
     from engine.combiner import GraphCounts
 
 Triple = tuple[str, str, str]
-
-#: a relation is taken as symmetric when at least this share of its facts also hold reversed
-SYMMETRIC_SHARE = 0.5
-#: the reverse of an accepted fact (of a relation that is not symmetric) is suggested only this sure
-REVERSE_OF_FACT_CONFIDENCE = 0.9
 
 
 def both_ways_shares(facts: Iterable[Triple]) -> dict[str, tuple[float, int]]:
@@ -41,19 +37,14 @@ def both_ways_shares(facts: Iterable[Triple]) -> dict[str, tuple[float, int]]:
             for relation, pairs in by_relation.items()}
 
 
-#: a relation is the yardstick of the KG's missing rate when it holds both ways in at least this share of at
-#: least `YARDSTICK_FACTS` facts (or a curator marked it symmetric)
-YARDSTICK_SHARE = 0.8
-YARDSTICK_FACTS = 10
-
-
-def reverse_holds(facts: Iterable[Triple], marked: Iterable[str] = ()) -> dict[str, float]:
+def reverse_holds(facts: Iterable[Triple], marked: Iterable[str] = (), policy: QueuePolicy = QueuePolicy()
+                  ) -> dict[str, float]:
     """Per relation, the share of its *missing* reverses (facts whose reverse is not a fact) expected to hold.
 
     The share of facts that hold both ways is not it: WN18RR's `also_see` holds both ways in 64 % of its facts
     and `derivationally_related_form` in 93 %, yet 57 of the former's 471 missing reverses are hidden facts and
     all 2,014 of the latter's. What separates them is how incomplete the KG is. A relation marked symmetric, or
-    else the one that holds both ways most often (in at least `YARDSTICK_SHARE` of `YARDSTICK_FACTS` or more
+    else the one that holds both ways most often (in at least the policy's `yardstick_share` of `yardstick_facts` or more
     facts), is taken as truly symmetric, so its missing share is the KG's missing rate m; a relation holding
     both ways in a share b of its facts is then symmetric in s = b / (1 − m) of them, and of its missing
     reverses s·m / (s·m + 1 − s) hold (on WN18RR: 1.0 and 0.13, measured 1.0 and 0.12). Each share counts one
@@ -64,7 +55,7 @@ def reverse_holds(facts: Iterable[Triple], marked: Iterable[str] = ()) -> dict[s
     counted = both_ways_shares(facts)
     smoothed = {relation: share * n / (n + 1) for relation, (share, n) in counted.items()}
     yardstick = max((smoothed[r] for r, (share, n) in counted.items()
-                     if share > 0 and (r in marked or (share >= YARDSTICK_SHARE and n >= YARDSTICK_FACTS))),
+                     if share > 0 and (r in marked or (share >= policy.yardstick_share and n >= policy.yardstick_facts))),
                     default=None)
     out = {}
     for relation, b in smoothed.items():
@@ -76,10 +67,11 @@ def reverse_holds(facts: Iterable[Triple], marked: Iterable[str] = ()) -> dict[s
     return {**out, **{relation: 1.0 for relation in marked}}
 
 
-def symmetric_relations(facts: Iterable[Triple], min_facts: int = 2) -> set[str]:
+def symmetric_relations(facts: Iterable[Triple], min_facts: int = 2, policy: QueuePolicy = QueuePolicy()
+                        ) -> set[str]:
     """Relations whose facts mostly hold both ways ("borders", "interacts with"), read from the facts."""
     return {relation for relation, (share, n) in both_ways_shares(facts).items()
-            if n >= min_facts and share >= SYMMETRIC_SHARE}
+            if n >= min_facts and share >= policy.symmetric_share}
 
 
 class SideCounts:
@@ -131,10 +123,11 @@ def reversed_sentences(sentences: Sequence[SentenceExample], symmetric: set[str]
 
 
 def keep_one_direction(scored: dict[Triple, float], symmetric: set[str], accepted: set[Triple],
-                       stated: Optional[dict[Triple, float]] = None) -> dict[Triple, float]:
+                       stated: Optional[dict[Triple, float]] = None, policy: QueuePolicy = QueuePolicy()
+                       ) -> dict[Triple, float]:
     """Of `h r t` and `t r h` (r not symmetric), only the likelier; the reverse of an accepted fact only when
     what the text says of it (`stated`: the text model's own probability from names or sentences; else the
-    score) reaches `REVERSE_OF_FACT_CONFIDENCE` (the Review page then says it reverses that fact). Graph
+    score) reaches the policy's `reverse_of_fact_confidence` (the Review page then says it reverses that fact). Graph
     features cannot carry a reversal: both entities already take part in the relation, which is exactly what
     makes a combined confidence high."""
     kept: dict[Triple, float] = {}
@@ -144,7 +137,7 @@ def keep_one_direction(scored: dict[Triple, float], symmetric: set[str], accepte
         if relation in symmetric or head == tail:
             kept[triple] = p
         elif flipped in accepted:
-            if (stated or scored).get(triple, 0.0) >= REVERSE_OF_FACT_CONFIDENCE:
+            if (stated or scored).get(triple, 0.0) >= policy.reverse_of_fact_confidence:
                 kept[triple] = p
         elif flipped not in scored or (p, flipped) > (scored[flipped], triple):
             kept[triple] = p

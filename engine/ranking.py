@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Collection, Iterable, Optional
 
+from engine.queue_policy import QueuePolicy
+
 Triple = tuple[str, str, str]
 
 
@@ -29,42 +31,43 @@ def pair_margins(confidence: dict[Triple, float]) -> dict[Triple, float]:
     return {triple: margin[(triple[0], triple[2])] for triple in confidence}
 
 
-def select(confidence: dict[Triple, float], margins: dict[Triple, float], per_relation: int,
-           stated: Iterable[Triple] = (), min_text: float = 0.5, uncertain: int = 0,
-           stated_per_relation: Optional[int] = None, sure: Optional[float] = None,
-           calibrated: Optional[set[Triple]] = None, leads: Collection[Triple] = (),
-           leads_per_relation: Optional[int] = None) -> dict[Triple, float]:
-    """The queue: per relation its `per_relation` most confident; the `stated` triples that `leads` names (the
-    likeliest statement of a sentence, whatever their confidence: at most `leads_per_relation` per relation,
-    the most confident) and the other `stated` triples at `min_text` or above (at most `stated_per_relation` per
-    relation, the most confident, where their confidence is the text model's own and not calibrated: a corpus
-    can make that exceed `min_text` for thousands of pairs); and the `uncertain` smallest-margin triples of the
-    rest (one per pair: its likeliest relation)."""
+def select(confidence: dict[Triple, float], margins: dict[Triple, float], policy: QueuePolicy,
+           stated: Iterable[Triple] = (), leads: Collection[Triple] = (), calibrated_text: bool = True,
+           calibrated: Optional[set[Triple]] = None, fitted: bool = True) -> dict[Triple, float]:
+    """The queue: per relation its `policy.per_relation` most confident; the `stated` triples that `leads` names
+    (the likeliest statement of a sentence, whatever their confidence: at most `leads_per_relation` per
+    relation, the most confident) and the other `stated` triples at `min_text` or above (where their confidence
+    is the text model's own and not calibrated, `calibrated_text` false, at most `uncalibrated_text_per_relation`
+    per relation, the most confident: a corpus can make that exceed `min_text` for thousands of pairs); where a
+    combiner was `fitted`, every `calibrated` candidate at `sure` or above; and the `uncertain` smallest-margin
+    triples of the rest (one per pair: its likeliest relation)."""
     by_relation: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
     for triple, p in confidence.items():
         by_relation[triple[1]].append((p, triple))
     chosen: set[Triple] = set()
     for items in by_relation.values():
-        chosen.update(triple for _, triple in sorted(items, reverse=True)[:per_relation])
-    if sure is not None:  # only a calibrated confidence says "sure" (all are, unless `calibrated` names them)
-        chosen.update(t for t, p in confidence.items() if p >= sure and (calibrated is None or t in calibrated))
+        chosen.update(triple for _, triple in sorted(items, reverse=True)[:policy.per_relation])
+    if fitted:  # only a calibrated confidence says "sure" (all are, unless `calibrated` names them)
+        chosen.update(t for t, p in confidence.items()
+                      if p >= policy.sure and (calibrated is None or t in calibrated))
+    stated_cap = None if calibrated_text else policy.uncalibrated_text_per_relation
     read: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
     leading: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
     leads = set(leads)
     for t in set(stated):
         if t in leads and t in confidence:
             leading[t[1]].append((confidence[t], t))
-        elif t in confidence and confidence[t] >= min_text:
+        elif t in confidence and confidence[t] >= policy.min_text:
             read[t[1]].append((confidence[t], t))
     for items in leading.values():
-        chosen.update(t for _, t in sorted(items, reverse=True)[:leads_per_relation])
+        chosen.update(t for _, t in sorted(items, reverse=True)[:policy.leads_per_relation])
     for items in read.values():
-        chosen.update(t for _, t in sorted(items, reverse=True)[:stated_per_relation])
+        chosen.update(t for _, t in sorted(items, reverse=True)[:stated_cap])
     best_of_pair: dict[tuple[str, str], Triple] = {}
     for triple, p in confidence.items():
         pair = (triple[0], triple[2])
         if pair not in best_of_pair or (p, triple) > (confidence[best_of_pair[pair]], best_of_pair[pair]):
             best_of_pair[pair] = triple
     rest = sorted((margins[t], t) for t in best_of_pair.values() if t not in chosen)
-    chosen.update(t for _, t in rest[:uncertain])
+    chosen.update(t for _, t in rest[:policy.uncertain])
     return {t: confidence[t] for t in chosen}

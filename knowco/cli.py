@@ -113,9 +113,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("suggest", help="fill the review queue with the active model's missing triples")
     p.add_argument("--relation", help="only this relation (default: all)")
-    p.add_argument("--top", type=int, default=defaults.suggestions_per_relation, help="suggestions per relation")
-    p.add_argument("--max-pairs", type=int, default=defaults.max_pairs_per_relation,
-                   help="candidate pairs scored per relation at most")
+    p.add_argument("--top", type=int, default=None,
+                   help="suggestions per relation (default: the active version's, else "
+                        f"{defaults.queue.per_relation})")
+    p.add_argument("--max-pairs", type=int, default=None,
+                   help=f"candidate pairs scored per relation at most (default: the version's, else {defaults.queue.max_pairs})")
 
     p = verbs.add_parser("backup", help="copy the SQLite database to a new file (online, consistent)")
     p.add_argument("out", type=Path)

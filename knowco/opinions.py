@@ -17,21 +17,15 @@ from typing import Collection, Optional, Sequence
 import numpy as np
 
 from engine.candidates import Kinds, RelationCandidates
-from engine.combiner import (FEATURES, MIN_FACTS, NEGATIVES_PER_FACT, Combiner, CombinerReport, GraphCounts,
-                             Opinions, fit_combiner)
+from engine.combiner import FEATURES, Combiner, CombinerReport, GraphCounts, Opinions, fit_combiner
 from engine.direction import SideCounts
+from engine.queue_policy import QueuePolicy
 from engine.structure import StructuralModel
 from engine.text_candidates import MentionPair
 from engine.types import NO_RELATION
 
 Triple3 = tuple[str, str, str]
 Pair = tuple[str, str]
-#: a sentence's finding leads the queue's text suggestions only where the text and the KG make its way round at
-#: least this many times likelier than the other
-CLEAR_WAY = 2.0
-#: held-out facts the text must mention before the combiner judges what the text states: fitted on 20 (SemEval,
-#: seed 13) it put 35 facts in the top 100 text findings, what their sentences say alone (`TextSupport.says`) 46
-MIN_FACTS_IN_TEXT = 50
 
 
 @dataclass
@@ -50,13 +44,13 @@ class TextSupport:
     #: the top 100 findings of a queue and this 40 (seed 42)
     says: dict[Triple3, float] = field(default_factory=dict)
     #: triple → how many sentences it is the likeliest finding of (by p, known facts included: a sentence
-    #: stating a fact the KG holds has been read), the way round at least `CLEAR_WAY` times likelier than the
+    #: stating a fact the KG holds has been read), the way round at least `QueuePolicy.clear_way` times likelier than the
     #: other (84 % of such findings on gold pairs pointed the gold way, 93 % of those with a clear way)
     leads: dict[Triple3, int] = field(default_factory=dict)
 
 
 def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str, float]],
-              sides: Optional[SideCounts] = None) -> TextSupport:
+              sides: Optional[SideCounts] = None, policy: QueuePolicy = QueuePolicy()) -> TextSupport:
     """Each mention pair states its likeliest relation (not "no relation"), the way round that the text and
     the KG's `sides` (which side each entity takes in the facts) together make likelier; what a marking says
     of a relation it was turned away from does not count as what its sentence says of that order."""
@@ -86,13 +80,13 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
         for name, q in distribution.items():
             if name not in (NO_RELATION, turned) and q > mine.get(name, 0.0):
                 mine[name] = q
-    says, leads = _sentence_readings(stated, way)
+    says, leads = _sentence_readings(stated, way, policy.clear_way)
     return TextSupport(dict(best), {triple: sorted(((*where, p) for where, p in evidence.items()),
                                                     key=lambda e: -e[5])
                                     for triple, evidence in stated.items()}, says, leads)
 
 
-def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tuple, float]
+def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tuple, float], clear_way: float
                        ) -> tuple[dict[Triple3, float], dict[Triple3, int]]:
     """(says, leads) of `TextSupport` from each triple's evidence (keyed by sentence id and spans) and how
     likely each marking's way round is."""
@@ -108,7 +102,7 @@ def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tupl
         for triple, (p, certainty) in findings.items():
             says[triple] = max(says.get(triple, 0.0), p * p / total * certainty)
         lead = max(findings, key=lambda t: (findings[t], t))
-        if findings[lead][1] >= CLEAR_WAY / (1.0 + CLEAR_WAY):
+        if findings[lead][1] >= clear_way / (1.0 + clear_way):
             leads[lead] += 1
     return says, dict(leads)
 
@@ -158,17 +152,18 @@ def _shown(opinion: Opinions) -> dict:
     return shown
 
 
-def _per_fact(held_out: Sequence[Triple3]) -> Counter:
-    """Per relation, `NEGATIVES_PER_FACT` for each of its held-out facts."""
-    return Counter({r: n * NEGATIVES_PER_FACT for r, n in Counter(r for _, r, _ in held_out).items()})
+def _per_fact(held_out: Sequence[Triple3], negatives_per_fact: int) -> Counter:
+    """Per relation, `negatives_per_fact` for each of its held-out facts."""
+    return Counter({r: n * negatives_per_fact for r, n in Counter(r for _, r, _ in held_out).items()})
 
 
 def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int,
-                  stated: Sequence[Triple3] = ()) -> list[Triple3]:
-    """`NEGATIVES_PER_FACT` candidates of each held-out fact's relation (at least 2 per relation), drawn from
+                  stated: Sequence[Triple3] = (), negatives_per_fact: int = QueuePolicy.negatives_per_fact
+                  ) -> list[Triple3]:
+    """`negatives_per_fact` candidates of each held-out fact's relation (at least 2 per relation), drawn from
     the graph's candidates and the triples the text states alike: what the combiner must learn to tell the
     facts from, so it weighs what a sentence says against the sentences a queue is full of."""
-    wanted = _per_fact(held_out)
+    wanted = _per_fact(held_out, negatives_per_fact)
     pool: dict[str, list[Triple3]] = defaultdict(list)
     for c in per_relation:
         pool[c.relation] += [(h, c.relation, t) for h, t in c.pairs]
@@ -184,11 +179,12 @@ def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandid
 
 
 def missing_reverses_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int,
-                         seen: Collection[Triple3]) -> list[Triple3]:
-    """`NEGATIVES_PER_FACT` missing reverses (`RelationCandidates.closing`) per held-out fact of their relation:
+                         seen: Collection[Triple3], negatives_per_fact: int = QueuePolicy.negatives_per_fact
+                         ) -> list[Triple3]:
+    """`negatives_per_fact` missing reverses (`RelationCandidates.closing`) per held-out fact of their relation:
     the combiner's sample of them, each a fact only as likely as its relation's missing reverses hold. Only
     reverses of the facts the fit sees (`seen`): one whose fact is held out looks like any other candidate."""
-    wanted = _per_fact(held_out)
+    wanted = _per_fact(held_out, negatives_per_fact)
     rng = random.Random(seed)
     out = []
     for c in sorted(per_relation, key=lambda c: c.relation):
@@ -219,28 +215,29 @@ def in_the_pool(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[R
 
 
 def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationCandidates],
-        stated: Sequence[Triple3], seed: int = 0) -> tuple[Optional[Combiner], CombinerReport]:
+        stated: Sequence[Triple3], seed: int = 0, policy: QueuePolicy = QueuePolicy()
+        ) -> tuple[Optional[Combiner], CombinerReport]:
     """The combiner fitted on the `held_out` facts the pre-filter would have proposed (`in_the_pool`; all of
-    them where those are fewer than `MIN_FACTS`) against candidates (or None, with the reason).
+    them where those are fewer than the policy's `min_facts`) against candidates (or None, with the reason).
 
     It learns to weigh what sentences say only from facts that sentences mention: where fewer than
-    `MIN_FACTS_IN_TEXT` held-out facts are in the text (a corpus about other things than the KG's facts), a
+    `min_facts_in_text` held-out facts are in the text (a corpus about other things than the KG's facts), a
     text candidate would look unlike every fact merely for having a sentence, so such a combiner is fitted on
     the graph's candidates alone and leaves the text's findings what their sentences say."""
     in_text = sum(1 for h, _, t in held_out if (h, t) in judge_.text.best)
-    reads_text = in_text >= MIN_FACTS_IN_TEXT
+    reads_text = in_text >= policy.min_facts_in_text
     pooled = in_the_pool(judge_, held_out, per_relation)
-    positives = pooled if len(pooled) >= MIN_FACTS else list(held_out)
-    negatives = negatives_for(positives, per_relation, seed, stated if reads_text else ())
-    reverses = missing_reverses_for(positives, per_relation, seed, judge_.counts.facts)
+    positives = pooled if len(pooled) >= policy.min_facts else list(held_out)
+    negatives = negatives_for(positives, per_relation, seed, stated if reads_text else (), policy.negatives_per_fact)
+    reverses = missing_reverses_for(positives, per_relation, seed, judge_.counts.facts, policy.negatives_per_fact)
     combiner, report = fit_combiner(judge_.rows(positives, judge_.opinions(positives)),
                                     judge_.rows(negatives, judge_.opinions(negatives)), seed,
                                     judge_.rows(reverses, judge_.opinions(reverses)),
-                                    [judge_.counts.reverse(t) for t in reverses])
+                                    [judge_.counts.reverse(t) for t in reverses], policy)
     if combiner is not None:
         combiner.reads_text = reads_text
     report.facts_in_text, report.reads_text, report.facts_in_pool = in_text, reads_text, len(pooled)
-    report.min_facts_in_text = MIN_FACTS_IN_TEXT
+    report.min_facts_in_text = policy.min_facts_in_text
     return combiner, report
 
 

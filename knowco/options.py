@@ -6,11 +6,17 @@ suggest pass afterwards.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Optional
 
 from engine.config import HEAD_SETTINGS, RetrainPlan, TrainConfig
+from engine.queue_policy import QueuePolicy
 
 from knowco.errors import OptionsError
+
+
+#: options an older version recorded → the queue setting that holds them now
+LEGACY_QUEUE_OPTIONS = {"suggestions_per_relation": "per_relation", "max_pairs_per_relation": "max_pairs"}
 
 
 @dataclass
@@ -36,9 +42,9 @@ class TrainOptions(TrainConfig):
     #: share of the labels held out to estimate quality
     held_out_share: float = 0.25
     suggest_after: bool = True
-    suggestions_per_relation: int = 25
-    #: candidate pairs per relation judged by every opinion: the structural model's best (where trained)
-    max_pairs_per_relation: int = 300
+    #: what the suggest pass puts in the queue and how sure it says it is: recorded with the version, reused by
+    #: *Suggest now*
+    queue: QueuePolicy = field(default_factory=QueuePolicy)
     #: the structural model (PyKEEN) trained on the accepted facts in the same retrain: the interactions and
     #: sizes tried (the best on held-out facts is kept; no interaction: none), and its epochs
     structure_interactions: tuple = ("rotate", "distmult")
@@ -56,12 +62,27 @@ class TrainOptions(TrainConfig):
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainOptions":
+        """The options a version recorded; a version from before the queue policy recorded two of its settings
+        as options of their own (`suggestions_per_relation`, `max_pairs_per_relation`)."""
+        data = dict(data)
+        queue = dict(data.pop("queue", None) or {})
+        for old, new in LEGACY_QUEUE_OPTIONS.items():
+            if old in data:
+                queue.setdefault(new, data.pop(old))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise OptionsError(f"unknown training option {unknown[0]!r}; known ones: {', '.join(sorted(known))}")
         data = {**data, **{key: tuple(data[key]) for key in ("structure_interactions", "structure_dims") if key in data}}
-        return cls(**data)
+        try:
+            policy = QueuePolicy.from_dict(queue)
+        except (TypeError, ValueError) as error:
+            raise OptionsError(str(error)) from None
+        return cls(**data, queue=policy)
+
+    def with_queue(self, **changes) -> "TrainOptions":
+        """The same options with some queue settings changed (the Train page's and the command line's knobs)."""
+        return replace(self, queue=replace(self.queue, **changes))
 
     def check(self) -> None:
         """One readable sentence per impossible choice (the UI's widgets already bound most of them)."""
@@ -71,7 +92,7 @@ class TrainOptions(TrainConfig):
             raise OptionsError("a learning rate must be between 0 and 1 (e.g. 0.0003)")
         if not 0 <= self.held_out_share < 1:
             raise OptionsError("the held-out share must be at least 0 and below 1")
-        if self.kg_items_per_epoch < 0 or self.corpus_sentences_per_epoch < 0 or self.suggestions_per_relation < 0 or self.max_pairs_per_relation < 1:
+        if self.kg_items_per_epoch < 0 or self.corpus_sentences_per_epoch < 0 or self.queue.per_relation < 0 or self.queue.max_pairs < 1:
             raise OptionsError("counts cannot be negative")
         if not self.structure_dims or min(self.structure_dims) < 2 or self.structure_epochs < 1:
             raise OptionsError("the structural model needs a size of at least 2 and at least one epoch")
@@ -81,3 +102,8 @@ class TrainOptions(TrainConfig):
             raise OptionsError("the number of cross-validation folds cannot be negative (0: no cross-validation)")
         if self.batch_size < 1 or self.patience < 1:
             raise OptionsError("the batch size and the patience must be at least 1")
+
+
+def recorded_policy(hyperparameters: Optional[dict]) -> QueuePolicy:
+    """The queue policy a version trained with (today's defaults for a version from before policies)."""
+    return TrainOptions.from_dict(hyperparameters or {}).queue

@@ -37,7 +37,7 @@ from knowco.repairing import (delete_entity, delete_relation, entity_footprint, 
                               heads_with_several_tails)
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
-from knowco.options import TrainOptions
+from knowco.options import TrainOptions, recorded_policy
 from knowco.overview import Overview, overview, statistics, unlearned
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last, verdicts_by_confidence)
@@ -84,7 +84,7 @@ __all__ = [
     "add_triple_label", "detect_mentions", "edit_labels", "find_sentences", "get_sentence", "import_triple_labels",
     "list_examples",
     # training and suggesting
-    "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "MIN_TRUSTED_ITEMS", "metrics_of", "TrainOptions", "SuggestReport", "activate", "active_run", "cancel",
+    "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "MIN_TRUSTED_ITEMS", "metrics_of", "TrainOptions", "recorded_policy", "SuggestReport", "activate", "active_run", "cancel",
     "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",
     # review
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",

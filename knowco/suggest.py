@@ -28,6 +28,7 @@ from engine.candidates import Kinds, RelationCandidates, candidates
 from engine.combiner import Combiner, CombinerReport, GraphCounts
 from engine.direction import SideCounts, keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
+from engine.queue_policy import QueuePolicy
 from engine.ranking import pair_margins, select
 from engine.structure import StructuralModel
 from engine.text_candidates import mention_pairs
@@ -43,19 +44,10 @@ from storage.text_split import tokenize
 from knowco.access import Actor, require
 from knowco.errors import CuratorError, NoActiveModel
 from knowco.model_store import load_model, load_opinions
+from knowco.options import recorded_policy
 from knowco.opinions import Judge, Judged, TextSupport, fit, judge, read_text
 from knowco.scoring import CachedScorer
 
-MIN_TEXT_CONFIDENCE = 0.5
-#: how many of a relation's text findings join the queue where no combiner calibrated their confidence
-UNCALIBRATED_TEXT_PER_RELATION = 25
-#: how many of a relation's findings that are the likeliest statement of their sentence join the queue: a
-#: sentence adds at most one, so this only bounds a big corpus (SemEval's 2,717 test sentences: 59-335 per relation)
-LEADS_PER_RELATION = 500
-#: candidates of the whole pool closest to a tie that join the queue for the uncertainty order
-UNCERTAIN = 50
-#: a candidate this sure by a fitted combiner's calibrated confidence joins the queue past its relation's number
-SURE = 0.9
 Triple3 = tuple[str, str, str]
 Progress = Optional[Callable[[int, int], None]]
 
@@ -80,6 +72,8 @@ class SuggestReport:
     new: int = 0
     rescored: int = 0
     removed: int = 0
+    #: the queue policy the pass ran with
+    policy: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -126,9 +120,11 @@ class _Inputs:
     def kinds(self, facts: Sequence[Triple3]) -> Kinds:
         return Kinds(facts, self.types, self.declared_types())
 
+    policy: QueuePolicy = QueuePolicy()
+
     @cached_property
     def symmetric(self) -> set[str]:
-        return symmetric_of(self.data)
+        return symmetric_of(self.data, self.policy)
 
     @cached_property
     def marked_symmetric(self) -> set[str]:
@@ -160,12 +156,12 @@ def marked_symmetric(data: TrainingData) -> set[str]:
     return {r.name for r in data.relations if r.symmetric}
 
 
-def symmetric_of(data: TrainingData) -> set[str]:
+def symmetric_of(data: TrainingData, policy: QueuePolicy = QueuePolicy()) -> set[str]:
     """Relations that hold both ways: marked so by a curator, or read from the facts."""
-    return symmetric_relations(data.facts) | marked_symmetric(data)
+    return symmetric_relations(data.facts, policy=policy) | marked_symmetric(data)
 
 
-def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
+def _read_inputs(session: Session, model, relation: Optional[str], policy: QueuePolicy) -> _Inputs:
     data = training_data(session)
     declared = {r.name for r in data.relations}
     if relation is not None and relation not in declared:
@@ -177,14 +173,16 @@ def _read_inputs(session: Session, model, relation: Optional[str]) -> _Inputs:
                                          if r.name in model.index and r.name not in unknown]
     texts = {n: EntityText(n, e.label, e.description) for n, e in data.entities.items()}
     # pending suggestions stay candidates: a new pass re-scores them
-    return _Inputs(data, names, reviewed_triples(session), texts, {n: e.type for n, e in data.entities.items()})
+    return _Inputs(data, names, reviewed_triples(session), texts, {n: e.type for n, e in data.entities.items()},
+                   policy)
 
 
 def _read_sentences(session: Session, scorer: CachedScorer, sides: SideCounts, cancel, progress: Progress,
-                    report: SuggestReport) -> TextSupport:
+                    report: SuggestReport, policy: QueuePolicy) -> TextSupport:
     sentences = all_sentences(session)
     mentions = mention_pairs(sentences, MentionIndex(entity_surfaces(session), tokenize))
-    support = read_text(mentions, scorer.sentences([m.example() for m in mentions], cancel, progress), sides)
+    support = read_text(mentions, scorer.sentences([m.example() for m in mentions], cancel, progress), sides,
+                        policy)
     report.sentences, report.mention_pairs = len(sentences), len(mentions)
     return support
 
@@ -192,50 +190,50 @@ def _read_sentences(session: Session, scorer: CachedScorer, sides: SideCounts, c
 @dataclass
 class Planning:
     """How a pass finds and judges its candidates: the saved structural model and combiner (*Suggest now*), or
-    the held-out facts to fit a combiner on (a retrain)."""
+    the held-out facts to fit a combiner on (a retrain); and the queue policy it follows."""
 
     structure: Optional[StructuralModel] = None
     combiner: Optional[Combiner] = None
     held_out: Sequence[Triple3] = ()
     seed: int = 0
+    policy: QueuePolicy = QueuePolicy()
 
 
 def plan_suggestions(database: Database, model, model_version_id: Optional[int], version_name: str, *,
-                     relation: Optional[str] = None, per_relation: int = 25, max_pairs: int = 300, cancel=None,
-                     progress: Progress = None, use_text: bool = True,
-                     planning: Optional[Planning] = None, min_text: float = MIN_TEXT_CONFIDENCE) -> SuggestionPlan:
+                     relation: Optional[str] = None, cancel=None, progress: Progress = None, use_text: bool = True,
+                     planning: Optional[Planning] = None) -> SuggestionPlan:
     """Score the candidates (graph and text) with `model` and the planning's opinions; nothing in the queue
     changes. Accepted and rejected triples are never candidates, so a rejected one is never suggested again."""
     started = time.perf_counter()
     planning = planning or Planning()
+    policy = planning.policy
     scorer = CachedScorer(database, model_version_id, model)
     with database.sessions() as session:
-        inputs = _read_inputs(session, model, relation)
+        inputs = _read_inputs(session, model, relation, policy)
     facts = inputs.data.facts
     # what the KG says without the held-out facts: the combiner is fitted on it, and the text's sides read it
     hidden = set(planning.held_out)
     seen = [f for f in facts if f not in hidden]
-    seen_counts = GraphCounts(seen, inputs.marked_symmetric)
-    found = _find(database, inputs, scorer, planning, max_pairs, use_text, cancel, progress, seen_counts)
+    seen_counts = GraphCounts(seen, inputs.marked_symmetric, policy)
+    found = _find(database, inputs, scorer, planning, use_text, cancel, progress, seen_counts)
     found.report.model_version = version_name
     held_out = [t for t in planning.held_out if t[1] in inputs.relations]
     distributions = _score_pairs(inputs, scorer, found.pool + held_out, cancel, progress)
-    counts = GraphCounts(facts, inputs.marked_symmetric) if hidden else seen_counts
+    counts = GraphCounts(facts, inputs.marked_symmetric, policy) if hidden else seen_counts
     judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, counts), inputs,
                     found.per, found.stated, found.pool, held_out, planning, seen, seen_counts)
     margins = pair_margins(judged.confidence)
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
     fact_set = set(facts)
     one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric, fact_set,
-                                                          stated))
+                                                          stated, policy))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
     # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
     calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
-    queue = select(one_way, margins, per_relation, found.stated, min_text, UNCERTAIN,
-                   stated_per_relation=None if calibrated_text else UNCALIBRATED_TEXT_PER_RELATION,
-                   sure=SURE if judged.combiner is not None else None, calibrated=calibrated,
-                   leads=found.text.leads, leads_per_relation=LEADS_PER_RELATION)
+    queue = select(one_way, margins, policy, found.stated, found.text.leads, calibrated_text, calibrated,
+                   fitted=judged.combiner is not None)
     report = found.report
+    report.policy = policy.as_dict()
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
     report.combiner = judged.report.as_dict() if judged.report else None
     report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started
@@ -260,11 +258,11 @@ class _Found:
     report: SuggestReport
 
 
-def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: Planning, max_pairs: int,
-          use_text: bool, cancel, progress: Progress, seen_counts: GraphCounts) -> _Found:
+def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: Planning, use_text: bool, cancel,
+          progress: Progress, seen_counts: GraphCounts) -> _Found:
     kinds = inputs.kinds(inputs.data.facts)
-    per = candidates(inputs.data.facts, inputs.types, inputs.declared_types(), inputs.known, max_pairs,
-                     structure=planning.structure, kinds=kinds, symmetric=inputs.symmetric)
+    per = candidates(inputs.data.facts, inputs.types, inputs.declared_types(), inputs.known, planning.policy.max_pairs,
+                     structure=planning.structure, kinds=kinds, symmetric=inputs.symmetric, policy=planning.policy)
     report = SuggestReport(model_version="", candidates=sum(len(c.triples()) for c in per), scored_pairs=0,
                            capped_relations=[c.relation for c in per if c.capped],
                            prefilter_scored=sum(c.scored for c in per), prefilter_possible=sum(c.possible for c in per),
@@ -273,7 +271,7 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
     if use_text:
         with database.sessions() as session:
             text = _read_sentences(session, scorer, SideCounts(seen_counts, inputs.symmetric), cancel, progress,
-                                   report)
+                                   report, planning.policy)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
     per = [replace(c, pairs=[p for p in c.pairs if inputs.allowed((p[0], c.relation, p[1]))],
                    closing=[p for p in c.closing if inputs.allowed((p[0], c.relation, p[1]))]) for c in per]
@@ -297,7 +295,7 @@ def _judge(applying: Judge, inputs: _Inputs, per: list[RelationCandidates], stat
     if not held_out:
         return judge(applying, pool, planning.combiner)
     fitting = Judge(applying.distributions, applying.text, planning.structure, inputs.kinds(seen), seen_counts)
-    combiner, report = fit(fitting, held_out, per, stated, planning.seed)
+    combiner, report = fit(fitting, held_out, per, stated, planning.seed, planning.policy)
     judged = judge(applying, pool, combiner)
     judged.report = report
     return judged
@@ -312,20 +310,21 @@ def write_suggestions(session: Session, plan: SuggestionPlan, user: str) -> Sugg
     return report
 
 
-def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None, per_relation: int = 25,
-            max_pairs: int = 300, cancel=None, progress: Progress = None, use_text: bool = True,
-            min_text: float = MIN_TEXT_CONFIDENCE) -> SuggestReport:
+def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None, cancel=None,
+            progress: Progress = None, use_text: bool = True, **changes) -> SuggestReport:
     """*Suggest now* and `python -m knowco suggest`: replace the pending queue (of `relation`, or all) with the
-    active model's suggestions (what the text states from `min_text` confidence up)."""
+    active model's suggestions, under the queue policy its version recorded with the `changes` asked for
+    (e.g. `per_relation`, `max_pairs`, `min_text`)."""
     require(actor, "manage_models")
     with database.sessions() as session:
         run = active_run(session)
     if run is None or not run.checkpoint_path:
         raise NoActiveModel("no trained model yet: press Retrain on the Train page (or run `python -m knowco train`)")
     structure, combiner = load_opinions(run.checkpoint_path)
+    policy = replace(recorded_policy(run.hyperparameters), **{k: v for k, v in changes.items() if v is not None})
     plan = plan_suggestions(database, load_model(run.checkpoint_path), run.id, run.name, relation=relation,
-                            per_relation=per_relation, max_pairs=max_pairs, cancel=cancel, progress=progress,
-                            use_text=use_text, planning=Planning(structure, combiner), min_text=min_text)
+                            cancel=cancel, progress=progress, use_text=use_text,
+                            planning=Planning(structure, combiner, policy=policy))
     with database.transaction() as session:
         now_active = active_run(session)
         if now_active is None or now_active.id != run.id:

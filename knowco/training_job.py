@@ -20,6 +20,7 @@ from engine.backbones import BackboneError, set_cpu_threads
 from engine.checkpoint import save_checkpoint
 from engine.distant import fact_sentences
 from engine.mention_index import MentionIndex
+from engine.queue_policy import QueuePolicy
 from engine.label_words import LabelWordError
 from engine.structure import StructuralModel, StructureCancelled, StructureConfig, train_structure
 from engine.training import TrainingCancelled
@@ -146,7 +147,7 @@ class _Corpus:
         return fact_sentences(self.sentences, self.index, triples, skip, seed)
 
 
-def retrain_input(data: TrainingData, corpus: _Corpus) -> retrain.RetrainInput:
+def retrain_input(data: TrainingData, corpus: _Corpus, policy: QueuePolicy) -> retrain.RetrainInput:
     """The database's labels and facts as the engine's retrain takes them."""
     triples, sentences = _labels(data)
     labelled = {(x.head, x.relation, x.tail) for x in triples}
@@ -155,7 +156,7 @@ def retrain_input(data: TrainingData, corpus: _Corpus) -> retrain.RetrainInput:
         entities={name: EntityText(name, e.label, e.description) for name, e in data.entities.items()},
         triples=triples, sentences=sentences,
         facts=[TripleExample(*fact) for fact in data.facts if fact not in labelled],
-        symmetric=symmetric_of(data),
+        symmetric=symmetric_of(data, policy),
         known={(h, t) for h, _, t in data.facts} | {(x.head, x.tail) for x in triples},
         types={name: e.type for name, e in data.entities.items()},
         stating=corpus.stating if corpus.sentences else None)
@@ -167,7 +168,7 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
         data = training_data(session)
         corpus = (_Corpus(all_sentences(session), entity_surfaces(session)) if options.corpus_sentences_per_epoch
                   else _Corpus([], []))
-    given = retrain_input(data, corpus)
+    given = retrain_input(data, corpus, options.queue)
     if not given.triples and not given.sentences and not (given.facts and options.kg_items_per_epoch):
         raise NothingToTrain("there is nothing to learn from yet: import a KG with facts, or label a few triples "
                              "or sentences on the Label page")
@@ -300,9 +301,9 @@ def _plan(database: Database, run: Run, options: TrainOptions, model, structure:
             s, run.id, start + (0.99 - start) * done / max(1, total),
             f"suggesting: scored {done} of {total} candidate pairs"))
 
-    plan = plan_suggestions(database, model, run.id, run.name, per_relation=options.suggestions_per_relation,
-                            max_pairs=options.max_pairs_per_relation, cancel=flag, progress=scoring,
-                            planning=Planning(structure, held_out=prepared.held_facts, seed=options.seed))
+    plan = plan_suggestions(database, model, run.id, run.name, cancel=flag, progress=scoring,
+                            planning=Planning(structure, held_out=prepared.held_facts, seed=options.seed,
+                                              policy=options.queue))
     if plan.combiner_report is not None:
         log(f"combiner: {plan.combiner_report.reason or plan.combiner_report.as_dict()}")
     return plan

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from knowco.cli import main
-from knowco.suggest import UNCERTAIN
+from engine.queue_policy import QueuePolicy
+
+UNCERTAIN = QueuePolicy().uncertain
 from tests.engine_helpers import EXAMPLES
 
 FAST = ["--set", "stage1_epochs=1", "--set", "stage2_epochs=1", "--set", "batch_size=4"]
@@ -132,7 +134,7 @@ def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, mon
     monkeypatch.setattr(knowco.training_job, "run_training", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
     out = tmp_path / "queue.json"
-    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, suggestions_per_relation=5, max_pairs_per_relation=200)
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, queue=QueuePolicy(per_relation=5, max_pairs=200))
     text = bench_queue(kg, 2, [7], out, lambda line: None, options=options)
     assert len(calls) == 1
     [run] = json.loads(out.read_text())["runs"]
@@ -177,7 +179,7 @@ def test_the_text_benchmark_reads_a_semeval_like_directory_through_the_apps_retr
     monkeypatch.setattr(knowco.training_job, "run_training", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
     out = tmp_path / "text.json"
-    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, suggestions_per_relation=5, max_pairs_per_relation=50)
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, queue=QueuePolicy(per_relation=5, max_pairs=50))
     text = bench_text(data, 2, [7], "test", out, lambda line: None, options=options)
     assert len(calls) == 1
     [run] = json.loads(out.read_text())["runs"]
@@ -197,7 +199,7 @@ def test_the_scale_benchmark_runs_a_generated_kg_through_the_apps_retrain(tmp_pa
     from knowco.options import TrainOptions
 
     monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
-    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, suggestions_per_relation=5, max_pairs_per_relation=50)
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, queue=QueuePolicy(per_relation=5, max_pairs=50))
     result = run_scale(400, 4, 2.0, 2, 7, options)
     assert result["status"] == "succeeded", result["run_message"]
     assert result["facts"] >= 800 and result["queue"] > 0

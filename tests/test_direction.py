@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from engine.combiner import GraphCounts
-from engine.direction import (REVERSE_OF_FACT_CONFIDENCE, SideCounts, keep_one_direction, reversed_sentences,
+from engine.direction import (SideCounts, keep_one_direction, reversed_sentences,
                               reverse_holds, reversed_triples, symmetric_relations)
 from engine.mention_index import MentionIndex, MentionSpan
+from engine.queue_policy import QueuePolicy
 from engine.text_candidates import MentionPair, mention_pairs
 from engine.types import SentenceExample, TripleExample
 from knowco.model_store import load_model
@@ -22,6 +23,8 @@ from storage.database import open_database
 from storage.models import Sentence
 from storage.text_split import tokenize
 from tests.storage_helpers import queued
+
+REVERSE_OF_FACT_CONFIDENCE = QueuePolicy().reverse_of_fact_confidence
 
 CAPITALS = [("budapest", "hungary"), ("paris", "france"), ("madrid", "spain"), ("rome", "italy"),
             ("berlin", "germany"), ("warsaw", "poland"), ("athens", "greece"), ("prague", "czechia"),
@@ -132,7 +135,7 @@ def test_text_suggestions_carry_the_direction_the_sentence_states(europe_and_ger
     # entity loss, the head chosen by cross-validation, read diphtheria/corynebacterium reversed at 0.32 here;
     # direction on real text is measured by `bench text`)
     options = TrainOptions(stage1_epochs=10, stage2_epochs=30, stage2_lr=3e-4, entity_loss=True, head="prompt",
-                           suggestions_per_relation=5, max_pairs_per_relation=300)
+                           queue=QueuePolicy(per_relation=5, max_pairs=300))
     run = train_in_foreground(database, Actor("t", "admin"), options)
     assert run.status == "succeeded", run.message
 

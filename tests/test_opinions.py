@@ -6,7 +6,10 @@ import random
 
 from engine.candidates import Kinds, RelationCandidates
 from engine.combiner import GraphCounts
-from knowco.opinions import MIN_FACTS_IN_TEXT, Judge, TextSupport, fit, in_the_pool, judge
+from engine.queue_policy import QueuePolicy
+from knowco.opinions import Judge, TextSupport, fit, in_the_pool, judge
+
+MIN_FACTS_IN_TEXT = QueuePolicy().min_facts_in_text
 
 FACTS = [(f"city{i}", "capital_of", f"land{i}") for i in range(120)]
 HELD, KEPT = FACTS[:60], FACTS[60:]

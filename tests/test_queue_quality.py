@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from engine.candidates import Kinds, best_pairs, candidates, closing_pairs
-from engine.combiner import FEATURES, MIN_FACTS, Combiner, GraphCounts, Opinions, fit_combiner
+from engine.combiner import FEATURES, Combiner, GraphCounts, Opinions, fit_combiner
+from engine.queue_policy import QueuePolicy
 from engine.ranking import pair_margins, select
 from engine.roles import Roles
 from engine.structure import StructuralModel, StructureConfig
@@ -171,7 +172,7 @@ def test_the_combiner_separates_and_its_calibration_is_not_flat():
 
 def test_too_few_facts_fit_no_combiner_and_say_so():
     rng = np.random.default_rng(1)
-    combiner, report = fit_combiner(_rows(MIN_FACTS - 1, 3.0, rng), _rows(200, 0.0, rng))
+    combiner, report = fit_combiner(_rows(QueuePolicy().min_facts - 1, 3.0, rng), _rows(200, 0.0, rng))
     assert combiner is None and not report.fitted and "too few" in report.reason
 
 
@@ -181,11 +182,16 @@ def test_margins_rank_the_whole_pool_and_uncertain_pairs_join_the_queue():
     margins = pair_margins(confidence)
     assert margins[("a", "r", "b")] == margins[("a", "s", "b")] == pytest.approx(0.9)
     assert margins[("c", "r", "d")] == 0.0 and margins[("e", "r", "f")] == pytest.approx(0.4)
-    queue = select(confidence, margins, per_relation=1, uncertain=1)
+    queue = select(confidence, margins, QueuePolicy(per_relation=1, uncertain=1))
     top = {("a", "r", "b"), ("g", "s", "h")}
     assert set(queue) == top | {("c", "r", "d")}  # the r and s bests, and the pool's closest tie
-    stated = select(confidence, margins, per_relation=1, stated=[("e", "r", "f")], min_text=0.25)
+    stated = select(confidence, margins, QueuePolicy(per_relation=1, uncertain=1, min_text=0.25),
+                    stated=[("e", "r", "f")])
     assert ("e", "r", "f") in stated
+
+
+def _policy(**changes) -> QueuePolicy:
+    return QueuePolicy(**{"per_relation": 0, "uncertain": 0, **changes})
 
 
 def test_uncalibrated_text_findings_are_capped_per_relation():
@@ -194,8 +200,9 @@ def test_uncalibrated_text_findings_are_capped_per_relation():
     confidence = {(f"h{i}", "r", f"t{i}"): 0.6 + i / 100 for i in range(30)}
     stated = list(confidence)
     margins = pair_margins(confidence)
-    assert len(select(confidence, margins, per_relation=0, stated=stated)) == 30
-    capped = select(confidence, margins, per_relation=0, stated=stated, stated_per_relation=5)
+    assert len(select(confidence, margins, _policy(), stated=stated)) == 30
+    capped = select(confidence, margins, _policy(uncalibrated_text_per_relation=5), stated=stated,
+                    calibrated_text=False)
     assert set(capped) == {(f"h{i}", "r", f"t{i}") for i in range(25, 30)}
 
 
@@ -206,12 +213,12 @@ def test_a_sentence_s_likeliest_finding_joins_the_queue_whatever_its_confidence(
     others = {(f"x{i}", "r", f"y{i}"): 0.2 for i in range(10)}
     confidence = {**leads, **others}
     margins = pair_margins(confidence)
-    queue = select(confidence, margins, per_relation=0, stated=list(confidence), min_text=0.5, leads=set(leads))
+    queue = select(confidence, margins, _policy(min_text=0.5), stated=list(confidence), leads=set(leads))
     assert set(queue) == set(leads)
-    capped = select(confidence, margins, per_relation=0, stated=list(confidence), min_text=0.5, leads=set(leads),
-                    leads_per_relation=5)
+    capped = select(confidence, margins, _policy(min_text=0.5, leads_per_relation=5), stated=list(confidence),
+                    leads=set(leads))
     assert set(capped) == {(f"h{i}", "r", f"t{i}") for i in range(25, 30)}
-    assert set(select(confidence, margins, per_relation=0, stated=list(confidence), min_text=0.15,
+    assert set(select(confidence, margins, _policy(min_text=0.15), stated=list(confidence),
                       leads=set(leads))) == set(confidence)
 
 
@@ -222,11 +229,11 @@ def test_sure_candidates_join_past_their_relation_s_number_only_when_calibrated(
     weak = {(f"a{i}", "part_of", f"b{i}"): 0.3 for i in range(10)}
     confidence = {**sure, **weak}
     margins = pair_margins(confidence)
-    assert len(select(confidence, margins, per_relation=5)) == 10
-    chosen = select(confidence, margins, per_relation=5, sure=0.9)
+    assert len(select(confidence, margins, _policy(per_relation=5), fitted=False)) == 10
+    chosen = select(confidence, margins, _policy(per_relation=5, sure=0.9))
     assert set(sure) <= set(chosen) and len(chosen) == 45
     stated_only = {("h0", "similar", "t0"), ("h1", "similar", "t1")}
-    partly = select(confidence, margins, per_relation=0, sure=0.9, calibrated=set(confidence) - stated_only)
+    partly = select(confidence, margins, _policy(sure=0.9), calibrated=set(confidence) - stated_only)
     assert set(partly) == set(sure) - stated_only
 
 
@@ -234,15 +241,13 @@ def test_a_big_untyped_kg_looks_at_a_bounded_number_of_pairs_and_says_so(monkeyp
     """100,000 entities and no types: a relation with labels but no fact yet (so no structural model for it)
     would walk 10^10 pairs; it looks at the best-connected heads' pairs up to its budget, and the run's message
     says how many of how many possible."""
-    import engine.candidates as module
     from knowco.metrics import RunMetrics
 
-    monkeypatch.setattr(module, "PROXIMITY_PAIRS", 200_000)
     names = [f"e{i:06d}" for i in range(100_000)]
     facts = [(names[i], "linked_to", names[(i * 7 + 1) % len(names)]) for i in range(0, len(names), 3)]
     untyped = {n: None for n in names}
     [linked, new] = candidates(facts, untyped, {"linked_to": (None, None), "new_relation": (None, None)},
-                               set(facts), max_pairs=300)
+                               set(facts), max_pairs=300, policy=QueuePolicy(proximity_pairs=200_000))
     assert len(new.pairs) == 300 and new.capped
     assert new.scored <= 200_000 and new.possible == len(names) ** 2
     assert linked.scored <= 200_000 and linked.capped and len(linked.pairs) == 300

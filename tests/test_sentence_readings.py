@@ -11,7 +11,10 @@ import pytest
 
 from engine.mention_index import MentionSpan
 from engine.text_candidates import MentionPair
-from knowco.opinions import CLEAR_WAY, read_text
+from engine.queue_policy import QueuePolicy
+from knowco.opinions import read_text
+
+CLEAR_WAY = QueuePolicy().clear_way
 
 NONE = "no_relation"
 

@@ -10,7 +10,8 @@ from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION, RelationSpec
 from knowco.scoring import CachedScorer
 from knowco.services import Actor, evidence, import_document, list_relations, queue, seed_demo
-from knowco.suggest import plan_suggestions, write_suggestions
+from engine.queue_policy import QueuePolicy
+from knowco.suggest import Planning, plan_suggestions, write_suggestions
 from storage.text_split import tokenize
 from tests.storage_helpers import finished_runs, queued
 
@@ -85,9 +86,10 @@ def demo_with_model(sqlite_db):
     return sqlite_db, run, StubModel([r.name for r in list_relations(sqlite_db)])
 
 
-def _suggest(db, run, model, **options):
+def _suggest(db, run, model, relation=None, **policy):
     """The suggest pass as a retrain runs it, with a stub model in place of a trained one."""
-    plan = plan_suggestions(db, model, run.id, run.name, **options)
+    plan = plan_suggestions(db, model, run.id, run.name, relation=relation,
+                            planning=Planning(policy=QueuePolicy(**policy)))
     with db.transaction() as session:
         return write_suggestions(session, plan, "ann")
 

@@ -12,13 +12,15 @@ from knowco.cli import main
 from knowco.errors import JobError
 from knowco.services import (Actor, TrainOptions, active_run, add_triple_label, cancel, current_job, get_run,
                              list_relations, list_runs, queue, queue_size, seed_demo, start_training)
-from knowco.suggest import UNCERTAIN
+from engine.queue_policy import QueuePolicy
+
+UNCERTAIN = QueuePolicy().uncertain
 from storage.database import open_database
 
 ANN, BOB = Actor("ann", "admin"), Actor("bob", "admin")
 
 FAST_STRUCTURE = ("rotate", "distmult")
-FAST = dict(stage1_epochs=1, stage2_epochs=2, suggestions_per_relation=5, max_pairs_per_relation=300,
+FAST = dict(stage1_epochs=1, stage2_epochs=2, queue=QueuePolicy(per_relation=5, max_pairs=300),
             structure_interactions=FAST_STRUCTURE, structure_epochs=30)
 
 

@@ -1,0 +1,77 @@
+"""Every constant that decides what the review queue holds and how sure it says it is, in one recorded object.
+
+A retrain saves its policy with the model version (`TrainOptions.queue`), *Suggest now* reuses the active
+version's, and the benchmarks write the one they ran with into their result files, so a figure can always be
+traced to the settings that made it. The defaults are the values the project develops on; a value chosen on a
+benchmark's test split is a defect (BENCHMARKS.md, "Protocol").
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    # -- which candidates make the queue (`engine.ranking.select`) --
+    #: each relation's most confident candidates that join the queue
+    per_relation: int = 25
+    #: candidate pairs per relation judged by every opinion: the structural model's best (where trained)
+    max_pairs: int = 300
+    #: a text finding that does not lead its sentence joins the queue from this confidence
+    min_text: float = 0.5
+    #: how many of a relation's text findings join the queue where no combiner calibrated their confidence
+    uncalibrated_text_per_relation: int = 25
+    #: how many of a relation's findings that are the likeliest statement of their sentence join the queue: a
+    #: sentence adds at most one, so this only bounds a big corpus (SemEval: 59-335 per relation)
+    leads_per_relation: int = 500
+    #: candidates of the whole pool closest to a tie that join the queue for the uncertainty order
+    uncertain: int = 50
+    #: a candidate this sure by a fitted combiner's calibrated confidence joins past its relation's number
+    sure: float = 0.9
+
+    # -- what the text says (`knowco.opinions.read_text`) --
+    #: a sentence's finding leads only where its way round is at least this many times likelier than the other
+    clear_way: float = 2.0
+    #: held-out facts the text must mention before the combiner judges what the text states
+    min_facts_in_text: int = 50
+
+    # -- the combiner (`engine.combiner`) --
+    #: held-out facts (and candidates) needed to fit and calibrate a combiner
+    min_facts: int = 20
+    #: candidates drawn as negatives per held-out fact
+    negatives_per_fact: int = 4
+    #: folds of the combiner's out-of-fold decisions and of its Platt scaling
+    combiner_folds: int = 5
+
+    # -- direction (`engine.direction`) --
+    #: a relation is taken as symmetric when at least this share of its facts also hold reversed
+    symmetric_share: float = 0.5
+    #: the reverse of an accepted fact (of a relation that is not symmetric) is suggested only this sure
+    reverse_of_fact_confidence: float = 0.9
+    #: a relation is the yardstick of the KG's missing rate when it holds both ways in at least this share of
+    #: at least `yardstick_facts` facts (or a curator marked it symmetric)
+    yardstick_share: float = 0.8
+    yardstick_facts: int = 10
+
+    # -- the pre-filter (`engine.candidates`) --
+    #: pairs the structural model looks at per relation, the best-connected heads first
+    max_scored_pairs: int = 10_000_000
+    #: pairs looked at per relation without a structural model (two-hop pairs first)
+    proximity_pairs: int = 1_000_000
+    #: missing reverses proposed per relation that holds both ways in most of its facts
+    max_closing_pairs: int = 5_000
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "QueuePolicy":
+        """The policy a version recorded; a setting it did not record (an older version) takes today's default,
+        an unknown one is an error rather than silently dropped."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown queue setting {unknown[0]!r}; known ones: {', '.join(sorted(known))}")
+        return cls(**data)
