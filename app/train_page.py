@@ -125,7 +125,7 @@ def opinions_panel(measured) -> None:
     opinions = "text and graph opinions" if structure else "the text model's opinions"
     title = "Confidence of suggestions: " + (
         f"{opinions} combined (AUC {combiner['auc']:.2f} on held-out facts)"
-        if combiner.get("fitted") else "the text model's (what a sentence says, for a suggestion read from text)")
+        if combiner.get("fitted") else "not calibrated yet (what the evidence is worth on its own)")
     with st.expander(title):
         if structure:
             tried = ", ".join(f"{name} {mrr:.3f}" for name, mrr in structure["mrr"].items())
@@ -284,8 +284,8 @@ if finished:
                    f"{100 / measured.held_out:.0f} points, so they are too noisy to trust (label more, at least "
                    f"{MIN_TRUSTED_ITEMS} held out).", icon=":material/warning:")
     per_relation_panel(measured)
-    opinions_panel(measured)
     policy_panel(latest)
+    opinions_panel(measured)
     verdicts_panel()
 
 def _figure(value, digits: int = 2) -> str:

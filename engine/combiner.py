@@ -20,17 +20,20 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
 from engine.calibration import reliability
+from engine.cardinality import Cardinalities, SecondValue
 from engine.direction import reverse_holds
+from engine.patterns import Patterns, Rule
 from engine.queue_policy import QueuePolicy
 
 Triple = tuple[str, str, str]
 FEATURES = ("text", "graph", "sentence", "says", "sentences", "fit", "head_degree", "tail_degree",
-            "head_has_relation", "tail_has_relation", "reverse_holds")
+            "head_has_relation", "tail_has_relation", "reverse_holds", "pattern", "second_value")
 GRAPH = FEATURES.index("graph")
 
 
@@ -46,6 +49,19 @@ class Opinions:
     sentences: int = 0  # sentences that state it (one that names an entity twice counts once)
     leads: int = 0  # sentences whose likeliest statement it is
     fit: float = 1.0  # how well head and tail fit the relation's kinds (types or learned roles), 0..1
+    #: the best rule of the graph's patterns whose path links head to tail (`engine.patterns`), or None
+    pattern: Optional[Rule] = None
+    #: why it would be a second value of a one-valued side (`engine.cardinality`), or None for a first value
+    second: Optional[SecondValue] = None
+
+    @property
+    def pattern_confidence(self) -> float:
+        return self.pattern.confidence if self.pattern is not None else 0.0
+
+    @property
+    def second_chance(self) -> float:
+        """What the relation's cardinality leaves of it: 1 for a first value."""
+        return self.second.chance() if self.second is not None else 1.0
 
 
 class GraphCounts:
@@ -53,10 +69,12 @@ class GraphCounts:
     tail is less likely to get another. And whether the reverse of a candidate is a fact, weighed by the share
     of its relation's missing reverses expected to hold (`engine.direction.reverse_holds`): in a relation that
     always holds both ways a fact without its reverse is the likeliest missing fact there is (WN18RR hides
-    2,014 such), in one that never does it says nothing. `marked`: relations a curator marked symmetric."""
+    2,014 such), in one that never does it says nothing. `marked`: relations a curator marked symmetric;
+    `one_valued`: per side ("tail", "head"), the relations a curator marked one-valued there. Its cardinalities
+    and patterns (mined on first use) are of the same facts."""
 
-    def __init__(self, facts: Iterable[Triple], marked: Iterable[str] = (), policy: QueuePolicy = QueuePolicy()
-                 ) -> None:
+    def __init__(self, facts: Iterable[Triple], marked: Iterable[str] = (), policy: QueuePolicy = QueuePolicy(),
+                 one_valued: Optional[dict[str, set[str]]] = None) -> None:
         self.degree: Counter = Counter()
         self.as_head: Counter = Counter()
         self.as_tail: Counter = Counter()
@@ -68,6 +86,15 @@ class GraphCounts:
             self.as_tail[(t, r)] += 1
             self.facts.add((h, r, t))
         self.reverse_holds = reverse_holds(self.facts, marked, policy)
+        self.policy, self.one_valued = policy, one_valued or {}
+
+    @cached_property
+    def cardinalities(self) -> Cardinalities:
+        return Cardinalities(self.facts, self.policy, self.one_valued)
+
+    @cached_property
+    def patterns(self) -> Patterns:
+        return Patterns(self.facts, self.policy)
 
     def reverse(self, triple: Triple) -> float:
         """Where the triple is the missing reverse of a fact, the share of its relation's missing reverses
@@ -82,7 +109,8 @@ class GraphCounts:
         reverse = self.reverse(triple)
         return [_logit(opinions.text), opinions.graph, opinions.sentence, opinions.says,
                 math.log1p(opinions.sentences), opinions.fit, math.log1p(self.degree[h]), math.log1p(self.degree[t]),
-                math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)]), reverse]
+                math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)]), reverse,
+                opinions.pattern_confidence, math.log(opinions.second_chance + 1e-3)]
 
 
 def _logit(p: float) -> float:
@@ -186,8 +214,11 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
     if n_pos < policy.min_facts or n_neg < policy.min_facts:
         return None, CombinerReport(False, n_pos, n_neg, reason=(
             f"{n_pos} held-out facts and {n_neg} candidates: too few to fit and calibrate a combiner (needs "
-            f"{policy.min_facts} of each); the text model's opinion is the confidence: what a sentence says of a "
-            "triple read from text, the probability from the entities' names and descriptions for the others"))
+            f"{policy.min_facts} of each), so the confidence is not calibrated: it is what the evidence is worth "
+            "on its own (what a sentence says, how often a pattern of the graph holds, how often a missing reverse "
+            f"does), a guess from the entities' names alone at most {policy.names_only_ceiling:g} of its "
+            f"probability, never above {policy.uncalibrated_ceiling:g}, and a second value of a relation whose "
+            "entities mostly have one is worth only the share of those that have several"))
     negative_graph = np.array([row[GRAPH] for row in negatives], dtype=float)
     known = negative_graph[~np.isnan(negative_graph)]
     graph_fill = float(np.median(known)) if len(known) else 0.5

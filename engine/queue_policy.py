@@ -62,6 +62,34 @@ class QueuePolicy:
     #: missing reverses proposed per relation that holds both ways in most of its facts
     max_closing_pairs: int = 5_000
 
+    # -- cardinalities (`engine.cardinality`) --
+    #: a side of a relation says something about its cardinality only with this many entities taking part
+    min_cardinality_entities: int = 4
+    #: a side is one-valued (its candidate values compete for one place) where this share of its entities has
+    #: one value
+    one_value_share: float = 0.8
+
+    # -- the graph's patterns (`engine.patterns`) --
+    #: pairs that must hold a rule before it counts
+    min_pattern_support: int = 3
+    #: a rule is kept from this smoothed confidence
+    min_pattern_confidence: float = 0.1
+    #: a path linking more pairs than this is not built (a hub's siblings on a big KG)
+    max_pattern_pairs: int = 2_000_000
+
+    # -- confidence before calibration (no combiner fitted, no verdicts yet) --
+    #: the most a guess from the entities' names alone is worth: the text model's probability on names is not
+    #: a probability that the triple holds (an 80-fact KG: 0 true in the top 30 at 0.85-0.97)
+    names_only_ceiling: float = 0.3
+    #: the most any uncalibrated confidence is worth (nothing at 0.8 before enough held-out items or verdicts)
+    uncalibrated_ceiling: float = 0.75
+
+    # -- learning from verdicts (`engine.verdict_model`) --
+    #: the pending queue is re-ranked after this many new verdicts (and on Suggest now)
+    rerank_every: int = 10
+    #: verdicts needed (with at least one of each kind) before they re-rank anything
+    min_verdicts: int = 10
+
     def as_dict(self) -> dict:
         return asdict(self)
 

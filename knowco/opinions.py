@@ -128,13 +128,16 @@ class Judge:
     def opinions(self, triples: Sequence[Triple3]) -> list[Opinions]:
         graph = (self.structure.opinion(list(triples)) if self.structure is not None
                  else np.full(len(triples), np.nan))
+        patterns = self.counts.patterns.best(list(triples))
+        cardinalities = self.counts.cardinalities
         out = []
-        for (h, r, t), g in zip(triples, graph.tolist()):
+        for (h, r, t), g, rule in zip(triples, graph.tolist(), patterns):
             out.append(Opinions(text=self.distributions[(h, t)].get(r, 0.0), graph=g,
                                 sentence=self.text.best.get((h, t), {}).get(r, 0.0),
                                 says=self.text.says.get((h, r, t), 0.0),
                                 sentences=len({e[0] for e in self.text.stated.get((h, r, t), ())}),
-                                leads=self.text.leads.get((h, r, t), 0), fit=self.kinds.fit(h, r, t)))
+                                leads=self.text.leads.get((h, r, t), 0), fit=self.kinds.fit(h, r, t),
+                                pattern=rule, second=cardinalities.second_value((h, r, t))))
         return out
 
     def rows(self, triples: Sequence[Triple3], opinions: Sequence[Opinions]) -> np.ndarray:
@@ -149,6 +152,10 @@ def _shown(opinion: Opinions) -> dict:
         shown.update(sentence=round(opinion.sentence, 4), says=round(opinion.says, 4), leads=opinion.leads)
     if not math.isnan(opinion.graph):
         shown["graph"] = round(opinion.graph, 4)
+    if opinion.pattern is not None:
+        shown["pattern"] = opinion.pattern.as_dict()
+    if opinion.second is not None:
+        shown["second_value"] = opinion.second.as_dict()
     return shown
 
 
@@ -241,17 +248,24 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
     return combiner, report
 
 
+def uncalibrated(judge_: Judge, triple: Triple3, opinion: Opinions) -> float:
+    """A confidence no combiner calibrated, conservative by construction: the best evidence there is — what a
+    sentence says, the graph's best pattern ("12 of 13"), the share of its relation's missing reverses
+    expected to hold — and a guess from the entities' names alone worth at most `names_only_ceiling` of its
+    probability (on a curator's 80-fact KG the top 30 names-only guesses, at 0.85-0.97, held no fact); never
+    above `uncalibrated_ceiling`; times what the relation's cardinality leaves of a second value."""
+    policy = judge_.counts.policy
+    evidence = max(opinion.says if opinion.sentences else 0.0, opinion.pattern_confidence,
+                   judge_.counts.reverse(triple), opinion.text * policy.names_only_ceiling)
+    return min(policy.uncalibrated_ceiling, evidence) * opinion.second_chance
+
+
 def judge(judge_: Judge, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Judged:
     """Confidence for every triple: the combiner's where there is one (and it reads the text, for a triple a
-    sentence states), else the text model's: how likely a sentence says it (`TextSupport.says`) for a triple
-    the text states (the entities' names said less than the sentence on SemEval: ranked by the better of the
-    two, the top 100 findings held 23 facts, by the sentence alone 40), p(r | h, t) for the others — and for a
-    missing reverse at least the share of its relation's missing reverses expected to hold: in a KG too small for a
-    combiner, the reverses of one-way `borders` facts had names-only probabilities under wrong pairs and
-    three of four never reached the queue."""
+    sentence states), else the conservative `uncalibrated` one, in which a finding read in a sentence outranks a
+    guess from names alone."""
     opinions = judge_.opinions(triples)
-    probabilities = [max(o.says if o.sentences else o.text, judge_.counts.reverse(t))
-                     for t, o in zip(triples, opinions)]
+    probabilities = [uncalibrated(judge_, t, o) for t, o in zip(triples, opinions)]
     if combiner is not None:
         combined = combiner.probability(judge_.rows(triples, opinions)).tolist()
         probabilities = [c if combiner.reads_text or not o.sentences else p

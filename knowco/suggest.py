@@ -25,6 +25,7 @@ from typing import Callable, Optional, Sequence
 from sqlalchemy.orm import Session
 
 from engine.candidates import Kinds, RelationCandidates, candidates
+from engine.cardinality import compete
 from engine.combiner import Combiner, CombinerReport, GraphCounts
 from engine.direction import SideCounts, keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
@@ -139,6 +140,11 @@ class _Inputs:
         return {r.name for r in self.data.relations if r.functional}
 
     @cached_property
+    def one_valued_marks(self) -> dict[str, set[str]]:
+        """Per side, the relations a curator marked one-valued there (functional: one tail per head)."""
+        return {"tail": set(self.functional)}
+
+    @cached_property
     def functional_heads(self) -> set[tuple[str, str]]:
         return {(h, r) for h, r, _ in self.data.facts if r in self.functional}
 
@@ -214,14 +220,15 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     # what the KG says without the held-out facts: the combiner is fitted on it, and the text's sides read it
     hidden = set(planning.held_out)
     seen = [f for f in facts if f not in hidden]
-    seen_counts = GraphCounts(seen, inputs.marked_symmetric, policy)
+    seen_counts = GraphCounts(seen, inputs.marked_symmetric, policy, inputs.one_valued_marks)
     found = _find(database, inputs, scorer, planning, use_text, cancel, progress, seen_counts)
     found.report.model_version = version_name
     held_out = [t for t in planning.held_out if t[1] in inputs.relations]
     distributions = _score_pairs(inputs, scorer, found.pool + held_out, cancel, progress)
-    counts = GraphCounts(facts, inputs.marked_symmetric, policy) if hidden else seen_counts
+    counts = GraphCounts(facts, inputs.marked_symmetric, policy, inputs.one_valued_marks) if hidden else seen_counts
     judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, counts), inputs,
                     found.per, found.stated, found.pool, held_out, planning, seen, seen_counts)
+    judged.confidence = compete(judged.confidence, counts.cardinalities)
     margins = pair_margins(judged.confidence)
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
     fact_set = set(facts)

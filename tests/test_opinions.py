@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from engine.candidates import Kinds, RelationCandidates
 from engine.combiner import GraphCounts
 from engine.queue_policy import QueuePolicy
@@ -124,13 +126,17 @@ def test_the_combiner_learns_from_the_held_out_facts_the_pre_filter_would_have_p
     assert in_the_pool(without, held, per) == held
 
 
-def test_without_a_combiner_a_missing_reverse_is_as_sure_as_its_relation_s_missing_reverses_hold():
+def test_without_a_combiner_a_missing_reverse_outranks_a_guess_from_names_alone():
     """A curator's 52-fact KG: too small for a combiner, and three of four missing `borders` reverses stayed out
-    of the queue behind wrong pairs the names alone made likelier."""
+    of the queue behind wrong pairs the names alone made likelier. Uncalibrated, the reverse is worth what its
+    relation's missing reverses hold, up to the ceiling of an uncalibrated confidence; the names-only guess at
+    most its share of the names' probability."""
     pairs = [(f"c{i}", f"c{i + 1}") for i in range(0, 24, 2)]
     facts = [(h, "borders", t) for h, t in pairs] + [(t, "borders", h) for h, t in pairs[:11]]
     missing, wrong = (pairs[11][1], "borders", pairs[11][0]), ("c0", "borders", "c5")
     distributions = {(missing[0], missing[2]): {"borders": 0.2}, (wrong[0], wrong[2]): {"borders": 0.7}}
     judge_ = Judge(distributions, TextSupport(), None, Kinds(facts, {}, {"borders": (None, None)}), GraphCounts(facts))
     judged = judge(judge_, [missing, wrong])
-    assert judged.confidence[missing] == 1.0 > judged.confidence[wrong] == 0.7
+    policy = QueuePolicy()
+    assert judged.confidence[missing] == policy.uncalibrated_ceiling
+    assert judged.confidence[wrong] <= 0.7 * policy.names_only_ceiling

@@ -1,0 +1,135 @@
+"""How many values a relation gives one entity, learned from the KG's own facts.
+
+On a curator's 80-fact KG, 124 of 209 suggestions gave a book a second author or a city a second country, though
+every book in that KG had one author and every city one country; the names-only opinion scores every author of
+the right kind alike. Here each relation's two sides are counted: of the heads with a tail, how many have
+exactly one (and of the tails, how many have one head). A candidate that gives a second value to an entity
+that already has exactly one is then worth the chance that such an entity has several at all: with a Beta(1, 1)
+prior, (entities with several + 1) / (entities + 2); one that already has several is not demoted. A relation with fewer than `QueuePolicy.min_cardinality_entities`
+entities on a side says nothing (no demotion): three books with one author each may be chance.
+
+Where an entity has no value yet for a one-valued side, its candidate values compete for the one place
+(`compete`): their confidences are scaled to sum to at most 1, so three countries for one city cannot all be 0.99.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from engine.queue_policy import QueuePolicy
+
+Triple = tuple[str, str, str]
+#: the side of a relation whose values are counted: "tail" counts the tails of each head, "head" the heads of each tail
+SIDES = ("tail", "head")
+
+
+@dataclass(frozen=True)
+class SideCount:
+    """One side of one relation: how many entities have a value there, and how many have exactly one."""
+
+    entities: int
+    single: int
+
+    @property
+    def several(self) -> int:
+        return self.entities - self.single
+
+    def several_chance(self) -> float:
+        """The chance that an entity with a value has another: Beta(1, 1) smoothed."""
+        return (self.several + 1) / (self.entities + 2)
+
+    def single_share(self) -> float:
+        return self.single / self.entities if self.entities else 0.0
+
+
+@dataclass(frozen=True)
+class SecondValue:
+    """Why a candidate is a second value: the side, the entity that already has values and those values,
+    and how often the relation's entities have one value only."""
+
+    relation: str
+    side: str
+    entity: str
+    existing: tuple[str, ...]
+    count: SideCount
+    marked: bool = False
+
+    def chance(self) -> float:
+        """What a second value is worth: 0 where a curator marked the side one-valued."""
+        return 0.0 if self.marked else self.count.several_chance()
+
+    def as_dict(self) -> dict:
+        return {"side": self.side, "entity": self.entity, "existing": list(self.existing[:3]),
+                "single": self.count.single, "entities": self.count.entities, "chance": round(self.chance(), 4),
+                "marked": self.marked}
+
+
+class Cardinalities:
+    """Per relation and side, the counts of the accepted `facts`; `marked` maps a side to the relations a curator
+    marked one-valued there ("tail": one tail per head, i.e. functional; "head": one head per tail)."""
+
+    def __init__(self, facts: Iterable[Triple], policy: QueuePolicy = QueuePolicy(),
+                 marked: Optional[dict[str, set[str]]] = None) -> None:
+        self.policy = policy
+        self.marked = {side: set((marked or {}).get(side, ())) for side in SIDES}
+        self.values: dict[str, dict[tuple[str, str], list[str]]] = {side: defaultdict(list) for side in SIDES}
+        for h, r, t in set(facts):
+            self.values["tail"][(h, r)].append(t)
+            self.values["head"][(t, r)].append(h)
+        counts: dict[str, dict[str, list[int]]] = {side: defaultdict(lambda: [0, 0]) for side in SIDES}
+        for side in SIDES:
+            for (_, relation), found in self.values[side].items():
+                counts[side][relation][0] += 1
+                counts[side][relation][1] += len(found) == 1
+        self.counts = {side: {r: SideCount(n, single) for r, (n, single) in by.items()} for side, by in counts.items()}
+
+    def count(self, relation: str, side: str) -> Optional[SideCount]:
+        """The side's counts, or None where too few entities take part to say anything."""
+        found = self.counts[side].get(relation)
+        return found if found and found.entities >= self.policy.min_cardinality_entities else None
+
+    def one_valued(self, relation: str, side: str) -> bool:
+        """Whether the KG (or a curator's mark) says an entity takes one value on this side."""
+        if relation in self.marked[side]:
+            return True
+        found = self.count(relation, side)
+        return found is not None and found.single_share() >= self.policy.one_value_share
+
+    def second_value(self, triple: Triple) -> Optional[SecondValue]:
+        """The likelier reason why `triple` would be a second value (the side with the smaller chance), or None
+        where neither entity already has a value there, or the relation's counts say nothing."""
+        h, r, t = triple
+        found = []
+        for side, entity, other in (("tail", h, t), ("head", t, h)):
+            existing = tuple(sorted(v for v in self.values[side].get((entity, r), ()) if v != other))
+            count = self.counts[side].get(r)
+            marked = r in self.marked[side]
+            # an entity that already has several values is one of those that take several: no demotion
+            if existing and (marked or (len(existing) == 1 and self.count(r, side) is not None)):
+                found.append(SecondValue(r, side, entity, existing, count or SideCount(0, 0), marked))
+        return min(found, key=lambda s: s.chance(), default=None)
+
+    def chance(self, triple: Triple) -> float:
+        """What `triple` is worth as far as the relation's cardinality goes: 1 for a first value."""
+        reason = self.second_value(triple)
+        return 1.0 if reason is None else reason.chance()
+
+
+def compete(confidence: dict[Triple, float], cardinalities: Cardinalities) -> dict[Triple, float]:
+    """The candidate values of an entity that has none yet on a one-valued side share one place: where their
+    confidences sum to more than 1 they are scaled to sum to 1 (both sides in turn)."""
+    out = dict(confidence)
+    for side in SIDES:
+        groups: dict[tuple[str, str], list[Triple]] = defaultdict(list)
+        for triple in out:
+            h, r, t = triple
+            entity = h if side == "tail" else t
+            if cardinalities.one_valued(r, side) and not cardinalities.values[side].get((entity, r)):
+                groups[(entity, r)].append(triple)
+        for members in groups.values():
+            total = sum(out[m] for m in members)
+            if total > 1.0:
+                for m in members:
+                    out[m] = out[m] / total
+    return out

@@ -1,0 +1,94 @@
+"""What the KG says about its own relations: how many values an entity takes on each side (a book has one
+author), which paths imply a relation ("born in a city of a country" ⇒ citizen), and the conservative
+confidence a candidate gets from them before anything is calibrated."""
+from __future__ import annotations
+
+import pytest
+
+from engine.candidates import Kinds
+from engine.cardinality import Cardinalities, compete
+from engine.combiner import GraphCounts
+from engine.patterns import Patterns
+from engine.queue_policy import QueuePolicy
+from knowco.opinions import Judge, TextSupport, judge
+
+BOOKS = [(f"book{i}", "written_by", f"author{i % 4}") for i in range(12)]
+CITIES = [(f"city{i}", "located_in", f"country{i % 3}") for i in range(9)]
+
+
+def test_a_second_value_of_a_one_valued_side_is_worth_the_chance_of_several():
+    cardinalities = Cardinalities(BOOKS)
+    second = cardinalities.second_value(("book0", "written_by", "author3"))
+    assert second is not None and second.side == "tail" and second.existing == ("author0",)
+    assert second.chance() == pytest.approx(1 / 14)  # 12 books, each with one author: (0 + 1) / (12 + 2)
+    assert cardinalities.chance(("book99", "written_by", "author1")) == 1.0  # a first value
+    # an author has several books: the head side is not one-valued, a third book of author0 is not demoted
+    assert not cardinalities.one_valued("written_by", "head")
+    assert cardinalities.second_value(("book99", "written_by", "author0")) is None
+
+
+def test_a_relation_with_few_facts_says_nothing_about_its_cardinality():
+    few = BOOKS[:3]
+    cardinalities = Cardinalities(few)
+    assert cardinalities.second_value(("book0", "written_by", "author3")) is None
+    assert not cardinalities.one_valued("written_by", "tail")
+
+
+def test_a_curator_s_mark_makes_a_side_one_valued_whatever_the_facts():
+    cardinalities = Cardinalities(BOOKS[:2], marked={"tail": {"written_by"}})
+    assert cardinalities.one_valued("written_by", "tail")
+    assert cardinalities.chance(("book0", "written_by", "author3")) == 0.0
+
+
+def test_the_values_of_an_entity_without_one_compete_for_its_one_place():
+    cardinalities = Cardinalities(CITIES)
+    scored = {("osaka", "located_in", "country0"): 0.99, ("osaka", "located_in", "country1"): 0.99,
+              ("osaka", "located_in", "country2"): 0.5, ("city0", "located_in", "country1"): 0.3}
+    out = compete(scored, cardinalities)
+    assert sum(p for (h, _, _), p in out.items() if h == "osaka") == pytest.approx(1.0)
+    assert out[("osaka", "located_in", "country0")] == pytest.approx(0.99 / 2.48)
+    assert out[("city0", "located_in", "country1")] == 0.3  # a second value: demoted elsewhere, not here
+
+
+def test_patterns_count_how_often_a_path_implies_a_relation():
+    people = [(f"p{i}", "born_in", f"city{i % 9}") for i in range(12)]
+    citizens = [(f"p{i}", "citizen_of", f"country{i % 9 % 3}") for i in range(11)]  # p11 lacks it
+    patterns = Patterns(people + CITIES + citizens)
+    [rule] = [r for r in patterns.rules["citizen_of"] if r.words() == "born_in ∘ located_in ⇒ citizen_of"]
+    assert (rule.support, rule.linked) == (11, 12) and rule.confidence == pytest.approx(12 / 14)
+    best = patterns.best([("p11", "citizen_of", "country2"), ("p11", "citizen_of", "country0")])
+    assert best[0] == rule and best[1] is None  # p11 born in city2, of country2
+    assert rule in patterns.strongest()
+
+
+def test_a_pattern_needs_support():
+    patterns = Patterns([("a", "born_in", "x"), ("x", "located_in", "y"), ("a", "citizen_of", "y")])
+    assert not patterns.rules["citizen_of"]
+
+
+def _judge(facts, distributions, text=TextSupport()):
+    relations = {r: (None, None) for _, r, _ in facts}
+    return Judge(distributions, text, None, Kinds(facts, {}, relations), GraphCounts(facts))
+
+
+def test_before_calibration_names_alone_never_look_sure_and_a_second_value_sinks():
+    """An 80-fact KG: 'Osaka located_in India 0.99' from names alone, a second author for a book at 0.97."""
+    policy = QueuePolicy()
+    facts = BOOKS + CITIES
+    names = {("city0", "country1"): {"located_in": 0.99}, ("osaka", "country1"): {"located_in": 0.99}}
+    judged = judge(_judge(facts, names), [("city0", "located_in", "country1"), ("osaka", "located_in", "country1")])
+    first = judged.confidence[("osaka", "located_in", "country1")]
+    assert first == pytest.approx(0.99 * policy.names_only_ceiling) and first < 0.5
+    assert judged.confidence[("city0", "located_in", "country1")] == pytest.approx(first * (1 / 11), rel=1e-3)
+    assert judged.opinions[("city0", "located_in", "country1")]["second_value"]["existing"] == ["country0"]
+
+
+def test_before_calibration_a_sentence_outranks_names_and_nothing_reaches_the_ceiling():
+    policy = QueuePolicy()
+    stated = ("book99", "written_by", "author1")
+    text = TextSupport(best={("book99", "author1"): {"written_by": 0.99}},
+                       stated={stated: [(1, 0, 1, 3, 4, 0.99)]}, says={stated: 0.99}, leads={stated: 1})
+    names = {("book99", "author1"): {"written_by": 0.99}, ("book98", "author2"): {"written_by": 0.99}}
+    judged = judge(_judge(BOOKS, names, text), [stated, ("book98", "written_by", "author2")])
+    assert judged.confidence[stated] == policy.uncalibrated_ceiling < 0.8
+    assert judged.confidence[stated] > judged.confidence[("book98", "written_by", "author2")]
