@@ -15,7 +15,9 @@ from knowco.services import (
     accept_corrected,
     bulk_accept,
     evidence,
+    last_rerank,
     list_relations,
+    mark_relation,
     my_next_items,
     queue_size,
     reject,
@@ -61,6 +63,10 @@ else:
 st.caption((f"{total:,} suggestions match" if total != 1 else "1 suggestion matches") + (f"; {len(skipped)} skipped this session" if skipped else "")
            + (f". Each suggestion needs {needed} curators' verdicts (the Team page sets this): you see those you "
               "have not judged; it is decided when they agree, else an adjudicator decides" if needed > 1 else ""))
+reranked = last_rerank(db)
+if reranked:
+    st.caption(f"{md(reranked['summary'])} ({reranked['at'].replace('T', ' ')} UTC; it happens every few verdicts, "
+               "from the opinions behind each suggestion and what you and your team made of the judged ones)")
 silent = unlearned(db)
 if silent:
     st.caption(f"Nothing is suggested for {', '.join(md(n) for n in silent)}: no accepted fact or label of "
@@ -94,6 +100,32 @@ def opinion_line(opinions: dict) -> str:
     return " · ".join(parts)
 
 
+def second_value_words(second: dict, relation_label: str) -> str:
+    """Why a suggestion is a second value, in the curator's words."""
+    existing = ", ".join(md(e) for e in second["existing"])
+    if second.get("marked"):
+        return (f"*{md(relation_label)}* is marked one value per entity, and {md(second['entity'])} already has "
+                f"{existing}.")
+    if second["side"] == "tail":
+        return (f"{second['single']} of the {second['entities']} entities with a *{md(relation_label)}* in your KG "
+                f"have just one, and {md(second['entity'])} already has {existing}: so this is worth only "
+                f"{second['chance']:.2f} of what it would be.")
+    return (f"{second['single']} of the {second['entities']} entities that something is *{md(relation_label)}* in "
+            f"your KG have just one such, and {existing} already is *{md(relation_label)}* {md(second['entity'])}: "
+            f"so this is worth only {second['chance']:.2f} of what it would be.")
+
+
+def pattern_words(pattern: dict) -> str:
+    """The graph's own reason, e.g. 'born in ∘ located in ⇒ citizen of: 12 of 13 pairs it links hold it'."""
+    return (f"Your KG's pattern **{md(pattern['rule'])}** links these two: it holds for {pattern['support']} of the "
+            f"{pattern['linked']} pairs it links.")
+
+
+def mark_one_tail_per_head(name: str, label: str) -> str:
+    mark_relation(db, actor(), name, functional=True)
+    return f"{label} is marked one tail per head: a second value is no longer suggested"
+
+
 def undo_message() -> str:
     undone = undo_last(db, actor())
     return f"Undone: {undone}" if undone else "Nothing of yours to undo"
@@ -117,6 +149,17 @@ else:
         st.progress(item.confidence, text=f"confidence {item.confidence:.2f} · model {md(item.model_version or '?')}")
         if item.opinions:
             st.caption(opinion_line(item.opinions))
+        pattern = item.opinions.get("pattern")
+        if pattern and pattern["support"] >= 3 and pattern["confidence"] >= 0.5:
+            st.success(pattern_words(pattern), icon=":material/account_tree:")
+        second = item.opinions.get("second_value")
+        if second:
+            st.warning("A second value: " + second_value_words(second, item.relation_label), icon=":material/filter_1:")
+            info = relations.get(item.relation)
+            if second["side"] == "tail" and info is not None and not info.functional and st.button(
+                    f"Mark {info.label} as one tail per head", key=f"review_mark_functional_{item.id}",
+                    help="a second value is then never suggested (the Import / Export page undoes the mark)"):
+                act("mark the relation", lambda: mark_one_tail_per_head(item.relation, info.label))
         if item.type_violation:
             st.warning(f"Type constraint: {item.type_violation}", icon=":material/warning:")
         elif item.opinions.get("fit", 1.0) <= 0.0:  # shares no place with the relation's known entities

@@ -48,6 +48,16 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--corpus", choices=("test", "train+test"), default="test",
                    help="the sentences uploaded as a document")
     p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
+    p = tasks.add_parser("curator", help="a curator's own small KGs (bench/data/curator): the queue's precision, "
+                                         "calibration and what 30 verdicts teach, against hand-written truth")
+    p.add_argument("--split", choices=("choose", "report"), default="choose",
+                   help="the half of the KGs: 'choose' (settings are chosen on it) or 'report' (read once to report)")
+    p.add_argument("--seeds", default="13,21,42")
+    p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
+    for parser in tasks.choices.values():
+        parser.add_argument("--choose-on", default=None, metavar="SPLIT",
+                            help="the split settings were chosen on (dev, val or "
+                                 "train): test is refused, it is read once to report")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -127,7 +137,27 @@ def _run_text(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_protocol(args: argparse.Namespace) -> None:
+    """A figure counts only if the data that reports it chose nothing: choosing on test is refused."""
+    chosen = (getattr(args, "choose_on", None) or "").strip().lower()
+    if chosen in ("test", "tests") or (args.task == "curator" and chosen == "report"):
+        raise BenchError(f"--choose-on {chosen}: settings are chosen on dev or val (or the curator benchmark's "
+                         "'choose' half), never on the split that reports them; test is read once, to report")
+
+
+def _run_curator(args: argparse.Namespace) -> int:
+    from bench.curator import bench_curator
+    from bench.environment import use_configured_threads
+
+    use_configured_threads()
+    print(bench_curator(args.split, _ints(args.seeds), args.out, lambda line: print(line, flush=True)))
+    return 0
+
+
 def run_bench(args: argparse.Namespace) -> int:
+    check_protocol(args)
+    if args.task == "curator":
+        return _run_curator(args)
     if args.task == "queue":
         return _run_queue(args)
     if args.task == "text":

@@ -1,6 +1,7 @@
 """Use cases of the Review page: the queue, the evidence behind a suggestion, and the verdicts. A verdict is one
 transaction (a compare-and-set on the suggestion's status, so of two curators exactly one wins) and one audit
-event, which undo reads back.
+event, which undo reads back; every few verdicts the pending queue is then re-ranked from them
+(`knowco.relearning`).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from storage.database import Database
 from storage.review import Evidence, Order, Suggestion, VerdictBin
 
 from knowco.access import Actor, require
+from knowco.relearning import after_verdict
 
 
 def queue(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
@@ -52,14 +54,18 @@ def accept(database: Database, actor: Actor, triple_id: int, comment: str = "") 
     """Accept a suggestion as a fact (and a positive label); returns the triple in words."""
     require(actor, "review")
     with database.transaction() as session:
-        return review.accept(session, triple_id, actor.name, comment)
+        said = review.accept(session, triple_id, actor.name, comment)
+    after_verdict(database, actor.name)
+    return said
 
 
 def reject(database: Database, actor: Actor, triple_id: int, reason: str = "false", comment: str = "") -> str:
     """Reject a suggestion with its reason (storage.models.REJECT_REASONS) and an optional comment."""
     require(actor, "review")
     with database.transaction() as session:
-        return review.reject(session, triple_id, actor.name, reason, comment)
+        said = review.reject(session, triple_id, actor.name, reason, comment)
+    after_verdict(database, actor.name)
+    return said
 
 
 def accept_corrected(database: Database, actor: Actor, triple_id: int, *, head: str, relation: str,
@@ -67,7 +73,9 @@ def accept_corrected(database: Database, actor: Actor, triple_id: int, *, head: 
     """Reject the suggestion as stated and accept the corrected triple, in one step."""
     require(actor, "review")
     with database.transaction() as session:
-        return review.accept_edited(session, triple_id, actor.name, head=head, relation=relation, tail=tail)
+        said = review.accept_edited(session, triple_id, actor.name, head=head, relation=relation, tail=tail)
+    after_verdict(database, actor.name)
+    return said
 
 
 def retract(database: Database, actor: Actor, head: str, relation: str, tail: str, reason: str) -> str:
@@ -80,7 +88,9 @@ def retract(database: Database, actor: Actor, head: str, relation: str, tail: st
 def bulk_accept(database: Database, actor: Actor, *, min_confidence: float, relation: Optional[str] = None) -> int:
     require(actor, "review")
     with database.transaction() as session:
-        return review.bulk_accept(session, actor.name, min_confidence=min_confidence, relation=relation)
+        count = review.bulk_accept(session, actor.name, min_confidence=min_confidence, relation=relation)
+    after_verdict(database, actor.name)
+    return count
 
 
 def undo_last(database: Database, actor: Actor) -> Optional[str]:

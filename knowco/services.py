@@ -39,6 +39,7 @@ from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
 from knowco.options import TrainOptions, recorded_policy
 from knowco.overview import Overview, overview, statistics, unlearned
+from knowco.relearning import last_rerank, rerank_queue
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last, verdicts_by_confidence)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
@@ -88,7 +89,7 @@ __all__ = [
     "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",
     # review
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
-    "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence",
+    "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence", "last_rerank", "rerank_queue",
     # curating as a team
     "MAX_OVERLAP", "CuratorCount", "RelationAgreement", "adjudicate", "agreement", "curator_counts", "disputed", "my_next_items",
     "review_overlap", "set_review_overlap", "HOLDS", "DOES_NOT_HOLD", "LabelTask", "LabelOutcome", "DisputedLabel",

@@ -46,6 +46,7 @@ from knowco.access import Actor, require
 from knowco.errors import CuratorError, NoActiveModel
 from knowco.model_store import load_model, load_opinions
 from knowco.options import recorded_policy
+from knowco.relearning import rerank_queue
 from knowco.opinions import Judge, Judged, TextSupport, fit, judge, read_text
 from knowco.scoring import CachedScorer
 
@@ -75,6 +76,8 @@ class SuggestReport:
     removed: int = 0
     #: the queue policy the pass ran with
     policy: dict = field(default_factory=dict)
+    #: what re-ranking the new queue from the curators' verdicts said (None: too few verdicts, or none asked)
+    reranked: Optional[str] = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -88,7 +91,8 @@ class SuggestReport:
                 f"{ranked}{capped}{looked}, {self.mention_pairs} mention pairs in {self.sentences} sentences "
                 f"({self.text_suggestions} text suggestions); {self.model_calls} inputs sent to the model "
                 f"(the rest from the cache) in {self.seconds:.1f} s; {self.new} new suggestions, "
-                f"{self.rescored} re-scored, {self.removed} old ones removed")
+                f"{self.rescored} re-scored, {self.removed} old ones removed"
+                + (f". {self.reranked}" if self.reranked else ""))
 
 
 @dataclass
@@ -246,7 +250,7 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started
     return SuggestionPlan(model_version_id, inputs.relations, queue,
                           {t: found.text.stated[t] for t in queue if t in found.text.stated}, report,
-                          {t: {**judged.opinions[t], "margin": margins[t],
+                          {t: {**judged.opinions[t], "margin": margins[t], "model": queue[t],
                                **({"both_ways": round(counts.reverse_holds.get(t[1], 0.0), 3)}
                                   if t[1] in inputs.symmetric and t[::-1] in fact_set else {})}
                            for t in queue},
@@ -336,4 +340,6 @@ def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None,
         now_active = active_run(session)
         if now_active is None or now_active.id != run.id:
             raise NoActiveModel(f"{run.name} stopped being the active model while suggesting; suggest again")
-        return write_suggestions(session, plan, actor.name)
+        report = write_suggestions(session, plan, actor.name)
+    report.reranked = rerank_queue(database, actor.name, force=True)
+    return report

@@ -17,7 +17,8 @@ from storage.models import AuditEvent, Entity, Example, Relation, Sentence, Trip
 ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "set the review overlap",
                 "settle": "settle by the new overlap", "bulk_accept": "accept in bulk", "rename": "rename",
                 "mark": "mark", "create": "create", "label_opinion": "answer a label task",
-                "set_label_overlap": "set the label overlap", "adjudicate_label": "adjudicate a label"}
+                "set_label_overlap": "set the label overlap", "adjudicate_label": "adjudicate a label",
+                "rerank": "re-rank the queue from verdicts"}
 
 
 def action_words(action: str) -> str:
@@ -168,6 +169,8 @@ def describe(action: str, target: str, details: dict, names: _Names) -> str:
         return f"{d.get('count', 0)} suggestions{scope} at confidence ≥ {d.get('min_confidence', 0):.2f}"
     if action == "undo":
         return f"took back {action_words(str(d.get('action', '')))}: {d.get('what', '')}"
+    if action == "rerank":
+        return str(d.get("summary", ""))
     if action == "suggest":
         return f"{d.get('new', 0)} new suggestions, {d.get('rescored', 0)} re-scored, {d.get('removed', 0)} removed"
     if action == "train":

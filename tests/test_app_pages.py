@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from knowco.services import Actor, add_triple_label, import_document, import_file, list_runs, seed_demo
+from knowco.services import (Actor, add_triple_label, import_document, import_file, list_relations, list_runs,
+                             seed_demo)
 from knowco.settings import DATABASE_ENV
 from storage.database import open_database
 from storage.models import AuditEvent, Example, Relation, Triple
@@ -550,3 +551,19 @@ def test_a_marked_sentence_reads_as_written():
     tokens = "Lorazepam ( an anxiolytic ) may cause drowsiness , and it 's common .".split()
     assert marked_sentence(tokens, (0, 1), (7, 8)) == (
         r"**Lorazepam** \(an anxiolytic\) may cause _drowsiness_, and it's common\.")
+
+
+def test_the_review_card_says_why_a_second_value_sinks_and_marks_the_relation_in_one_click(kg):
+    second = {"side": "tail", "entity": "aspirin", "existing": ["NSAID"], "single": 30, "entities": 31,
+              "chance": 0.06, "marked": False}
+    pattern = {"rule": "interacts_with ∘ member_of_class ⇒ member_of_class", "support": 12, "linked": 13,
+               "confidence": 0.87}
+    queued(kg, [("aspirin", "member_of_class", "statin", 0.05)],
+           opinions={("aspirin", "member_of_class", "statin"): {"text": 0.9, "sentences": 0, "fit": 1.0,
+                                                                  "second_value": second, "pattern": pattern}})
+    app = page("review")
+    warning = next(w.value for w in app.warning if w.value.startswith("A second value"))
+    assert "30 of the 31 entities with a" in warning and "aspirin already has NSAID" in warning
+    assert any("holds for 12 of the 13 pairs it links" in s.value for s in app.success)
+    app.button(key=next(b.key for b in app.button if b.key.startswith("review_mark_functional_"))).click().run()
+    assert next(r for r in list_relations(kg) if r.name == "member_of_class").functional

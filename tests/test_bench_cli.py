@@ -101,6 +101,16 @@ def test_bad_bench_arguments_are_one_line_errors(tmp_path, capsys):
     assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
 
 
+@pytest.mark.parametrize("task", ["re", "lp", "queue", "text", "curator"])
+def test_a_benchmark_refuses_to_choose_on_the_split_that_reports(tmp_path, capsys, task):
+    """The protocol cannot be broken silently: settings are chosen on dev or val, test is read once."""
+    data = [] if task == "curator" else ["--data", str(tmp_path)]
+    assert main(["bench", task, *data, "--choose-on", "test"]) == 2
+    assert "never on the split that reports them" in capsys.readouterr().err
+    if task == "curator":
+        assert main(["bench", "curator", "--split", "report", "--choose-on", "report"]) == 2
+
+
 def test_bench_methods_come_from_the_engine_resolver():
     from bench.cli import _methods
     from engine.structure import KGE_METHODS

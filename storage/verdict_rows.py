@@ -1,0 +1,51 @@
+"""The queries behind learning from verdicts (`knowco.relearning`): the judged and the pending suggestions with
+their stored opinions, new confidences for the pending ones, and the record of the latest re-rank."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.audit import record_event
+from storage.models import ProjectSetting, Relation, Triple
+
+RERANK = "verdict_rerank"
+
+
+def judged_rows(session: Session) -> list[tuple[str, float, dict, bool]]:
+    """(relation, confidence, opinions, accepted) of every model suggestion a curator decided (a retracted one
+    counts as rejected), in the order they were decided."""
+    rows = session.execute(
+        select(Relation.name, Triple.confidence, Triple.opinions, Triple.status).join(Relation)
+        .where(Triple.source == "model", Triple.status.in_(("accepted", "rejected", "retracted")),
+               Triple.opinions.is_not(None), Triple.confidence.is_not(None))
+        .order_by(Triple.reviewed_at, Triple.id))
+    return [(name, float(confidence), dict(opinions), status == "accepted")
+            for name, confidence, opinions, status in rows]
+
+
+def pending_rows(session: Session) -> list[tuple[int, str, float, dict]]:
+    """(id, relation, confidence, opinions) of every pending suggestion."""
+    rows = session.execute(select(Triple.id, Relation.name, Triple.confidence, Triple.opinions).join(Relation)
+                           .where(Triple.status == "suggested").order_by(Triple.id))
+    return [(i, name, float(confidence or 0.0), dict(opinions or {})) for i, name, confidence, opinions in rows]
+
+
+def set_confidences(session: Session, confidence: dict[int, float]) -> int:
+    """New confidences of suggestions still pending (one decided meanwhile keeps the one it was shown with)."""
+    changed = 0
+    for triple_id, value in confidence.items():
+        changed += session.execute(update(Triple).where(Triple.id == triple_id, Triple.status == "suggested")
+                                   .values(confidence=value)).rowcount
+    return changed
+
+
+def last_rerank(session: Session) -> Optional[dict[str, Any]]:
+    row = session.get(ProjectSetting, RERANK)
+    return dict(row.value) if row is not None else None
+
+
+def record_rerank(session: Session, user: str, state: dict[str, Any]) -> None:
+    session.merge(ProjectSetting(key=RERANK, value=state))
+    record_event(session, actor=user, action="rerank", target="project_setting", target_id=None, details=state)

@@ -1,0 +1,73 @@
+"""Verdicts teach the queue at once: every few verdicts the pending suggestions are re-ranked from their stored
+opinions and what curators made of the judged ones, without a retrain."""
+from __future__ import annotations
+
+import pytest
+
+from engine.queue_policy import QueuePolicy
+from engine.verdict_model import Row, rerank
+from knowco.services import Actor, accept, last_rerank, queue, reject, seed_demo
+from storage.database import open_database
+from tests.conftest import ROOT
+from tests.storage_helpers import queued
+
+ANN = Actor("ann", "curator")
+SECOND = {"side": "tail", "entity": "x", "existing": ["y"], "single": 20, "entities": 20, "chance": 0.3,
+          "marked": False}
+
+
+def _opinions(second: bool, text: float = 0.9) -> dict:
+    return {"text": text, "sentences": 0, "fit": 1.0, **({"second_value": SECOND} if second else {})}
+
+
+def test_rejected_second_values_push_the_pending_ones_down():
+    judged = [Row("wrote", 0.6, _opinions(i % 2 == 0)) for i in range(20)]
+    accepted = [i % 2 == 1 for i in range(20)]  # every second value rejected, every first value accepted
+    pending = [Row("wrote", 0.6, _opinions(True)), Row("wrote", 0.6, _opinions(False))]
+    result = rerank(judged, accepted, pending)
+    assert result is not None and result.confidence[0] < 0.3 < 0.7 < result.confidence[1]
+    assert ("a second value where the KG has one", 0, 10) in result.kinds
+
+
+def test_too_few_verdicts_change_nothing():
+    judged = [Row("wrote", 0.6, _opinions(False))] * 9
+    assert rerank(judged, [True] * 9, [Row("wrote", 0.6, _opinions(False))], QueuePolicy()) is None
+
+
+def test_a_curator_who_rejects_everything_lowers_everything():
+    judged = [Row("wrote", 0.7, _opinions(False)) for _ in range(30)]
+    result = rerank(judged, [False] * 30, [Row("wrote", 0.7, _opinions(False)), Row("won", 0.4, _opinions(False))])
+    assert result.method.startswith("shifted")
+    assert result.confidence[0] < 0.1 and result.confidence[1] < result.confidence[0]
+
+
+@pytest.fixture
+def demo(tmp_path):
+    database = open_database(str(tmp_path / "kg.sqlite"))
+    seed_demo(database, Actor("seeder", "admin"))
+    yield database
+    database.dispose()
+
+
+def test_every_ten_verdicts_re_rank_the_pending_queue_and_say_why(demo):
+    kinds = dict(line.split("\t") for line in (ROOT / "knowco/demo_kg/entity2type.txt").read_text().splitlines())
+    facts = {tuple(line.split("\t")) for line in (ROOT / "knowco/demo_kg/train.tsv").read_text().splitlines()}
+    drugs = [e for e, kind in sorted(kinds.items()) if kind == "drug"
+             and (e, "treats", "gout") not in facts and (e, "treats", "asthma") not in facts][:10]
+    assert len(drugs) == 10
+    scored, opinions = [], {}
+    for i, drug in enumerate(drugs):
+        for disease, second in (("gout", True), ("asthma", False)):
+            triple = (drug, "treats", disease)
+            scored.append((*triple, 0.8 - i / 100))
+            opinions[triple] = _opinions(second)
+    queued(demo, scored, opinions=opinions)
+    shown = {(s.head, s.tail): s for s in queue(demo, limit=100)}
+    for drug in drugs[:5]:  # ten verdicts: the 'second values' (gout) rejected, the others accepted
+        reject(demo, ANN, shown[(drug, "gout")].id, "false")
+        accept(demo, ANN, shown[(drug, "asthma")].id)
+    after = {(s.head, s.tail): s.confidence for s in queue(demo, limit=100)}
+    assert all(after[(d, "gout")] < 0.5 < after[(d, "asthma")] for d in drugs[5:])
+    said = last_rerank(demo)
+    assert said["verdicts"] == 10 and said["accepted"] == 5
+    assert "The order was updated from 10 verdicts (5 accepted, 5 rejected)" in said["summary"]
