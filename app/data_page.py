@@ -164,19 +164,23 @@ with repair_tab:  # the page is an admin's (app/main.py); the services check the
     chosen = st.selectbox("Relation", list(names), index=None, key="data_repair_relation",
                           format_func=lambda n: f"{names[n]} ({n})" if names[n] != n else n)
     if chosen:
-        m1, m2, m3 = st.columns([2, 2, 1])
+        m1, m4, m2, m3 = st.columns([2, 2, 2, 1])
         functional = m1.checkbox("One tail per head (functional)", specs[chosen].functional,
                                  key=f"data_functional_{chosen}", help="e.g. a country's capital: once a head has "
                                  "a tail, no second one is suggested")
+        one_head = m4.checkbox("One head per tail", specs[chosen].one_head_per_tail, key=f"data_one_head_{chosen}",
+                               help="e.g. 'wrote' (author → book): a book has one author, so once a tail has a "
+                                    "head, no second one is suggested")
         symmetric = m2.checkbox("Holds both ways (symmetric)", specs[chosen].symmetric,
                                 key=f"data_symmetric_{chosen}",
                                 help="e.g. borders: the reverse of a fact is never taught as a negative")
         if m3.button("Save marks", key="data_mark_relation"):
             with guarded("mark the relation"):
-                mark_relation(db, actor(), chosen, functional=functional, symmetric=symmetric)
+                mark_relation(db, actor(), chosen, functional=functional, symmetric=symmetric,
+                              one_head_per_tail=one_head)
                 several = heads_with_several_tails(db, chosen) if functional else 0
-                flash(f"{chosen}: " + (", ".join(w for f, w in ((functional, "functional"), (symmetric, "symmetric"))
-                                                 if f) or "no marks")
+                flash(f"{chosen}: " + (", ".join(w for f, w in ((functional, "functional"), (symmetric, "symmetric"),
+                                                                (one_head, "one head per tail")) if f) or "no marks")
                       + (f"; note: {several} head{'s have' if several != 1 else ' has'} more than one {chosen} "
                          "fact already (nothing was removed)" if several else "")
                       + "; the queue follows the marks from the next suggestions (Suggest now on the Train page)")

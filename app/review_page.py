@@ -121,9 +121,12 @@ def pattern_words(pattern: dict) -> str:
             f"{pattern['linked']} pairs it links.")
 
 
-def mark_one_tail_per_head(name: str, label: str) -> str:
-    mark_relation(db, actor(), name, functional=True)
-    return f"{label} is marked one tail per head: a second value is no longer suggested"
+def mark_one_value(name: str, label: str, side: str) -> str:
+    if side == "tail":
+        mark_relation(db, actor(), name, functional=True)
+        return f"{label} is marked one tail per head: a second value is no longer suggested"
+    mark_relation(db, actor(), name, one_head_per_tail=True)
+    return f"{label} is marked one head per tail: a second value is no longer suggested"
 
 
 def undo_message() -> str:
@@ -142,6 +145,7 @@ else:
     with st.container(border=True):
         st.markdown(f"### {md(item.head_label)} → *{md(item.relation_label)}* → {md(item.tail_label)}")
         marks = [words for flag, words in ((relations[item.relation].functional, "one tail per head"),
+                                            (relations[item.relation].one_head_per_tail, "one head per tail"),
                                             (relations[item.relation].symmetric, "holds both ways"))
                  if item.relation in relations and flag]
         if marks:
@@ -156,10 +160,13 @@ else:
         if second:
             st.warning("A second value: " + second_value_words(second, item.relation_label), icon=":material/filter_1:")
             info = relations.get(item.relation)
-            if second["side"] == "tail" and info is not None and not info.functional and st.button(
-                    f"Mark {info.label} as one tail per head", key=f"review_mark_functional_{item.id}",
-                    help="a second value is then never suggested (the Import / Export page undoes the mark)"):
-                act("mark the relation", lambda: mark_one_tail_per_head(item.relation, info.label))
+            side = "tail" if second["side"] == "tail" else "head"
+            marked = info is None or (info.functional if side == "tail" else info.one_head_per_tail)
+            if not marked and st.button(f"Mark {info.label} as one {side} per {'head' if side == 'tail' else 'tail'}",
+                                        key=f"review_mark_one_{side}_{item.id}",
+                                        help="a second value is then never suggested (the Import / Export page "
+                                             "undoes the mark)"):
+                act("mark the relation", lambda: mark_one_value(item.relation, info.label, side))
         if item.type_violation:
             st.warning(f"Type constraint: {item.type_violation}", icon=":material/warning:")
         elif item.opinions.get("fit", 1.0) <= 0.0:  # shares no place with the relation's known entities

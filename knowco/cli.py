@@ -89,9 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("new_name")
     p.add_argument("--label", help="new display label (default: unchanged)")
-    p = verbs.add_parser("mark-relation", help="mark a relation functional (one tail per head) or symmetric")
+    p = verbs.add_parser("mark-relation", help="mark a relation functional (one tail per head), one head per "
+                                               "tail, or symmetric")
     p.add_argument("name")
     p.add_argument("--functional", choices=("yes", "no"))
+    p.add_argument("--one-head-per-tail", choices=("yes", "no"))
     p.add_argument("--symmetric", choices=("yes", "no"))
     p = verbs.add_parser("delete", help="delete an entity or relation with its triples and labels")
     p.add_argument("kind", choices=("entity", "relation"))
@@ -219,10 +221,10 @@ def _mark_relation(database: Database, actor: Actor, args: argparse.Namespace) -
     def flag(value):
         return None if value is None else value == "yes"
 
-    functional, symmetric = services.mark_relation(database, actor, args.name, functional=flag(args.functional),
-                                                   symmetric=flag(args.symmetric))
-    print(f"{args.name}: functional {'yes' if functional else 'no'}, symmetric {'yes' if symmetric else 'no'}")
-    several = services.heads_with_several_tails(database, args.name) if functional else 0
+    marks = services.mark_relation(database, actor, args.name, functional=flag(args.functional),
+                                   symmetric=flag(args.symmetric), one_head_per_tail=flag(args.one_head_per_tail))
+    print(f"{args.name}: " + ", ".join(f"{mark.replace('_', ' ')} {'yes' if on else 'no'}" for mark, on in marks.items()))
+    several = services.heads_with_several_tails(database, args.name) if marks["functional"] else 0
     if several:
         print(f"note: {several} head{'s have' if several != 1 else ' has'} more than one {args.name} fact already "
               "(nothing was removed)")

@@ -38,10 +38,12 @@ def rename_relation(database: Database, actor: Actor, name: str, new_name: str, 
 
 
 def mark_relation(database: Database, actor: Actor, name: str, *, functional: bool | None = None,
-                  symmetric: bool | None = None) -> tuple[bool, bool]:
+                  symmetric: bool | None = None, one_head_per_tail: bool | None = None) -> dict[str, bool]:
+    """Set a relation's marks (None leaves one as it is); every mark as it is now."""
     require(actor, "repair")
     with database.transaction() as session:
-        return repair.mark_relation(session, actor.name, name, functional=functional, symmetric=symmetric)
+        return repair.mark_relation(session, actor.name, name, functional=functional, symmetric=symmetric,
+                                    one_head_per_tail=one_head_per_tail)
 
 
 def heads_with_several_tails(database: Database, name: str) -> int:

@@ -136,21 +136,30 @@ class _Inputs:
         return marked_symmetric(self.data)
 
     def allowed(self, triple: Triple3) -> bool:
-        """False for a second tail of a head under a relation marked functional (one tail per head)."""
-        return triple[:2] not in self.functional_heads
+        """False for a second tail of a head under a relation marked functional (one tail per head), or a second
+        head of a tail under one marked one head per tail."""
+        return triple[:2] not in self.functional_heads and (triple[2], triple[1]) not in self.single_head_tails
 
     @cached_property
     def functional(self) -> set[str]:
         return {r.name for r in self.data.relations if r.functional}
 
     @cached_property
+    def one_head(self) -> set[str]:
+        return {r.name for r in self.data.relations if r.one_head_per_tail}
+
+    @cached_property
     def one_valued_marks(self) -> dict[str, set[str]]:
-        """Per side, the relations a curator marked one-valued there (functional: one tail per head)."""
-        return {"tail": set(self.functional)}
+        """Per side, the relations a curator marked one-valued there."""
+        return {"tail": set(self.functional), "head": set(self.one_head)}
 
     @cached_property
     def functional_heads(self) -> set[tuple[str, str]]:
         return {(h, r) for h, r, _ in self.data.facts if r in self.functional}
+
+    @cached_property
+    def single_head_tails(self) -> set[tuple[str, str]]:
+        return {(t, r) for _, r, t in self.data.facts if r in self.one_head}
 
     def one_tail_per_head(self, scored: dict[Triple3, float]) -> dict[Triple3, float]:
         """Of a functional relation's candidates for one head, only the likeliest."""
@@ -171,7 +180,7 @@ def symmetric_of(data: TrainingData, policy: QueuePolicy = QueuePolicy()) -> set
     return symmetric_relations(data.facts, policy=policy) | marked_symmetric(data)
 
 
-def _read_inputs(session: Session, model, relation: Optional[str], policy: QueuePolicy) -> _Inputs:
+def _read_inputs(session: Session, model, relation: Optional[str], policy: QueuePolicy = QueuePolicy()) -> _Inputs:
     data = training_data(session)
     declared = {r.name for r in data.relations}
     if relation is not None and relation not in declared:

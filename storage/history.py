@@ -192,7 +192,7 @@ def describe(action: str, target: str, details: dict, names: _Names) -> str:
         return f"{target} {d.get('source', {}).get('name', '')} into {d.get('target', '')}: {moved}"
     if action == "mark":
         after = d.get("after", {})
-        marks = [m for m in ("functional", "symmetric") if after.get(m)]
+        marks = [m.replace("_", " ") for m in ("functional", "symmetric", "one_head_per_tail") if after.get(m)]
         return f"{d.get('name', '')}: " + (" and ".join(marks) if marks else "no marks")
     if action == "rename":
         return f"{target} {d.get('before', {}).get('name', '')} → {d.get('after', {}).get('name', '')}"

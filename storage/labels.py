@@ -42,6 +42,7 @@ class RelationInfo:
     tail_type: Optional[str]
     functional: bool = False  # at most one tail per head (a curator's mark)
     symmetric: bool = False  # holds both ways (a curator's mark)
+    one_head_per_tail: bool = False  # at most one head per tail (a curator's mark)
 
 
 @dataclass
@@ -68,7 +69,7 @@ def _entity_info(row: Entity) -> EntityInfo:
 
 def list_relations(session: Session) -> list[RelationInfo]:
     return [RelationInfo(r.id, r.name, r.label, r.description or "", r.head_type, r.tail_type, bool(r.functional),
-                         bool(r.symmetric))
+                         bool(r.symmetric), bool(r.one_head_per_tail))
             for r in session.scalars(select(Relation).order_by(Relation.name))]
 
 

@@ -94,6 +94,9 @@ class Relation(Base):
     functional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: a curator's mark: holds both ways (borders); its reverse is no negative
     symmetric: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: a curator's mark: at most one head per tail (a book's author, when the relation is `written_by`'s
+    #: reverse); never suggest a second
+    one_head_per_tail: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

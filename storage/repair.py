@@ -124,21 +124,26 @@ def rename_relation(session: Session, user: str, name: str, new_name: str, new_l
     return relation.name
 
 
-def mark_relation(session: Session, user: str, name: str, *, functional: Optional[bool] = None,
-                  symmetric: Optional[bool] = None) -> tuple[bool, bool]:
-    """Mark a relation functional (one tail per head: a second is never suggested) or symmetric (holds both
-    ways: its reverse is not a negative); None leaves a mark as it is. Returns (functional, symmetric)."""
+MARKS = ("functional", "symmetric", "one_head_per_tail")
+
+
+def mark_relation(session: Session, user: str, name: str, **marks: Optional[bool]) -> dict[str, bool]:
+    """Mark a relation functional (one tail per head: a second is never suggested), one head per tail (the same,
+    the other way), or symmetric (holds both ways: its reverse is not a negative); None leaves a mark as it is.
+    Returns every mark as it is now."""
+    unknown = sorted(set(marks) - set(MARKS))
+    if unknown:
+        raise ValueError(f"unknown relation mark {unknown[0]!r}")
     relation = _relation(session, name)
-    before = {"functional": bool(relation.functional), "symmetric": bool(relation.symmetric)}
-    if functional is not None:
-        relation.functional = functional
-    if symmetric is not None:
-        relation.symmetric = symmetric
-    after = {"functional": bool(relation.functional), "symmetric": bool(relation.symmetric)}
+    before = {mark: bool(getattr(relation, mark)) for mark in MARKS}
+    for mark, value in marks.items():
+        if value is not None:
+            setattr(relation, mark, value)
+    after = {mark: bool(getattr(relation, mark)) for mark in MARKS}
     if after != before:
         record_event(session, actor=user, action="mark", target="relation", target_id=relation.id,
                      details={"name": relation.name, "before": before, "after": after})
-    return after["functional"], after["symmetric"]
+    return after
 
 
 def _move_evidence(session: Session, source: Triple, target: Triple) -> None:

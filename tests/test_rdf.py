@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import PROV, RDF, RDFS
+from rdflib.namespace import OWL, PROV, RDF, RDFS
 from sqlalchemy import select
 
 from knowco.services import Actor, export_file, import_file
@@ -60,7 +60,21 @@ def test_export_has_provenance_and_only_accepted_facts(db, tmp_path):
     assert graph.value(rejected, PROV.wasAttributedTo) == URIRef("https://kg.example.org/curator/carol")
     assert graph.value(rejected, PROV.generatedAtTime) is not None
     assert graph.value(URIRef("https://kg.example.org/curator/dana"), RDFS.label) == Literal("dana")
-    assert graph.value(r, RDF.type) == RDF.Property
+    assert set(graph.objects(r, RDF.type)) == {RDF.Property}
+
+
+def test_a_relation_s_marks_are_owl_property_kinds(db):
+    from knowco.services import mark_relation
+
+    import_file(db, Actor("carol", "admin"), _csv(db, "a,wrote,b\nc,borders,d\n"))
+    mark_relation(db, Actor("carol", "admin"), "wrote", one_head_per_tail=True, functional=False)
+    mark_relation(db, Actor("carol", "admin"), "borders", symmetric=True, functional=True)
+    with db.sessions() as session:
+        graph = build_graph(session, ("accepted",), base="https://kg.example.org/")
+    kinds = {name: set(graph.objects(URIRef(f"https://kg.example.org/relation/{name}"), RDF.type))
+             for name in ("wrote", "borders")}
+    assert kinds["wrote"] == {RDF.Property, OWL.InverseFunctionalProperty}
+    assert kinds["borders"] == {RDF.Property, OWL.FunctionalProperty, OWL.SymmetricProperty}
 
 
 @pytest.mark.parametrize("fmt, suffix", [("turtle", "ttl"), ("nt", "nt"), ("jsonld", "jsonld")])
@@ -132,3 +146,12 @@ def test_exports_carry_the_sentences_behind_a_triple_and_every_label(db, make_db
         [row] = list(csv.DictReader(handle))
     assert (row["head"], row["relation"], row["tail"], row["holds"], row["created_by"], row["comment"]) == (
         "aspirin", "treats", "fever", "True", "ann", "from the 2019 review")
+
+
+def _csv(db, rows: str):
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "in.csv").write_text("head,relation,tail\n" + rows, encoding="utf-8")
+    return folder / "in.csv"

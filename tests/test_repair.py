@@ -132,7 +132,7 @@ def test_marking_a_relation_functional_says_which_heads_contradict_it(kg, capsys
 
 def test_marking_a_relation_from_the_command_line_is_recorded(kg, capsys):
     assert main(["--db", kg.url, "mark-relation", "interacts_with", "--symmetric", "yes"]) == 0
-    assert "interacts_with: functional no, symmetric yes" in capsys.readouterr().out
+    assert "interacts_with: functional no, symmetric yes, one head per tail no" in capsys.readouterr().out
     assert [r.symmetric for r in list_relations(kg) if r.name == "interacts_with"] == [True]
     assert history(kg, actions=["mark"])[0].summary == "interacts_with: symmetric"
     with kg.sessions() as session:

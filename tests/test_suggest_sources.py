@@ -151,7 +151,8 @@ def test_a_relation_marked_functional_gets_no_second_tail_for_a_head(demo_with_m
     heads_with_fact = {h for h, r, _ in _facts(db) if r == "treats"}
     before = {(s.head, s.tail) for s in queue(db, relation="treats", limit=500)}
     assert any(h in heads_with_fact for h, _ in before)  # aspirin already treats something: a second tail offered
-    assert mark_relation(db, ANN, "treats", functional=True) == (True, False)
+    assert mark_relation(db, ANN, "treats", functional=True) == {"functional": True, "symmetric": False,
+                                                                 "one_head_per_tail": False}
     _suggest(db, run, model, per_relation=25, max_pairs=300)
     after = {(s.head, s.tail) for s in queue(db, relation="treats", limit=500)}
     assert not any(h in heads_with_fact for h, _ in after)  # (in the demo every drug has a treats fact)

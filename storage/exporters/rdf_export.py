@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS, XSD
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,11 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
         graph.add((node, RDFS.label, Literal(relation.label)))
         if relation.description:
             graph.add((node, RDFS.comment, Literal(relation.description)))
+        for marked, kind in ((relation.functional, OWL.FunctionalProperty),
+                             (relation.one_head_per_tail, OWL.InverseFunctionalProperty),
+                             (relation.symmetric, OWL.SymmetricProperty)):
+            if marked:
+                graph.add((node, RDF.type, kind))
     agents = set()
     evidence = export_evidence(session, statuses)
     verdicts = verdicts_for_export(session)
