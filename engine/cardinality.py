@@ -89,6 +89,11 @@ class Cardinalities:
         found = self.counts[side].get(relation)
         return found if found and found.entities >= self.policy.min_cardinality_entities else None
 
+    def mostly_one(self, relation: str, side: str) -> bool:
+        """Whether most entities taking part on this side have one value (enough of them to say so)."""
+        found = self.count(relation, side)
+        return found is not None and found.single_share() >= self.policy.second_value_share
+
     def one_valued(self, relation: str, side: str) -> bool:
         """Whether the KG (or a curator's mark) says an entity takes one value on this side."""
         if relation in self.marked[side]:
@@ -105,8 +110,9 @@ class Cardinalities:
             existing = tuple(sorted(v for v in self.values[side].get((entity, r), ()) if v != other))
             count = self.counts[side].get(r)
             marked = r in self.marked[side]
-            # an entity that already has several values is one of those that take several: no demotion
-            if existing and (marked or (len(existing) == 1 and self.count(r, side) is not None)):
+            # an entity that already has several values is one of those that take several, and a side where
+            # most entities take several says nothing against another: no demotion
+            if existing and (marked or (len(existing) == 1 and self.mostly_one(r, side))):
                 found.append(SecondValue(r, side, entity, existing, count or SideCount(0, 0), marked))
         return min(found, key=lambda s: s.chance(), default=None)
 

@@ -68,6 +68,8 @@ class QueuePolicy:
     #: a side is one-valued (its candidate values compete for one place) where this share of its entities has
     #: one value
     one_value_share: float = 0.8
+    #: a second value is demoted only on a side where at least this share of the entities have one value
+    second_value_share: float = 0.5
 
     # -- the graph's patterns (`engine.patterns`) --
     #: pairs that must hold a rule before it counts
@@ -83,6 +85,8 @@ class QueuePolicy:
     names_only_ceiling: float = 0.3
     #: the most any uncalibrated confidence is worth (nothing at 0.8 before enough held-out items or verdicts)
     uncalibrated_ceiling: float = 0.75
+    #: a pattern of the graph counts as evidence (above any names-only guess) from this smoothed confidence
+    pattern_evidence: float = 0.5
 
     # -- learning from verdicts (`engine.verdict_model`) --
     #: the pending queue is re-ranked after this many new verdicts (and on Suggest now)

@@ -26,6 +26,8 @@ from engine.types import NO_RELATION
 
 Triple3 = tuple[str, str, str]
 Pair = tuple[str, str]
+#: how much a way round whose kinds never fit the relation still counts (a KG's kinds can be incomplete)
+KIND_SLACK = 0.05
 
 
 @dataclass
@@ -49,12 +51,31 @@ class TextSupport:
     leads: dict[Triple3, int] = field(default_factory=dict)
 
 
+def _by_kinds(distribution: dict[str, float], head: str, tail: str, kinds: Kinds) -> dict[str, float]:
+    """The text model's distribution with its relation mass (all but "no relation") shared among the relations
+    whose kinds the two entities fit, either way round: the model reads that a person and a city are related,
+    the KG knows that a person is born in a city and not its CEO. Unchanged where no relation fits."""
+    fits = {r: max(kinds.fit(head, r, tail), kinds.fit(tail, r, head)) for r in distribution if r != NO_RELATION}
+    weighted = {r: distribution[r] * fit for r, fit in fits.items()}
+    total = sum(weighted.values())
+    if total <= 0:
+        return distribution
+    mass = sum(distribution[r] for r in fits)
+    return {**{r: mass * w / total for r, w in weighted.items()},
+            **({NO_RELATION: distribution[NO_RELATION]} if NO_RELATION in distribution else {})}
+
+
 def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str, float]],
-              sides: Optional[SideCounts] = None, policy: QueuePolicy = QueuePolicy()) -> TextSupport:
+              sides: Optional[SideCounts] = None, policy: QueuePolicy = QueuePolicy(),
+              kinds: Optional[Kinds] = None) -> TextSupport:
     """Each mention pair states its likeliest relation (not "no relation"), the way round that the text and
     the KG's `sides` (which side each entity takes in the facts) together make likelier; what a marking says
-    of a relation it was turned away from does not count as what its sentence says of that order."""
+    of a relation it was turned away from does not count as what its sentence says of that order. With the
+    KG's `kinds`, a pair's relation mass goes to the relations its kinds fit (`_by_kinds`), and the way round
+    weighs which side each entity's kind takes."""
     sides = sides or SideCounts(GraphCounts(()))
+    if kinds is not None:
+        distributions = [_by_kinds(d, m.head.entity, m.tail.entity, kinds) for m, d in zip(mentions, distributions)]
     marked = {(m.sentence_id, m.head.start, m.head.end, m.tail.start, m.tail.end): d
               for m, d in zip(mentions, distributions)}
     best: dict[Pair, dict[str, float]] = defaultdict(dict)
@@ -68,6 +89,9 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
             spans = (mention.head.start, mention.head.end, mention.tail.start, mention.tail.end)
             backward = marked.get((mention.sentence_id, *spans[2:], *spans[:2]), {}).get(relation, 0.0)
             odds = sides.direction_odds(pair[0], relation, pair[1], p, backward)
+            if kinds is not None and relation not in sides.symmetric:
+                odds += math.log((kinds.fit(pair[0], relation, pair[1]) + KIND_SLACK)
+                                 / (kinds.fit(pair[1], relation, pair[0]) + KIND_SLACK))
             certainty = 1.0 if relation in sides.symmetric else 1.0 / (1.0 + math.exp(-abs(odds)))
             if odds > 0 or (odds == 0 and (relation in sides.symmetric or pair[0] <= pair[1])):
                 triple, where, q = (pair[0], relation, pair[1]), (mention.sentence_id, *spans), p
@@ -80,16 +104,18 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
         for name, q in distribution.items():
             if name not in (NO_RELATION, turned) and q > mine.get(name, 0.0):
                 mine[name] = q
-    says, leads = _sentence_readings(stated, way, policy.clear_way)
+    says, leads = _sentence_readings(stated, way, policy.clear_way, sides.counts.facts)
     return TextSupport(dict(best), {triple: sorted(((*where, p) for where, p in evidence.items()),
                                                     key=lambda e: -e[5])
                                     for triple, evidence in stated.items()}, says, leads)
 
 
-def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tuple, float], clear_way: float
-                       ) -> tuple[dict[Triple3, float], dict[Triple3, int]]:
+def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tuple, float], clear_way: float,
+                       known: Collection[Triple3] = ()) -> tuple[dict[Triple3, float], dict[Triple3, int]]:
     """(says, leads) of `TextSupport` from each triple's evidence (keyed by sentence id and spans) and how
-    likely each marking's way round is."""
+    likely each marking's way round is. A finding's share of its sentence leaves out the `known` facts it also
+    states: a curator's sentence often restates a fact of the KG beside a new one ("Cillian Murphy won the
+    Academy Award for Best Actor for Oppenheimer"), and what the KG already holds does not compete with it."""
     by_sentence: dict[int, dict[Triple3, tuple[float, float]]] = defaultdict(dict)
     for triple, evidence in stated.items():
         for where, p in evidence.items():
@@ -98,7 +124,7 @@ def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tupl
     says: dict[Triple3, float] = {}
     leads: Counter = Counter()
     for findings in by_sentence.values():
-        total = sum(p for p, _ in findings.values()) or 1.0
+        total = sum(p for t, (p, _) in findings.items() if t not in known) or 1.0
         for triple, (p, certainty) in findings.items():
             says[triple] = max(says.get(triple, 0.0), p * p / total * certainty)
         lead = max(findings, key=lambda t: (findings[t], t))
@@ -249,15 +275,23 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
 
 
 def uncalibrated(judge_: Judge, triple: Triple3, opinion: Opinions) -> float:
-    """A confidence no combiner calibrated, conservative by construction: the best evidence there is — what a
-    sentence says, the graph's best pattern ("12 of 13"), the share of its relation's missing reverses
-    expected to hold — and a guess from the entities' names alone worth at most `names_only_ceiling` of its
-    probability (on a curator's 80-fact KG the top 30 names-only guesses, at 0.85-0.97, held no fact); never
-    above `uncalibrated_ceiling`; times what the relation's cardinality leaves of a second value."""
+    """A confidence no combiner calibrated, conservative by construction, in which evidence comes first.
+
+    Evidence is what a sentence says of the triple, a pattern of the graph that holds at least
+    `pattern_evidence` of the time ("12 of 13"), or the share of its relation's missing reverses expected to
+    hold; a candidate with evidence lies between `names_only_ceiling` and `uncalibrated_ceiling` by how strong
+    its best evidence is. A guess from the entities' names alone stays below `names_only_ceiling` (on a curator's
+    80-fact KG the top 30 such guesses, at 0.85-0.97, held no fact, and a sentence's findings sat under them).
+    Both are scaled by how well the entities fit the relation's kinds and by what the relation's cardinality
+    leaves of a second value."""
     policy = judge_.counts.policy
-    evidence = max(opinion.says if opinion.sentences else 0.0, opinion.pattern_confidence,
-                   judge_.counts.reverse(triple), opinion.text * policy.names_only_ceiling)
-    return min(policy.uncalibrated_ceiling, evidence) * opinion.second_chance
+    strong = opinion.pattern_confidence if opinion.pattern_confidence >= policy.pattern_evidence else 0.0
+    evidence = max(opinion.says if opinion.sentences else 0.0, strong, judge_.counts.reverse(triple))
+    if evidence > 0:
+        confidence = policy.names_only_ceiling + (policy.uncalibrated_ceiling - policy.names_only_ceiling) * evidence
+    else:
+        confidence = policy.names_only_ceiling * max(opinion.text, opinion.pattern_confidence)
+    return confidence * opinion.fit * opinion.second_chance
 
 
 def judge(judge_: Judge, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Judged:

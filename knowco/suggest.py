@@ -197,11 +197,11 @@ def _read_inputs(session: Session, model, relation: Optional[str], policy: Queue
 
 
 def _read_sentences(session: Session, scorer: CachedScorer, sides: SideCounts, cancel, progress: Progress,
-                    report: SuggestReport, policy: QueuePolicy) -> TextSupport:
+                    report: SuggestReport, policy: QueuePolicy, kinds: Kinds) -> TextSupport:
     sentences = all_sentences(session)
     mentions = mention_pairs(sentences, MentionIndex(entity_surfaces(session), tokenize))
     support = read_text(mentions, scorer.sentences([m.example() for m in mentions], cancel, progress), sides,
-                        policy)
+                        policy, kinds)
     report.sentences, report.mention_pairs = len(sentences), len(mentions)
     return support
 
@@ -291,7 +291,7 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
     if use_text:
         with database.sessions() as session:
             text = _read_sentences(session, scorer, SideCounts(seen_counts, inputs.symmetric), cancel, progress,
-                                   report, planning.policy)
+                                   report, planning.policy, kinds)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
     per = [replace(c, pairs=[p for p in c.pairs if inputs.allowed((p[0], c.relation, p[1]))],
                    closing=[p for p in c.closing if inputs.allowed((p[0], c.relation, p[1]))]) for c in per]

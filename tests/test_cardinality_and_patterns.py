@@ -66,9 +66,13 @@ def test_a_pattern_needs_support():
     assert not patterns.rules["citizen_of"]
 
 
+KINDS = {**{f"city{i}": "city" for i in range(9)}, "osaka": "city", **{f"country{i}": "country" for i in range(3)},
+         **{f"book{i}": "book" for i in range(100)}, **{f"author{i}": "person" for i in range(4)}}
+
+
 def _judge(facts, distributions, text=TextSupport()):
     relations = {r: (None, None) for _, r, _ in facts}
-    return Judge(distributions, text, None, Kinds(facts, {}, relations), GraphCounts(facts))
+    return Judge(distributions, text, None, Kinds(facts, KINDS, relations), GraphCounts(facts))
 
 
 def test_before_calibration_names_alone_never_look_sure_and_a_second_value_sinks():
@@ -90,5 +94,12 @@ def test_before_calibration_a_sentence_outranks_names_and_nothing_reaches_the_ce
                        stated={stated: [(1, 0, 1, 3, 4, 0.99)]}, says={stated: 0.99}, leads={stated: 1})
     names = {("book99", "author1"): {"written_by": 0.99}, ("book98", "author2"): {"written_by": 0.99}}
     judged = judge(_judge(BOOKS, names, text), [stated, ("book98", "written_by", "author2")])
-    assert judged.confidence[stated] == policy.uncalibrated_ceiling < 0.8
-    assert judged.confidence[stated] > judged.confidence[("book98", "written_by", "author2")]
+    low, high = policy.names_only_ceiling, policy.uncalibrated_ceiling
+    assert judged.confidence[stated] == pytest.approx(low + (high - low) * 0.99) and high < 0.8
+    assert judged.confidence[stated] > low >= judged.confidence[("book98", "written_by", "author2")]
+
+
+def test_before_calibration_a_kind_that_never_fits_the_relation_sinks():
+    names = {("author1", "book3"): {"written_by": 0.99}}
+    judged = judge(_judge(BOOKS, names), [("author1", "written_by", "book3")])
+    assert judged.confidence[("author1", "written_by", "book3")] == 0.0

@@ -9,7 +9,7 @@ import pytest
 from engine.candidates import Kinds, RelationCandidates
 from engine.combiner import GraphCounts
 from engine.queue_policy import QueuePolicy
-from knowco.opinions import Judge, TextSupport, fit, in_the_pool, judge
+from knowco.opinions import Judge, TextSupport, fit, in_the_pool, judge, uncalibrated
 
 MIN_FACTS_IN_TEXT = QueuePolicy().min_facts_in_text
 
@@ -47,7 +47,8 @@ def test_without_facts_in_the_text_the_text_findings_are_as_sure_as_their_senten
     assert report.min_facts_in_text == MIN_FACTS_IN_TEXT
     judged = judge(judge_, STATED + KEPT[:3], combiner)
     says = judge_.text.says
-    assert all(judged.confidence[t] == round(says[t], 6) for t in STATED)  # not the names' probability either
+    expected = {t: round(uncalibrated(judge_, t, o), 6) for t, o in zip(STATED, judge_.opinions(STATED))}
+    assert all(judged.confidence[t] == expected[t] for t in STATED)  # not the names' probability either
     assert all(judged.confidence[t] not in says.values() for t in KEPT[:3])  # no sentence: the combiner's
 
 
@@ -135,8 +136,10 @@ def test_without_a_combiner_a_missing_reverse_outranks_a_guess_from_names_alone(
     facts = [(h, "borders", t) for h, t in pairs] + [(t, "borders", h) for h, t in pairs[:11]]
     missing, wrong = (pairs[11][1], "borders", pairs[11][0]), ("c0", "borders", "c5")
     distributions = {(missing[0], missing[2]): {"borders": 0.2}, (wrong[0], wrong[2]): {"borders": 0.7}}
-    judge_ = Judge(distributions, TextSupport(), None, Kinds(facts, {}, {"borders": (None, None)}), GraphCounts(facts))
+    untyped = {e: None for h, _, t in facts for e in (h, t)}
+    judge_ = Judge(distributions, TextSupport(), None, Kinds(facts, untyped, {"borders": (None, None)}),
+                   GraphCounts(facts))
     judged = judge(judge_, [missing, wrong])
     policy = QueuePolicy()
-    assert judged.confidence[missing] == policy.uncalibrated_ceiling
+    assert policy.uncalibrated_ceiling >= judged.confidence[missing] > policy.names_only_ceiling
     assert judged.confidence[wrong] <= 0.7 * policy.names_only_ceiling

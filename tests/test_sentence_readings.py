@@ -73,3 +73,20 @@ def test_the_sentence_s_likeliest_finding_leads_even_where_it_is_a_fact_already(
                                                              (2, 1): other, (1, 2): other_back}))
     assert support.leads == {("paris", "capital_of", "france"): 1}
     assert ("spain", "capital_of", "france") in support.stated
+
+
+def test_the_kg_s_kinds_say_which_relation_a_related_pair_states_and_which_way_round():
+    """'Satya Nadella, who was born in Hyderabad, ...': the model reads that the two are related (as ceo_of);
+    a person and a city take only born_in in the KG, with the person as its head."""
+    from engine.candidates import Kinds
+
+    facts = [("p1", "born_in", "c1"), ("p2", "born_in", "c2"), ("p1", "ceo_of", "k1"), ("p2", "ceo_of", "k2")]
+    kinds = Kinds(facts, {"p1": "person", "p2": "person", "nadella": "person", "c1": "city", "c2": "city",
+                          "hyderabad": "city", "k1": "company", "k2": "company"},
+                  {"born_in": (None, None), "ceo_of": (None, None)})
+    read = {"ceo_of": 0.5, "born_in": 0.1, NONE: 0.4}
+    mentions, answers = _sentence(1, "nadella hyderabad", {(0, 1): read, (1, 0): dict(read)})
+    support = read_text(mentions, answers, kinds=kinds)
+    assert ("nadella", "born_in", "hyderabad") in support.stated
+    assert support.best[("nadella", "hyderabad")]["born_in"] == pytest.approx(0.6)
+    assert not any(t[1] == "ceo_of" for t in support.stated)
