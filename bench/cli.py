@@ -39,6 +39,11 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--seeds", default="13,21,42")
     p.add_argument("--kge", default="rotate,complex,distmult",
                    help="PyKEEN interactions to measure alone on the same KG, comma-separated ('' for none)")
+    p.add_argument("--split", choices=("choose", "report"), default="choose",
+                   help="choose: the KG is train.tsv, dev.tsv the truth (test never read); report: the KG is "
+                        "train + dev, test.tsv the truth (read once per change of defaults)")
+    p.add_argument("--sparse", type=int, default=None, metavar="K",
+                   help="keep K facts per relation of the KG (every relation thin); the rest of it is truth too")
     p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
     p = tasks.add_parser("text", help="the app's retrain + suggest on a SemEval-like directory: suggestions read "
                                       "from the test split's sentences against its facts")
@@ -121,7 +126,7 @@ def _run_queue(args: argparse.Namespace) -> int:
         raise BenchError(f"{args.data}: expected a KG directory with train.tsv (and dev.tsv, test.tsv hidden)")
     use_configured_threads()
     print(bench_queue(args.data, args.labels, _ints(args.seeds), args.out, lambda line: print(line, flush=True),
-                      tuple(_names(args.kge))))
+                      tuple(_names(args.kge)), split=args.split, sparse=args.sparse))
     return 0
 
 

@@ -180,7 +180,9 @@ def run_kg(directory: Path, seed: int, options: TrainOptions) -> dict:
             "before": before,
             "curator": {"judged": len(judged),
                         "first_30_right": sum((s.head, s.relation, s.tail) in truth.true for s in judged),
-                        "next_30_right": after_scored["p@30"] * JUDGED, "after": after_scored}}
+                        "next_30_right": round(after_scored["p@30"] * JUDGED),
+                        # the most the next 30 could hold: the true suggestions left in the re-ranked queue
+                        "true_left": after_scored["true_in_queue"], "after": after_scored}}
 
 
 def checks(run: dict) -> dict[str, bool]:
@@ -209,7 +211,8 @@ def markdown(runs: list[dict], split: str, command: str) -> str:
         lines.append(f"| {run['kg']} | {run['seed']} | {b['p@10']} | {b['p@30']} | {b['top10_mean_confidence']} | "
                      f"{b['max_confidence']} | {b['brier']} | {b['second_values_above_05']} | "
                      f"{b['document_found']}/{b['document_facts']} ({b['document_in_top30']}) | "
-                     f"{c['first_30_right']}/30 → {c['after']['p@30']:.2f} | {run['retrain_and_suggest_seconds']} |")
+                     f"{c['first_30_right']}/30 → {c['next_30_right']}/30 (of {c.get('true_left', '?')} left) | "
+                     f"{run['retrain_and_suggest_seconds']} |")
     by_kg: dict[str, list[dict]] = defaultdict(list)
     for run in runs:
         by_kg[run["kg"]].append(run)
@@ -224,15 +227,19 @@ def markdown(runs: list[dict], split: str, command: str) -> str:
         failed = sorted({name for r in members for name, ok in checks(r).items() if not ok})
         lines.append(f"| {kg} | {p10:.2f} | {p30:.2f} | {first:.2f} → {nxt:.2f} | "
                      + ("yes" if not failed else "no: " + ", ".join(failed)) + " |")
-    lines += ["", "Precision per confidence band, pooled over seeds (before any verdict):", "",
-              "| KG | " + " | ".join(f"{lo:.1f}-{hi:.1f}" for lo, hi in BANDS) + " |", "|---" * (len(BANDS) + 1) + "|"]
-    for kg, members in sorted(by_kg.items()):
-        cells = []
-        for i in range(len(BANDS)):
-            count = sum(r["before"]["bands"][i]["count"] for r in members)
-            true = sum(r["before"]["bands"][i]["true"] for r in members)
-            cells.append(f"{true}/{count}" if count else "—")
-        lines.append(f"| {kg} | " + " | ".join(cells) + " |")
+    for title, read in (("before any verdict", lambda r: r["before"]),
+                        ("after 30 verdicts, on the suggestions not yet judged (the re-rank that used them)",
+                         lambda r: r["curator"]["after"])):
+        lines += ["", f"True suggestions per confidence band, pooled over seeds, {title}:", "",
+                  "| KG | " + " | ".join(f"{lo:.1f}-{hi:.1f}" for lo, hi in BANDS) + " |",
+                  "|---" * (len(BANDS) + 1) + "|"]
+        for kg, members in sorted(by_kg.items()):
+            cells = []
+            for i in range(len(BANDS)):
+                count = sum(read(r)["bands"][i]["count"] for r in members)
+                true = sum(read(r)["bands"][i]["true"] for r in members)
+                cells.append(f"{true}/{count}" if count else "—")
+            lines.append(f"| {kg} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,6 +1,10 @@
-"""The review queue as a curator meets it: `python -m knowco bench queue --data KGDIR [--labels 8] [--seeds ...]`.
+"""The review queue as a curator meets it: `python -m knowco bench queue --data KGDIR [--split choose|report]`.
 
-The KG is the directory's `train.tsv` (with every entity and relation text); `dev.tsv` + `test.tsv` are hidden.
+The protocol: with `--split choose` (to choose settings on) the KG is the directory's `train.tsv` and `dev.tsv`
+is the truth, `test.tsv` is never read; with `--split report` (read once per change of defaults) the KG is
+`train.tsv` + `dev.tsv` and `test.tsv` is the truth. `--sparse K` keeps K facts per relation of that KG (a KG
+where every relation is thin) and counts every other fact of the directory as truth. Every entity and relation
+text comes along.
 `--labels` true facts per relation are entered as curator labels. Then the app's own retrain and suggest run,
 through the same function as `python -m knowco train` and the worker (`knowco.training_job.run_training`), with
 the app's defaults; the queue is read back from the database, most confident first, and compared with the hidden
@@ -41,10 +45,10 @@ def precision_and_recall(ranked: list[Triple], hidden: set[Triple]) -> dict[str,
     return out
 
 
-def _kg_without_hidden(source: Path, folder: Path) -> Path:
-    """The directory a curator would import: the training facts and every text, no dev or test file."""
+def _kg_without_hidden(source: Path, folder: Path, facts: Iterable[Triple]) -> Path:
+    """The directory a curator would import: the KG's `facts` and every text, no truth."""
     folder.mkdir()
-    shutil.copy(source / "train.tsv", folder / "train.tsv")
+    (folder / "train.tsv").write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in facts), encoding="utf-8")
     for name in TEXT_FILES:
         if (source / name).is_file():
             shutil.copy(source / name, folder / name)
@@ -63,22 +67,67 @@ def retrain_and_read(database: Database, actor: Actor, labelled: Iterable[Triple
     return run, seconds, queue(database, limit=1_000_000)
 
 
-def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions) -> dict:
+SPLITS = ("choose", "report")
+
+
+def kg_and_truth(directory: Path, split: str, sparse: Optional[int] = None, seed: int = 0
+                 ) -> tuple[list[Triple], set[Triple], set[Triple]]:
+    """(the KG's facts, the truth, the known-false triples) of the protocol's `split`; test is read only to
+    report."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r} (expected one of {', '.join(SPLITS)})")
     data = load_lp_dir(directory)
-    hidden = (set(data.dev) | set(data.test)) - set(data.train)
+    kg = list(data.train) if split == "choose" else list(dict.fromkeys(data.train + data.dev))
+    truth = set(data.dev if split == "choose" else data.test)
+    if sparse is not None:
+        kept = per_relation_sample(kg, sparse, seed)
+        truth |= set(kg) - set(kept)
+        kg = kept
+    negatives_file = directory / ("dev_negatives.tsv" if split == "choose" else "test_negatives.tsv")
+    negatives = ({tuple(line.split("\t")[:3]) for line in negatives_file.read_text(encoding="utf-8").splitlines()
+                  if line.strip()} if negatives_file.is_file() else set())
+    return kg, truth - set(kg), negatives
+
+
+def calibration(shown: list, truth: set[Triple], negatives: set[Triple], combiner: dict) -> dict:
+    """The checks of a confidence that means what it says: precision per band from 0.5 (with counts), the top
+    10's mean confidence against its precision, the highest confidence, and the known-false share of the top
+    500 (where the data set has verified negatives)."""
+    ranked = [((s.head, s.relation, s.tail), s.confidence) for s in shown]
+    bands = []
+    for low in (0.5, 0.6, 0.7, 0.8, 0.9):
+        inside = [t in truth for t, p in ranked if low <= p < low + 0.1 or (low == 0.9 and p >= 1.0)]
+        bands.append({"band": f"{low:.1f}-{low + 0.1:.1f}", "count": len(inside), "true": sum(inside),
+                      "precision": round(sum(inside) / len(inside), 3) if inside else None})
+    top = ranked[:10]
+    calibrated = bool(combiner.get("fitted")) and (combiner.get("facts") or 0) >= 20
+    out = {"bands": bands, "top10_mean_confidence": round(sum(p for _, p in top) / max(1, len(top)), 3),
+           "top10_precision": round(sum(t in truth for t, _ in top) / 10, 3),
+           "max_confidence": round(max((p for _, p in ranked), default=0.0), 3), "calibrated": calibrated,
+           "known_false_in_top500": sum(t in negatives for t, _ in ranked[:500]) if negatives else None}
+    out["checks"] = {
+        "bands": all(b["count"] < 10 or b["precision"] >= float(b["band"][:3]) - 0.2 for b in bands),
+        "top10_confidence_near_precision": abs(out["top10_mean_confidence"] - out["top10_precision"]) <= 0.2,
+        "nothing_at_0.8_uncalibrated": calibrated or out["max_confidence"] < 0.8}
+    return out
+
+
+def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions, split: str = "choose",
+             sparse: Optional[int] = None) -> dict:
+    kg, hidden, negatives = kg_and_truth(directory, split, sparse, seed)
     actor = Actor("bench", "admin")
     with tempfile.TemporaryDirectory() as tmp:
         database = open_database(str(Path(tmp) / "kg.sqlite"))
         try:
-            import_file(database, actor, _kg_without_hidden(directory, Path(tmp) / "kg"), "kgdir")
-            run, seconds, shown = retrain_and_read(database, actor, per_relation_sample(data.train, labels, seed),
-                                                   options)
+            import_file(database, actor, _kg_without_hidden(directory, Path(tmp) / "kg", kg), "kgdir")
+            run, seconds, shown = retrain_and_read(database, actor, per_relation_sample(kg, labels, seed), options)
         finally:
             database.dispose()
     if run.status != "succeeded":
         raise RuntimeError(f"seed {seed}: the retrain {run.status}: {run.message}")
     ranked = [(s.head, s.relation, s.tail) for s in shown]
-    return {"seed": seed, "labels_per_relation": labels, "hidden": len(hidden),
+    return {"seed": seed, "split": split, "sparse": sparse, "labels_per_relation": labels, "hidden": len(hidden),
+            "calibration": calibration(shown, hidden, negatives, run.metrics.get("combiner") or {}),
             "retrain_and_suggest_seconds": round(seconds, 1),
             # the process's peak so far: for the first seed its own, for later ones at most theirs
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -99,23 +148,23 @@ def _by_one_opinion(shown: list, hidden: set[Triple]) -> dict[str, dict]:
 
 
 def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...], per_relation: int = 25,
-                      top: int = 1000) -> dict[str, dict]:
+                      top: int = 1000, split: str = "choose", sparse: Optional[int] = None) -> dict[str, dict]:
     """Each PyKEEN interaction alone, trained on the same KG: every candidate triple (not a fact, head ≠ tail)
     scored (`engine.candidates.best_pairs`, all heads against all tails), ranked as a whole (its best `top`)
     and as the app builds its queue (the best `per_relation` of each relation)."""
     data = load_lp_dir(directory)
-    hidden = (set(data.dev) | set(data.test)) - set(data.train)
+    train, hidden, _ = kg_and_truth(directory, split, sparse, seed)
     entities = sorted(data.task.entities)
-    relations = sorted({r for _, r, _ in data.train} | {r.name for r in data.task.relations})
+    relations = sorted({r for _, r, _ in train} | {r.name for r in data.task.relations})
     facts: dict[str, dict[str, list[str]]] = {r: {} for r in relations}
-    for head, relation, tail in data.train:
+    for head, relation, tail in train:
         facts[relation].setdefault(head, []).append(tail)
     out = {}
     for interaction in interactions:
         if interaction not in MATRIX_INTERACTIONS and len(entities) > MAX_BROADCAST_ENTITIES:
             continue  # through PyKEEN's broadcast tensor a few heads at a time: hours on a big KG
         started = time.perf_counter()
-        model = StructuralModel(entities, relations, data.train, interaction, StructureConfig(seed=seed))
+        model = StructuralModel(entities, relations, train, interaction, StructureConfig(seed=seed))
         model.fit()
         scored = [[(score, (head, relation, tail)) for score, head, tail in
                    best_pairs(model, relation, entities, entities, facts[relation], max(top, per_relation))]
@@ -125,7 +174,7 @@ def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...],
         out[interaction] = {"all": precision_and_recall([t for _, t in everything[:top]], hidden),
                             "per_relation": precision_and_recall([t for _, t in queue_like], hidden),
                             "candidates": (len(entities) ** 2 - len(entities)) * len(relations)
-                            - len(set(data.train)),
+                            - len(set(train)),
                             "seconds": round(time.perf_counter() - started, 1)}
     return out
 
@@ -174,28 +223,34 @@ def _structural_table(runs: list[dict], keys: list[str]) -> list[str]:
 
 def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Path],
                 log: Callable[[str], None], interactions: tuple[str, ...] = (),
-                options: Optional[TrainOptions] = None) -> str:
-    results = ResultFile(out, {"task": "queue", "data": str(directory), "labels": labels, "seeds": seeds})
+                options: Optional[TrainOptions] = None, split: str = "choose", sparse: Optional[int] = None) -> str:
+    results = ResultFile(out, {"task": "queue", "data": str(directory), "labels": labels, "seeds": seeds,
+                               "split": split, "sparse": sparse,
+                               "protocol": "KG train, truth dev" if split == "choose" else "KG train + dev, truth test",
+                               "queue_policy": (options or TrainOptions()).queue.as_dict()})
     done = {run["seed"] for run in results.data["runs"]}
     for seed in seeds:
         if seed in done:
             run = next(r for r in results.data["runs"] if r["seed"] == seed)
             missing = tuple(i for i in interactions if i not in run.get("kge", {}))
             if missing:  # the app's run is kept; only the baselines asked for since are added
-                run["kge"] = {**run.get("kge", {}), **structural_queues(directory, seed, missing)}
+                run["kge"] = {**run.get("kge", {}), **structural_queues(directory, seed, missing, split=split,
+                                                                        sparse=sparse)}
                 log(f"seed {seed}: structural models alone: {run['kge']}")
                 results.save()
             else:
                 log(f"seed {seed}: already in {out}")
             continue
-        run = run_seed(directory, labels, seed, replace(options, seed=seed) if options else TrainOptions(seed=seed))
+        run = run_seed(directory, labels, seed, replace(options, seed=seed) if options else TrainOptions(seed=seed),
+                       split, sparse)
         log(f"seed {seed}: {run['queue']} in {run['retrain_and_suggest_seconds']} s")
         if interactions:
-            run["kge"] = structural_queues(directory, seed, interactions)
+            run["kge"] = structural_queues(directory, seed, interactions, split=split, sparse=sparse)
             log(f"seed {seed}: structural models alone: {run['kge']}")
         results.add(run)
-    command = (f"python -m knowco bench queue --data {directory} --labels {labels} "
-               f"--seeds {','.join(map(str, seeds))} --kge {','.join(interactions)}")
+    command = (f"python -m knowco bench queue --data {directory} --split {split} --labels {labels} "
+               f"--seeds {','.join(map(str, seeds))} --kge {','.join(interactions)}"
+               + (f" --sparse {sparse}" if sparse is not None else ""))
     text = markdown(directory.name, command, results.data["runs"])
     if out is not None:
         out.with_suffix(".md").write_text(text, encoding="utf-8")

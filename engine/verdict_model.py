@@ -99,21 +99,45 @@ def rerank(judged: Sequence[Row], accepted: Sequence[bool], pending: Sequence[Ro
         shift = _logit(rate) - _logit(shown)
         new = [1 / (1 + math.exp(-(_logit(row.prior) + shift))) for row in pending]
         return Reranked([round(p, 6) for p in new], n, yes, "shifted as a whole (verdicts of one kind)", kinds)
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-    from sklearn.compose import ColumnTransformer
-
     relations = sorted({row.relation for row in judged})
 
     def matrix(rows: Sequence[Row]) -> np.ndarray:
-        return np.array([features(row) + [relations.index(row.relation) if row.relation in relations else -1]
-                         for row in rows], dtype=float)
+        own = np.array([features(row)[1:] for row in rows], dtype=float)
+        onehot = np.array([[row.relation == r for r in relations] for row in rows], dtype=float)
+        return np.hstack([own, onehot.reshape(len(rows), len(relations))])
 
-    width = len(FEATURES)
-    columns = ColumnTransformer([("opinions", StandardScaler(), list(range(width))),
-                                 ("relation", OneHotEncoder(handle_unknown="ignore"), [width])])
-    model = make_pipeline(columns, LogisticRegression(C=1.0, max_iter=1000))
-    model.fit(matrix(judged), np.array(accepted, dtype=int))
-    new = model.predict_proba(matrix(pending))[:, 1]
-    return Reranked([round(float(p), 6) for p in new], n, yes, "logistic regression on the verdicts", kinds)
+    x, gold = matrix(judged), np.array(accepted, dtype=float)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    offset = np.array([_logit(row.prior) for row in judged])
+    weights, bias = _fit_with_offset((x - mean) / scale, gold, offset)
+    # a pending row is read within the judged rows' range: the verdicts say nothing about a second value ten
+    # times rarer than any they judged, and a regression extrapolated there put a 0.04 at 0.98
+    unseen = np.clip(matrix(pending), x.min(axis=0), x.max(axis=0))
+    z = ((unseen - mean) / scale) @ weights + bias + np.array([_logit(row.prior) for row in pending])
+    new = 1.0 / (1.0 + np.exp(-z))
+    return Reranked([round(float(p), 6) for p in new], n, yes,
+                    "the model's confidence corrected by a logistic regression on the verdicts", kinds)
+
+
+def _fit_with_offset(x: np.ndarray, y: np.ndarray, offset: np.ndarray, l2: float = 1.0
+                     ) -> tuple[np.ndarray, float]:
+    """Weights and bias of a logistic regression whose log-odds start at `offset` (the model's own confidence)
+    and move only as far as the verdicts pull them against an L2 penalty: thirty verdicts on the top of a queue
+    say how to correct its confidences, not how to rank from nothing (a free regression put a rejected kind's
+    0.04 at 0.99)."""
+    from scipy.optimize import minimize
+
+    width = x.shape[1]
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = params[:width], params[width]
+        z = x @ w + b + offset
+        p = 1.0 / (1.0 + np.exp(-z))
+        eps = 1e-9
+        value = -np.sum(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)) + l2 * (w @ w + 0.1 * b * b)
+        residual = p - y
+        return value, np.concatenate([x.T @ residual + 2 * l2 * w, [residual.sum() + 0.2 * l2 * b]])
+
+    found = minimize(loss, np.zeros(width + 1), jac=True, method="L-BFGS-B")
+    return found.x[:width], float(found.x[width])

@@ -280,7 +280,7 @@ def uncalibrated(judge_: Judge, triple: Triple3, opinion: Opinions) -> float:
     Evidence is what a sentence says of the triple, a pattern of the graph that holds at least
     `pattern_evidence` of the time ("12 of 13"), or the share of its relation's missing reverses expected to
     hold; a candidate with evidence lies between `names_only_ceiling` and `uncalibrated_ceiling` by how strong
-    its best evidence is. A guess from the entities' names alone stays below `names_only_ceiling` (on a curator's
+    its best evidence is (raised to `evidence_exponent`). A guess from the entities' names alone stays below `names_only_ceiling` (on a curator's
     80-fact KG the top 30 such guesses, at 0.85-0.97, held no fact, and a sentence's findings sat under them).
     Both are scaled by how well the entities fit the relation's kinds and by what the relation's cardinality
     leaves of a second value."""
@@ -288,7 +288,8 @@ def uncalibrated(judge_: Judge, triple: Triple3, opinion: Opinions) -> float:
     strong = opinion.pattern_confidence if opinion.pattern_confidence >= policy.pattern_evidence else 0.0
     evidence = max(opinion.says if opinion.sentences else 0.0, strong, judge_.counts.reverse(triple))
     if evidence > 0:
-        confidence = policy.names_only_ceiling + (policy.uncalibrated_ceiling - policy.names_only_ceiling) * evidence
+        confidence = (policy.names_only_ceiling + (policy.uncalibrated_ceiling - policy.names_only_ceiling)
+                      * evidence ** policy.evidence_exponent)
     else:
         confidence = policy.names_only_ceiling * max(opinion.text, opinion.pattern_confidence)
     return confidence * opinion.fit * opinion.second_chance

@@ -125,7 +125,7 @@ def test_bench_methods_come_from_the_engine_resolver():
 
 def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, monkeypatch):
     """bench queue: the KG without its hidden facts, labels as a curator enters them, then the very function
-    the worker runs; the queue is scored against the hidden facts."""
+    the worker runs; the queue is scored against the hidden facts of the protocol's split."""
     import shutil
 
     import knowco.training_job
@@ -148,7 +148,10 @@ def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, mon
     text = bench_queue(kg, 2, [7], out, lambda line: None, options=options)
     assert len(calls) == 1
     [run] = json.loads(out.read_text())["runs"]
-    assert run["hidden"] == 12 and run["labels_per_relation"] == 2 and "p@10" in run["queue"]
+    # choosing: the KG is train.tsv, the truth dev.tsv; test.tsv is never read
+    assert run["hidden"] == 2 and run["split"] == "choose" and run["labels_per_relation"] == 2
+    assert "p@10" in run["queue"] and set(run["calibration"]["checks"]) == {
+        "bands", "top10_confidence_near_precision", "nothing_at_0.8_uncalibrated"}
     assert 0 < run["queue"]["queue"] <= 5 * 9 + UNCERTAIN and "| 7 |" in text
     assert bench_queue(kg, 2, [7], out, lambda line: None, options=options) == text  # resumed, not rerun
     assert len(calls) == 1
@@ -216,3 +219,21 @@ def test_the_scale_benchmark_runs_a_generated_kg_through_the_apps_retrain(tmp_pa
     assert 0 < result["prefilter_scored"] <= result["prefilter_possible"]
     table = "\n".join(markdown(result, {"cpu_count": 2, "when": "now"}))
     assert "# A 400-entity KG" in table and f"| succeeded | {result['import_seconds']} |" in table
+
+
+def test_the_queue_benchmark_s_splits_keep_test_for_reporting(tmp_path):
+    from bench.queue import kg_and_truth
+
+    kg = tmp_path / "kg"
+    kg.mkdir()
+    (kg / "train.tsv").write_text("a\tr\tb\na\tr\tc\nd\tr\te\n", encoding="utf-8")
+    (kg / "dev.tsv").write_text("b\tr\tc\n", encoding="utf-8")
+    (kg / "test.tsv").write_text("c\tr\td\n", encoding="utf-8")
+    (kg / "test_negatives.tsv").write_text("e\tr\ta\n", encoding="utf-8")
+    facts, truth, negatives = kg_and_truth(kg, "choose")
+    assert len(facts) == 3 and truth == {("b", "r", "c")} and negatives == set()
+    facts, truth, negatives = kg_and_truth(kg, "report")
+    assert len(facts) == 4 and truth == {("c", "r", "d")} and negatives == {("e", "r", "a")}
+    facts, truth, _ = kg_and_truth(kg, "choose", sparse=1)
+    assert len(facts) == 1 and truth == {("b", "r", "c")} | ({("a", "r", "b"), ("a", "r", "c"), ("d", "r", "e")}
+                                                            - set(facts))

@@ -95,7 +95,8 @@ def test_before_calibration_a_sentence_outranks_names_and_nothing_reaches_the_ce
     names = {("book99", "author1"): {"written_by": 0.99}, ("book98", "author2"): {"written_by": 0.99}}
     judged = judge(_judge(BOOKS, names, text), [stated, ("book98", "written_by", "author2")])
     low, high = policy.names_only_ceiling, policy.uncalibrated_ceiling
-    assert judged.confidence[stated] == pytest.approx(low + (high - low) * 0.99) and high < 0.8
+    assert judged.confidence[stated] == pytest.approx(low + (high - low) * 0.99 ** policy.evidence_exponent)
+    assert high < 0.8
     assert judged.confidence[stated] > low >= judged.confidence[("book98", "written_by", "author2")]
 
 
