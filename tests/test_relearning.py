@@ -71,3 +71,26 @@ def test_every_ten_verdicts_re_rank_the_pending_queue_and_say_why(demo):
     said = last_rerank(demo)
     assert said["verdicts"] == 10 and said["accepted"] == 5
     assert "The order was updated from 10 verdicts (5 accepted, 5 rejected)" in said["summary"]
+
+
+def test_verdicts_that_disagree_with_the_kg_s_cardinality_win():
+    """A KG where every person has one citizenship by chance: the curator accepts the second ones the
+    document states, and the pending second values rise."""
+    judged = [Row("citizen_of", 0.05, {**_opinions(True), "sentences": 1, "says": 0.6}) for _ in range(6)]
+    judged += [Row("citizen_of", 0.3, _opinions(False, text=0.9)) for _ in range(6)]
+    accepted = [True] * 6 + [False] * 6
+    pending = [Row("citizen_of", 0.05, {**_opinions(True), "sentences": 1, "says": 0.5}),
+               Row("citizen_of", 0.3, _opinions(False, text=0.9))]
+    result = rerank(judged, accepted, pending)
+    assert result.confidence[0] > 0.3 > result.confidence[1]
+
+
+def test_a_re_rank_never_touches_a_suggestion_decided_meanwhile(demo):
+    from storage import verdict_rows
+
+    queued(demo, [("aspirin", "treats", "gout", 0.4), ("ibuprofen", "treats", "asthma", 0.4)])
+    first, second = queue(demo, limit=10)
+    accept(demo, ANN, first.id)  # decided between the re-rank's read and its write
+    with demo.transaction() as session:
+        assert verdict_rows.set_confidences(session, {first.id: 0.01, second.id: 0.9}) == 1
+    assert [s.confidence for s in queue(demo, limit=10)] == [0.9]
