@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -292,7 +293,9 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return run(args)
+        code = run(args)
+        sys.stdout.flush()  # here, so a reader that stopped reading is met below and not at the interpreter's exit
+        return code
     except (*CURATOR_ERRORS, BenchError) as exc:
         if args.debug:
             raise
@@ -301,6 +304,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader stopped reading (`stats | head -1`): nothing to report; stdout is pointed at devnull so the
+        # interpreter's own flush at exit does not raise again (Python's documented idiom)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         if args.debug:
             raise

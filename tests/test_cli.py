@@ -113,3 +113,16 @@ def test_help_starts_without_loading_the_model_libraries():
              "print(sorted(m for m in ('torch', 'transformers', 'pykeen', 'sklearn', 'pandas') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip().endswith("[]"), done.stdout + done.stderr
+
+
+def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path):
+    """`python -m knowco stats | head -1` printed a BrokenPipeError traceback (the README promises one-line
+    errors): here the reader closes its end before anything is written."""
+    db = str(tmp_path / "kg.sqlite")
+    assert knowco("--db", db, "demo").returncode == 0
+    process = subprocess.Popen([sys.executable, "-m", "knowco", "--db", db, "stats"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
