@@ -34,13 +34,26 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def set_cpu_threads(count: Optional[int] = None) -> None:
-    """On the CPU, `count` intra-op threads (default: one per core; fewer spares a core for the UI).
+def threads_for_load(cores: int, load: float) -> int:
+    """One thread per core that the machine's load leaves free, at least one. On a 2-core machine with another
+    process keeping one core busy, two threads took ten times as long as one: each step waits for the thread
+    that shares a core."""
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+
+def set_cpu_threads(count: Optional[int] = None) -> int:
+    """On the CPU, `count` intra-op threads (default: the cores the machine's current load leaves free, so a
+    retrain on a busy machine does not fight for the cores); returns the number set.
 
     PyTorch's default can exceed the cores a container really has; oversubscribed threads slow small models.
     """
+    if count is None:
+        cores = os.cpu_count() or 1
+        count = threads_for_load(cores, os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
+    count = max(1, count)
     if not torch.cuda.is_available():
-        torch.set_num_threads(max(1, count or os.cpu_count() or 1))
+        torch.set_num_threads(count)
+    return count
 
 
 @dataclass

@@ -209,7 +209,9 @@ def run_training(database: Database, run_id: int,
         options = TrainOptions.from_dict(run.hyperparameters)
         options.check()
         prepared = _prepare(database, run, options, log)
-        set_cpu_threads(settings().threads)
+        threads = set_cpu_threads(settings().threads)
+        log(f"{threads} CPU thread{'s' if threads != 1 else ''} (the cores the machine's load leaves free, unless "
+            "KNOWCO_THREADS says otherwise)")
         structure, structure_report = _structure(database, run, options, prepared, flag, log)
         _stage(database, run_id, log, f"loading {options.backbone}")
         config = options.engine_config()

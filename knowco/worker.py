@@ -16,12 +16,17 @@ from storage.runs import claim
 from knowco.settings import settings
 from knowco.training_job import run_training
 
+#: how much lower the worker's CPU priority is than the app's (Unix niceness)
+WORKER_NICENESS = 10
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m knowco.worker")
     parser.add_argument("--run", type=int, required=True)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)  # the app's pages stay quick while a retrain runs on the same cores
     database = open_database(settings().database, migrate=False)
 
     def log(message: str) -> None:

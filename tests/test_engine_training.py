@@ -139,3 +139,12 @@ def test_link_prediction_scoring_api():
     top = model.top_tails(aspirin, "treats", [pain, fever], k=1)
     assert len(top) == 1 and top[0][0] in {"pain", "fever"}
     assert {name for name, _ in model.top_heads(pain, "treats", [aspirin, fever])} == {"aspirin", "fever"}
+
+
+def test_a_retrain_takes_the_cores_the_machine_s_load_leaves_free():
+    from engine.backbones import threads_for_load
+
+    assert threads_for_load(2, 0.1) == 2
+    assert threads_for_load(2, 1.0) == 1  # another process keeps one core busy: one thread, not two fighting
+    assert threads_for_load(2, 5.9) == 1
+    assert threads_for_load(16, 3.2) == 13
