@@ -6,6 +6,7 @@ with `local_files_only` unless the caller allows downloads.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Optional
 
@@ -41,6 +42,24 @@ def threads_for_load(cores: int, load: float) -> int:
     return max(1, min(cores, int(cores - load + 0.5)))
 
 
+def busy_cores(cores: int, window_s: float = 0.5) -> float:
+    """How many cores other processes keep busy now: the machine's busy share over a short window in which this
+    process waits (Linux's /proc/stat; elsewhere the one-minute load average, which counts this process too)."""
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return sum(values) - idle, sum(values)
+
+    try:
+        busy0, total0 = sample()
+        time.sleep(window_s)
+        busy1, total1 = sample()
+    except (OSError, ValueError, IndexError):
+        return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return cores * (busy1 - busy0) / max(1, total1 - total0)
+
+
 def set_cpu_threads(count: Optional[int] = None) -> int:
     """On the CPU, `count` intra-op threads (default: the cores the machine's current load leaves free, so a
     retrain on a busy machine does not fight for the cores); returns the number set.
@@ -49,7 +68,7 @@ def set_cpu_threads(count: Optional[int] = None) -> int:
     """
     if count is None:
         cores = os.cpu_count() or 1
-        count = threads_for_load(cores, os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
+        count = threads_for_load(cores, busy_cores(cores))
     count = max(1, count)
     if not torch.cuda.is_available():
         torch.set_num_threads(count)

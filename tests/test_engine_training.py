@@ -148,3 +148,9 @@ def test_a_retrain_takes_the_cores_the_machine_s_load_leaves_free():
     assert threads_for_load(2, 1.0) == 1  # another process keeps one core busy: one thread, not two fighting
     assert threads_for_load(2, 5.9) == 1
     assert threads_for_load(16, 3.2) == 13
+
+
+def test_the_busy_cores_are_measured_while_this_process_waits():
+    from engine.backbones import busy_cores
+
+    assert 0.0 <= busy_cores(2, window_s=0.05) <= 2.0 + 1e-9
