@@ -23,6 +23,13 @@ class RetrainPlan:
     corpus_sentences_per_epoch: int = 128
     #: folds of the cross-validation that chooses the head where held-out facts are too few (< 2: none)
     cv_folds: int = 4
+    #: labels needed before they choose the head by cross-validation: fewer are too few to tell the heads
+    #: apart (48 labels of a 6-relation KG: 7 per class), and each fold costs a whole training (an 80-fact KG:
+    #: 54 s with folds, idle); they all train, and the head is chosen on the held-out facts
+    cv_min_labels: int = 100
+    #: past this many labels a held-out share of them is enough to choose on, in one training (1,865 labels
+    #: spent 25 minutes in four folds)
+    cv_max_labels: int = 400
 
 
 @dataclass

@@ -120,12 +120,14 @@ def _with_kg(data: RetrainInput, plan: RetrainPlan, seed: int, labels: joint.Lab
 
 def split(data: RetrainInput, config: TrainConfig, plan: RetrainPlan) -> Split:
     """Hold out facts (kept out of every model) and either a share of the labels or, where the facts are too
-    few to choose a head on, make the cross-validation folds of the labels."""
+    few to choose a head on and the labels between `cv_min_labels` and `cv_max_labels`, make the
+    cross-validation folds of the labels. Fewer labels all train (too few to spare or to choose with)."""
     facts, held_facts = joint.hold_out_facts(data.facts, plan.held_out_share, plan.held_out_facts, config.seed)
     labels = len(data.triples) + len(data.sentences)
-    cross = (config.head == AUTO and plan.cv_folds >= 2 and len(held_facts) < MIN_FACTS_TO_CHOOSE
-             and labels >= 2 * plan.cv_folds)
-    if cross:
+    few_facts = len(held_facts) < MIN_FACTS_TO_CHOOSE
+    cross = (config.head == AUTO and plan.cv_folds >= 2 and few_facts
+             and max(2 * plan.cv_folds, plan.cv_min_labels) <= labels <= plan.cv_max_labels)
+    if cross or (few_facts and labels < plan.cv_min_labels):
         train_labels, held_labels = joint.LabelledSet(list(data.triples), list(data.sentences)), joint.LabelledSet()
     else:
         train_labels, held_labels = joint.split_held_out(data.triples, data.sentences, plan.held_out_share,

@@ -33,6 +33,9 @@ class TrainOptions(TrainConfig):
     head: str = "auto"
     #: folds of the cross-validation over the labels that chooses the head where held-out facts are too few
     cv_folds: int = 4
+    #: labels between these two choose the head by cross-validation (engine.config.RetrainPlan says why)
+    cv_min_labels: int = 100
+    cv_max_labels: int = 400
     #: items drawn afresh for each epoch from the whole KG (its accepted facts, their reversals and type-aware
     #: negatives: about a quarter of them facts), on top of every label (0: train on labels alone)
     kg_items_per_epoch: int = 128

@@ -58,7 +58,7 @@ def _input(triples, facts) -> retrain.RetrainInput:
 
 
 def test_without_enough_held_out_facts_the_labels_are_cross_validated_and_all_of_them_train():
-    labels = _triples(3, 8)
+    labels = _triples(3, 40)
     options = TrainOptions(seed=5)
     made = retrain.split(_input(labels, facts=[]), options.engine_config(), options.retrain_plan())
     assert made.source == "cross-validation" and len(made.folds) == options.cv_folds == 4
@@ -70,6 +70,16 @@ def test_without_enough_held_out_facts_the_labels_are_cross_validated_and_all_of
         assert not positives(fold_train) & positives(fold_held)
         assert {x.relation for x in fold_held.triples if x.holds} == {"r0", "r1", "r2"}  # every fold has each
         assert any(not x.holds for x in fold_held.triples)  # measured against negatives too
+
+
+def test_too_few_labels_all_train_in_one_training_and_too_many_need_no_folds():
+    """48 labels of a 6-relation KG cannot tell the heads apart and each fold is a whole training (an 80-fact
+    KG took 54 s idle with four folds); 1,865 labels spent 25 minutes in folds where a held-out share is enough."""
+    options = TrainOptions(seed=5)
+    few = retrain.split(_input(_triples(6, 8), facts=[]), options.engine_config(), options.retrain_plan())
+    assert few.folds == [] and few.source == "none" and len(few.train.triples) >= 48
+    many = retrain.split(_input(_triples(50, 10), facts=[]), options.engine_config(), options.retrain_plan())
+    assert many.folds == [] and many.source == "labels"
 
 
 def test_with_enough_held_out_facts_one_training_chooses_on_them_and_a_share_of_labels():
@@ -85,7 +95,7 @@ def test_with_enough_held_out_facts_one_training_chooses_on_them_and_a_share_of_
 def test_a_cross_validated_retrain_chooses_a_head_measures_out_of_fold_and_keeps_the_choice(tmp_path):
     sentences = EXAMPLES * 2
     config = tiny_config(head="auto", stage1_epochs=1, stage2_epochs=1)
-    plan = retrain.RetrainPlan(cv_folds=2, kg_items_per_epoch=0, corpus_sentences_per_epoch=0)
+    plan = retrain.RetrainPlan(cv_folds=2, kg_items_per_epoch=0, corpus_sentences_per_epoch=0, cv_min_labels=4)
     given = retrain.RetrainInput(RELATIONS, {}, sentences=sentences)
     steps = []
     stages = []
