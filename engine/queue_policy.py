@@ -86,9 +86,10 @@ class QueuePolicy:
     #: the most any uncalibrated confidence is worth (nothing at 0.8 before enough held-out items or verdicts)
     uncalibrated_ceiling: float = 0.79
     #: how an uncalibrated candidate's evidence e (0..1) maps between the two ceilings: e ** this. Chosen on the
-    #: curator benchmark's choose half (film, companies, seed 13): of the first values with evidence of at
-    #: least 0.1, 25 of 31 held whatever e was, so the map is flat (0.25) rather than linear
-    evidence_exponent: float = 0.25
+    #: curator benchmark's choose half (film, companies): of the first values with evidence of at least 0.1,
+    #: 25 of 31 held whatever e was (seed 13), and with e ** 0.25 the 0.6-0.7 band held 34 of 40 (three seeds):
+    #: the map is nearly flat
+    evidence_exponent: float = 0.1
     #: a pattern of the graph counts as evidence (above any names-only guess) from this smoothed confidence
     pattern_evidence: float = 0.5
 
