@@ -174,6 +174,28 @@ HEAD_NAMES = {"prompt": "the prompt (label words at [MASK])", "classifier": "the
               "average": "the average of the prompt and the [CLS] classifier"}
 
 
+def comparison_panel(latest, measured) -> None:
+    """The newest version against the one that was active when it finished, on the same items, in plain words;
+    a worse one was kept inactive and can still be made active here."""
+    compared = measured.compared
+    if not compared:
+        return
+    other = compared["version"]
+    words = (f"On the {compared['items']} held-out items neither version trained on, {md(latest.name)} was right "
+             f"{compared['new_right']} times and {md(other)} {compared['old_right']} times.")
+    if not (compared.get("worse") and not latest.is_active):
+        st.caption(words)
+        return
+    st.warning(f"{words} So {md(latest.name)} was not made active: {md(other)} still answers, and the review queue "
+               f"still holds its suggestions.", icon=":material/trending_down:")
+    if st.button(f"Make {latest.name} active anyway", key="train_activate_anyway",
+                 help="then press Suggest now for its suggestions"):
+        with guarded("change the active model"):
+            activate(db, actor(), latest.id)
+            flash(f"{latest.name} is now the active model; press Suggest now for its suggestions")
+            st.rerun()
+
+
 def head_panel(measured) -> None:
     """Which head predicts, and by how much it was ahead where it was chosen."""
     head = measured.head
@@ -263,6 +285,7 @@ if finished:
                 "cross-validation": "Quality is measured by cross-validation: each label was predicted by a model "
                                     "trained without it (one per fold); the version itself learned from every label.",
                 "none": "Nothing could be held out to measure this version."}.get(measured.held_out_source, ""))
+    comparison_panel(latest, measured)
     head_panel(measured)
     if measured.reliability_before and not measured.calibrated():
         st.caption(f"Only {measured.held_out} held-out items: too few to calibrate on (at least "

@@ -6,6 +6,7 @@ training loss instead, so the held-out estimate is not tuned on.
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
@@ -94,19 +95,25 @@ def with_reversals(labels: LabelledSet, symmetric: set[str], known_pairs: set[tu
                        labels.fact_sentences + reversed_sentences(labels.fact_sentences, symmetric))
 
 
+def _stable_order(fact: TripleExample) -> str:
+    return hashlib.sha256(f"{fact.head}\t{fact.relation}\t{fact.tail}".encode()).hexdigest()
+
+
 def hold_out_facts(facts: Sequence[TripleExample], share: float, limit: int, seed: int
                    ) -> tuple[list[TripleExample], list[TripleExample]]:
     """(kept, held out): a share of each relation's facts (where it has at least 3), `limit` in all, kept out of
-    every model's training: the combiner's positives, and the run's measure where there are no labels."""
+    every model's training: the combiner's positives, and the run's measure where there are no labels.
+
+    Which facts go first is fixed by each fact's own hash, not by the run's seed: a later retrain holds out
+    mostly the same facts, so a new version and the active one can be compared on facts neither trained on
+    (`engine.comparison`)."""
     by_relation: dict[str, list[TripleExample]] = {}
     for fact in facts:
         by_relation.setdefault(fact.relation, []).append(fact)
-    rng = random.Random(seed)
     per_relation = max(1, limit // max(1, len(by_relation)))
     kept, held = [], []
     for relation in sorted(by_relation):
-        items = list(by_relation[relation])
-        rng.shuffle(items)
+        items = sorted(by_relation[relation], key=_stable_order)
         cut = min(int(len(items) * share), per_relation, limit - len(held)) if len(items) >= 3 else 0
         held += items[:cut]
         kept += items[cut:]

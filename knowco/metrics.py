@@ -43,6 +43,12 @@ class RunMetrics:
     head: dict = field(default_factory=dict)
     #: the combiner of opinions (engine.combiner.CombinerReport as a dict; empty: none fitted)
     combiner: dict = field(default_factory=dict)
+    #: the accepted facts no model of this version trained on (head, relation, tail): a later version is
+    #: compared with this one on those both held out
+    held_out_facts: list = field(default_factory=list)
+    #: this version against the version active when it finished, on the same held-out items
+    #: (engine.comparison.Paired as a dict, with the other version's name; empty: nothing to compare)
+    compared: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunMetrics":

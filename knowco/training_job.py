@@ -29,8 +29,8 @@ from engine.verbalizer import label_words
 from storage.database import Database
 from storage.corpus import all_sentences
 from storage.labels import TrainingData, entity_surfaces, training_data
-from storage.runs import (Run, activate, claim, finish_run, get_run, record_checkpoint, report_progress,
-                          set_examples, update_message)
+from storage.runs import (Run, activate, active_run, claim, finish_run, get_run, record_checkpoint,
+                          report_progress, set_examples, update_message)
 from storage.text_split import tokenize
 
 from knowco.access import Actor
@@ -188,15 +188,54 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
 
 def _finish(database: Database, run: Run, path: str, metrics: RunMetrics, plan: Optional[SuggestionPlan]) -> None:
     """One transaction: the checkpoint, the activation, the new queue and the end of the run, so a run that
-    dies before it is never active and the queue always belongs to the active model."""
+    dies before it is never active and the queue always belongs to the active model. A version worse than the
+    active one on the items neither trained on stays inactive, and the queue stays as it is."""
     with database.transaction() as session:
         record_checkpoint(session, run.id, path, metrics.as_dict())
+        if metrics.compared.get("worse"):
+            if get_run(session, run.id).status != "running":
+                raise JobError(f"{run.name} was stopped before it finished (its worker was silent too long); "
+                               "start a new run")
+            finish_run(session, run.id, "succeeded", downgrade_words(run.name, metrics.compared),
+                       metrics=metrics.as_dict())
+            return
         if not activate(session, run.id, run.created_by):  # marked lost or cancelled meanwhile: roll back
             raise JobError(f"{run.name} was stopped before it finished (its worker was silent too long); start "
                            "a new run")
         if plan is not None:
             metrics = replace(metrics, suggestions=write_suggestions(session, plan, run.created_by).as_dict())
         finish_run(session, run.id, "succeeded", metrics.summary(), metrics=metrics.as_dict())
+
+
+def downgrade_words(name: str, compared: dict) -> str:
+    """Why a finished version stayed inactive, in the curator's words."""
+    n = compared["items"]
+    return (f"{name} is not active: on the {n} held-out items neither version trained on it was right "
+            f"{compared['new_right']} times, {compared['version']} (still active) {compared['old_right']} times "
+            f"(difference {compared['difference']:+.2f} ± {compared['standard_error']:.2f} per item); the queue "
+            f"is unchanged. An admin can still make {name} active on the Train page.")
+
+
+def _compare_with_active(database: Database, run: Run, prepared: "Prepared", model) -> dict:
+    """The new model against the active version on the held-out items neither trained on: the facts both held
+    out, and the negatives made for measuring (corrupted triples no training drew). Empty where there is no
+    active version, or it recorded no held-out facts (a version from before this comparison)."""
+    from engine.checkpoint import load_checkpoint
+    from engine.comparison import paired, right_answers
+
+    with database.sessions() as session:
+        active = active_run(session)
+    if active is None or not active.checkpoint_path or active.id == run.id:
+        return {}
+    theirs = {tuple(f) for f in (active.metrics or {}).get("held_out_facts") or []}
+    if not theirs:
+        return {}
+    items = [x for x in prepared.split.held_out.triples
+             if not x.holds or (x.head, x.relation, x.tail) in theirs]
+    entities = prepared.data.entities
+    found = paired(right_answers(model, entities, items),
+                   right_answers(load_checkpoint(active.checkpoint_path, device="cpu"), entities, items))
+    return {**found.as_dict(), "version": active.name} if found else {}
 
 
 def run_training(database: Database, run_id: int,
@@ -237,7 +276,10 @@ def run_training(database: Database, run_id: int,
                              train_seconds=round(time.monotonic() - reporter.started, 1),
                              best_stage=trained.result.best_stage, structure=structure_report,
                              head=trained.head.as_dict(),
-                             combiner=plan.combiner_report.as_dict() if plan and plan.combiner_report else {})
+                             combiner=plan.combiner_report.as_dict() if plan and plan.combiner_report else {},
+                             held_out_facts=[[f.head, f.relation, f.tail] for f in prepared.split.held_facts])
+        _stage(database, run_id, log, "comparing with the active version on the items neither trained on")
+        metrics = replace(metrics, compared=_compare_with_active(database, run, prepared, model))
         path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {},
                                structure=structure, combiner=combiner)
         _finish(database, run, str(path), metrics, plan)

@@ -567,3 +567,19 @@ def test_the_review_card_says_why_a_second_value_sinks_and_marks_the_relation_in
     assert any("holds for 12 of the 13 pairs it links" in s.value for s in app.success)
     app.button(key=next(b.key for b in app.button if b.key.startswith("review_mark_one_tail_"))).click().run()
     assert next(r for r in list_relations(kg) if r.name == "member_of_class").functional
+
+
+def test_a_worse_version_kept_inactive_is_shown_side_by_side_and_can_be_activated(kg):
+    [newer, older] = finished_runs(kg, [{"accuracy": 0.6, "held_out": 40}, {"accuracy": 0.4, "held_out": 40}])
+    with kg.transaction() as session:
+        from storage.runs import activate as make_active, record_checkpoint
+
+        make_active(session, older.id, "tester")
+        record_checkpoint(session, newer.id, newer.checkpoint_path, {"compared": {
+            "items": 40, "new_right": 17, "old_right": 25, "difference": -0.2, "standard_error": 0.08,
+            "worse": True, "version": older.name}})
+    app = page("train")
+    warning = next(w.value for w in app.warning if "was not made active" in w.value)
+    assert f"{newer.name} was right 17 times and {older.name} 25 times" in warning
+    app.button(key="train_activate_anyway").click().run()
+    assert [r.name for r in list_runs(kg) if r.is_active] == [newer.name]

@@ -108,6 +108,48 @@ def test_a_cancel_while_the_structural_model_trains_leaves_the_active_model_and_
     assert sorted((s.head, s.relation, s.tail, s.confidence) for s in queue(kg, limit=500)) == before
 
 
+def test_a_worse_retrain_stays_inactive_and_leaves_the_queue(kg, monkeypatch):
+    """A curator's v2 (held-out accuracy 0.43, v1 0.62) became active and replaced all of v1's suggestions.
+    Here v2 is made to answer the items both versions held out wrongly (v1 rightly): v1 stays active, the
+    queue stays as it was, and v2's message says why, with the figures."""
+    import engine.comparison
+    from knowco.services import train_in_foreground
+
+    first = train_in_foreground(kg, ANN, TrainOptions(**FAST))
+    assert first.status == "succeeded" and first.metrics["held_out_facts"]
+    before = sorted((s.head, s.relation, s.tail, s.confidence) for s in queue(kg, limit=500))
+    real = engine.comparison.right_answers
+    calls = []
+
+    def new_wrong_old_right(model, entities, triples):
+        answers = real(model, entities, triples)
+        calls.append(len(answers))
+        return {key: len(calls) == 2 for key in answers}
+
+    monkeypatch.setattr(engine.comparison, "right_answers", new_wrong_old_right)
+    second = train_in_foreground(kg, ANN, TrainOptions(**FAST))
+    assert second.status == "succeeded" and not second.is_active and second.checkpoint_path
+    compared = second.metrics["compared"]
+    assert compared["worse"] and compared["version"] == first.name and compared["items"] >= 10
+    assert compared["new_right"] == 0 and compared["old_right"] == compared["items"]
+    assert f"{second.name} is not active" in second.message and "the queue is unchanged" in second.message
+    assert active_run(kg).id == first.id
+    assert sorted((s.head, s.relation, s.tail, s.confidence) for s in queue(kg, limit=500)) == before
+
+
+def test_a_paired_comparison_weighs_the_difference_against_its_noise():
+    from engine.comparison import paired
+
+    same = {i: i % 2 == 0 for i in range(40)}
+    assert not paired(same, same).worse and paired(same, same).difference == 0
+    worse = paired({i: i < 10 for i in range(40)}, {i: i < 25 for i in range(40)})
+    assert worse.worse and worse.difference == pytest.approx(-15 / 40)
+    noisy = paired({i: i % 2 == 0 for i in range(40)}, {i: i % 2 == 0 or i == 1 for i in range(40)})
+    assert not noisy.worse  # one item apart: within its noise
+    assert not paired({i: False for i in range(5)}, {i: True for i in range(5)}).worse  # too few items
+    assert paired({1: True}, {2: True}) is None
+
+
 def test_suggest_without_a_model_says_what_to_do(kg, capsys):
     assert main(["--db", kg.url, "suggest"]) == 2
     assert "press Retrain" in capsys.readouterr().err
