@@ -57,8 +57,9 @@ if info.description:
 
 
 def entity_picker(label: str, key: str, avoid: str | None = None) -> str | None:
-    """A search box and a list of matches: autocomplete that stays fast on 100k entities. The first match that
-    is not `avoid` is preselected, so head and tail never start as the same entity."""
+    """A search box and a list of matches: autocomplete that stays fast on 100k entities. Once something is
+    typed, the first match that is not `avoid` is preselected (head and tail never start as the same entity);
+    with the box empty nothing is, so no entity looks chosen that the curator did not choose."""
     query = st.text_input(f"Search {label}", key=f"{key}_q", placeholder="type part of a name")
     matches = search_entities(db, query, limit=100)
     if not matches:
@@ -66,8 +67,9 @@ def entity_picker(label: str, key: str, avoid: str | None = None) -> str | None:
         return None
     names = {m.name: (f"{m.label} ({m.type})" if m.type else m.label) for m in matches}
     order = list(names)
-    first = next((i for i, name in enumerate(order) if name != avoid), 0)
-    return st.selectbox(label, order, index=first, format_func=names.get, key=f"{key}_{query}")
+    first = next((i for i, name in enumerate(order) if name != avoid), 0) if query.strip() else None
+    return st.selectbox(label, order, index=first, format_func=names.get, key=f"{key}_{query}",
+                        placeholder="choose one, or type above to search")
 
 
 waiting, waiting_total = label_tasks_waiting(db, actor())
@@ -125,7 +127,8 @@ with sentences_tab:
     found = find_sentences(db, search, limit=100)
     chosen_id = st.session_state.get("label_sentence_pick")
     ids = [s.id for s in found]
-    if chosen_id is not None and chosen_id not in ids:
+    # a sentence just typed stays picked until another is searched for: a search shows its own matches
+    if chosen_id is not None and chosen_id not in ids and not search.strip():
         typed_sentence = get_sentence(db, chosen_id)
         if typed_sentence is not None:
             found, ids = [typed_sentence] + found, [chosen_id] + ids

@@ -49,7 +49,7 @@ mine = d.toggle("My next items", key="review_mine",
                 help="suggestions held for you for 15 minutes: nobody else asking for their next items is given them "
                      "beyond the number of curators each needs, so two people do not judge the same one at once")
 SOURCES = {"everything": None, "read by the model in a sentence": True, "the rest": False}
-source = st.columns([2, 7])[0].selectbox(
+source = st.columns([4, 5])[0].selectbox(
     "Source", list(SOURCES), key="review_source",
     help="read by the model in a sentence: suggestions the text model read in a sentence of your documents, shown "
          "with it. The rest come from the graph and the entities' names; a sentence that mentions both entities "
@@ -244,7 +244,8 @@ else:
             st.caption("Off while several curators decide each suggestion: reject it with its reason and label the "
                        "corrected triple on the Label page.")
         def pick(label: str, key: str, current: str, current_label: str) -> str:
-            query = st.text_input(f"Search {label}", key=f"{key}_q", placeholder=current_label)
+            # keyed by the suggestion: the previous one's search text never carries over
+            query = st.text_input(f"Search {label}", key=f"{key}_q_{item.id}", placeholder=current_label)
             names = {current: current_label} | {m.name: m.label for m in search_entities(db, query, limit=50)}
             return st.selectbox(label, list(names), format_func=names.get, key=f"{key}_{item.id}")
 

@@ -583,3 +583,18 @@ def test_a_worse_version_kept_inactive_is_shown_side_by_side_and_can_be_activate
     assert f"{newer.name} was right 17 times and {older.name} 25 times" in warning
     app.button(key="train_activate_anyway").click().run()
     assert [r.name for r in list_runs(kg) if r.is_active] == [newer.name]
+
+
+def test_stale_pickers_from_a_curator_s_trial(kg):
+    """'Add a triple' preselected a head and tail with both search boxes empty; the sentence picker kept the
+    old sentence after 'Find a sentence'."""
+    import_document(kg, Actor("ann", "admin"), "notes.txt", b"Aspirin relieves headache.\nMetformin lowers glucose.")
+    app = page("label")
+    assert app.selectbox(key="label_head_").value is None and app.selectbox(key="label_tail_").value is None
+    assert app.button(key="label_add_triple").disabled
+    app.text_input(key="label_sentence_q").input("aspirin").run()
+    picked = app.selectbox(key="label_sentence_pick")
+    assert "aspirin" in picked.format_func(picked.value).lower()
+    app.text_input(key="label_sentence_q").input("metformin").run()
+    picked = app.selectbox(key="label_sentence_pick")
+    assert "metformin" in picked.format_func(picked.value).lower()
