@@ -53,8 +53,12 @@ def _next_steps(stats: KgStats, progress: list[RelationProgress], active: Option
     short = [p for p in progress if p.missing]
     if short:
         names = ", ".join(p.relation for p in short[:3]) + (" …" if len(short) > 3 else "")
-        steps.append(NextStep(f"Label {sum(p.missing for p in short)} more examples ({names}) to reach "
-                              f"{EXAMPLES_PER_RELATION} per relation.", "label"))
+        missing = sum(p.missing for p in short)
+        facts = stats.triples.get("accepted", 0)
+        steps.append(NextStep(
+            f"Your {facts:,} facts already teach the model: you can retrain now. Labelling {missing} more "
+            f"examples ({names}), {EXAMPLES_PER_RELATION} per relation, sharpens it." if facts else
+            f"Label {missing} more examples ({names}) to reach {EXAMPLES_PER_RELATION} per relation.", "label"))
     if latest is not None and latest.status in ("queued", "running"):
         steps.append(NextStep(f"Training {latest.name} is under way ({latest.progress:.0%}).", "train"))
     elif active is None:

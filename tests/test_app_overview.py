@@ -22,3 +22,16 @@ def test_overview_renders_counts(tmp_path, monkeypatch):
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Entities"] == "136" and metrics["Accepted triples"] == "326"
     assert app.dataframe[0].value["relation"].tolist()[0] == "affects"
+
+
+def test_after_importing_facts_the_next_step_says_they_already_teach_the_model(tmp_path):
+    """From a curator's trial: after importing 80 facts the Overview still said 'Label 48 more examples', as
+    if nothing could be trained yet."""
+    from knowco.services import Actor, import_file, open_database, overview
+
+    (tmp_path / "kg.tsv").write_text("Paris\tcapital_of\tFrance\nRome\tcapital_of\tItaly\n", encoding="utf-8")
+    database = open_database(str(tmp_path / "kg.sqlite"))
+    import_file(database, Actor("ann", "admin"), tmp_path / "kg.tsv")
+    [label_step, *_] = overview(database).next_steps
+    assert label_step.text.startswith("Your 2 facts already teach the model: you can retrain now.")
+    database.dispose()
