@@ -1,0 +1,86 @@
+"""A small KG's retrain, idle and with another process keeping one core busy, side by side in one run:
+`python -m bench.retrain_load [--kg film] [--out bench/results/retrain_load.json]`.
+
+The KG is one of the curator benchmark's (`bench/data/curator/`): its facts and kinds, its document, 8 labels per
+relation; the retrain is the worker's own (`knowco.training_job`, the app's defaults, threads chosen for the
+machine's load as the worker chooses them). A curator's 80-fact KG took 569 s and 716 s while other work shared
+the two cores, 54 s idle.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from bench.curator import DATA, KG_FILES, labels_for, load_truth
+from bench.result_files import environment
+from knowco.services import Actor, TrainOptions, add_triple_label, import_document, import_file, open_database
+from knowco.training_job import train_in_foreground
+
+BUSY = "while True: pass"
+
+
+def retrain_seconds(kg: str, seed: int) -> dict:
+    """One retrain of `kg` on a new database: its wall time, the run's own stage times and the threads taken."""
+    directory = DATA / kg
+    actor = Actor("bench", "admin")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "kg"
+        folder.mkdir()
+        for name in KG_FILES:
+            if (directory / name).is_file():
+                (folder / name).write_bytes((directory / name).read_bytes())
+        database = open_database(str(Path(tmp) / "kg.sqlite"))
+        os.environ["KNOWCO_MODEL_DIR"] = str(Path(tmp) / "models")
+        try:
+            import_file(database, actor, folder, "kgdir")
+            import_document(database, actor, "document.txt", (directory / "document.txt").read_bytes())
+            for (head, relation, tail), holds in labels_for(load_truth(directory), seed):
+                add_triple_label(database, actor, head, relation, tail, holds)
+            started = time.perf_counter()
+            run = train_in_foreground(database, actor, TrainOptions(seed=seed))
+            seconds = time.perf_counter() - started
+        finally:
+            database.dispose()
+    threads = torch.get_num_threads()  # what the retrain set for the machine's load
+    return {"status": run.status, "seconds": round(seconds, 1), "threads": threads,
+            "train_seconds": run.metrics.get("train_seconds"),
+            "structure_seconds": (run.metrics.get("structure") or {}).get("seconds"),
+            "suggest_seconds": (run.metrics.get("suggestions") or {}).get("seconds")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.retrain_load")
+    parser.add_argument("--kg", default="film")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/retrain_load.json"))
+    args = parser.parse_args()
+    idle = retrain_seconds(args.kg, args.seed)
+    busy_process = subprocess.Popen([sys.executable, "-c", BUSY])
+    try:
+        time.sleep(2)
+        busy = retrain_seconds(args.kg, args.seed)
+    finally:
+        busy_process.kill()
+    result = {"environment": environment(), "kg": args.kg, "seed": args.seed, "idle": idle, "one_core_busy": busy}
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    table = ("| machine | retrain + suggest s | threads | text model s | structural model s | suggest s |\n"
+             "|---|---|---|---|---|---|\n" + "".join(
+                 f"| {name} | {r['seconds']} | {r['threads']} | {r['train_seconds']} | {r['structure_seconds']} | "
+                 f"{r['suggest_seconds']} |\n" for name, r in (("idle", idle), ("one core busy", busy))))
+    args.out.with_suffix(".md").write_text(
+        f"# A small KG's retrain, idle and with one core busy ({args.kg}, seed {args.seed})\n\n"
+        f"Command: `python -m bench.retrain_load --kg {args.kg} --seed {args.seed}`\n\n{table}", encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
