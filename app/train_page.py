@@ -174,6 +174,13 @@ HEAD_NAMES = {"prompt": "the prompt (label words at [MASK])", "classifier": "the
               "average": "the average of the prompt and the [CLS] classifier"}
 
 
+def stage_times(measured) -> str:
+    """How long each stage of the retrain took, e.g. 'graph model 2 s · text model 21 s · suggestions 3 s'."""
+    stages = [("graph model", (measured.structure or {}).get("seconds")), ("text model", measured.train_seconds),
+              ("suggestions", (measured.suggestions or {}).get("seconds"))]
+    return " · ".join(f"{name} {seconds:.0f} s" for name, seconds in stages if seconds is not None)
+
+
 def comparison_panel(latest, measured) -> None:
     """The newest version against the one that was active when it finished, on the same items, in plain words;
     a worse one was kept inactive and can still be made active here."""
@@ -285,6 +292,8 @@ if finished:
                 "cross-validation": "Quality is measured by cross-validation: each label was predicted by a model "
                                     "trained without it (one per fold); the version itself learned from every label.",
                 "none": "Nothing could be held out to measure this version."}.get(measured.held_out_source, ""))
+    if stage_times(measured):
+        st.caption(f"Time: {stage_times(measured)}.")
     comparison_panel(latest, measured)
     head_panel(measured)
     if measured.reliability_before and not measured.calibrated():

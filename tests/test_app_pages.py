@@ -598,3 +598,10 @@ def test_stale_pickers_from_a_curator_s_trial(kg):
     app.text_input(key="label_sentence_q").input("metformin").run()
     picked = app.selectbox(key="label_sentence_pick")
     assert "metformin" in picked.format_func(picked.value).lower()
+
+
+def test_the_train_page_says_how_long_each_stage_took(kg):
+    finished_runs(kg, [{"accuracy": 0.5, "held_out": 30, "train_seconds": 21.4, "structure": {
+        "interaction": "rotate", "mrr": {"rotate": 0.3}, "seconds": 2.2}, "suggestions": {"new": 3, "seconds": 3.1}}])
+    app = page("train")
+    assert any(c.value == "Time: graph model 2 s · text model 21 s · suggestions 3 s." for c in app.caption)
