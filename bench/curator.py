@@ -138,21 +138,28 @@ def _ranked(database) -> list:
     return queue(database, limit=1_000_000)
 
 
+def curator_database(directory: Path, folder: Path, seed: int, actor: Actor):
+    """A new database in `folder` holding the KG of `directory` (facts, kinds, relation names), its document and
+    the seed's labels, as a curator would enter them."""
+    kg = folder / "kg"
+    kg.mkdir()
+    for name in KG_FILES:
+        if (directory / name).is_file():
+            shutil.copy(directory / name, kg / name)
+    database = open_database(str(folder / "kg.sqlite"))
+    import_file(database, actor, kg, "kgdir")
+    import_document(database, actor, "document.txt", (directory / "document.txt").read_bytes())
+    for (head, relation, tail), holds in labels_for(load_truth(directory), seed):
+        add_triple_label(database, actor, head, relation, tail, holds)
+    return database
+
+
 def run_kg(directory: Path, seed: int, options: TrainOptions) -> dict:
     truth = load_truth(directory)
     actor = Actor("bench", "admin")
     with tempfile.TemporaryDirectory() as tmp:
-        kg = Path(tmp) / "kg"
-        kg.mkdir()
-        for name in KG_FILES:
-            if (directory / name).is_file():
-                shutil.copy(directory / name, kg / name)
-        database = open_database(str(Path(tmp) / "kg.sqlite"))
+        database = curator_database(directory, Path(tmp), seed, actor)
         try:
-            import_file(database, actor, kg, "kgdir")
-            import_document(database, actor, "document.txt", (directory / "document.txt").read_bytes())
-            for (head, relation, tail), holds in labels_for(truth, seed):
-                add_triple_label(database, actor, head, relation, tail, holds)
             started = time.perf_counter()
             run = train_in_foreground(database, actor, options)
             seconds = time.perf_counter() - started

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import torch
 
-from bench.curator import DATA, KG_FILES, labels_for, load_truth
+from bench.curator import DATA, curator_database
 from bench.result_files import environment
-from knowco.services import Actor, TrainOptions, add_triple_label, import_document, import_file, open_database
+from knowco.services import Actor, TrainOptions
 from knowco.training_job import train_in_foreground
 
 BUSY = "while True: pass"
@@ -29,21 +29,11 @@ BUSY = "while True: pass"
 
 def retrain_seconds(kg: str, seed: int) -> dict:
     """One retrain of `kg` on a new database: its wall time, the run's own stage times and the threads taken."""
-    directory = DATA / kg
     actor = Actor("bench", "admin")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "kg"
-        folder.mkdir()
-        for name in KG_FILES:
-            if (directory / name).is_file():
-                (folder / name).write_bytes((directory / name).read_bytes())
-        database = open_database(str(Path(tmp) / "kg.sqlite"))
         os.environ["KNOWCO_MODEL_DIR"] = str(Path(tmp) / "models")
+        database = curator_database(DATA / kg, Path(tmp), seed, actor)
         try:
-            import_file(database, actor, folder, "kgdir")
-            import_document(database, actor, "document.txt", (directory / "document.txt").read_bytes())
-            for (head, relation, tail), holds in labels_for(load_truth(directory), seed):
-                add_triple_label(database, actor, head, relation, tail, holds)
             started = time.perf_counter()
             run = train_in_foreground(database, actor, TrainOptions(seed=seed))
             seconds = time.perf_counter() - started

@@ -237,3 +237,27 @@ def test_the_queue_benchmark_s_splits_keep_test_for_reporting(tmp_path):
     facts, truth, _ = kg_and_truth(kg, "choose", sparse=1)
     assert len(facts) == 1 and truth == {("b", "r", "c")} | ({("a", "r", "b"), ("a", "r", "c"), ("d", "r", "e")}
                                                             - set(facts))
+
+
+def test_the_curator_benchmark_scores_a_small_kg_and_a_simulated_curator(tmp_path, monkeypatch):
+    """bench curator: a curator's KG, its document and labels, the worker's retrain, the queue against the
+    hand-written truth, then 30 verdicts through the app's own accept and reject and the re-ranked queue."""
+    from bench.curator import bench_curator, labels_for, load_truth, DATA
+    from knowco.options import TrainOptions
+
+    truth = load_truth(DATA / "film")
+    labels = labels_for(truth, 7)
+    assert all(t in truth.true for t, holds in labels if holds) and not any(t in truth.true for t, h in labels if not h)
+    assert set(truth.stated) <= truth.true and set(truth.kg) <= truth.true
+    monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
+    out = tmp_path / "curator.json"
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, structure_epochs=5)
+    lines = []
+    text = bench_curator("choose", [7], out, lines.append, options=options)
+    runs = json.loads(out.read_text())["runs"]
+    assert {r["kg"] for r in runs} == {"film", "companies"}
+    film = next(r for r in runs if r["kg"] == "film")
+    assert film["curator"]["judged"] == 30 and 0 <= film["before"]["p@30"] <= 1
+    assert film["before"]["document_facts"] == len(truth.stated) and len(film["before"]["bands"]) == 5
+    assert "| film | 7 |" in text and json.loads(out.read_text())["config"]["chosen_on"] == ["film", "companies"]
+    assert bench_curator("choose", [7], out, lines.append, options=options) == text  # resumed, not rerun
