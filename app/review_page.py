@@ -101,24 +101,30 @@ def opinion_line(opinions: dict) -> str:
 
 
 def second_value_words(second: dict, relation_label: str) -> str:
-    """Why a suggestion is a second value, in the curator's words."""
+    """Why a suggestion is a second value, in the curator's words (any relation label reads right in them)."""
     existing = ", ".join(md(e) for e in second["existing"])
+    rel = f"*{md(relation_label)}*"
     if second.get("marked"):
-        return (f"*{md(relation_label)}* is marked one value per entity, and {md(second['entity'])} already has "
-                f"{existing}.")
+        return f"{rel} is marked one value per entity, and {md(second['entity'])} already has {existing}."
+    worth = f"so this is worth only {second['chance']:.2f} of what it would be."
     if second["side"] == "tail":
-        return (f"{second['single']} of the {second['entities']} entities with a *{md(relation_label)}* in your KG "
-                f"have just one, and {md(second['entity'])} already has {existing}: so this is worth only "
-                f"{second['chance']:.2f} of what it would be.")
-    return (f"{second['single']} of the {second['entities']} entities that something is *{md(relation_label)}* in "
-            f"your KG have just one such, and {existing} already is *{md(relation_label)}* {md(second['entity'])}: "
-            f"so this is worth only {second['chance']:.2f} of what it would be.")
+        return (f"in your KG, {second['single']} of the {second['entities']} entities with a {rel} link have just "
+                f"one, and {md(second['entity'])} already has {existing}: {worth}")
+    return (f"in your KG, {second['single']} of the {second['entities']} entities that {rel} points to have just "
+            f"one entity pointing to them, and {existing} → {rel} → {md(second['entity'])} is already there: "
+            f"{worth}")
 
 
-def pattern_words(pattern: dict) -> str:
-    """The graph's own reason, e.g. 'born in ∘ located in ⇒ citizen of: 12 of 13 pairs it links hold it'."""
-    return (f"Your KG's pattern **{md(pattern['rule'])}** links these two: it holds for {pattern['support']} of the "
-            f"{pattern['linked']} pairs it links.")
+def pattern_words(pattern: dict, head: str, tail: str) -> str:
+    """The graph's own reason as a path between the two entities, e.g. "Gothenburg ←born in— someone —citizen
+    of→ Sweden, and in your KG such a path comes with *is located in* for 12 of the 13 pairs it links"."""
+    def label(name: str) -> str:
+        return relations[name].label if name in relations else name
+
+    steps = [f"—{md(label(r))}→" if forwards else f"←{md(label(r))}—" for r, forwards in pattern.get("body", [])]
+    path = f" {steps[0]} " if len(steps) == 1 else f" {steps[0]} something {steps[1]} " if steps else " … "
+    return (f"{md(head)}{path}{md(tail)} in your KG, and such a path comes with *{md(label(pattern.get('relation', '')))}* "
+            f"for {pattern['support']} of the {pattern['linked']} pairs it links.")
 
 
 def mark_one_value(name: str, label: str, side: str) -> str:
@@ -155,7 +161,7 @@ else:
             st.caption(opinion_line(item.opinions))
         pattern = item.opinions.get("pattern")
         if pattern and pattern["support"] >= 3 and pattern["confidence"] >= 0.5:
-            st.success(pattern_words(pattern), icon=":material/account_tree:")
+            st.success(pattern_words(pattern, item.head_label, item.tail_label), icon=":material/account_tree:")
         second = item.opinions.get("second_value")
         if second:
             st.warning("A second value: " + second_value_words(second, item.relation_label), icon=":material/filter_1:")

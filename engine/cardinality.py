@@ -72,6 +72,8 @@ class Cardinalities:
     def __init__(self, facts: Iterable[Triple], policy: QueuePolicy = QueuePolicy(),
                  marked: Optional[dict[str, set[str]]] = None) -> None:
         self.policy = policy
+        #: relation → (how many entities may be its heads, how many its tails), where the kinds are known
+        self.kind_sizes: dict[str, tuple[int, int]] = {}
         self.marked = {side: set((marked or {}).get(side, ())) for side in SIDES}
         self.values: dict[str, dict[tuple[str, str], list[str]]] = {side: defaultdict(list) for side in SIDES}
         for h, r, t in set(facts):
@@ -89,17 +91,34 @@ class Cardinalities:
         found = self.counts[side].get(relation)
         return found if found and found.entities >= self.policy.min_cardinality_entities else None
 
+    def with_kinds(self, sides: dict[str, tuple[set, set]]) -> "Cardinalities":
+        """Know how many entities may be each relation's heads and tails (`engine.candidates.Kinds.sides`)."""
+        self.kind_sizes = {relation: (len(heads), len(tails)) for relation, (heads, tails) in sides.items()}
+        return self
+
+    def _room(self, relation: str, side: str) -> bool:
+        """Whether the kinds leave room for one value per entity on this side: where more entities may be heads
+        than tails (18 cities, 5 countries for `located_in`), some tail takes several heads whatever a small
+        KG shows (a curator's trial: 3 of 6 countries had one city, and Gothenburg → Sweden was halved)."""
+        heads, tails = self.kind_sizes.get(relation, (0, 0))
+        if not heads or not tails:
+            return True
+        return tails <= heads if side == "tail" else heads <= tails
+
     def mostly_one(self, relation: str, side: str) -> bool:
-        """Whether most entities taking part on this side have one value (enough of them to say so)."""
+        """Whether most entities taking part on this side have one value (enough of them to say so), where the
+        kinds leave room for that."""
         found = self.count(relation, side)
-        return found is not None and found.single_share() >= self.policy.second_value_share
+        return (found is not None and found.single_share() >= self.policy.second_value_share
+                and self._room(relation, side))
 
     def one_valued(self, relation: str, side: str) -> bool:
         """Whether the KG (or a curator's mark) says an entity takes one value on this side."""
         if relation in self.marked[side]:
             return True
         found = self.count(relation, side)
-        return found is not None and found.single_share() >= self.policy.one_value_share
+        return (found is not None and found.single_share() >= self.policy.one_value_share
+                and self._room(relation, side))
 
     def second_value(self, triple: Triple) -> Optional[SecondValue]:
         """The likelier reason why `triple` would be a second value (the side with the smaller chance), or None

@@ -42,8 +42,8 @@ class Rule:
         return f"{steps} ⇒ {self.relation}"
 
     def as_dict(self) -> dict:
-        return {"rule": self.words(), "support": self.support, "linked": self.linked,
-                "confidence": round(self.confidence, 4)}
+        return {"rule": self.words(), "body": [[r, forwards] for r, forwards in self.body], "relation": self.relation,
+                "support": self.support, "linked": self.linked, "confidence": round(self.confidence, 4)}
 
 
 class Patterns:

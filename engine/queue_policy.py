@@ -69,7 +69,7 @@ class QueuePolicy:
     #: one value
     one_value_share: float = 0.8
     #: a second value is demoted only on a side where at least this share of the entities have one value
-    second_value_share: float = 0.5
+    second_value_share: float = 0.8
 
     # -- the graph's patterns (`engine.patterns`) --
     #: pairs that must hold a rule before it counts

@@ -104,3 +104,16 @@ def test_before_calibration_a_kind_that_never_fits_the_relation_sinks():
     names = {("author1", "book3"): {"written_by": 0.99}}
     judged = judge(_judge(BOOKS, names), [("author1", "written_by", "book3")])
     assert judged.confidence[("author1", "written_by", "book3")] == 0.0
+
+
+def test_where_the_kinds_leave_no_room_for_one_value_a_side_is_not_one_valued():
+    """A curator's trial: 3 of 6 countries had one city in the KG, and Gothenburg → Sweden was halved; with
+    18 cities and 6 countries some country takes several cities whatever a small KG shows."""
+    facts = [(f"city{i}", "located_in", f"country{i}") for i in range(6)]
+    facts += [("city6", "located_in", "country0"), ("city7", "located_in", "country1")]
+    cardinalities = Cardinalities(facts, QueuePolicy(second_value_share=0.5))
+    assert cardinalities.second_value(("city8", "located_in", "country2")) is not None  # kinds unknown
+    cities, countries = {f"city{i}" for i in range(18)}, {f"country{i}" for i in range(6)}
+    cardinalities.with_kinds({"located_in": (cities, countries)})
+    assert cardinalities.second_value(("city8", "located_in", "country2")) is None
+    assert cardinalities.second_value(("city0", "located_in", "country2")) is not None  # a second country still sinks

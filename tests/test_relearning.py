@@ -94,3 +94,10 @@ def test_a_re_rank_never_touches_a_suggestion_decided_meanwhile(demo):
     with demo.transaction() as session:
         assert verdict_rows.set_confidences(session, {first.id: 0.01, second.id: 0.9}) == 1
     assert [s.confidence for s in queue(demo, limit=10)] == [0.9]
+
+
+def test_verdicts_on_the_top_never_lift_the_bottom():
+    """A curator's trial: ten accepts moved 190 suggestions up, a false one from 0.20 to 0.64."""
+    judged = [Row("born_in", 0.7, _opinions(False)) for _ in range(10)]
+    result = rerank(judged, [True] * 10, [Row("born_in", 0.7, _opinions(False)), Row("born_in", 0.2, _opinions(False))])
+    assert result.confidence[0] > 0.7 and result.confidence[1] <= 0.2
