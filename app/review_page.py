@@ -205,12 +205,13 @@ else:
                     st.text(sentence)
             else:
                 st.caption("No sentence mentions both entities.")
-            st.markdown("**Facts linking the pair**")
+            st.markdown("**Facts linking the pair directly**")
             if found.facts:
                 for fact in found.facts:
                     st.text(" → ".join(fact))
             else:
-                st.caption("None: the model proposes a new link.")
+                st.caption("None: the model proposes a new link (a path through other entities, above, is not a "
+                           "direct link).")
         with right:
             st.markdown("**Around the head**")
             st.text("\n".join(" → ".join(f) for f in found.head_facts) or "no facts")

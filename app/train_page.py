@@ -276,8 +276,10 @@ if finished:
     for column, (key, label) in zip(columns, [("accuracy", "Held-out accuracy"), ("micro_f1", "Held-out micro-F1")]):
         value = getattr(measured, key)
         before = getattr(earlier, key) if earlier else None
+        # no arrow for a change that rounds to nothing ("+0.00" with a green arrow read as better)
         column.metric(label, "—" if value is None else f"{value:.2f}",
-                      None if value is None or before is None else f"{value - before:+.2f}")
+                      None if value is None or before is None or round(value - before, 2) == 0
+                      else f"{value - before:+.2f}")
     columns[2].metric("Labels", latest.n_examples, None if previous is None else latest.n_examples - previous.n_examples)
     columns[3].metric("Held-out items", measured.held_out,
                       help="labels and accepted facts kept out of this version's training to measure it, with "
@@ -305,7 +307,7 @@ if finished:
                          f"{measured.ece_after:.3f} after temperature scaling (T = {measured.temperature:.2f})"):
             st.altair_chart(reliability_chart(measured), width="stretch")
             st.caption("Each point is a confidence bin of the held-out items (size = how many). On the diagonal, "
-                       "a confidence of 0.8 is right 80 % of the time. T is fitted on these same labels, so the "
+                       "a confidence of 0.8 is right 80 % of the time. T is fitted on these same held-out items, so the "
                        "'after' curve is optimistic; suggestions' confidences use T.")
 
     if measured.micro_f1 == 0 and measured.accuracy:

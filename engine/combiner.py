@@ -217,8 +217,9 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
             f"{policy.min_facts} of each), so the confidence is not calibrated: it is what the evidence is worth "
             "on its own (what a sentence says, how often a pattern of the graph holds, how often a missing reverse "
             f"does), a guess from the entities' names alone at most {policy.names_only_ceiling:g} of its "
-            f"probability, never above {policy.uncalibrated_ceiling:g}, and a second value of a relation whose "
-            "entities mostly have one is worth only the share of those that have several"))
+            f"probability, never above {policy.uncalibrated_ceiling:g} until curators' verdicts recalibrate it, and "
+            "a second value of a relation whose entities mostly have one is worth only the share of those that have "
+            "several"))
     negative_graph = np.array([row[GRAPH] for row in negatives], dtype=float)
     known = negative_graph[~np.isnan(negative_graph)]
     graph_fill = float(np.median(known)) if len(known) else 0.5

@@ -289,7 +289,7 @@ def test_review_correct_before_accepting(kg):
     _suggest(kg)
     app = page("review")
     item = _triple(kg, "aspirin", "gout")
-    app.text_input(key="review_edit_tail_q").input("arthritis").run()
+    app.text_input(key=f"review_edit_tail_q_{item.id}").input("arthritis").run()
     app.selectbox(key=f"review_edit_tail_{item.id}").set_value("rheumatoid arthritis").run()
     app.button(key="review_accept_edited").click().run()
     assert not app.error, [e.value for e in app.error]
