@@ -46,6 +46,10 @@ def retrain_seconds(kg: str, seed: int) -> dict:
             "suggest_seconds": (run.metrics.get("suggestions") or {}).get("seconds")}
 
 
+def _seconds(value) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.retrain_load")
     parser.add_argument("--kg", default="film")
@@ -64,7 +68,7 @@ def main() -> int:
     table = ("| machine | retrain + suggest s | threads | text model s | structural model s | suggest s |\n"
              "|---|---|---|---|---|---|\n" + "".join(
                  f"| {name} | {r['seconds']} | {r['threads']} | {r['train_seconds']} | {r['structure_seconds']} | "
-                 f"{r['suggest_seconds']} |\n" for name, r in (("idle", idle), ("one core busy", busy))))
+                 f"{_seconds(r['suggest_seconds'])} |\n" for name, r in (("idle", idle), ("one core busy", busy))))
     args.out.with_suffix(".md").write_text(
         f"# A small KG's retrain, idle and with one core busy ({args.kg}, seed {args.seed})\n\n"
         f"Command: `python -m bench.retrain_load --kg {args.kg} --seed {args.seed}`\n\n{table}", encoding="utf-8")
