@@ -160,6 +160,7 @@ else:
         if item.opinions:
             st.caption(opinion_line(item.opinions))
         pattern = item.opinions.get("pattern")
+        # shown from 3 supporting pairs and a smoothed confidence of 0.5: a weaker pattern is no reason to give
         if pattern and pattern["support"] >= 3 and pattern["confidence"] >= 0.5:
             st.success(pattern_words(pattern, item.head_label, item.tail_label), icon=":material/account_tree:")
         second = item.opinions.get("second_value")

@@ -67,7 +67,7 @@ def set_cpu_threads(count: Optional[int] = None) -> int:
     PyTorch's default can exceed the cores a container really has; oversubscribed threads slow small models.
     """
     if count is None:
-        cores = os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         count = threads_for_load(cores, busy_cores(cores))
     count = max(1, count)
     if not torch.cuda.is_available():

@@ -5,7 +5,9 @@ every book in that KG had one author and every city one country; the names-only 
 the right kind alike. Here each relation's two sides are counted: of the heads with a tail, how many have
 exactly one (and of the tails, how many have one head). A candidate that gives a second value to an entity
 that already has exactly one is then worth the chance that such an entity has several at all: with a Beta(1, 1)
-prior, (entities with several + 1) / (entities + 2); one that already has several is not demoted. A relation with fewer than `QueuePolicy.min_cardinality_entities`
+prior, (entities with several + 1) / (entities + 2); one that already has several is not demoted, nor is a side
+where fewer than `QueuePolicy.second_value_share` of the entities have one value, or whose kinds leave no room
+for one value each (more possible heads than tails: a country takes several cities whatever a small KG shows). A relation with fewer than `QueuePolicy.min_cardinality_entities`
 entities on a side says nothing (no demotion): three books with one author each may be chance.
 
 Where an entity has no value yet for a one-valued side, its candidate values compete for the one place

@@ -5,7 +5,9 @@ A curator's v2 (held-out accuracy 0.43) silently replaced v1 (0.62) and all of v
 figures came from different held-out items, so even their difference said little. Here each item is answered
 by both models (a paired comparison): the mean of (new right − old right) and its standard error. The new
 version counts as worse only where that difference is below zero by more than one standard error, so noise on a
-few dozen items does not hold back every other retrain.
+few dozen items does not hold back every other retrain: worse means at least `MIN_DISAGREEMENTS` more items
+that only the old version gets right than the other way round, and a mean difference below zero by more than
+two standard errors.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from engine.types import NO_RELATION, EntityText, TripleExample
 Triple = tuple[str, str, str]
 #: fewer shared items than this say nothing about which version is better
 MIN_PAIRED_ITEMS = 10
+#: the old version must be right on at least this many more of the items the two disagree on
+MIN_DISAGREEMENTS = 5
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class Paired:
 
     @property
     def worse(self) -> bool:
-        return self.items >= MIN_PAIRED_ITEMS and self.difference < -self.standard_error
+        return (self.items >= MIN_PAIRED_ITEMS and self.old_right - self.new_right >= MIN_DISAGREEMENTS
+                and self.difference < -2 * self.standard_error)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "worse": self.worse}

@@ -78,6 +78,7 @@ class Patterns:
 
     def _bodies_to_try(self) -> Iterable[tuple[tuple[Step, ...], sparse.csr_matrix]]:
         steps = sorted(self.matrices)
+        out_of = {step: np.asarray(self.matrices[step].sum(axis=1)).ravel() for step in steps}
         for step in steps:
             yield (step,), self.matrices[step]
         for first in steps:
@@ -87,7 +88,7 @@ class Patterns:
                 if first[0] == second[0] and first[1] != second[1]:
                     continue  # r ∘ r⁻¹: siblings, which imply nothing about r itself and are the biggest paths
                 b = self.matrices[second]
-                out = np.asarray(b.sum(axis=1)).ravel()
+                out = out_of[second]
                 if float(into @ out) > self.policy.max_pattern_pairs:
                     continue
                 yield (first, second), a @ b

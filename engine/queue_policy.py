@@ -96,7 +96,7 @@ class QueuePolicy:
     # -- learning from verdicts (`engine.verdict_model`) --
     #: the pending queue is re-ranked after this many new verdicts (and on Suggest now)
     rerank_every: int = 10
-    #: verdicts needed (with at least one of each kind) before they re-rank anything
+    #: verdicts needed before they re-rank anything (of one kind only, they shift the confidences as a whole)
     min_verdicts: int = 10
 
     def as_dict(self) -> dict:

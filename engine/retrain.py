@@ -3,10 +3,11 @@
 
 What it decides beyond the model's configuration:
 - which facts and labels are kept out to measure on (facts are also the combiner's positives);
-- how the head is chosen (engine.heads): on held-out facts where a KG has enough of them, else by k-fold
-  cross-validation over the curator's labels, since 8 labels per relation are too few for one hold-out split
-  (2 held out per relation). Cross-validating, the final model then learns from every label, and the quality
-  estimate and the calibration come from the folds' out-of-fold predictions.
+- how the head is chosen (engine.heads): on held-out facts where a KG has enough of them (or on a held-out share
+  of the labels where they are more than `cv_max_labels`); else, with `cv_min_labels` to `cv_max_labels`
+  labels, by k-fold cross-validation over them, since 8 labels per relation are too few for one hold-out split
+  (the final model then learns from every label, and the quality estimate and the calibration come from the
+  folds' out-of-fold predictions); with fewer labels, all of them train and the few held-out facts choose.
 """
 from __future__ import annotations
 
@@ -121,7 +122,8 @@ def _with_kg(data: RetrainInput, plan: RetrainPlan, seed: int, labels: joint.Lab
 def split(data: RetrainInput, config: TrainConfig, plan: RetrainPlan) -> Split:
     """Hold out facts (kept out of every model) and either a share of the labels or, where the facts are too
     few to choose a head on and the labels between `cv_min_labels` and `cv_max_labels`, make the
-    cross-validation folds of the labels. Fewer labels all train (too few to spare or to choose with)."""
+    cross-validation folds of the labels. Where the facts are too few and the labels fewer than
+    `cv_min_labels`, every label trains (too few to spare or to choose with)."""
     facts, held_facts = joint.hold_out_facts(data.facts, plan.held_out_share, plan.held_out_facts, config.seed)
     labels = len(data.triples) + len(data.sentences)
     few_facts = len(held_facts) < MIN_FACTS_TO_CHOOSE

@@ -22,8 +22,6 @@ import numpy as np
 
 from engine.queue_policy import QueuePolicy
 
-FEATURES = ("prior", "names", "says", "sentences", "pattern", "second_value", "graph", "fit")
-
 
 @dataclass(frozen=True)
 class Row:
@@ -63,6 +61,8 @@ def _second(opinions: dict) -> Optional[dict]:
 
 
 def features(row: Row) -> list[float]:
+    """prior, names, says, sentences, pattern, second value, graph, fit: what the verdicts' regression reads of a
+    suggestion's stored opinions (the prior is its offset; the relation comes beside them, one-hot)."""
     o = row.opinions
     second = _second(o)
     pattern = o.get("pattern") or {}
@@ -139,9 +139,9 @@ PENALTY_FOLDS = 10
 
 
 def _penalty(x: np.ndarray, y: np.ndarray, offset: np.ndarray) -> float:
-    """The penalty that predicts each verdict best from the others (cross-validated log loss, leave-one-out on
-    a few dozen verdicts): on 30 verdicts a weak one moved false suggestions to 0.8-1.0 on a KG kept aside
-    (football: 2 of 11 held)."""
+    """The penalty that predicts each verdict best from the others (cross-validated log loss over up to
+    `PENALTY_FOLDS` folds, leave-one-out up to that many verdicts): on 30 verdicts a weak one moved false
+    suggestions to 0.8-1.0 on a KG kept aside (football: 2 of 11 held)."""
     folds = np.arange(len(y)) % min(PENALTY_FOLDS, len(y))
 
     def held_out_loss(l2: float) -> float:

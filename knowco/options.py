@@ -108,5 +108,13 @@ class TrainOptions(TrainConfig):
 
 
 def recorded_policy(hyperparameters: Optional[dict]) -> QueuePolicy:
-    """The queue policy a version trained with (today's defaults for a version from before policies)."""
-    return TrainOptions.from_dict(hyperparameters or {}).queue
+    """The queue policy a version trained with (today's defaults for a version from before policies). Read
+    leniently: a version may have recorded options since removed, and settings since added take their default,
+    so *Suggest now*, the re-ranks and the Train page never stop at an old version."""
+    recorded = dict(hyperparameters or {})
+    queue = dict(recorded.get("queue") or {})
+    for old, new in LEGACY_QUEUE_OPTIONS.items():
+        if old in recorded:
+            queue.setdefault(new, recorded[old])
+    known = {f.name for f in fields(QueuePolicy)}
+    return QueuePolicy(**{key: value for key, value in queue.items() if key in known})

@@ -30,39 +30,42 @@ def _prior(confidence: float, opinions: dict) -> float:
 
 def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optional[str]:
     """Re-rank the pending queue from the verdicts where `rerank_every` new ones came in since the last time (or
-    whenever `force`); returns the summary the Review page shows, or None where nothing was re-ranked."""
-    with database.transaction() as session:
+    whenever `force`); returns the summary the Review page shows, or None where nothing was re-ranked. It reads,
+    fits outside any write, then writes in one short transaction that changes only suggestions still pending
+    at the confidence they were read with."""
+    with database.sessions() as session:
         policy = _policy(session)
         judged = verdict_rows.judged_rows(session)
         last = verdict_rows.last_rerank(session) or {}
-        if not force and len(judged) - int(last.get("verdicts", 0)) < policy.rerank_every:
-            return None
         pending = verdict_rows.pending_rows(session)
-        rows = [Row(relation, _prior(confidence, opinions), opinions) for relation, confidence, opinions, _ in judged]
-        result = rerank(rows, [ok for *_, ok in judged],
-                        [Row(relation, _prior(confidence, opinions), opinions) for _, relation, confidence, opinions
-                         in pending], policy)
-        if result is None:
-            return None
-        before = {i: confidence for i, _, confidence, _ in pending}
-        new = {i: p for (i, *_), p in zip(pending, result.confidence)}
-        verdict_rows.set_confidences(session, new)
-        down = sum(1 for i, p in new.items() if p < before[i] - 0.01)
-        up = sum(1 for i, p in new.items() if p > before[i] + 0.01)
-        summary = result.summary(down, up)
+    if not force and len(judged) - int(last.get("verdicts", 0)) < policy.rerank_every:
+        return None
+    rows = [Row(relation, _prior(confidence, opinions), opinions) for relation, confidence, opinions, _ in judged]
+    waiting = [Row(relation, _prior(confidence, opinions), opinions) for _, relation, confidence, opinions in pending]
+    result = rerank(rows, [ok for *_, ok in judged], waiting, policy)
+    if result is None:
+        return None
+    before = {i: confidence for i, _, confidence, _ in pending}
+    new = {i: p for (i, *_), p in zip(pending, result.confidence)}
+    down = sum(1 for i, p in new.items() if p < before[i] - 0.01)
+    up = sum(1 for i, p in new.items() if p > before[i] + 0.01)
+    summary = result.summary(down, up)
+    with database.transaction() as session:
+        verdict_rows.keep_model_confidence(session, {i: row.prior for (i, *_), row in zip(pending, waiting)})
+        verdict_rows.set_confidences(session, new, read=before)
         verdict_rows.record_rerank(session, user, {"verdicts": result.verdicts, "accepted": result.accepted,
                                                    "method": result.method, "summary": summary,
                                                    "at": utcnow().isoformat(timespec="seconds")})
-        return summary
+    return summary
 
 
-def after_verdict(database: Database, user: str) -> Optional[str]:
-    """The re-rank a verdict may trigger, after the verdict's own transaction: a failure here is logged with its
-    id and never undoes or hides the verdict, which is already stored."""
+def after_verdict(database: Database, user: str, *, force: bool = False) -> Optional[str]:
+    """The re-rank a verdict (or a new queue, `force`) may trigger, after its own transaction: a failure here is
+    logged with its id and never undoes or hides what was stored."""
     try:
-        return rerank_queue(database, user)
-    except Exception as error:  # noqa: BLE001 - the verdict stands; the error is logged under its id
-        report_internal(error, "re-rank the queue after a verdict")
+        return rerank_queue(database, user, force=force)
+    except Exception as error:  # noqa: BLE001 - the verdict or queue stands; the error is logged under its id
+        report_internal(error, "re-rank the queue from the verdicts")
         return None
 
 

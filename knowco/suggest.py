@@ -46,7 +46,7 @@ from knowco.access import Actor, require
 from knowco.errors import CuratorError, NoActiveModel
 from knowco.model_store import load_model, load_opinions
 from knowco.options import recorded_policy
-from knowco.relearning import rerank_queue
+from knowco.relearning import after_verdict
 from knowco.opinions import Judge, Judged, TextSupport, fit, judge, read_text
 from knowco.scoring import CachedScorer
 
@@ -162,12 +162,17 @@ class _Inputs:
         return {(t, r) for _, r, t in self.data.facts if r in self.one_head}
 
     def one_tail_per_head(self, scored: dict[Triple3, float]) -> dict[Triple3, float]:
-        """Of a functional relation's candidates for one head, only the likeliest."""
-        best: dict[tuple[str, str], tuple[float, Triple3]] = {}
+        """Of a functional relation's candidates for one head, only the likeliest; of a relation marked one head
+        per tail, of the candidates for one tail."""
+        best: dict[tuple, tuple[float, Triple3]] = {}
         for triple, p in scored.items():
-            if triple[1] in self.functional:
-                best[triple[:2]] = max(best.get(triple[:2], (p, triple)), (p, triple))
-        return {t: p for t, p in scored.items() if t[1] not in self.functional or best[t[:2]][1] == t}
+            for key, marked in (((triple[0], triple[1], "tail"), self.functional),
+                                ((triple[2], triple[1], "head"), self.one_head)):
+                if triple[1] in marked:
+                    best[key] = max(best.get(key, (p, triple)), (p, triple))
+        return {t: p for t, p in scored.items()
+                if (t[1] not in self.functional or best[(t[0], t[1], "tail")][1] == t)
+                and (t[1] not in self.one_head or best[(t[2], t[1], "head")][1] == t)}
 
 
 def marked_symmetric(data: TrainingData) -> set[str]:
@@ -350,5 +355,5 @@ def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None,
         if now_active is None or now_active.id != run.id:
             raise NoActiveModel(f"{run.name} stopped being the active model while suggesting; suggest again")
         report = write_suggestions(session, plan, actor.name)
-    report.reranked = rerank_queue(database, actor.name, force=True)
+    report.reranked = after_verdict(database, actor.name, force=True)
     return report

@@ -39,6 +39,7 @@ from knowco.jobs import queue_run
 from knowco.metrics import RunMetrics
 from knowco.model_store import model_dir
 from knowco.options import TrainOptions
+from knowco.relearning import after_verdict
 from knowco.settings import settings
 from knowco.suggest import Planning, SuggestionPlan, plan_suggestions, symmetric_of, write_suggestions
 
@@ -216,10 +217,12 @@ def downgrade_words(name: str, compared: dict) -> str:
             f"is unchanged. An admin can still make {name} active on the Train page.")
 
 
-def _compare_with_active(database: Database, run: Run, prepared: "Prepared", model) -> dict:
+def _compare_with_active(database: Database, run: Run, prepared: "Prepared", model,
+                         log: Callable[[str], None]) -> dict:
     """The new model against the active version on the held-out items neither trained on: the facts both held
-    out, and the negatives made for measuring (corrupted triples no training drew). Empty where there is no
-    active version, or it recorded no held-out facts (a version from before this comparison)."""
+    out, and the measuring negatives made from them (their reversals and corrupted copies; no label). Empty
+    where there is no active version, it recorded no held-out facts (a version from before this comparison),
+    or it cannot be loaded (then the new version is activated as before, and the log says why)."""
     from engine.checkpoint import load_checkpoint
     from engine.comparison import paired, right_answers
 
@@ -228,13 +231,21 @@ def _compare_with_active(database: Database, run: Run, prepared: "Prepared", mod
     if active is None or not active.checkpoint_path or active.id == run.id:
         return {}
     theirs = {tuple(f) for f in (active.metrics or {}).get("held_out_facts") or []}
-    if not theirs:
+    shared = {(h, r, t) for h, r, t in theirs} & {(f.head, f.relation, f.tail) for f in prepared.split.held_facts}
+    if not shared:
         return {}
-    items = [x for x in prepared.split.held_out.triples
-             if not x.holds or (x.head, x.relation, x.tail) in theirs]
+    entities_of = {e for h, _, t in shared for e in (h, t)}
+    labels = {(x.head, x.relation, x.tail) for x in prepared.data.triples}
+    items = [x for x in prepared.split.held_out.triples if (x.head, x.relation, x.tail) not in labels and (
+        (x.head, x.relation, x.tail) in shared if x.holds else (x.head in entities_of or x.tail in entities_of))]
     entities = prepared.data.entities
-    found = paired(right_answers(model, entities, items),
-                   right_answers(load_checkpoint(active.checkpoint_path, device="cpu"), entities, items))
+    try:
+        old = right_answers(load_checkpoint(active.checkpoint_path, device="cpu"), entities, items)
+    except Exception as error:  # noqa: BLE001 - a missing or unreadable old checkpoint must not fail this run
+        log(f"could not compare with {active.name} ({report_internal(error, 'load the active version')}); "
+            "the new version is activated as before")
+        return {}
+    found = paired(right_answers(model, entities, items), old)
     return {**found.as_dict(), "version": active.name} if found else {}
 
 
@@ -279,10 +290,12 @@ def run_training(database: Database, run_id: int,
                              combiner=plan.combiner_report.as_dict() if plan and plan.combiner_report else {},
                              held_out_facts=[[f.head, f.relation, f.tail] for f in prepared.split.held_facts])
         _stage(database, run_id, log, "comparing with the active version on the items neither trained on")
-        metrics = replace(metrics, compared=_compare_with_active(database, run, prepared, model))
+        metrics = replace(metrics, compared=_compare_with_active(database, run, prepared, model, log))
         path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {},
                                structure=structure, combiner=combiner)
         _finish(database, run, str(path), metrics, plan)
+        if plan is not None and not metrics.compared.get("worse"):
+            after_verdict(database, run.created_by, force=True)  # the new queue starts from the verdicts so far
     except (TrainingCancelled, StructureCancelled):
         _end(database, run_id, "cancelled", "cancelled by the curator")
     except (*CURATOR_ERRORS, LabelWordError, BackboneError) as exc:

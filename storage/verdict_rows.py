@@ -32,13 +32,25 @@ def pending_rows(session: Session) -> list[tuple[int, str, float, dict]]:
     return [(i, name, float(confidence or 0.0), dict(opinions or {})) for i, name, confidence, opinions in rows]
 
 
-def set_confidences(session: Session, confidence: dict[int, float]) -> int:
-    """New confidences of suggestions still pending (one decided meanwhile keeps the one it was shown with)."""
+def set_confidences(session: Session, confidence: dict[int, float], read: dict[int, float] | None = None) -> int:
+    """New confidences of suggestions still pending and, where `read` gives the confidence they had when they
+    were read, still at it (a suggestion decided, or re-scored by a suggest pass, meanwhile keeps what it has)."""
     changed = 0
     for triple_id, value in confidence.items():
-        changed += session.execute(update(Triple).where(Triple.id == triple_id, Triple.status == "suggested")
-                                   .values(confidence=value)).rowcount
+        query = update(Triple).where(Triple.id == triple_id, Triple.status == "suggested")
+        if read is not None and triple_id in read:
+            query = query.where(Triple.confidence == read[triple_id])
+        changed += session.execute(query.values(confidence=value)).rowcount
     return changed
+
+
+def keep_model_confidence(session: Session, priors: dict[int, float]) -> None:
+    """Store the model's own confidence in the opinions of suggestions written before it was kept there, so
+    the next re-rank starts from it and not from this one's result."""
+    for triple_id, prior in priors.items():
+        row = session.get(Triple, triple_id)
+        if row is not None and row.status == "suggested" and "model" not in (row.opinions or {}):
+            row.opinions = {**(row.opinions or {}), "model": prior}
 
 
 def last_rerank(session: Session) -> Optional[dict[str, Any]]:

@@ -101,3 +101,14 @@ def test_verdicts_on_the_top_never_lift_the_bottom():
     judged = [Row("born_in", 0.7, _opinions(False)) for _ in range(10)]
     result = rerank(judged, [True] * 10, [Row("born_in", 0.7, _opinions(False)), Row("born_in", 0.2, _opinions(False))])
     assert result.confidence[0] > 0.7 and result.confidence[1] <= 0.2
+
+
+def test_an_old_version_s_options_never_stop_the_queue_policy():
+    """A version may have recorded options since removed: Suggest now, the re-ranks and the Train page read its
+    queue policy leniently."""
+    from knowco.options import recorded_policy
+
+    old = {"structure_dim": 64, "learning_rate": 1e-3, "suggestions_per_relation": 7, "queue": {"gone": 1}}
+    policy = recorded_policy(old)
+    assert policy.per_relation == 7 and policy == QueuePolicy(per_relation=7)
+    assert recorded_policy(None) == QueuePolicy()

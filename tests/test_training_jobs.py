@@ -124,7 +124,7 @@ def test_a_worse_retrain_stays_inactive_and_leaves_the_queue(kg, monkeypatch):
     def new_wrong_old_right(model, entities, triples):
         answers = real(model, entities, triples)
         calls.append(len(answers))
-        return {key: len(calls) == 2 for key in answers}
+        return {key: len(calls) == 1 for key in answers}  # the active version answers first
 
     monkeypatch.setattr(engine.comparison, "right_answers", new_wrong_old_right)
     second = train_in_foreground(kg, ANN, TrainOptions(**FAST))
@@ -140,12 +140,16 @@ def test_a_worse_retrain_stays_inactive_and_leaves_the_queue(kg, monkeypatch):
 def test_a_paired_comparison_weighs_the_difference_against_its_noise():
     from engine.comparison import paired
 
+    from engine.comparison import MIN_DISAGREEMENTS
+
     same = {i: i % 2 == 0 for i in range(40)}
     assert not paired(same, same).worse and paired(same, same).difference == 0
     worse = paired({i: i < 10 for i in range(40)}, {i: i < 25 for i in range(40)})
     assert worse.worse and worse.difference == pytest.approx(-15 / 40)
     noisy = paired({i: i % 2 == 0 for i in range(40)}, {i: i % 2 == 0 or i == 1 for i in range(40)})
     assert not noisy.worse  # one item apart: within its noise
+    few = paired({i: i >= 2 for i in range(200)}, {i: True for i in range(200)})
+    assert not few.worse and 2 < MIN_DISAGREEMENTS  # two disagreements among 200 items: not a downgrade
     assert not paired({i: False for i in range(5)}, {i: True for i in range(5)}).worse  # too few items
     assert paired({1: True}, {2: True}) is None
 
