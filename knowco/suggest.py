@@ -117,6 +117,7 @@ class _Inputs:
     known: set[Triple3]
     texts: dict[str, EntityText]
     types: dict[str, Optional[str]]
+    policy: QueuePolicy = QueuePolicy()
 
     def declared_types(self) -> dict[str, tuple[Optional[str], Optional[str]]]:
         specs = {r.name: r for r in self.data.relations}
@@ -124,8 +125,6 @@ class _Inputs:
 
     def kinds(self, facts: Sequence[Triple3]) -> Kinds:
         return Kinds(facts, self.types, self.declared_types())
-
-    policy: QueuePolicy = QueuePolicy()
 
     @cached_property
     def symmetric(self) -> set[str]:
@@ -161,7 +160,7 @@ class _Inputs:
     def single_head_tails(self) -> set[tuple[str, str]]:
         return {(t, r) for _, r, t in self.data.facts if r in self.one_head}
 
-    def one_tail_per_head(self, scored: dict[Triple3, float]) -> dict[Triple3, float]:
+    def one_value_per_marked_entity(self, scored: dict[Triple3, float]) -> dict[Triple3, float]:
         """Of a functional relation's candidates for one head, only the likeliest; of a relation marked one head
         per tail, of the candidates for one tail."""
         best: dict[tuple, tuple[float, Triple3]] = {}
@@ -250,7 +249,7 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     margins = pair_margins(judged.confidence)
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
     fact_set = set(facts)
-    one_way = inputs.one_tail_per_head(keep_one_direction(judged.confidence, inputs.symmetric, fact_set,
+    one_way = inputs.one_value_per_marked_entity(keep_one_direction(judged.confidence, inputs.symmetric, fact_set,
                                                           stated, policy))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
     # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
