@@ -249,8 +249,8 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     margins = pair_margins(judged.confidence)
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
     fact_set = set(facts)
-    one_way = inputs.one_value_per_marked_entity(keep_one_direction(judged.confidence, inputs.symmetric, fact_set,
-                                                          stated, policy))
+    one_way = inputs.one_value_per_marked_entity(keep_one_direction(judged.confidence, inputs.symmetric,
+                                                                    fact_set, stated, policy))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
     # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
     calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
