@@ -87,11 +87,10 @@ class Patterns:
             for second in steps:
                 if first[0] == second[0] and first[1] != second[1]:
                     continue  # r ∘ r⁻¹: siblings, which imply nothing about r itself and are the biggest paths
-                b = self.matrices[second]
-                out = out_of[second]
-                if float(into @ out) > self.policy.max_pattern_pairs:
-                    continue
-                yield (first, second), a @ b
+                paths = float(into @ out_of[second])  # an upper bound on the pairs the path links
+                if paths < self.policy.min_pattern_support or paths > self.policy.max_pattern_pairs:
+                    continue  # too few to count (most paths of a KG of thin relations link nothing) or too many
+                yield (first, second), a @ self.matrices[second]
 
     def _mine(self) -> None:
         n, policy = self.n, self.policy
