@@ -65,7 +65,8 @@ st.caption((f"{total:,} suggestions match" if total != 1 else "1 suggestion matc
               "have not judged; it is decided when they agree, else an adjudicator decides" if needed > 1 else ""))
 reranked = last_rerank(db)
 if reranked:
-    st.caption(f"{md(reranked['summary'])} ({reranked['at'].replace('T', ' ')} UTC; it happens every few verdicts, "
+    st.caption(f"{md(reranked['summary'])} ({reranked['at'].replace('T', ' ').replace('+00:00', '')} UTC; it happens "
+               "every few verdicts, "
                "from the opinions behind each suggestion and what you and your team made of the judged ones)")
 silent = unlearned(db)
 if silent:
@@ -103,15 +104,15 @@ def opinion_line(opinions: dict) -> str:
 def second_value_words(second: dict, relation_label: str) -> str:
     """Why a suggestion is a second value, in the curator's words (any relation label reads right in them)."""
     existing = ", ".join(md(e) for e in second["existing"])
-    rel = f"*{md(relation_label)}*"
+    rel = f"“{md(relation_label)}”"  # quoted: a label is often a verb phrase ("is located in", "was formed in")
     if second.get("marked"):
         return f"{rel} is marked one value per entity, and {md(second['entity'])} already has {existing}."
     worth = f"so this is worth only {second['chance']:.2f} of what it would be."
     if second["side"] == "tail":
-        return (f"in your KG, {second['single']} of the {second['entities']} entities with a {rel} link have just "
-                f"one, and {md(second['entity'])} already has {existing}: {worth}")
-    return (f"in your KG, {second['single']} of the {second['entities']} entities that {rel} points to have just "
-            f"one entity pointing to them, and {existing} → {rel} → {md(second['entity'])} is already there: "
+        return (f"in your KG, {second['single']} of the {second['entities']} entities linked by {rel} to something "
+                f"have just one such link, and {md(second['entity'])} already has {existing}: {worth}")
+    return (f"in your KG, {second['single']} of the {second['entities']} entities that something is linked to by "
+            f"{rel} have just one such link, and {existing} → {rel} → {md(second['entity'])} is already there: "
             f"{worth}")
 
 

@@ -48,7 +48,7 @@ class Reranked:
         kinds = "; ".join(f"{what}: {accepted} of {judged} accepted" for what, accepted, judged in self.kinds)
         return (f"The order was updated from {self.verdicts} verdicts ({self.accepted} accepted, "
                 f"{self.verdicts - self.accepted} rejected): {moved_down} suggestions moved down, {moved_up} up"
-                + (f" ({kinds})" if kinds else "") + ".")
+                + (f" (the most judged: {kinds})" if kinds else "") + ".")
 
 
 def _logit(p: float) -> float:

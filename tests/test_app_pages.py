@@ -564,7 +564,7 @@ def test_the_review_card_says_why_a_second_value_sinks_and_marks_the_relation_in
                                                                   "second_value": second, "pattern": pattern}})
     app = page("review")
     warning = next(w.value for w in app.warning if w.value.startswith("A second value"))
-    assert "30 of the 31 entities with a" in warning and "aspirin already has NSAID" in warning
+    assert "30 of the 31 entities linked by “" in warning and "aspirin already has NSAID" in warning
     assert " is is " not in warning and " in in " not in warning
     assert any("for 12 of the 13 pairs it links" in s.value and "something" in s.value for s in app.success)
     app.button(key=next(b.key for b in app.button if b.key.startswith("review_mark_one_tail_"))).click().run()
