@@ -107,20 +107,20 @@ class Cardinalities:
             return True
         return tails <= heads if side == "tail" else heads <= tails
 
-    def mostly_one(self, relation: str, side: str) -> bool:
-        """Whether most entities taking part on this side have one value (enough of them to say so), where the
-        kinds leave room for that."""
+    def _single_at_least(self, relation: str, side: str, share: float) -> bool:
+        """Whether at least `share` of the entities on this side have one value (enough of them to say so),
+        where the kinds leave room for that."""
         found = self.count(relation, side)
-        return (found is not None and found.single_share() >= self.policy.second_value_share
-                and self._room(relation, side))
+        return found is not None and found.single_share() >= share and self._room(relation, side)
+
+    def mostly_one(self, relation: str, side: str) -> bool:
+        """Whether a second value on this side is demoted."""
+        return self._single_at_least(relation, side, self.policy.second_value_share)
 
     def one_valued(self, relation: str, side: str) -> bool:
-        """Whether the KG (or a curator's mark) says an entity takes one value on this side."""
-        if relation in self.marked[side]:
-            return True
-        found = self.count(relation, side)
-        return (found is not None and found.single_share() >= self.policy.one_value_share
-                and self._room(relation, side))
+        """Whether the KG (or a curator's mark) says an entity takes one value on this side (its candidate values
+        then compete)."""
+        return relation in self.marked[side] or self._single_at_least(relation, side, self.policy.one_value_share)
 
     def second_value(self, triple: Triple) -> Optional[SecondValue]:
         """The likelier reason why `triple` would be a second value (the side with the smaller chance), or None
