@@ -6,7 +6,8 @@ import streamlit as st
 
 from app.state import actor, database, is_admin
 from app.ui import flash, guarded, md
-from knowco.services import agreement, label_overlap, metrics_of, overview, review_overlap, seed_demo
+from knowco.services import (agreement, label_overlap, metrics_of, overview, quality_words, review_overlap,
+                             seed_demo)
 
 PAGE_FILES = {"label": "label_page.py", "train": "train_page.py", "review": "review_page.py",
               "data": "data_page.py"}
@@ -81,9 +82,7 @@ with right:
         st.markdown(f"**{md(active.name)}** ({md(active.backbone)}), trained by {md(active.created_by)} on "
                     f"{active.created_at:%Y-%m-%d %H:%M} UTC with {active.n_examples} labels")
         if quality.accuracy is not None:
-            a, b = st.columns(2)
-            a.metric("Held-out accuracy", f"{quality.accuracy:.2f}", help=f"on {quality.held_out} items held out from {quality.held_out_source}")
-            b.metric("Held-out micro-F1", f"{quality.micro_f1:.2f}", help="relations only, 'no relation' excluded")
+            st.markdown(f"It is {md(quality_words(quality.accuracy, quality.held_out))}.")
     if data.latest is not None and data.latest.status in ("queued", "running"):
         st.progress(data.latest.progress, text=f"{data.latest.name}: {data.latest.message}")
     team_summary()

@@ -42,8 +42,8 @@ a, b, c, d = st.columns([2, 2, 3, 2])
 relation = a.selectbox("Relation", [None, *relations], key="review_relation",
                        format_func=lambda n: "all relations" if n is None else relations[n].label)
 order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", key="review_order",
-                            help="uncertainty: the smallest margin between the two likeliest answers for the pair (no relation "
-                                 "included) first: the verdicts that teach the model most")
+                            help="uncertainty: the pairs where the model's two likeliest answers (no relation included) are "
+                                 "closest first: the verdicts that teach the model most")
 low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range")
 mine = d.toggle("My next items", key="review_mine",
                 help="suggestions held for you for 15 minutes: nobody else asking for their next items is given them "
@@ -81,23 +81,23 @@ def act(what: str, action) -> None:
 
 
 def opinion_line(opinions: dict) -> str:
-    """The separate opinions behind the confidence, e.g. "text model 0.81 · graph model 0.64 · 2 sentences"."""
+    """The separate opinions behind the confidence in a curator's words, e.g. "text model 0.81 · graph model
+    0.64 · 2 sentences mention both (read as this relation at 0.90 at best, its likeliest reading in 1 of them)"."""
     parts = [f"text model {opinions['text']:.2f}"] if "text" in opinions else []
     if "graph" in opinions:
         parts.append(f"graph model {opinions['graph']:.2f}")
     count = opinions.get("sentences", 0)
     read = []
     if count and "sentence" in opinions:
-        read.append(f"best {opinions['sentence']:.2f}")
-    if count and "says" in opinions:
-        read.append(f"{opinions['says']:.2f} once shared with whatever else the sentence could state, either way "
-                    "round")
+        read.append(f"read as this relation at {opinions['sentence']:.2f} at best")
     leads = opinions.get("leads", 0)
     if leads:
-        read.append("the sentence's likeliest reading" if count == 1 else f"the likeliest reading of {leads} of them")
-    parts.append(f"{count} sentence{'s' if count != 1 else ''}" + (f" ({', '.join(read)})" if read else ""))
+        read.append("its likeliest reading" if count == 1 else f"its likeliest reading in {leads} of them")
+    mention = "mentions" if count == 1 else "mention"
+    parts.append(f"{count} sentence{'s' if count != 1 else ''}" + (f" {mention} both" if count else "")
+                 + (f" ({', '.join(read)})" if read else ""))
     if "margin" in opinions:
-        parts.append(f"margin {opinions['margin']:.2f}")
+        parts.append(f"its two likeliest answers {opinions['margin']:.2f} apart")
     return " · ".join(parts)
 
 

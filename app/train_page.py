@@ -2,6 +2,8 @@
 active one, refill the suggestion queue."""
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -17,16 +19,20 @@ from knowco.services import (
     activate,
     cancel,
     current_job,
+    found_words,
     RunMetrics,
     list_runs,
     metrics_of,
+    quality_words,
     settings,
     start_training,
+    times_in_ten,
     verdicts_by_confidence,
 )
 import knowco.services as services  # services.suggest loads the model code (5 s): only when it is asked for
 
 def reliability_chart(metrics: RunMetrics) -> alt.LayerChart:
+    """Before and after temperature scaling, for admins: each bin's mean confidence against its share right."""
     rows = [{"when": when, "confidence": confidence, "accuracy": accuracy, "labels": count}
             for when, bins in (("before", metrics.reliability_before), ("after", metrics.reliability_after))
             for _, confidence, accuracy, count in bins]
@@ -41,17 +47,48 @@ def reliability_chart(metrics: RunMetrics) -> alt.LayerChart:
     return (diagonal + curves).properties(height=300)
 
 
+def sureness_chart(bins: list) -> alt.LayerChart:
+    """For curators: one bar per band of sureness, as high as the share of its items the model got right, with
+    a black tick where the bar would reach if the sureness meant what it says, and the count of items on top
+    (a few dots and one line segment said nothing to a curator)."""
+    frame = pd.DataFrame([{"band": f"{max(0.0, high - 0.1):.1f}–{high:.1f}", "said": said, "right": right,
+                           "items": f"{count} item{'s' if count != 1 else ''}"} for high, said, right, count in bins])
+    base = alt.Chart(frame).encode(x=alt.X("band:N", title="how sure the model was", sort=None,
+                                           axis=alt.Axis(labelAngle=0)))
+    bars = base.mark_bar(color="#4c78a8").encode(
+        y=alt.Y("right:Q", scale=alt.Scale(domain=[0, 1]), title="how often it was right", axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("band:N", title="sureness"), alt.Tooltip("right:Q", title="right", format=".0%"),
+                 alt.Tooltip("items:N", title="items")])
+    said = base.mark_tick(color="black", thickness=3, size=40).encode(y="said:Q")
+    counts = base.mark_text(dy=-8).encode(y="right:Q", text="items:N")
+    return (bars + said + counts).properties(height=320)
+
+
+def loss_chart(curve: list) -> alt.Chart:
+    """The training loss so far, with its axes' ranges given (the chart computed them from data that was still
+    arriving and filled the browser's console with "Infinite extent" warnings while it polled)."""
+    frame = pd.DataFrame([(step, loss) for step, loss in curve if math.isfinite(loss)], columns=["step", "loss"])
+    steps = [float(frame.step.min()), float(max(frame.step.max(), frame.step.min() + 1))]
+    losses = [0.0, float(frame.loss.max()) * 1.05 or 1.0]
+    return alt.Chart(frame).mark_line().encode(
+        x=alt.X("step:Q", scale=alt.Scale(domain=steps), title="step"),
+        y=alt.Y("loss:Q", scale=alt.Scale(domain=losses), title="how much it still gets wrong (training loss)"),
+    ).properties(height=180)
+
+
 st.title("Train")
 db = database()
 defaults = TrainOptions(backbone=settings().model or DEFAULT_BACKBONE)
 
 # Enter in a number box must not start a run with the other boxes half-edited: only the button does
 with st.form("train_form", enter_to_submit=False):
-    presets = list(dict.fromkeys([defaults.backbone, *PRESETS]))
-    backbone = st.selectbox("Backbone", presets, key="train_backbone",
-                            help="splade-tiny is small and fast on a CPU; any Hugging Face masked LM name or local "
-                                 "path can be given with `python run_app.py --model`.")
-    with st.expander("Advanced options"):
+    st.caption("Retrain learns from your labels, your facts and your documents, then refills the review queue. "
+               "A new version becomes active only if it is at least as good as the one in use.")
+    with st.expander("Advanced options (for admins)"):
+        presets = list(dict.fromkeys([defaults.backbone, *PRESETS]))
+        backbone = st.selectbox("Language model", presets, key="train_backbone",
+                                help="splade-tiny is small and fast on a CPU; any Hugging Face masked LM name or "
+                                     "local path can be given with `python run_app.py --model`.")
         a, b, c = st.columns(3)
         stage1 = a.number_input("Stage 1 epochs (prompt only)", 0, 200, defaults.stage1_epochs, key="train_stage1")
         stage2 = b.number_input("Stage 2 epochs (all weights)", 1, 200, defaults.stage2_epochs, key="train_stage2")
@@ -67,10 +104,11 @@ with st.form("train_form", enter_to_submit=False):
                                   defaults.corpus_sentences_per_epoch, key="train_fact_sentences",
                                   help="sentences of your documents that mention both entities of an accepted "
                                        "fact, learned from as examples of its relation (and, reversed, of none)")
-        held = f.slider("Share of labels held out to measure quality", 0.0, 0.5, defaults.held_out_share, 0.05,
+        held = f.slider("Share of labels kept aside to check quality", 0.0, 0.5, defaults.held_out_share, 0.05,
                         key="train_held_out")
         g, h, i = st.columns(3)
-        entity_loss = g.toggle("Entity-masking loss", defaults.entity_loss, key="train_entity_loss")
+        entity_loss = g.toggle("Entity-masking loss", defaults.entity_loss, key="train_entity_loss",
+                               help="also learn to fill in the entities' masked names")
         suggest_after = h.toggle("Suggest when done", defaults.suggest_after, key="train_suggest_after")
         per_relation = i.number_input("Suggestions per relation", 1, 1000, defaults.queue.per_relation,
                                       key="train_per_relation")
@@ -103,9 +141,8 @@ def show_job() -> None:
     st.session_state["train_watching"] = job.id
     with st.status(f"{job.name}: {job.status}", expanded=True, state="running"):
         st.progress(min(1.0, job.progress), text=job.message)
-        if job.curve:
-            curve = pd.DataFrame(job.curve, columns=["step", "loss"]).set_index("step")
-            st.line_chart(curve, height=180, x_label="step", y_label="training loss")
+        if len(job.curve) >= 2:
+            st.altair_chart(loss_chart(job.curve), width="stretch")
         if job.cancel_requested:
             st.caption("Cancelling at the next step…")
         elif st.button("Cancel", key="train_cancel", icon=":material/stop:"):
@@ -117,8 +154,28 @@ def show_job() -> None:
 job_panel()
 
 
-def opinions_panel(measured) -> None:
-    """How the queue's confidence was made: the structural model chosen, the combiner's fit and its spread."""
+def confidence_panel(measured) -> None:
+    """For curators: what the suggestions' confidences rest on, in their words."""
+    combiner = measured.combiner
+    if not combiner and not measured.structure:
+        return
+    if combiner.get("fitted"):
+        title = (f"How sure the suggestions are: checked against {combiner['facts']} of your facts kept aside from "
+                 "training")
+        words = ("A confidence of 0.8 means that about 8 in 10 suggestions like this one hold, judged by how the "
+                 "facts kept aside scored among the candidates around them.")
+    else:
+        title = "How sure the suggestions are: not checked against your KG yet, so the figures are cautious"
+        words = ("Too few of your facts could be kept aside to check the confidences on, so each is a cautious "
+                 "estimate: a suggestion read in a sentence of your documents, or backed by the graph's own "
+                 "paths, comes first; one guessed from the names alone stays low. The judged suggestions recalibrate "
+                 "it as you go.")
+    with st.expander(title):
+        st.caption(words)
+
+
+def opinions_details(measured) -> None:
+    """For admins: the structural model chosen, the combiner's fit and its spread."""
     combiner, structure = measured.combiner, measured.structure
     if not combiner and not structure:
         return
@@ -159,6 +216,7 @@ def opinions_panel(measured) -> None:
                        "has shares both above 0.8 and below 0.2.")
         elif combiner:
             st.caption(md(combiner.get("reason", "")))
+
 
 def policy_panel(run) -> None:
     """The queue policy the version recorded: every setting that decided what the queue holds, so a curator (or
@@ -261,6 +319,84 @@ def verdicts_panel() -> None:
                        "in the 0.8–1.0 band).")
 
 
+def _figure(value, digits: int = 2) -> str:
+    """A figure for a table cell: a run that measured nothing shows "—", not "None"."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+HELD_OUT_WORDS = {
+    "labels": "The items kept aside are labels that version never trained on.",
+    "facts": "No labels could be kept aside (none, or too few to spare), so it was checked on some of your facts "
+             "it never trained on: that says how well it knows your KG, not how well it finds what is missing.",
+    "labels and facts": "The items kept aside are labels and facts that version never trained on.",
+    "cross-validation": "Each label was checked by a model trained without it; the version itself learned from "
+                        "every label.",
+    "none": "Nothing could be kept aside to check this version on."}
+
+
+def quality_panel(latest, previous) -> RunMetrics:
+    """The latest version in the curator's words: how often it was right where it could be checked, against the
+    version before it."""
+    measured, earlier = metrics_of(latest), metrics_of(previous) if previous else None
+    said = f"**{md(latest.name)}** is {md(quality_words(measured.accuracy, measured.held_out))}"
+    if earlier is not None and earlier.accuracy is not None and measured.accuracy is not None:
+        said += f" ({md(previous.name)}: {md(times_in_ten(earlier.accuracy))})"
+    st.markdown(said + ".")
+    a, b = st.columns(2)
+    a.metric("Right on items it did not learn from", "—" if measured.accuracy is None else f"{measured.accuracy:.0%}",
+             None if measured.accuracy is None or earlier is None or earlier.accuracy is None
+             or round(100 * (measured.accuracy - earlier.accuracy)) == 0  # "+0 %" with a green arrow read as better
+             else f"{100 * (measured.accuracy - earlier.accuracy):+.0f} points")
+    b.metric("Labels", latest.n_examples, None if previous is None else latest.n_examples - previous.n_examples)
+    st.caption(HELD_OUT_WORDS.get(measured.held_out_source, ""))
+    if stage_times(measured):
+        st.caption(f"Time: {stage_times(measured)}.")
+    if not measured.trustworthy() and measured.held_out:
+        st.warning(f"Checked on only {measured.held_out} items: one item more or less right moves the figure by "
+                   f"{100 / measured.held_out:.0f} points, so it is a rough guide (label more to check on at least "
+                   f"{MIN_TRUSTED_ITEMS}).", icon=":material/warning:")
+    return measured
+
+
+def sureness_panel(measured) -> None:
+    """Whether the model's sureness meant what it says on the items kept aside, as a chart a curator reads."""
+    if not measured.reliability_before:
+        return
+    if not measured.calibrated():
+        st.caption(f"Only {measured.held_out} items kept aside: too few to check how sure the model should be "
+                   f"(at least {MIN_CALIBRATION_ITEMS}), so what it reads in your documents is shown with cautious "
+                   "confidences.")
+        return
+    with st.expander("How sure the model was, and how often it was right"):
+        st.altair_chart(sureness_chart(measured.reliability_after), width="stretch")
+        st.caption("Each bar is a band of sureness on the items kept aside; it reaches the black tick where the "
+                   "model was right as often as it was sure.")
+
+
+def details_panel(latest, measured) -> None:
+    """The technical figures, for admins."""
+    a, b = st.columns(2)
+    a.metric("Held-out micro-F1", _figure(measured.micro_f1),
+             help="relations only, 'no relation' excluded: " + found_words(measured.micro_f1))
+    b.metric("Held-out items", measured.held_out,
+             help="labels and accepted facts kept out of this version's training to measure it, with the facts' "
+                  "corrupted negatives; the combiner below counts only the held-out facts")
+    head_panel(measured)
+    if measured.micro_f1 == 0 and measured.accuracy:
+        st.caption("Accuracy counts the held-out items that state no relation too; micro-F1 counts the relations "
+                   "only, so 0.00 means the model found none of the held-out items that state one.")
+    if measured.reliability_before and measured.calibrated():
+        with st.expander(f"Calibration: expected calibration error {measured.ece_before:.3f} before, "
+                         f"{measured.ece_after:.3f} after temperature scaling (T = {measured.temperature:.2f})"):
+            st.altair_chart(reliability_chart(measured), width="stretch")
+            st.caption("Each point is a confidence bin of the held-out items (size = how many). On the diagonal, "
+                       "a confidence of 0.8 is right 80 % of the time. T is fitted on these same held-out items, so "
+                       "the 'after' curve is optimistic; suggestions' confidences use T.")
+    per_relation_panel(measured)
+    policy_panel(latest)
+    opinions_details(measured)
+
+
 runs = list_runs(db)
 st.subheader("Model versions")
 if not runs:
@@ -270,68 +406,33 @@ finished = [r for r in runs if r.status == "succeeded"]
 if finished:
     latest = finished[0]
     previous = finished[1] if len(finished) > 1 else None
-    st.markdown(f"Latest: **{md(latest.name)}**" + (f", compared with **{md(previous.name)}**" if previous else ""))
-    columns = st.columns(4)
-    measured, earlier = metrics_of(latest), metrics_of(previous) if previous else None
-    for column, (key, label) in zip(columns, [("accuracy", "Held-out accuracy"), ("micro_f1", "Held-out micro-F1")]):
-        value = getattr(measured, key)
-        before = getattr(earlier, key) if earlier else None
-        # no arrow for a change that rounds to nothing ("+0.00" with a green arrow read as better)
-        column.metric(label, "—" if value is None else f"{value:.2f}",
-                      None if value is None or before is None or round(value - before, 2) == 0
-                      else f"{value - before:+.2f}")
-    columns[2].metric("Labels", latest.n_examples, None if previous is None else latest.n_examples - previous.n_examples)
-    columns[3].metric("Held-out items", measured.held_out,
-                      help="labels and accepted facts kept out of this version's training to measure it, with "
-                           "the facts' corrupted negatives; the combiner below counts only the held-out facts")
-    st.caption({"labels": "Quality is measured on labels held out of that version's training; early stopping "
-                          "never sees them.",
-                "facts": "No labels held out (none, or too few to spare): quality is measured on accepted facts "
-                         "held out of training (and their corrupted negatives), which says how well the model knows the KG, "
-                         "not how well it finds what is missing.",
-                "labels and facts": "Quality is measured on labels and accepted facts held out of that version's "
-                                    "training (with the facts' corrupted negatives); early stopping never sees them.",
-                "cross-validation": "Quality is measured by cross-validation: each label was predicted by a model "
-                                    "trained without it (one per fold); the version itself learned from every label.",
-                "none": "Nothing could be held out to measure this version."}.get(measured.held_out_source, ""))
-    if stage_times(measured):
-        st.caption(f"Time: {stage_times(measured)}.")
+    measured = quality_panel(latest, previous)
     comparison_panel(latest, measured)
-    head_panel(measured)
-    if measured.reliability_before and not measured.calibrated():
-        st.caption(f"Only {measured.held_out} held-out items: too few to calibrate on (at least "
-                   f"{MIN_CALIBRATION_ITEMS}), so the text model's own probabilities are used, and the figures "
-                   "above are too noisy to trust.")
-    elif measured.reliability_before:
-        with st.expander(f"Calibration: expected calibration error {measured.ece_before:.3f} before, "
-                         f"{measured.ece_after:.3f} after temperature scaling (T = {measured.temperature:.2f})"):
-            st.altair_chart(reliability_chart(measured), width="stretch")
-            st.caption("Each point is a confidence bin of the held-out items (size = how many). On the diagonal, "
-                       "a confidence of 0.8 is right 80 % of the time. T is fitted on these same held-out items, so the "
-                       "'after' curve is optimistic; suggestions' confidences use T.")
-
-    if measured.micro_f1 == 0 and measured.accuracy:
-        st.caption("Accuracy counts the held-out items that state no relation too; micro-F1 counts the relations "
-                   "only, so 0.00 means the model found none of the held-out items that state one.")
-    if not measured.trustworthy() and measured.held_out:
-        st.warning(f"Measured on only {measured.held_out} held-out items: one item moves these figures by "
-                   f"{100 / measured.held_out:.0f} points, so they are too noisy to trust (label more, at least "
-                   f"{MIN_TRUSTED_ITEMS} held out).", icon=":material/warning:")
-    per_relation_panel(measured)
-    policy_panel(latest)
-    opinions_panel(measured)
+    sureness_panel(measured)
+    confidence_panel(measured)
     verdicts_panel()
+    if st.toggle("Details for admins", key="train_details",
+                 help="how the version was measured and chosen, in the engine's own terms"):
+        details_panel(latest, measured)
 
-def _figure(value, digits: int = 2) -> str:
-    """A figure for a table cell: a run that measured nothing shows "—", not "None"."""
-    return "—" if value is None else f"{value:.{digits}f}"
+def version_row(run, details: bool) -> dict:
+    """One version in the table; a run under way says where its live progress is (its stored message lags the
+    progress line above, which is read every second)."""
+    measured = metrics_of(run)
+    row = {"version": run.name, "active": run.is_active, "status": run.status,
+           "what happened": "under way: see its progress above" if run.status in ("queued", "running")
+           else run.message,
+           "right on items kept aside": "—" if measured.accuracy is None else f"{measured.accuracy:.0%}",
+           "labels": run.n_examples, "by": run.created_by, "started": run.created_at,
+           "seconds": _figure(measured.train_seconds, 0)}
+    if details:
+        row.update({"language model": run.backbone, "micro-F1": _figure(measured.micro_f1),
+                    "epochs": f"{run.hyperparameters.get('stage1_epochs', '?')} + "
+                              f"{run.hyperparameters.get('stage2_epochs', '?')}"})
+    return row
 
 
-table = pd.DataFrame([{
-    "version": r.name, "active": r.is_active, "status": r.status, "message": r.message, "backbone": r.backbone,
-    "labels": r.n_examples, "accuracy": _figure(metrics_of(r).accuracy), "micro-F1": _figure(metrics_of(r).micro_f1),
-    "epochs": f"{r.hyperparameters.get('stage1_epochs', '?')} + {r.hyperparameters.get('stage2_epochs', '?')}",
-    "by": r.created_by, "started": r.created_at, "seconds": _figure(metrics_of(r).train_seconds, 0)} for r in runs])
+table = pd.DataFrame([version_row(r, bool(st.session_state.get("train_details"))) for r in runs])
 st.dataframe(table, hide_index=True, width="stretch", key="train_versions",
              column_config={"started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 

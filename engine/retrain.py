@@ -138,18 +138,24 @@ def split(data: RetrainInput, config: TrainConfig, plan: RetrainPlan) -> Split:
     held_pairs = _pairs(held_out)
     train = _with_kg(data, plan, config.seed, train_labels, facts, held_pairs)
     train, held = _materialise(data, config, train, held_out)
-    folds = []
-    if cross:
-        parts = _folds(data.triples, data.sentences, plan.cv_folds, config.seed)
-        for i, part in enumerate(parts):
-            rest = joint.LabelledSet([x for j, p in enumerate(parts) if j != i for x in p.triples],
-                                     [x for j, p in enumerate(parts) if j != i for x in p.sentences])
-            fold_train = _with_kg(data, plan, config.seed, rest, facts, held_pairs | _pairs(part))
-            folds.append(_materialise(data, config, fold_train, part))
+    folds = _cross_validation_folds(data, config, plan, facts, held_pairs) if cross else []
     source = ("cross-validation" if cross else
               " and ".join(name for name, n in (("labels", len(held_labels)), ("facts", len(held_facts))) if n)
               or "none")
     return Split(train, held, source, held_facts, facts, folds, labels)
+
+
+def _cross_validation_folds(data: RetrainInput, config: TrainConfig, plan: RetrainPlan, facts: list,
+                            held_pairs: set) -> list:
+    """Each fold's (training set, held-out part): the labels of the other parts with the KG's items."""
+    parts = _folds(data.triples, data.sentences, plan.cv_folds, config.seed)
+    folds = []
+    for i, part in enumerate(parts):
+        rest = joint.LabelledSet([x for j, p in enumerate(parts) if j != i for x in p.triples],
+                                 [x for j, p in enumerate(parts) if j != i for x in p.sentences])
+        fold_train = _with_kg(data, plan, config.seed, rest, facts, held_pairs | _pairs(part))
+        folds.append(_materialise(data, config, fold_train, part))
+    return folds
 
 
 def _held_logits(model: PromptClassifier, entities: dict[str, EntityText], held: joint.LabelledSet
@@ -194,7 +200,7 @@ def train_model(data: RetrainInput, prepared: Split, config: TrainConfig, plan: 
     everything, done = sum(steps) + planned_steps(prepared.train, config, plan), 0
     out_of_fold = []
     for i, (fold_train, fold_held) in enumerate(prepared.folds):
-        stage(f"cross-validation to choose the head: fold {i + 1} of {len(prepared.folds)}")
+        stage(f"trying the ways of answering on part of your labels: round {i + 1} of {len(prepared.folds)}")
         model = joint.build(data.relations, config)
         joint.fit(model, data.entities, fold_train, config, progress=_shifted(progress, done, everything), **fit)
         out_of_fold.append(_held_logits(model, data.entities, fold_held))

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
 from engine.calibration import MIN_CALIBRATION_ITEMS
+from knowco.plain_words import quality_words
 from storage.runs import Run
 
 #: below this many held-out items, accuracy and F1 move by 5 points or more with one item: shown with a warning
@@ -49,6 +50,9 @@ class RunMetrics:
     #: this version against the version active when it finished, on the same held-out items
     #: (engine.comparison.Paired as a dict, with the other version's name; empty: nothing to compare)
     compared: dict = field(default_factory=dict)
+    #: [share of the text model's steps done, seconds since the run started, estimated seconds left], kept at a
+    #: few points so that how far the Train page's estimate was from the truth can be measured
+    estimates: list = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunMetrics":
@@ -69,24 +73,16 @@ class RunMetrics:
         return self.held_out >= MIN_CALIBRATION_ITEMS
 
     def summary(self) -> str:
-        parts = []
-        if self.accuracy is not None:
-            parts.append(f"held-out accuracy {self.accuracy:.2f} on {self.held_out} items held out from "
-                         f"{self.held_out_source}")
-        if self.head:
-            parts.append(f"predicts with the {self.head['chosen']} head")
-        if self.structure:
-            parts.append(f"structural model {self.structure['interaction']}")
-        if self.combiner.get("fitted"):
-            parts.append(f"opinions combined (AUC {self.combiner['auc']:.2f} on {self.combiner['facts']} held-out "
-                         "facts)")
+        """The run's one line on the Train page and at the command line, in the curator's words (the technical
+        figures are in the page's details)."""
+        parts = [quality_words(self.accuracy, self.held_out)] if self.accuracy is not None else []
         if self.suggestions:
             found = self.suggestions
             looked, possible = found.get("prefilter_scored", 0), found.get("prefilter_possible", 0)
             parts.append(f"{found['new']} new suggestions" + (
-                f" from {found['candidates']:,} candidates (the pre-filter looked at {looked:,} of {possible:,} "
-                "possible pairs, the best-connected entities first)" if looked < possible else ""))
-        return "done: " + ", ".join(parts) if parts else "done"
+                f" from {found['candidates']:,} candidates (it looked at {looked:,} of {possible:,} possible pairs, "
+                "the best-connected entities first)" if looked < possible else ""))
+        return "done: " + "; ".join(parts) if parts else "done"
 
 
 def metrics_of(run: Run) -> RunMetrics:

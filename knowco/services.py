@@ -37,6 +37,7 @@ from knowco.repairing import (delete_entity, delete_relation, entity_footprint, 
                               heads_with_several_tails)
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
+from knowco.plain_words import found_words, quality_words, times_in_ten
 from knowco.options import TrainOptions, recorded_policy
 from knowco.overview import Overview, overview, statistics, unlearned
 from knowco.relearning import last_rerank, rerank_queue
@@ -86,7 +87,8 @@ __all__ = [
     "list_examples",
     # training and suggesting
     "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "MIN_TRUSTED_ITEMS", "metrics_of", "TrainOptions", "recorded_policy", "SuggestReport", "activate", "active_run", "cancel",
-    "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground",
+    "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground", "found_words",
+    "quality_words", "times_in_ten",
     # review
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence", "last_rerank", "rerank_queue",

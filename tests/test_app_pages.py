@@ -152,7 +152,13 @@ def test_versions_are_compared_and_one_can_be_made_active_again(kg):
                    {"accuracy": 0.7, "micro_f1": 0.45, "held_out": 40, **calibration}])
     app = page("train")
     shown = {m.label: (m.value, m.delta) for m in app.metric}
-    assert shown["Held-out accuracy"] == ("0.70", "+0.20")
+    assert shown["Right on items it did not learn from"] == ("70%", "+20 points")
+    said = [m.value.replace("\\", "") for m in app.markdown]
+    assert "**v2** is right about 7 times in 10 on the 40 items kept aside from its training (v1: about 5 times in " \
+           "10)." in said
+    assert not any("micro" in m.label.lower() for m in app.metric)  # the technical figures are the admins'
+    assert any(e.label == "How sure the model was, and how often it was right" for e in app.expander)
+    app.toggle(key="train_details").set_value(True).run()
     assert any("0.300 before, 0.050 after" in e.label for e in app.expander)
     assert any(e.label == "Queue settings of v2" for e in app.expander)  # the policy the version recorded
     app.selectbox(key="train_active_pick").set_value("v1").run()
@@ -160,7 +166,7 @@ def test_versions_are_compared_and_one_can_be_made_active_again(kg):
     assert [r.name for r in list_runs(kg) if r.is_active] == ["v1"]
     finished_runs(kg, [{"accuracy": 0.11, "held_out": 9, **calibration}])
     app = page("train")
-    assert any("Only 9 held-out items: too few to calibrate" in c.value for c in app.caption)
+    assert any("Only 9 items kept aside: too few to check how sure" in c.value for c in app.caption)
     assert not any("temperature scaling" in e.label for e in app.expander)
 
 
@@ -171,6 +177,9 @@ def test_the_train_page_says_how_the_confidence_was_made(kg):
     structure = {"interaction": "rotate", "mrr": {"rotate": 0.41, "distmult": 0.22}, "seconds": 31.0}
     finished_runs(kg, [{"accuracy": 0.5, "held_out": 10, "structure": structure, "combiner": combined}])
     app = page("train")
+    assert any(e.label == "How sure the suggestions are: checked against 180 of your facts kept aside from training"
+               for e in app.expander)
+    app.toggle(key="train_details").set_value(True).run()
     panel = app.expander[-1]
     assert panel.label.endswith("text and graph opinions combined (AUC 0.91 on held-out facts)")
     assert "rotate, chosen on held-out facts" in panel.markdown[0].value
@@ -181,6 +190,9 @@ def test_the_train_page_says_how_the_confidence_was_made(kg):
     finished_runs(kg, [{"accuracy": 0.5, "held_out": 3, "combiner": {"fitted": False, "facts": 4, "negatives": 16,
                                                                       "reason": "4 held-out facts: too few"}}])
     app = page("train")
+    assert any(e.label.startswith("How sure the suggestions are: not checked against your KG yet")
+               for e in app.expander)
+    app.toggle(key="train_details").set_value(True).run()
     assert app.expander[-1].label.endswith("not calibrated yet (what the evidence is worth on its own)")
     assert {m.label: m.value for m in app.metric}["Held-out items"] == "3"  # not "held-out facts": items
     assert "too few" in app.expander[-1].caption[0].value
@@ -200,7 +212,8 @@ def test_the_train_page_shows_each_relation_and_how_past_confidences_held(kg):
     assert any("Only 1 verdict so far" in c.value for c in app.caption)
     reject(kg, Actor("ann", "curator"), shown["paracetamol"])
     app = page("train")
-    assert any("only 9 held-out items" in w.value and "too noisy" in w.value for w in app.warning)
+    assert any("Checked on only 9 items" in w.value and "rough guide" in w.value for w in app.warning)
+    app.toggle(key="train_details").set_value(True).run()
     tables = [d.value for d in app.dataframe]
     [table] = [t for t in tables if "support" in t.columns]
     assert list(table["relation"]) == ["treats", "causes"] and list(table["support"]) == [2, 1]
@@ -324,14 +337,15 @@ def test_review_shows_each_opinion_and_orders_uncertainty_by_margin(kg):
            opinions={sure: {"text": 0.81, "graph": 0.64, "sentences": 2, "sentence": 0.9, "fit": 1.0, "margin": 0.86},
                      torn: {"text": 0.4, "sentences": 0, "fit": 0.0, "margin": 0.02}})
     app = page("review")
-    assert "text model 0.81 · graph model 0.64 · 2 sentences (best 0.90) · margin 0.86" in [c.value for c in app.caption]
+    assert ("text model 0.81 · graph model 0.64 · 2 sentences mention both (read as this relation at 0.90 at best) · "
+            "its two likeliest answers 0.86 apart" in [c.value for c in app.caption])
     queued(kg, [(*sure, 0.93), (*torn, 0.55)],
            opinions={sure: {"text": 0.81, "sentences": 2, "sentence": 0.9, "says": 0.41, "leads": 1, "margin": 0.86},
                      torn: {"text": 0.4, "sentences": 0, "fit": 0.0, "margin": 0.02}})
     app = page("review")
-    assert ("text model 0.81 · 2 sentences (best 0.90, 0.41 once shared with whatever else the sentence could "
-            "state, either way round, the likeliest reading of 1 of them) · margin 0.86"
-            in [c.value for c in app.caption]), [c.value for c in app.caption]
+    assert ("text model 0.81 · 2 sentences mention both (read as this relation at 0.90 at best, its likeliest reading "
+            "in 1 of them) · its two likeliest answers 0.86 apart" in [c.value for c in app.caption]), \
+        [c.value for c in app.caption]
     table = app.dataframe[0].value
     assert list(table["graph model"].isna()) == [True] and list(table["text model"]) == [0.4]
     app.segmented_control(key="review_order").set_value("uncertainty").run()
@@ -513,10 +527,24 @@ def test_tables_show_no_none(kg):
     finished_runs(kg, [{}])  # a run that measured nothing
     app = page("train")
     versions = next(d.value for d in app.dataframe if "version" in d.value.columns)
-    assert list(versions["accuracy"]) == ["—"] and "None" not in versions.astype(str).to_numpy()
+    assert list(versions["right on items kept aside"]) == ["—"] and "None" not in versions.astype(str).to_numpy()
     app = page("graph")
     facts = next(d.value for d in app.dataframe if "confidence" in d.value.columns)
     assert "None" not in facts.astype(str).to_numpy() and "" in list(facts["confidence"])
+
+
+def test_a_running_version_s_row_points_to_its_live_progress(kg):
+    """The versions table showed "fold 1 step 219" while the live line above said "fold 3 step 768"."""
+    from storage.runs import claim, create_run, report_progress
+
+    finished_runs(kg, [{"accuracy": 0.5, "held_out": 30}])
+    with kg.transaction() as session:
+        run = create_run(session, backbone="splade-tiny", hyperparameters={}, seed=1, user="tester")
+        claim(session, run.id, 1)
+        report_progress(session, run.id, 0.3, "fold 1 step 219")
+    app = page("train")
+    versions = next(d.value for d in app.dataframe if "version" in d.value.columns)
+    assert list(versions["what happened"]) == ["under way: see its progress above", "done"]
 
 
 def test_suggest_now_loads_the_model_code_only_when_pressed(kg):
@@ -535,12 +563,14 @@ def test_the_train_page_says_which_head_predicts_and_by_how_much_it_won(kg):
     finished_runs(kg, [{"accuracy": 0.5, "micro_f1": 0.31, "held_out": 304, "held_out_source": "cross-validation",
                         "head": head}])
     app = page("train")
+    assert not any("Predicts with" in m.value for m in app.markdown)  # an admin's detail
+    app.toggle(key="train_details").set_value(True).run()
     texts = [m.value.replace("\\", "") for m in app.markdown]  # the page escapes markdown's special characters
     assert ("**Predicts with** the prompt (label words at [MASK]): chosen by 4-fold cross-validation over 152 "
             "labels, ahead by 0.05 in micro-F1.") in texts
     captions = [c.value for c in app.caption]
     assert any(c.startswith("Micro-F1 there: prompt 0.31, average 0.26, classifier 0.12.") for c in captions)
-    assert any(c.startswith("Quality is measured by cross-validation") for c in captions)
+    assert any(c.startswith("Each label was checked by a model trained without it") for c in captions)
     assert ("The model says “no relation” less readily: that answer's score is lowered by 2.0, chosen on the same "
             "items (micro-F1 0.23 → 0.31).") in captions
 

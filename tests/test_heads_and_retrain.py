@@ -101,8 +101,8 @@ def test_a_cross_validated_retrain_chooses_a_head_measures_out_of_fold_and_keeps
     stages = []
     trained = retrain.train_model(given, retrain.split(given, config, plan), config, plan,
                                   progress=lambda step, total, loss: steps.append((step, total)), stage=stages.append)
-    assert stages == ["cross-validation to choose the head: fold 1 of 2",
-                      "cross-validation to choose the head: fold 2 of 2", "training on all 16 labels"]
+    assert stages == ["trying the ways of answering on part of your labels: round 1 of 2",
+                      "trying the ways of answering on part of your labels: round 2 of 2", "training on all 16 labels"]
     assert all(step <= total for step, total in steps) and steps[-1][0] == steps[-1][1]
     assert [s for s, _ in steps] == sorted(s for s, _ in steps), "one bar over the folds and the final model"
     head = trained.head
