@@ -29,7 +29,7 @@ from engine.verbalizer import label_words
 from storage.database import Database
 from storage.corpus import all_sentences
 from storage.labels import TrainingData, entity_surfaces, training_data
-from storage.runs import (Run, activate, active_run, claim, finish_run, get_run, record_checkpoint,
+from storage.runs import (Run, activate, active_run, claim, finish_run, get_run, list_runs, record_checkpoint,
                           report_progress, set_examples, update_message)
 from storage.text_split import tokenize
 
@@ -46,8 +46,13 @@ from knowco.suggest import Planning, SuggestionPlan, plan_suggestions, symmetric
 CURVE_POINTS = 300
 #: a KG with fewer facts (after holding some out) gets no structural model: too little graph to learn from
 MIN_STRUCTURE_FACTS = 10
-#: the share of the progress bar each stage fills
-STRUCTURE_SHARE, TRAIN_SHARE = 0.2, 0.6
+#: the bar's share for the structural model, whose length next to the rest is unknown while it trains
+STRUCTURE_SHARE = 0.05
+#: where the first retrain has no suggest stage of an earlier one to go by: its guess, as a share of the training
+SUGGEST_GUESS = 0.1
+#: the shares of the text model's steps at which the estimate of the time left is kept with the run, so that a
+#: benchmark can say how far it was from the truth
+ESTIMATE_CHECKS = (0.1, 0.25, 0.5)
 REPORT_EVERY_S = 0.5
 LOG_EVERY_S = 5.0
 
@@ -72,34 +77,65 @@ def _duration(seconds: float) -> str:
 
 class ProgressReporter:
     """Progress, elapsed time, an estimate of the rest and the loss curve into the row (which the Train page
-    shows), throttled, and every few seconds to `log` (the command line); picks up a cancel request."""
+    shows), throttled, and every few seconds to `log` (the command line); picks up a cancel request.
 
-    def __init__(self, database: Database, run_id: int, flag: DatabaseCancelFlag, start: float, share: float,
-                 log: Callable[[str], None]) -> None:
+    The bar and the estimate are the whole run's, not the current stage's: the time left is the text model's
+    remaining steps at the pace of the steps so far (timed from the first step, so loading the model does not
+    count as training) plus the suggest stage, guessed from the last retrain's; the bar is the share of the run's
+    time gone by (a curator read 26 % at step 167 of 1,600 as a broken bar)."""
+
+    def __init__(self, database: Database, run_id: int, flag: DatabaseCancelFlag, run_started: float,
+                 suggest_seconds: Optional[float], log: Callable[[str], None]) -> None:
         self.database, self.run_id, self.flag, self.log = database, run_id, flag, log
-        self.start, self.share = start, share
+        self.run_started, self.suggest_seconds = run_started, suggest_seconds
         self.curve: list[list[float]] = []
         #: what the steps belong to (a cross-validation fold, the final model)
         self.doing = "training"
         self.started = time.monotonic()
         self.last = self.last_logged = 0.0
+        self.first_step: Optional[tuple[float, int]] = None
+        #: the bar never moves back
+        self.shown = STRUCTURE_SHARE
+        #: [share of the steps, seconds since the run started, estimated seconds left] at ESTIMATE_CHECKS
+        self.estimates: list[list[float]] = []
 
-    def message(self, step: int, total: int, loss: float) -> str:
-        elapsed = time.monotonic() - self.started
-        left = elapsed * (total - step) / step if step else None
+    def left(self, step: int, total: int, now: float) -> Optional[float]:
+        """Seconds left in the whole run, once enough steps are timed to say."""
+        if self.first_step is None:
+            self.first_step = (now, step)
+            return None
+        since, first = self.first_step
+        if step - first < 3 or now - since < 1.0:
+            return None
+        pace = (now - since) / (step - first)
+        suggest = self.suggest_seconds if self.suggest_seconds is not None else SUGGEST_GUESS * pace * total
+        return pace * (total - step) + suggest
+
+    def message(self, step: int, total: int, left: Optional[float]) -> str:
+        elapsed = time.monotonic() - self.run_started
         estimate = f", about {_duration(left)} left" if left is not None and step < total else ""
-        return f"{self.doing}: step {step} of {total}, loss {loss:.4f}, {_duration(elapsed)} elapsed{estimate}"
+        return f"{self.doing}: step {step:,} of {total:,}, {_duration(elapsed)} elapsed{estimate}"
+
+    def _keep_estimate(self, step: int, total: int, now: float, left: float) -> None:
+        passed = [share for share in ESTIMATE_CHECKS if step >= share * total]
+        if len(passed) > len(self.estimates):
+            self.estimates.append([passed[-1], round(now - self.run_started, 1), round(left, 1)])
 
     def __call__(self, step: int, total: int, loss: float) -> None:
         if not self.curve or step - self.curve[-1][0] >= max(1, total // CURVE_POINTS):
             self.curve.append([step, round(loss, 5)])
         now = time.monotonic()
+        left = self.left(step, total, now)
+        if left is not None:
+            self._keep_estimate(step, total, now, left)
         if now - self.last < REPORT_EVERY_S and step < total:
             return
-        self.last, message = now, self.message(step, total, loss)
+        if left is not None:
+            elapsed = now - self.run_started
+            self.shown = max(self.shown, min(0.95, elapsed / (elapsed + left)))
+        self.last, message = now, self.message(step, total, left)
         with self.database.transaction() as session:
-            self.flag.value = report_progress(session, self.run_id, self.start + self.share * step / max(1, total),
-                                              message, self.curve)
+            self.flag.value = report_progress(session, self.run_id, self.shown, message, self.curve)
         if now - self.last_logged >= LOG_EVERY_S or (step >= total and self.last_logged != float("inf")):
             self.last_logged = float("inf") if step >= total else now
             self.log(message)
@@ -234,10 +270,7 @@ def _compare_with_active(database: Database, run: Run, prepared: "Prepared", mod
     shared = {(h, r, t) for h, r, t in theirs} & {(f.head, f.relation, f.tail) for f in prepared.split.held_facts}
     if not shared:
         return {}
-    entities_of = {e for h, _, t in shared for e in (h, t)}
-    labels = {(x.head, x.relation, x.tail) for x in prepared.data.triples}
-    items = [x for x in prepared.split.held_out.triples if (x.head, x.relation, x.tail) not in labels and (
-        (x.head, x.relation, x.tail) in shared if x.holds else (x.head in entities_of or x.tail in entities_of))]
+    items = _items_both_held_out(prepared, shared)
     entities = prepared.data.entities
     try:
         old = right_answers(load_checkpoint(active.checkpoint_path, device="cpu"), entities, items)
@@ -249,11 +282,36 @@ def _compare_with_active(database: Database, run: Run, prepared: "Prepared", mod
     return {**found.as_dict(), "version": active.name} if found else {}
 
 
+def _items_both_held_out(prepared: "Prepared", shared: set[tuple[str, str, str]]) -> list[TripleExample]:
+    """The held-out facts both versions held out, and the measuring negatives made from their entities; no
+    label (a label may have been trained on by the other version)."""
+    entities_of = {e for h, _, t in shared for e in (h, t)}
+    labels = {(x.head, x.relation, x.tail) for x in prepared.data.triples}
+
+    def counts(x: TripleExample) -> bool:
+        if (x.head, x.relation, x.tail) in labels:
+            return False
+        return (x.head, x.relation, x.tail) in shared if x.holds else (x.head in entities_of or x.tail in entities_of)
+
+    return [x for x in prepared.split.held_out.triples if counts(x)]
+
+
+def _last_suggest_seconds(runs: list[Run]) -> Optional[float]:
+    """How long the last retrain's suggest stage took: the estimate's guess for this one's."""
+    for earlier in runs:
+        seconds = (earlier.metrics or {}).get("suggestions", {}).get("seconds")
+        if earlier.status == "succeeded" and seconds is not None:
+            return float(seconds)
+    return None
+
+
 def run_training(database: Database, run_id: int,
                  log: Callable[[str], None] = lambda message: None) -> None:
     """Do the claimed run `run_id`; its row ends succeeded, failed (with the reason) or cancelled."""
+    started = time.monotonic()
     with database.sessions() as session:
         run = get_run(session, run_id)
+        suggest_seconds = _last_suggest_seconds(list_runs(session))
     flag = DatabaseCancelFlag(database, run_id)
     try:
         options = TrainOptions.from_dict(run.hyperparameters)
@@ -263,11 +321,10 @@ def run_training(database: Database, run_id: int,
         log(f"{threads} CPU thread{'s' if threads != 1 else ''} (the cores the machine's load leaves free, unless "
             "KNOWCO_THREADS says otherwise)")
         structure, structure_report = _structure(database, run, options, prepared, flag, log)
-        _stage(database, run_id, log, f"loading {options.backbone}")
+        _stage(database, run_id, log, f"loading the language model ({options.backbone})")
         config = options.engine_config()
-        start = STRUCTURE_SHARE if structure is not None else 0.0
-        share = (STRUCTURE_SHARE + TRAIN_SHARE if options.suggest_after else 0.95) - start
-        reporter = ProgressReporter(database, run_id, flag, start, share, log)
+        reporter = ProgressReporter(database, run_id, flag, started,
+                                    suggest_seconds if options.suggest_after else 0.0, log)
 
         def stage(message: str) -> None:
             """A fold's training or the final one: the curve shows the training under way, not five glued."""
@@ -278,7 +335,8 @@ def run_training(database: Database, run_id: int,
         trained = retrain.train_model(prepared.data, prepared.split, config, options.retrain_plan(),
                                       progress=reporter, cancel=flag, stage=stage)
         model, report, train_set = trained.model, trained.report, prepared.split.train
-        plan = (_plan(database, run, options, model, structure, prepared, flag, log) if options.suggest_after
+        plan = (_plan(database, run, options, model, structure, prepared, flag, log, reporter.shown)
+                if options.suggest_after
                 else None)
         combiner = plan.combiner if plan else None
         metrics = RunMetrics(**(asdict(report) if report else {}), held_out_source=prepared.split.source,
@@ -288,8 +346,9 @@ def run_training(database: Database, run_id: int,
                              best_stage=trained.result.best_stage, structure=structure_report,
                              head=trained.head.as_dict(),
                              combiner=plan.combiner_report.as_dict() if plan and plan.combiner_report else {},
-                             held_out_facts=[[f.head, f.relation, f.tail] for f in prepared.split.held_facts])
-        _stage(database, run_id, log, "comparing with the active version on the items neither trained on")
+                             held_out_facts=[[f.head, f.relation, f.tail] for f in prepared.split.held_facts],
+                             estimates=reporter.estimates)
+        _stage(database, run_id, log, "checking it against the version in use, on items neither learned from")
         metrics = replace(metrics, compared=_compare_with_active(database, run, prepared, model, log))
         path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {},
                                structure=structure, combiner=combiner)
@@ -314,7 +373,7 @@ def _structure(database: Database, run: Run, options: TrainOptions, prepared: Pr
         if options.structure_interactions:
             log(f"no structural model: {len(facts)} facts are too few (it needs {MIN_STRUCTURE_FACTS})")
         return None, {}
-    _stage(database, run.id, log, "training the structural model on the accepted facts")
+    _stage(database, run.id, log, "learning the graph's shape from your facts")
     config = StructureConfig(interactions=tuple(options.structure_interactions), dims=tuple(options.structure_dims),
                              epochs=options.structure_epochs, seed=options.seed)
     started, last = time.monotonic(), [0.0]
@@ -349,9 +408,8 @@ def _stage(database: Database, run_id: int, log: Callable[[str], None], message:
 
 
 def _plan(database: Database, run: Run, options: TrainOptions, model, structure: Optional[StructuralModel],
-          prepared: Prepared, flag: DatabaseCancelFlag, log: Callable[[str], None]) -> SuggestionPlan:
+          prepared: Prepared, flag: DatabaseCancelFlag, log: Callable[[str], None], start: float) -> SuggestionPlan:
     _stage(database, run.id, log, "suggesting missing triples")
-    start = STRUCTURE_SHARE + TRAIN_SHARE
 
     def scoring(done: int, total: int) -> None:
         flag.value = _write(database, lambda s: report_progress(
