@@ -21,8 +21,9 @@ def judged_rows(session: Session) -> list[tuple[str, float, dict, bool]]:
         .where(Triple.source == "model", Triple.status.in_(("accepted", "rejected", "retracted")),
                Triple.opinions.is_not(None), Triple.confidence.is_not(None))
         .order_by(Triple.reviewed_at, Triple.id))
+    # a JSON column stores Python's None as JSON null, which `is_not(None)` lets through
     return [(name, float(confidence), dict(opinions), status == "accepted")
-            for name, confidence, opinions, status in rows]
+            for name, confidence, opinions, status in rows if opinions]
 
 
 def pending_rows(session: Session) -> list[tuple[int, str, float, dict]]:
