@@ -12,12 +12,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.config import TrainConfig
+from engine.predicting import predict_logits
 from engine.prompt import Batch, Encoded, PromptEncoder
 from engine.types import EntityText, RelationSpec, SentenceExample
 
 if TYPE_CHECKING:
     from engine.backbones import Backbone
-    from engine.training import Stage
+    from engine.stage import Stage
 
 
 class Classifier(ABC):
@@ -72,6 +73,4 @@ class Classifier(ABC):
 
     def logits_for(self, items: list[Encoded]) -> torch.Tensor:
         """Uncalibrated class logits, shape (inputs, classes)."""
-        from engine.training import predict_logits
-
         return predict_logits(self, items, self.config.eval_batch_size)

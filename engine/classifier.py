@@ -13,10 +13,12 @@ import torch.nn.functional as F
 from engine.backbones import Backbone, pick_device
 from engine.base import Classifier
 from engine.config import AUTO, AVERAGE, HEAD_SETTINGS, PROMPT, TrainConfig
-from engine.model import PromptModel, output_bias
+from engine.lm_output import output_bias
+from engine.model import PromptModel
 from engine.prompt import Batch, PromptEncoder
 from engine.template import TEMPLATE_WORDS, Template
-from engine.training import Stage, predict_logits
+from engine.predicting import predict_logits
+from engine.stage import Stage
 from engine.types import NO_RELATION, EntityText, RelationSpec, SentenceExample
 from engine.verbalizer import Verbalizer
 from engine.vocabulary import reserve_token_ids

@@ -16,16 +16,21 @@ where a sentence states a relation, its direction is the text's and the KG's evi
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from collections import Counter, defaultdict
+from typing import Iterable, Optional, Protocol, Sequence
 
 from engine.queue_policy import QueuePolicy
 from engine.types import SentenceExample, TripleExample
 
-if TYPE_CHECKING:  # the combiner reads `both_ways_shares` from here
-    from engine.combiner import GraphCounts
-
 Triple = tuple[str, str, str]
+
+
+class Sides(Protocol):
+    """What the direction check reads of the accepted facts (the combiner's `GraphCounts` has it): how often
+    each (entity, relation) is a head and a tail."""
+
+    as_head: Counter
+    as_tail: Counter
 
 
 def both_ways_shares(facts: Iterable[Triple]) -> dict[str, tuple[float, int]]:
@@ -78,7 +83,7 @@ class SideCounts:
     """How often each entity is the head and the tail of each relation in the accepted facts (`counts`, the
     combiner's `GraphCounts` of the same facts)."""
 
-    def __init__(self, counts: GraphCounts, symmetric: Iterable[str] = ()) -> None:
+    def __init__(self, counts: Sides, symmetric: Iterable[str] = ()) -> None:
         self.counts = counts
         self.symmetric = set(symmetric)
 

@@ -10,7 +10,7 @@ from engine.backbones import Backbone, pick_device
 from engine.base import Classifier
 from engine.config import TrainConfig
 from engine.prompt import Batch, PromptEncoder
-from engine.training import Stage
+from engine.stage import Stage
 from engine.types import RelationSpec
 
 

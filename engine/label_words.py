@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from engine.model import output_bias
+from engine.lm_output import output_bias
 from engine.vocabulary import word_piece_ids
 
 

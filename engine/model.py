@@ -4,7 +4,7 @@ linear layer on `[CLS]` (engine.heads says why and how one is chosen).
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -12,26 +12,9 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from engine.config import PROMPT
+from engine.lm_output import mlm_head, output_bias
 from engine.heads import combine, shifted
 from engine.prompt import Batch
-
-
-def mlm_head(model: PreTrainedModel) -> Callable[[torch.Tensor], torch.Tensor]:
-    """hidden states → vocabulary logits, for BERT-like (`cls`), RoBERTa-like (`lm_head`) and DistilBERT models."""
-    for attribute in ("cls", "lm_head"):
-        if hasattr(model, attribute):
-            return getattr(model, attribute)
-    if hasattr(model, "vocab_projector"):
-        def distilbert_head(hidden: torch.Tensor) -> torch.Tensor:
-            hidden = model.activation(model.vocab_transform(hidden))
-            return model.vocab_projector(model.vocab_layer_norm(hidden))
-        return distilbert_head
-    raise ValueError(f"do not know where the MLM head of {type(model).__name__} is")
-
-
-def output_bias(model: PreTrainedModel) -> torch.Tensor | None:
-    decoder = model.get_output_embeddings()
-    return getattr(decoder, "bias", None)
 
 
 class PromptModel(nn.Module):

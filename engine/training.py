@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
-from engine.prompt import Batch, Encoded, collate
+from engine.predicting import predict_logits
+from engine.prompt import Encoded, collate
+from engine.stage import Stage
 
 if TYPE_CHECKING:
     from engine.base import Classifier
@@ -29,19 +30,6 @@ class TrainingCancelled(Exception):
 
 class CancelFlag(Protocol):
     def is_set(self) -> bool: ...
-
-
-@dataclass
-class Stage:
-    """One optimisation stage. `row_masks` limits a parameter's update to some rows (stage 1's prompt rows)."""
-
-    name: str
-    epochs: int
-    parameters: list[nn.Parameter]
-    lr: float
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.0
-    row_masks: dict[nn.Parameter, torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,25 +92,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-@torch.inference_mode()
-def predict_logits(target: "Classifier", items: list[Encoded], batch_size: int,
-                   forward: Optional[Callable[[Batch], torch.Tensor]] = None) -> torch.Tensor:
-    """Label logits (or what `forward` makes of a batch) for many inputs; batches sorted by length so padding
-    stays small."""
-    forward = forward or target.logits
-    target.module.eval()
-    order = sorted(range(len(items)), key=lambda i: len(items[i].input_ids))
-    out: list[Optional[torch.Tensor]] = [None] * len(items)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        logits = forward(collate([items[i] for i in chunk], target.pad_id).to(target.device)).float().cpu()
-        for row, index in enumerate(chunk):
-            out[index] = logits[row]
-    if not items:
-        return torch.empty(0)
-    return torch.stack(out)
 
 
 def _mask_hooks(stage: Stage) -> list:

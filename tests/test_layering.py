@@ -66,3 +66,43 @@ def test_front_ends_go_through_the_service_layer(front):
     offenders = {str(path.relative_to(ROOT)): sorted(_project_modules(path) - DOORS[front]) for path in files
                  if _project_modules(path) - DOORS[front]}
     assert offenders == {}
+
+
+def _module_name(path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(tree: ast.AST) -> set[str]:
+    """Every module an import names, wherever it stands (in a function, under TYPE_CHECKING): a cycle hidden
+    behind a late or a typing-only import is a cycle still."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_import_cycle_between_files():
+    import networkx as nx
+
+    modules = {_module_name(path): path for package in PROJECT for path in (ROOT / package).rglob("*.py")}
+    graph = nx.DiGraph()
+    for name, path in modules.items():
+        graph.add_node(name)
+        graph.add_edges_from((name, other) for other in _imported(ast.parse(path.read_text(encoding="utf-8")))
+                             if other in modules and other != name)
+    assert [" → ".join(cycle) for cycle in nx.simple_cycles(graph)] == []
+
+
+def test_the_product_s_command_line_loads_the_benchmarks_only_when_asked():
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, knowco.cli; "
+                             "print(sorted(m for m in sys.modules if m == 'bench' or m.startswith('bench.')))"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
