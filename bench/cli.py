@@ -159,6 +159,13 @@ def _run_curator(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_bench(argv: list[str]) -> argparse.Namespace:
+    """`python -m knowco bench …`'s arguments (the product's command line hands them over unread)."""
+    parser = argparse.ArgumentParser(prog="python -m knowco")
+    add_bench_parser(parser.add_subparsers(dest="verb", required=True))
+    return parser.parse_args(["bench", *argv])
+
+
 def run_bench(args: argparse.Namespace) -> int:
     check_protocol(args)
     if args.task == "curator":

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from bench.cli import BenchError, add_bench_parser, run_bench
 import knowco.services as services
 from knowco.services import (
     CURATOR_ERRORS,
@@ -134,7 +133,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=ROLES, default="curator")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
-    add_bench_parser(verbs)
+    # the benchmarks' own parser reads the rest: the product's command line loads `bench` only when it is called
+    p = verbs.add_parser("bench", help="few-shot benchmarks (no database needed); `bench -h` lists them",
+                         add_help=False)
+    p.add_argument("bench_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -276,9 +278,21 @@ VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "
          "backup": _backup, "restore": _restore, "suggest": _suggest}
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from bench.cli import BenchError, parse_bench, run_bench
+
+    try:
+        return run_bench(parse_bench(args.bench_args))
+    except BenchError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 def run(args: argparse.Namespace) -> int:
     if args.verb == "bench":
-        return run_bench(args)
+        return _bench(args)
     if args.verb == "user":
         return _add_user(args)
     config = settings().with_flags(database=args.db, user=args.user)
@@ -291,12 +305,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unread = parser.parse_known_args(argv)
+    if args.verb == "bench":  # options such as `bench -h` are the benchmarks' parser's to read
+        args.bench_args = unread + args.bench_args
+    elif unread:
+        parser.error(f"unrecognized arguments: {' '.join(unread)}")
     try:
         code = run(args)
         sys.stdout.flush()  # here, so a reader that stopped reading is met below and not at the interpreter's exit
         return code
-    except (*CURATOR_ERRORS, BenchError) as exc:
+    except CURATOR_ERRORS as exc:
         if args.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
