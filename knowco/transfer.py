@@ -9,16 +9,15 @@ from pathlib import Path, PurePath
 
 from storage.corpus import add_document
 from storage.database import Database
-from storage.exporters import export_path, labels_csv
+from storage.exporters import FORMATS as EXPORT_FORMAT_TABLE, export_path, labels_csv
 from storage.importers import ImportBatch, ImportFailed, ImportReport, parse_path, write_batch
 from storage.importers.text import read_text
 from storage.rdf_vocab import DEFAULT_BASE
 
 from knowco.access import Actor, require
 
-EXPORT_CHOICES = {"CSV": ("csv", ".csv", "text/csv"), "Turtle": ("turtle", ".ttl", "text/turtle"),
-                  "N-Triples": ("nt", ".nt", "application/n-triples"),
-                  "JSON-LD": ("jsonld", ".jsonld", "application/ld+json")}
+#: the download button's choices, by the names the page shows
+EXPORT_CHOICES = {f.title: f for f in EXPORT_FORMAT_TABLE}
 UPLOAD_TYPES = ["tsv", "txt", "csv", "ttl", "nt", "jsonld", "rdf", "owl", "xml", "jsonl", "json"]
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -106,12 +105,12 @@ def export_file(database: Database, actor: Actor, out: str | Path, fmt: str | No
 def export_bytes(database: Database, actor: Actor, choice: str, *, include_suggested: bool = False,
                  include_rejected: bool = False) -> tuple[bytes, str, str, int]:
     """(file content, file name, MIME type, rows or statements) for the download button."""
-    fmt, suffix, mime = EXPORT_CHOICES[choice]
+    chosen = EXPORT_CHOICES[choice]
     with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / f"knowco-export{suffix}"
-        count = export_file(database, actor, out, fmt, include_suggested=include_suggested,
+        out = Path(folder) / f"knowco-export{chosen.suffix}"
+        count = export_file(database, actor, out, chosen.name, include_suggested=include_suggested,
                             include_rejected=include_rejected)
-        return out.read_bytes(), out.name, mime, count
+        return out.read_bytes(), out.name, chosen.mime, count
 
 
 def export_labels_bytes(database: Database, actor: Actor) -> tuple[bytes, str, int]:
