@@ -1,7 +1,7 @@
 """Use cases of the Review page: the queue, the evidence behind a suggestion, and the verdicts. A verdict is one
 transaction (a compare-and-set on the suggestion's status, so of two curators exactly one wins) and one audit
-event, which undo reads back; every few verdicts the pending queue is then re-ranked from them
-(`knowco.relearning`).
+event, which undo reads back, under the rules of `knowco.verdicts`; every few verdicts the pending queue is
+then re-ranked from them (`knowco.relearning`).
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from storage import corpus, review
 from storage.database import Database
 from storage.review import Evidence, Order, Suggestion, VerdictBin
 
+from knowco import verdicts
 from knowco.access import Actor, require
 from knowco.relearning import after_verdict
 
@@ -54,7 +55,7 @@ def accept(database: Database, actor: Actor, triple_id: int, comment: str = "") 
     """Accept a suggestion as a fact (and a positive label); returns the triple in words."""
     require(actor, "review")
     with database.transaction() as session:
-        said = review.accept(session, triple_id, actor.name, comment)
+        said = verdicts.decide(session, triple_id, actor.name, "accepted", "accept", comment=comment)
     after_verdict(database, actor.name)
     return said
 
@@ -63,7 +64,8 @@ def reject(database: Database, actor: Actor, triple_id: int, reason: str = "fals
     """Reject a suggestion with its reason (storage.models.REJECT_REASONS) and an optional comment."""
     require(actor, "review")
     with database.transaction() as session:
-        said = review.reject(session, triple_id, actor.name, reason, comment)
+        said = verdicts.decide(session, triple_id, actor.name, "rejected", "reject", reason=reason,
+                               comment=comment)
     after_verdict(database, actor.name)
     return said
 
@@ -73,7 +75,7 @@ def accept_corrected(database: Database, actor: Actor, triple_id: int, *, head: 
     """Reject the suggestion as stated and accept the corrected triple, in one step."""
     require(actor, "review")
     with database.transaction() as session:
-        said = review.accept_edited(session, triple_id, actor.name, head=head, relation=relation, tail=tail)
+        said = verdicts.accept_corrected(session, triple_id, actor.name, head=head, relation=relation, tail=tail)
     after_verdict(database, actor.name)
     return said
 
@@ -82,13 +84,13 @@ def retract(database: Database, actor: Actor, head: str, relation: str, tail: st
     """Take back an accepted fact (kept as retracted, with the reason; undoable); returns it in words."""
     require(actor, "review")
     with database.transaction() as session:
-        return review.retract(session, actor.name, head=head, relation=relation, tail=tail, reason=reason)
+        return verdicts.retract(session, actor.name, head=head, relation=relation, tail=tail, reason=reason)
 
 
 def bulk_accept(database: Database, actor: Actor, *, min_confidence: float, relation: Optional[str] = None) -> int:
     require(actor, "review")
     with database.transaction() as session:
-        count = review.bulk_accept(session, actor.name, min_confidence=min_confidence, relation=relation)
+        count = verdicts.bulk_accept(session, actor.name, min_confidence=min_confidence, relation=relation)
     after_verdict(database, actor.name)
     return count
 
@@ -97,4 +99,4 @@ def undo_last(database: Database, actor: Actor) -> Optional[str]:
     """Take back this curator's latest verdict; returns what was undone, or None."""
     require(actor, "review")
     with database.transaction() as session:
-        return review.undo_last(session, actor.name)
+        return verdicts.undo_last(session, actor.name)

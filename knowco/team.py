@@ -15,6 +15,7 @@ from storage.label_team import DOES_NOT_HOLD, HOLDS, NO_RELATION, DisputedLabel,
 from storage.review import Suggestion
 from storage.team import MAX_OVERLAP, Disputed, JudgedItem
 
+from knowco import verdicts
 from knowco.access import Actor, require
 
 __all__ = ["MAX_OVERLAP", "LOW_AGREEMENT", "RelationAgreement", "CuratorCount", "agreement", "agreement_of",
@@ -134,7 +135,7 @@ def set_review_overlap(database: Database, actor: Actor, value: int) -> int:
     how many waiting suggestions the new overlap decided or disputed at once."""
     require(actor, "adjudicate")
     with database.transaction() as session:
-        return review.set_overlap(session, value, actor.name)
+        return verdicts.set_overlap(session, value, actor.name)
 
 
 def disputed(database: Database) -> list[Disputed]:
@@ -147,7 +148,7 @@ def adjudicate(database: Database, actor: Actor, triple_id: int, decision: str, 
     """The adjudicator's decision on a disputed suggestion; every verdict stays in the history and the export."""
     require(actor, "adjudicate")
     with database.transaction() as session:
-        return review.adjudicate(session, triple_id, actor.name, decision, reason, comment)
+        return verdicts.adjudicate(session, triple_id, actor.name, decision, reason, comment)
 
 
 def my_next_items(database: Database, actor: Actor, *, limit: int = 10, relation: Optional[str] = None,

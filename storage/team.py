@@ -1,5 +1,5 @@
-"""Curating as a team: how many curators decide each suggestion (the overlap), what their verdicts make of it,
-the adjudicator's decision where they disagree, and "my next items" (claims, so two curators are not handed
+"""Curating as a team, its rows: how many curators decide each suggestion (the overlap setting), their verdicts,
+the disputed suggestions, and "my next items" (claims, so two curators are not handed
 the same suggestion beyond the overlap).
 
 With an overlap of 1 a verdict decides at once, as it always did; each verdict given on one suggestion is kept
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
-from storage.models import DECISIONS, Entity, ProjectSetting, Relation, ReviewClaim, Triple, Verdict
+from storage.models import Entity, ProjectSetting, Relation, ReviewClaim, Triple, Verdict
 
 OVERLAP = "review_overlap"
 MAX_OVERLAP = 5
@@ -52,31 +52,13 @@ def set_overlap(session: Session, value: int, user: str) -> int:
     return set_count(session, OVERLAP, value, user, "set_overlap", "suggestion")
 
 
-@dataclass
-class Outcome:
-    """What one verdict made of a suggestion: still waiting, decided, or disputed."""
-
-    status: str
-    verdicts: int
-    needed: int
-
-    def words(self) -> str:
-        if self.status == "suggested":
-            return (f"your verdict is {self.verdicts} of the {self.needed} needed: it stays in the queue for "
-                    f"{self.needed - self.verdicts} more curator{'s' if self.needed - self.verdicts > 1 else ''}")
-        if self.status == "disputed":
-            return "the curators disagree: it goes to adjudication"
-        return f"{self.verdicts} curators agree: it is {self.status}"
-
-
-def add_verdict(session: Session, triple: Triple, user: str, decision: str, now: datetime, *,
-                reason: Optional[str] = None, comment: Optional[str] = None) -> Verdict:
-    """This curator's verdict (one per curator and suggestion); their claim on it ends."""
-    if decision not in DECISIONS:
-        raise TeamError(f"unknown decision {decision!r}")
-    if session.scalar(select(Verdict.id).where(Verdict.triple_id == triple.id, Verdict.curator == user)):
+def add_verdict(session: Session, triple_id: int, user: str, decision: str, now: datetime, *,
+                reason: Optional[str] = None, comment: Optional[str] = None) -> tuple[int, Optional[str]]:
+    """This curator's verdict row (one per curator and suggestion) and its comment as kept; their claim on the
+    suggestion ends."""
+    if session.scalar(select(Verdict.id).where(Verdict.triple_id == triple_id, Verdict.curator == user)):
         raise TeamError("you already gave your verdict on this suggestion; it waits for the other curators")
-    verdict = Verdict(triple_id=triple.id, curator=user, decision=decision, reason=reason,
+    verdict = Verdict(triple_id=triple_id, curator=user, decision=decision, reason=reason,
                       comment=" ".join((comment or "").split()) or None, created_at=now)
     session.add(verdict)
     try:  # no savepoint: on SQLite's driver releasing the outermost one commits; the whole verdict rolls back
@@ -84,18 +66,19 @@ def add_verdict(session: Session, triple: Triple, user: str, decision: str, now:
     except IntegrityError:
         raise TeamError("your verdict on this suggestion is already recorded, or it was replaced meanwhile; reload "
                         "the queue") from None
-    session.execute(delete(ReviewClaim).where(ReviewClaim.triple_id == triple.id, ReviewClaim.curator == user))
-    return verdict
+    session.execute(delete(ReviewClaim).where(ReviewClaim.triple_id == triple_id, ReviewClaim.curator == user))
+    return verdict.id, verdict.comment
 
 
-def outcome(session: Session, triple_id: int) -> Outcome:
-    """The rule: with fewer verdicts than the overlap the suggestion waits; with enough, all alike decide it,
-    any disagreement disputes it."""
-    decisions = list(session.scalars(select(Verdict.decision).where(Verdict.triple_id == triple_id)))
-    needed = overlap(session)
-    if len(decisions) < needed:
-        return Outcome("suggested", len(decisions), needed)
-    return Outcome(decisions[0] if len(set(decisions)) == 1 else "disputed", len(decisions), needed)
+def decisions_of(session: Session, triple_id: int) -> list[str]:
+    """Every curator's decision on the suggestion, in the order given."""
+    return list(session.scalars(select(Verdict.decision).where(Verdict.triple_id == triple_id).order_by(Verdict.id)))
+
+
+def pending_in_review(session: Session) -> list[int]:
+    """Pending suggestions that already have a verdict, locked (PostgreSQL) in one order."""
+    return list(session.scalars(select(Triple.id).where(Triple.status == "suggested", Triple.id.in_(in_review()))
+                                .order_by(Triple.id).with_for_update()))
 
 
 def in_review() -> Select:

@@ -211,18 +211,19 @@ def test_a_table_of_edits_is_saved_whole_or_not_at_all(demo):
 
 def test_two_curators_deciding_at_once_one_wins_and_the_other_is_told(demo):
     """Two real connections interleaved: both read the pending suggestion, then both write."""
-    from storage.review import _verdict
+    from knowco.verdicts import _set
+    from storage.triple_rows import triple_row
 
     run, _ = _queue(demo, [("aspirin", "treats", "gout", 0.9)])
     [item] = queue(demo)
     first, second = demo.sessions(), demo.sessions()
     try:
-        mine, theirs = first.get(Triple, item.id), second.get(Triple, item.id)
+        mine, theirs = triple_row(first, item.id), triple_row(second, item.id)
         assert mine.status == theirs.status == "suggested"
-        _verdict(first, mine, "accepted", "ann", utcnow())
+        _set(first, mine, "accepted", "ann", utcnow())
         first.commit()
         with pytest.raises(ReviewError, match="another curator decided"):
-            _verdict(second, theirs, "rejected", "bob", utcnow())
+            _set(second, theirs, "rejected", "bob", utcnow())
         second.rollback()
     finally:
         first.close()
