@@ -108,6 +108,21 @@ def entity_picker(label: str, key: str) -> str | None:
                         placeholder="search first" if not found else "pick one")
 
 
+def moved_words(counts: dict) -> str:
+    return ", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move"
+
+
+def show_merge_preview(preview, source: str, target: str) -> None:
+    """What the merge would move and drop, and a warning where the two are of different kinds."""
+    st.caption(f"Merging {md(source)} into {md(target)}: {md(moved_words(preview.counts))}.")
+    if preview.dropped:
+        st.caption("Dropped: " + md("; ".join(preview.dropped[:10]))
+                   + (f" … and {len(preview.dropped) - 10} more" if len(preview.dropped) > 10 else ""))
+    if preview.type_clash:
+        st.warning(f"{md(source)} is a {md(preview.type_clash[0])} and {md(target)} a "
+                   f"{md(preview.type_clash[1])}: are they really one?", icon=":material/warning:")
+
+
 def confirmed_merge(kind: str, source: str | None, target: str | None, merge) -> None:
     """A merge that first says what it would do (a rehearsal rolled back) and goes through once confirmed: it
     cannot be undone."""
@@ -118,20 +133,12 @@ def confirmed_merge(kind: str, source: str | None, target: str | None, merge) ->
         return
     with guarded("preview the merge"):
         preview = preview_merge(db, kind, source, target)
-        moved = ", ".join(f"{n} {w}" for w, n in preview.counts.items() if n) or "nothing to move"
-        st.caption(f"Merging {md(source)} into {md(target)}: {md(moved)}.")
-        if preview.dropped:
-            st.caption("Dropped: " + md("; ".join(preview.dropped[:10]))
-                       + (f" … and {len(preview.dropped) - 10} more" if len(preview.dropped) > 10 else ""))
-        if preview.type_clash:
-            st.warning(f"{md(source)} is a {md(preview.type_clash[0])} and {md(target)} a "
-                       f"{md(preview.type_clash[1])}: are they really one?", icon=":material/warning:")
+        show_merge_preview(preview, source, target)
         sure = st.checkbox(f"Merge {source} into {target} (it cannot be undone)",
                            key=f"data_merge_sure_{kind}_{source}_{target}_{preview.counts}")
         if st.button(label, key=key, disabled=not sure) and sure:
             counts = merge(db, actor(), source, target)
-            flash(f"Merged {source} into {target}: "
-                  + (", ".join(f"{n} {w}" for w, n in counts.items() if n) or "nothing to move")
+            flash(f"Merged {source} into {target}: {moved_words(counts)}"
                   + ("; retrain so that the model learns from the merged facts" if kind == "relation" else ""))
             st.rerun()
 

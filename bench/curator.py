@@ -114,13 +114,19 @@ def second_values(ranked: list[tuple[Triple, float]], facts: list[Triple]) -> li
     return out
 
 
-def score(ranked: list[tuple[Triple, float]], truth: Truth) -> dict:
-    hits = [t in truth.true for t, _ in ranked]
+def _bands(ranked: list[tuple[Triple, float]], hits: list[bool]) -> list[dict]:
+    """Per confidence band, its suggestions, the true ones and their share."""
     bands = []
     for low, high in BANDS:
         inside = [ok for (t, p), ok in zip(ranked, hits) if low <= p < high or (high == 1.0 and p == 1.0)]
         bands.append({"band": f"{low:.1f}-{high:.1f}", "count": len(inside), "true": sum(inside),
                       "precision": round(sum(inside) / len(inside), 3) if inside else None})
+    return bands
+
+
+def score(ranked: list[tuple[Triple, float]], truth: Truth) -> dict:
+    hits = [t in truth.true for t, _ in ranked]
+    bands = _bands(ranked, hits)
     rank = {t: i + 1 for i, (t, _) in enumerate(ranked)}
     found = sorted(rank[t] for t in truth.stated if t in rank)
     top10 = ranked[:10]
@@ -207,10 +213,8 @@ def checks(run: dict) -> dict[str, bool]:
             "verdicts_teach": nxt >= first + 0.2 or nxt >= 0.7}
 
 
-def markdown(runs: list[dict], split: str, command: str) -> str:
-    lines = [f"# A curator's small KG ({split} half)", "", f"Command: `{command}`", "",
-             f"Settings chosen on: {', '.join(SPLITS['choose'])}; this table is the {split} half.", "",
-             "| KG | seed | P@10 | P@30 | top-10 mean conf | max conf | Brier | second values > 0.5 | document facts "
+def _run_rows(runs: list[dict]) -> list[str]:
+    lines = ["| KG | seed | P@10 | P@30 | top-10 mean conf | max conf | Brier | second values > 0.5 | document facts "
              "found (in top 30) | next 30 after 30 verdicts | retrain + suggest s |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in sorted(runs, key=lambda r: (r["kg"], r["seed"])):
@@ -220,11 +224,12 @@ def markdown(runs: list[dict], split: str, command: str) -> str:
                      f"{b['document_found']}/{b['document_facts']} ({b['document_in_top30']}) | "
                      f"{c['first_30_right']}/30 → {c['next_30_right']}/30 (of {c.get('true_left', '?')} left) | "
                      f"{run['retrain_and_suggest_seconds']} |")
-    by_kg: dict[str, list[dict]] = defaultdict(list)
-    for run in runs:
-        by_kg[run["kg"]].append(run)
-    lines += ["", "Means over seeds, and the targets:", "",
-              "| KG | P@10 | P@30 | first 30 → next 30 | every check passed on every seed |", "|---|---|---|---|---|"]
+    return lines
+
+
+def _mean_rows(by_kg: dict[str, list[dict]]) -> list[str]:
+    lines = ["", "Means over seeds, and the targets:", "",
+             "| KG | P@10 | P@30 | first 30 → next 30 | every check passed on every seed |", "|---|---|---|---|---|"]
     for kg, members in sorted(by_kg.items()):
         n = len(members)
         p10 = sum(r["before"]["p@10"] for r in members) / n
@@ -234,19 +239,33 @@ def markdown(runs: list[dict], split: str, command: str) -> str:
         failed = sorted({name for r in members for name, ok in checks(r).items() if not ok})
         lines.append(f"| {kg} | {p10:.2f} | {p30:.2f} | {first:.2f} → {nxt:.2f} | "
                      + ("yes" if not failed else "no: " + ", ".join(failed)) + " |")
-    for title, read in (("before any verdict", lambda r: r["before"]),
-                        ("after 30 verdicts, on the suggestions not yet judged (the re-rank that used them)",
-                         lambda r: r["curator"]["after"])):
-        lines += ["", f"True suggestions per confidence band, pooled over seeds, {title}:", "",
-                  "| KG | " + " | ".join(f"{lo:.1f}-{hi:.1f}" for lo, hi in BANDS) + " |",
-                  "|---" * (len(BANDS) + 1) + "|"]
-        for kg, members in sorted(by_kg.items()):
-            cells = []
-            for i in range(len(BANDS)):
-                count = sum(read(r)["bands"][i]["count"] for r in members)
-                true = sum(read(r)["bands"][i]["true"] for r in members)
-                cells.append(f"{true}/{count}" if count else "—")
-            lines.append(f"| {kg} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _band_rows(by_kg: dict[str, list[dict]], title: str, read: Callable[[dict], dict]) -> list[str]:
+    lines = ["", f"True suggestions per confidence band, pooled over seeds, {title}:", "",
+             "| KG | " + " | ".join(f"{lo:.1f}-{hi:.1f}" for lo, hi in BANDS) + " |",
+             "|---" * (len(BANDS) + 1) + "|"]
+    for kg, members in sorted(by_kg.items()):
+        cells = []
+        for i in range(len(BANDS)):
+            count = sum(read(r)["bands"][i]["count"] for r in members)
+            true = sum(read(r)["bands"][i]["true"] for r in members)
+            cells.append(f"{true}/{count}" if count else "—")
+        lines.append(f"| {kg} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown(runs: list[dict], split: str, command: str) -> str:
+    by_kg: dict[str, list[dict]] = defaultdict(list)
+    for run in runs:
+        by_kg[run["kg"]].append(run)
+    lines = [f"# A curator's small KG ({split} half)", "", f"Command: `{command}`", "",
+             f"Settings chosen on: {', '.join(SPLITS['choose'])}; this table is the {split} half.", "",
+             *_run_rows(runs), *_mean_rows(by_kg),
+             *_band_rows(by_kg, "before any verdict", lambda r: r["before"]),
+             *_band_rows(by_kg, "after 30 verdicts, on the suggestions not yet judged (the re-rank that used them)",
+                         lambda r: r["curator"]["after"])]
     return "\n".join(lines) + "\n"
 
 

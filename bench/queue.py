@@ -89,16 +89,21 @@ def kg_and_truth(directory: Path, split: str, sparse: Optional[int] = None, seed
     return kg, truth - set(kg), negatives
 
 
-def calibration(shown: list, truth: set[Triple], negatives: set[Triple], combiner: dict) -> dict:
-    """The checks of a confidence that means what it says: precision per band from 0.5 (with counts), the top
-    10's mean confidence against its precision, the highest confidence, and the known-false share of the top
-    500 (where the data set has verified negatives)."""
-    ranked = [((s.head, s.relation, s.tail), s.confidence) for s in shown]
+def _bands(ranked: list[tuple[Triple, float]], truth: set[Triple]) -> list[dict]:
     bands = []
     for low in (0.5, 0.6, 0.7, 0.8, 0.9):
         inside = [t in truth for t, p in ranked if low <= p < low + 0.1 or (low == 0.9 and p >= 1.0)]
         bands.append({"band": f"{low:.1f}-{low + 0.1:.1f}", "count": len(inside), "true": sum(inside),
                       "precision": round(sum(inside) / len(inside), 3) if inside else None})
+    return bands
+
+
+def calibration(shown: list, truth: set[Triple], negatives: set[Triple], combiner: dict) -> dict:
+    """The checks of a confidence that means what it says: precision per band from 0.5 (with counts), the top
+    10's mean confidence against its precision, the highest confidence, and the known-false share of the top
+    500 (where the data set has verified negatives)."""
+    ranked = [((s.head, s.relation, s.tail), s.confidence) for s in shown]
+    bands = _bands(ranked, truth)
     top = ranked[:10]
     calibrated = bool(combiner.get("fitted")) and (combiner.get("facts") or 0) >= 20
     out = {"bands": bands, "top10_mean_confidence": round(sum(p for _, p in top) / max(1, len(top)), 3),
@@ -163,20 +168,26 @@ def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...],
     for interaction in interactions:
         if interaction not in MATRIX_INTERACTIONS and len(entities) > MAX_BROADCAST_ENTITIES:
             continue  # through PyKEEN's broadcast tensor a few heads at a time: hours on a big KG
-        started = time.perf_counter()
-        model = StructuralModel(entities, relations, train, interaction, StructureConfig(seed=seed))
-        model.fit()
-        scored = [[(score, (head, relation, tail)) for score, head, tail in
-                   best_pairs(model, relation, entities, entities, facts[relation], max(top, per_relation))]
-                  for relation in relations]
-        everything = sorted((item for mine in scored for item in mine), key=lambda x: -x[0])
-        queue_like = sorted((item for mine in scored for item in mine[:per_relation]), key=lambda x: -x[0])
-        out[interaction] = {"all": precision_and_recall([t for _, t in everything[:top]], hidden),
-                            "per_relation": precision_and_recall([t for _, t in queue_like], hidden),
-                            "candidates": (len(entities) ** 2 - len(entities)) * len(relations)
-                            - len(set(train)),
-                            "seconds": round(time.perf_counter() - started, 1)}
+        out[interaction] = _one_structural_queue(entities, relations, train, hidden, facts, interaction, seed,
+                                                 per_relation, top)
     return out
+
+
+def _one_structural_queue(entities: list[str], relations: list[str], train: list[Triple], hidden: set[Triple],
+                          facts: dict[str, dict[str, list[str]]], interaction: str, seed: int, per_relation: int,
+                          top: int) -> dict:
+    started = time.perf_counter()
+    model = StructuralModel(entities, relations, train, interaction, StructureConfig(seed=seed))
+    model.fit()
+    scored = [[(score, (head, relation, tail)) for score, head, tail in
+               best_pairs(model, relation, entities, entities, facts[relation], max(top, per_relation))]
+              for relation in relations]
+    everything = sorted((item for mine in scored for item in mine), key=lambda x: -x[0])
+    queue_like = sorted((item for mine in scored for item in mine[:per_relation]), key=lambda x: -x[0])
+    return {"all": precision_and_recall([t for _, t in everything[:top]], hidden),
+            "per_relation": precision_and_recall([t for _, t in queue_like], hidden),
+            "candidates": (len(entities) ** 2 - len(entities)) * len(relations) - len(set(train)),
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 def markdown(name: str, command: str, runs: list[dict]) -> str:

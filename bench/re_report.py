@@ -16,6 +16,20 @@ def _methods(runs: list[dict], k: int) -> list[str]:
     return list(dict.fromkeys(r["method"] for r in runs if r["k"] == k and "per_relation" in r))
 
 
+def _gathered(runs: list[dict], methods: list[str]):
+    """(F1 per (method, relation) over seeds, seeds per method, error counts per method and kind)."""
+    f1: dict[tuple[str, str], list[float]] = defaultdict(list)
+    seeds: dict[str, int] = defaultdict(int)
+    errors: dict[str, dict[str, list[int]]] = {m: defaultdict(list) for m in methods}
+    for run in runs:
+        seeds[run["method"]] += 1
+        for row in run["per_relation"]:
+            f1[(run["method"], row["relation"])].append(row["f1"])
+        for key, _ in ERRORS:
+            errors[run["method"]][key].append(run.get("errors", {}).get(key, 0))
+    return f1, seeds, errors
+
+
 def per_relation_markdown(runs: list[dict]) -> str:
     """Two tables (per relation F1; errors by kind); empty where no run kept its per-relation figures."""
     measured = [r for r in runs if "per_relation" in r]
@@ -23,17 +37,7 @@ def per_relation_markdown(runs: list[dict]) -> str:
         return ""
     k = min(r["k"] for r in measured)
     methods = _methods(measured, k)
-    f1: dict[tuple[str, str], list[float]] = defaultdict(list)
-    seeds: dict[str, int] = defaultdict(int)
-    errors: dict[str, dict[str, list[int]]] = {m: defaultdict(list) for m in methods}
-    for run in measured:
-        if run["k"] != k:
-            continue
-        seeds[run["method"]] += 1
-        for row in run["per_relation"]:
-            f1[(run["method"], row["relation"])].append(row["f1"])
-        for key, _ in ERRORS:
-            errors[run["method"]][key].append(run.get("errors", {}).get(key, 0))
+    f1, seeds, errors = _gathered([r for r in measured if r["k"] == k], methods)
     relations = sorted({relation for _, relation in f1 if relation != "?"})
     lines = ["", f"## Per relation at K = {k} (F1 in %, mean over seeds; a seed where a label never occurred "
                  "counts 0)", "", "| relation | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]

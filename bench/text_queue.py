@@ -101,10 +101,9 @@ def _kg(folder: Path, train: list[SentenceExampleRecord], test: list[SentenceExa
     return folder
 
 
-def run_seed(directory: Path, labels: int, seed: int, corpus: str, options: TrainOptions) -> dict:
-    train, test = _records(directory / "train.txt"), _records(directory / "test.txt")
-    known = {fact for fact in map(_fact, train) if fact}
-    gold = {fact for fact in map(_fact, test) if fact} - known
+def _retrain_and_read(train: list, test: list, labels: int, seed: int, corpus: str, options: TrainOptions):
+    """A new database with the KG, the labels and the documents; the app's retrain; the queue as shown and
+    every text finding (*Suggest now* letting all in). Returns (run, seconds, shown, everything)."""
     actor = Actor("bench", "admin")
     with tempfile.TemporaryDirectory() as tmp:
         database = open_database(str(Path(tmp) / "kg.sqlite"))
@@ -126,9 +125,22 @@ def run_seed(directory: Path, labels: int, seed: int, corpus: str, options: Trai
             database.dispose()
     if run.status != "succeeded":
         raise RuntimeError(f"seed {seed}: the retrain {run.status}: {run.message}")
+    return run, seconds, shown, everything
+
+
+def _pairs_in_test(train: list, test: list) -> set[frozenset]:
+    """The entity pairs some test sentence mentions together."""
     names = {r.head_name for r in train + test} | {r.tail_name for r in train + test}
-    in_test = {frozenset((p.head.entity, p.tail.entity))
-               for p in mention_pairs(enumerate(r.tokens for r in test), MentionIndex(((n, n) for n in names), tokenize))}
+    index = MentionIndex(((n, n) for n in names), tokenize)
+    return {frozenset((p.head.entity, p.tail.entity)) for p in mention_pairs(enumerate(r.tokens for r in test), index)}
+
+
+def run_seed(directory: Path, labels: int, seed: int, corpus: str, options: TrainOptions) -> dict:
+    train, test = _records(directory / "train.txt"), _records(directory / "test.txt")
+    known = {fact for fact in map(_fact, train) if fact}
+    gold = {fact for fact in map(_fact, test) if fact} - known
+    run, seconds, shown, everything = _retrain_and_read(train, test, labels, seed, corpus, options)
+    in_test = _pairs_in_test(train, test)
     all_text = [(s.head, s.relation, s.tail) for s in shown if s.opinions.get("sentences")]
     from_text = {t for t in all_text if frozenset((t[0], t[2])) in in_test}
     ranked = [(s.head, s.relation, s.tail) for s in everything  # most confident first

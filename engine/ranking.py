@@ -41,33 +41,42 @@ def select(confidence: dict[Triple, float], margins: dict[Triple, float], policy
     per relation, the most confident: a corpus can make that exceed `min_text` for thousands of pairs); where a
     combiner was `fitted`, every `calibrated` candidate at `sure` or above; and the `uncertain` smallest-margin
     triples of the rest (one per pair: its likeliest relation)."""
-    by_relation: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
-    for triple, p in confidence.items():
-        by_relation[triple[1]].append((p, triple))
-    chosen: set[Triple] = set()
-    for items in by_relation.values():
-        chosen.update(triple for _, triple in sorted(items, reverse=True)[:policy.per_relation])
+    chosen = _top_per_relation(confidence, confidence, policy.per_relation)
     if fitted:  # only a calibrated confidence says "sure" (all are, unless `calibrated` names them)
         chosen.update(t for t, p in confidence.items()
                       if p >= policy.sure and (calibrated is None or t in calibrated))
-    stated_cap = None if calibrated_text else policy.uncalibrated_text_per_relation
-    read: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
-    leading: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
-    leads = set(leads)
-    for t in set(stated):
-        if t in leads and t in confidence:
-            leading[t[1]].append((confidence[t], t))
-        elif t in confidence and confidence[t] >= policy.min_text:
-            read[t[1]].append((confidence[t], t))
-    for items in leading.values():
-        chosen.update(t for _, t in sorted(items, reverse=True)[:policy.leads_per_relation])
-    for items in read.values():
-        chosen.update(t for _, t in sorted(items, reverse=True)[:stated_cap])
+    chosen |= _read_in_text(confidence, policy, set(stated), set(leads), calibrated_text)
+    chosen |= _most_uncertain(confidence, margins, chosen, policy.uncertain)
+    return {t: confidence[t] for t in chosen}
+
+
+def _top_per_relation(triples: Iterable[Triple], confidence: dict[Triple, float], n: Optional[int]) -> set[Triple]:
+    """Each relation's `n` most confident of `triples` (all of them where `n` is None)."""
+    by_relation: dict[str, list[tuple[float, Triple]]] = defaultdict(list)
+    for triple in triples:
+        by_relation[triple[1]].append((confidence[triple], triple))
+    return {triple for items in by_relation.values() for _, triple in sorted(items, reverse=True)[:n]}
+
+
+def _read_in_text(confidence: dict[Triple, float], policy: QueuePolicy, stated: set[Triple], leads: set[Triple],
+                  calibrated_text: bool) -> set[Triple]:
+    """The `stated` triples that lead their sentence (at most `leads_per_relation` a relation) and the others at
+    `min_text` or above (capped per relation where their confidence is not calibrated)."""
+    known = [t for t in stated if t in confidence]
+    leading = [t for t in known if t in leads]
+    read = [t for t in known if t not in leads and confidence[t] >= policy.min_text]
+    cap = None if calibrated_text else policy.uncalibrated_text_per_relation
+    return (_top_per_relation(leading, confidence, policy.leads_per_relation)
+            | _top_per_relation(read, confidence, cap))
+
+
+def _most_uncertain(confidence: dict[Triple, float], margins: dict[Triple, float], chosen: set[Triple],
+                    n: int) -> set[Triple]:
+    """The `n` smallest-margin pairs not yet chosen, each by its likeliest relation."""
     best_of_pair: dict[tuple[str, str], Triple] = {}
     for triple, p in confidence.items():
         pair = (triple[0], triple[2])
         if pair not in best_of_pair or (p, triple) > (confidence[best_of_pair[pair]], best_of_pair[pair]):
             best_of_pair[pair] = triple
     rest = sorted((margins[t], t) for t in best_of_pair.values() if t not in chosen)
-    chosen.update(t for _, t in rest[:policy.uncertain])
-    return {t: confidence[t] for t in chosen}
+    return {t for _, t in rest[:n]}

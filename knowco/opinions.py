@@ -86,18 +86,8 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
         relation, p = max(distribution.items(), key=lambda item: item[1])
         turned = None
         if relation != NO_RELATION:
-            spans = (mention.head.start, mention.head.end, mention.tail.start, mention.tail.end)
-            backward = marked.get((mention.sentence_id, *spans[2:], *spans[:2]), {}).get(relation, 0.0)
-            odds = sides.direction_odds(pair[0], relation, pair[1], p, backward)
-            if kinds is not None and relation not in sides.symmetric:
-                odds += math.log((kinds.fit(pair[0], relation, pair[1]) + KIND_SLACK)
-                                 / (kinds.fit(pair[1], relation, pair[0]) + KIND_SLACK))
-            certainty = 1.0 if relation in sides.symmetric else 1.0 / (1.0 + math.exp(-abs(odds)))
-            if odds > 0 or (odds == 0 and (relation in sides.symmetric or pair[0] <= pair[1])):
-                triple, where, q = (pair[0], relation, pair[1]), (mention.sentence_id, *spans), p
-            else:
-                turned = relation
-                triple, where, q = (pair[1], relation, pair[0]), (mention.sentence_id, *spans[2:], *spans[:2]), backward
+            triple, where, q, certainty = _way_round(mention, relation, p, marked, sides, kinds)
+            turned = relation if where[1] != mention.head.start else None  # read the other way round
             stated[triple][where] = q
             way[(triple, where)] = certainty
         mine = best[pair]
@@ -108,6 +98,22 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
     return TextSupport(dict(best), {triple: sorted(((*where, p) for where, p in evidence.items()),
                                                     key=lambda e: -e[5])
                                     for triple, evidence in stated.items()}, says, leads)
+
+
+def _way_round(mention: MentionPair, relation: str, p: float, marked: dict[tuple, dict[str, float]],
+               sides: SideCounts, kinds: Optional[Kinds]) -> tuple[Triple3, tuple, float, float]:
+    """(triple, where, its p, how sure the way round is) of what a marking states: the way round the text (this
+    marking's p against the reversed marking's) and the KG's sides (and kinds) together make likelier."""
+    head, tail = mention.head.entity, mention.tail.entity
+    spans = (mention.head.start, mention.head.end, mention.tail.start, mention.tail.end)
+    backward = marked.get((mention.sentence_id, *spans[2:], *spans[:2]), {}).get(relation, 0.0)
+    odds = sides.direction_odds(head, relation, tail, p, backward)
+    if kinds is not None and relation not in sides.symmetric:
+        odds += math.log((kinds.fit(head, relation, tail) + KIND_SLACK) / (kinds.fit(tail, relation, head) + KIND_SLACK))
+    certainty = 1.0 if relation in sides.symmetric else 1.0 / (1.0 + math.exp(-abs(odds)))
+    if odds > 0 or (odds == 0 and (relation in sides.symmetric or head <= tail)):
+        return (head, relation, tail), (mention.sentence_id, *spans), p, certainty
+    return (tail, relation, head), (mention.sentence_id, *spans[2:], *spans[:2]), backward, certainty
 
 
 def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tuple, float], clear_way: float,

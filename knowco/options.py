@@ -89,22 +89,27 @@ class TrainOptions(TrainConfig):
 
     def check(self) -> None:
         """One readable sentence per impossible choice (the UI's widgets already bound most of them)."""
-        if self.stage1_epochs < 0 or self.stage2_epochs < 1:
-            raise OptionsError("stage 2 needs at least one epoch, and stage 1 cannot have a negative number")
-        if not 0 < self.stage2_lr < 1 or not 0 < self.stage1_lr < 1:
-            raise OptionsError("a learning rate must be between 0 and 1 (e.g. 0.0003)")
-        if not 0 <= self.held_out_share < 1:
-            raise OptionsError("the held-out share must be at least 0 and below 1")
-        if self.kg_items_per_epoch < 0 or self.corpus_sentences_per_epoch < 0 or self.queue.per_relation < 0 or self.queue.max_pairs < 1:
-            raise OptionsError("counts cannot be negative")
-        if not self.structure_dims or min(self.structure_dims) < 2 or self.structure_epochs < 1:
-            raise OptionsError("the structural model needs a size of at least 2 and at least one epoch")
-        if self.head not in HEAD_SETTINGS:
-            raise OptionsError(f"the head must be one of {', '.join(HEAD_SETTINGS)}")
-        if self.cv_folds < 0:
-            raise OptionsError("the number of cross-validation folds cannot be negative (0: no cross-validation)")
-        if self.batch_size < 1 or self.patience < 1:
-            raise OptionsError("the batch size and the patience must be at least 1")
+        for impossible, sentence in self._rules():
+            if impossible:
+                raise OptionsError(sentence)
+
+    def _rules(self) -> list[tuple[bool, str]]:
+        """(whether the options break it, the sentence that says so), in the order they are checked."""
+        counts = (self.kg_items_per_epoch, self.corpus_sentences_per_epoch, self.queue.per_relation)
+        return [
+            (self.stage1_epochs < 0 or self.stage2_epochs < 1,
+             "stage 2 needs at least one epoch, and stage 1 cannot have a negative number"),
+            (not (0 < self.stage2_lr < 1 and 0 < self.stage1_lr < 1),
+             "a learning rate must be between 0 and 1 (e.g. 0.0003)"),
+            (not 0 <= self.held_out_share < 1, "the held-out share must be at least 0 and below 1"),
+            (min(counts) < 0 or self.queue.max_pairs < 1, "counts cannot be negative"),
+            (not self.structure_dims or min(self.structure_dims) < 2 or self.structure_epochs < 1,
+             "the structural model needs a size of at least 2 and at least one epoch"),
+            (self.head not in HEAD_SETTINGS, f"the head must be one of {', '.join(HEAD_SETTINGS)}"),
+            (self.cv_folds < 0,
+             "the number of cross-validation folds cannot be negative (0: no cross-validation)"),
+            (self.batch_size < 1 or self.patience < 1, "the batch size and the patience must be at least 1"),
+        ]
 
 
 def recorded_policy(hyperparameters: Optional[dict]) -> QueuePolicy:

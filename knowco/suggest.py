@@ -247,15 +247,7 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
                     found.per, found.stated, found.pool, held_out, planning, seen, seen_counts)
     judged.confidence = compete(judged.confidence, counts.cardinalities)
     margins = pair_margins(judged.confidence)
-    stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
-    fact_set = set(facts)
-    one_way = inputs.one_value_per_marked_entity(keep_one_direction(judged.confidence, inputs.symmetric,
-                                                                    fact_set, stated, policy))
-    calibrated_text = judged.combiner is not None and judged.combiner.reads_text
-    # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
-    calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
-    queue = select(one_way, margins, policy, found.stated, found.text.leads, calibrated_text, calibrated,
-                   fitted=judged.combiner is not None)
+    queue = _queue(judged, found, inputs, margins, set(facts), policy)
     report = found.report
     report.policy = policy.as_dict()
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
@@ -263,11 +255,31 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started
     return SuggestionPlan(model_version_id, inputs.relations, queue,
                           {t: found.text.stated[t] for t in queue if t in found.text.stated}, report,
-                          {t: {**judged.opinions[t], "margin": margins[t], "model": queue[t],
-                               **({"both_ways": round(counts.reverse_holds.get(t[1], 0.0), 3)}
-                                  if t[1] in inputs.symmetric and t[::-1] in fact_set else {})}
-                           for t in queue},
+                          _shown_opinions(queue, judged, margins, inputs, counts, set(facts)),
                           judged.combiner, judged.report)
+
+
+def _queue(judged: Judged, found: "_Found", inputs: _Inputs, margins: dict[Triple3, float], fact_set: set[Triple3],
+           policy: QueuePolicy) -> dict[Triple3, float]:
+    """What the pass suggests: one direction of each pair, one value per marked entity, then the queue's
+    selection."""
+    stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
+    one_way = inputs.one_value_per_marked_entity(keep_one_direction(judged.confidence, inputs.symmetric,
+                                                                    fact_set, stated, policy))
+    calibrated_text = judged.combiner is not None and judged.combiner.reads_text
+    # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
+    calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
+    return select(one_way, margins, policy, found.stated, found.text.leads, calibrated_text, calibrated,
+                  fitted=judged.combiner is not None)
+
+
+def _shown_opinions(queue: dict[Triple3, float], judged: Judged, margins: dict[Triple3, float], inputs: _Inputs,
+                    counts: GraphCounts, fact_set: set[Triple3]) -> dict[Triple3, dict]:
+    """What the Review card shows of each suggestion's opinions (and the re-ranking reads back)."""
+    return {t: {**judged.opinions[t], "margin": margins[t], "model": queue[t],
+                **({"both_ways": round(counts.reverse_holds.get(t[1], 0.0), 3)}
+                   if t[1] in inputs.symmetric and t[::-1] in fact_set else {})}
+            for t in queue}
 
 
 @dataclass
@@ -287,20 +299,31 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
     kinds = inputs.kinds(inputs.data.facts)
     per = candidates(inputs.data.facts, inputs.types, inputs.declared_types(), inputs.known, planning.policy.max_pairs,
                      structure=planning.structure, kinds=kinds, symmetric=inputs.symmetric, policy=planning.policy)
-    report = SuggestReport(model_version="", candidates=sum(len(c.triples()) for c in per), scored_pairs=0,
-                           capped_relations=[c.relation for c in per if c.capped],
-                           prefilter_scored=sum(c.scored for c in per), prefilter_possible=sum(c.possible for c in per),
-                           structure=planning.structure.interaction if planning.structure else None)
+    report = _found_report(per, planning)
     text = TextSupport()
     if use_text:
         with database.sessions() as session:
             text = _read_sentences(session, scorer, SideCounts(seen_counts, inputs.symmetric), cancel, progress,
                                    report, planning.policy, kinds)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
-    per = [replace(c, pairs=[p for p in c.pairs if inputs.allowed((p[0], c.relation, p[1]))],
-                   closing=[p for p in c.closing if inputs.allowed((p[0], c.relation, p[1]))]) for c in per]
+    per = [_allowed(c, inputs) for c in per]
     pool = sorted({triple for c in per for triple in c.triples()} | set(stated))
     return _Found(per, text, stated, pool, kinds, report)
+
+
+def _found_report(per: list[RelationCandidates], planning: Planning) -> SuggestReport:
+    return SuggestReport(model_version="", candidates=sum(len(c.triples()) for c in per), scored_pairs=0,
+                         capped_relations=[c.relation for c in per if c.capped],
+                         prefilter_scored=sum(c.scored for c in per), prefilter_possible=sum(c.possible for c in per),
+                         structure=planning.structure.interaction if planning.structure else None)
+
+
+def _allowed(found: RelationCandidates, inputs: _Inputs) -> RelationCandidates:
+    """A relation's candidates without those the KG's kinds and marks rule out."""
+    def allowed(pairs):
+        return [p for p in pairs if inputs.allowed((p[0], found.relation, p[1]))]
+
+    return replace(found, pairs=allowed(found.pairs), closing=allowed(found.closing))
 
 
 def _score_pairs(inputs: _Inputs, scorer: CachedScorer, triples: Sequence[Triple3], cancel, progress: Progress

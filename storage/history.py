@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session
@@ -131,78 +131,108 @@ def _outcome(outcome: Optional[dict]) -> str:
     return f" — {outcome['verdicts']} curators agree"
 
 
+Renderer = Callable[[dict, str, _Names], str]
+
+
+def _verdict(d: dict, target: str, names: _Names) -> str:
+    why = f" ({d['reason']})" if d.get("reason") else ""
+    return (d.get("triple", "") + why + (f": “{d['comment']}”" if d.get("comment") else "")
+            + _outcome(d.get("outcome")))
+
+
+def _label_opinion(d: dict, target: str, names: _Names) -> str:
+    outcome = d.get("outcome") or {}
+    where = {"pending": f"answer {outcome.get('answers')} of {outcome.get('needed')}, waiting for the others",
+             "disputed": "the answers differ: to adjudication",
+             "settled": f"{outcome.get('answers')} curators agree: the label trains the model"}.get(
+        outcome.get("status"), "")
+    return (f"{d.get('task', '')}? {d.get('answer', '')}" + (f" “{d['comment']}”" if d.get("comment") else "")
+            + (f" — {where}" if where else ""))
+
+
+def _adjudicate_label(d: dict, target: str, names: _Names) -> str:
+    said = "; ".join(f"{v['curator']} {v['answer']}" + (f" “{v['comment']}”" if v.get("comment") else "")
+                     for v in d.get("opinions", []))
+    return f"{d.get('task', '')}? {d.get('answer', '')}, where {said}"
+
+
+def _adjudicate(d: dict, target: str, names: _Names) -> str:
+    said = "; ".join(f"{v['curator']} {v['decision']}" + (f" ({v['reason']})" if v.get("reason") else "")
+                     + (f" “{v['comment']}”" if v.get("comment") else "") for v in d.get("verdicts", []))
+    return f"{d.get('triple', '')}: {d.get('decision', '')}, where {said}"
+
+
+def _bulk_accept(d: dict, target: str, names: _Names) -> str:
+    scope = f" of {d['relation']}" if d.get("relation") else ""
+    return f"{d.get('count', 0)} suggestions{scope} at confidence ≥ {d.get('min_confidence', 0):.2f}"
+
+
+def _import(d: dict, target: str, names: _Names) -> str:
+    if target == "document":
+        return f"{d.get('name', '')}: {d.get('sentences', 0)} sentences ({d.get('already_present', 0)} already there)"
+    return f"{d.get('path', '')} ({d.get('format', '')}): {_counts(d.get('created', {}))}"
+
+
+def _merge(d: dict, target: str, names: _Names) -> str:
+    moved = ", ".join(f"{n} {what}" for what, n in d.get("counts", {}).items() if n) or "nothing to move"
+    return f"{target} {d.get('source', {}).get('name', '')} into {d.get('target', '')}: {moved}"
+
+
+def _mark(d: dict, target: str, names: _Names) -> str:
+    after = d.get("after", {})
+    marks = [m.replace("_", " ") for m in ("functional", "symmetric", "one_head_per_tail") if after.get(m)]
+    return f"{d.get('name', '')}: " + (" and ".join(marks) if marks else "no marks")
+
+
+def _delete(d: dict, target: str, names: _Names) -> str:
+    if target == "example":
+        return _label(d.get("before", {}), names)
+    removed = d.get("removed", {})
+    return (f"{target} {d.get('name', '')} with {removed.get('facts', 0)} facts, {removed.get('suggestions', 0)} "
+            f"suggestions, {removed.get('rejected', 0)} rejected or retracted and {removed.get('labels', 0)} labels")
+
+
+def _edit(d: dict, target: str, names: _Names) -> str:
+    return _label_change(d.get("before", {}), d.get("after", {}), names) if target == "example" else ""
+
+
+#: one sentence per kind of event: a new event is one entry here
+RENDERERS: dict[str, Renderer] = {
+    "settle": lambda d, target, names: d.get("triple", "") + _outcome(d.get("outcome")),
+    "accept": _verdict,
+    "reject": _verdict,
+    "label_opinion": _label_opinion,
+    "adjudicate_label": _adjudicate_label,
+    "set_label_overlap": lambda d, target, names: f"{d.get('before', 1)} → {d.get('after', 1)} curators per label",
+    "adjudicate": _adjudicate,
+    "set_overlap": lambda d, target, names: f"{d.get('before', 1)} → {d.get('after', 1)} curators per suggestion",
+    "edit_accept": lambda d, target, names: f"{d.get('suggested', '')} corrected to {d.get('triple', '')}",
+    "retract": lambda d, target, names: f"{d.get('triple', '')}, because: {d.get('reason', '')}",
+    "bulk_accept": _bulk_accept,
+    "undo": lambda d, target, names: f"took back {action_words(str(d.get('action', '')))}: {d.get('what', '')}",
+    "rerank": lambda d, target, names: str(d.get("summary", "")),
+    "suggest": lambda d, target, names: (f"{d.get('new', 0)} new suggestions, {d.get('rescored', 0)} re-scored, "
+                                         f"{d.get('removed', 0)} removed"),
+    "train": lambda d, target, names: f"{d.get('name', '')} on {d.get('backbone', '')}",
+    "cancel": lambda d, target, names: str(d.get("name", "")),
+    "activate": lambda d, target, names: str(d.get("name", "")),
+    "import": _import,
+    "label": lambda d, target, names: _label(d.get("after", {}), names),
+    "delete": _delete,
+    "edit": _edit,
+    "merge": _merge,
+    "mark": _mark,
+    "rename": lambda d, target, names: (f"{target} {d.get('before', {}).get('name', '')} → "
+                                        f"{d.get('after', {}).get('name', '')}"),
+    "create": lambda d, target, names: f"entity {d.get('name', '')}" + (f" (from a {d['from']})" if d.get("from")
+                                                                         else ""),
+}
+
+
 def describe(action: str, target: str, details: dict, names: _Names) -> str:
     """What happened, in a sentence a curator reads without knowing the schema."""
-    d = details
-    if action == "settle":
-        return d.get("triple", "") + _outcome(d.get("outcome"))
-    if action in ("accept", "reject"):
-        why = f" ({d['reason']})" if d.get("reason") else ""
-        return (d.get("triple", "") + why + (f": “{d['comment']}”" if d.get("comment") else "")
-                + _outcome(d.get("outcome")))
-    if action == "label_opinion":
-        outcome = d.get("outcome") or {}
-        where = {"pending": f"answer {outcome.get('answers')} of {outcome.get('needed')}, waiting for the others",
-                 "disputed": "the answers differ: to adjudication",
-                 "settled": f"{outcome.get('answers')} curators agree: the label trains the model"}.get(
-            outcome.get("status"), "")
-        return (f"{d.get('task', '')}? {d.get('answer', '')}" + (f" “{d['comment']}”" if d.get("comment") else "")
-                + (f" — {where}" if where else ""))
-    if action == "adjudicate_label":
-        said = "; ".join(f"{v['curator']} {v['answer']}" + (f" “{v['comment']}”" if v.get("comment") else "")
-                         for v in d.get("opinions", []))
-        return f"{d.get('task', '')}? {d.get('answer', '')}, where {said}"
-    if action == "set_label_overlap":
-        return f"{d.get('before', 1)} → {d.get('after', 1)} curators per label"
-    if action == "adjudicate":
-        said = "; ".join(f"{v['curator']} {v['decision']}" + (f" ({v['reason']})" if v.get("reason") else "")
-                         + (f" “{v['comment']}”" if v.get("comment") else "") for v in d.get("verdicts", []))
-        return f"{d.get('triple', '')}: {d.get('decision', '')}, where {said}"
-    if action == "set_overlap":
-        return f"{d.get('before', 1)} → {d.get('after', 1)} curators per suggestion"
-    if action == "edit_accept":
-        return f"{d.get('suggested', '')} corrected to {d.get('triple', '')}"
-    if action == "retract":
-        return f"{d.get('triple', '')}, because: {d.get('reason', '')}"
-    if action == "bulk_accept":
-        scope = f" of {d['relation']}" if d.get("relation") else ""
-        return f"{d.get('count', 0)} suggestions{scope} at confidence ≥ {d.get('min_confidence', 0):.2f}"
-    if action == "undo":
-        return f"took back {action_words(str(d.get('action', '')))}: {d.get('what', '')}"
-    if action == "rerank":
-        return str(d.get("summary", ""))
-    if action == "suggest":
-        return f"{d.get('new', 0)} new suggestions, {d.get('rescored', 0)} re-scored, {d.get('removed', 0)} removed"
-    if action == "train":
-        return f"{d.get('name', '')} on {d.get('backbone', '')}"
-    if action in ("cancel", "activate"):
-        return str(d.get("name", ""))
-    if action == "import" and target == "document":
-        return f"{d.get('name', '')}: {d.get('sentences', 0)} sentences ({d.get('already_present', 0)} already there)"
-    if action == "import":
-        return f"{d.get('path', '')} ({d.get('format', '')}): {_counts(d.get('created', {}))}"
-    if action == "label":
-        return _label(d.get("after", {}), names)
-    if action == "delete" and target == "example":
-        return _label(d.get("before", {}), names)
-    if action == "edit" and target == "example":
-        return _label_change(d.get("before", {}), d.get("after", {}), names)
-    if action == "merge":
-        moved = ", ".join(f"{n} {what}" for what, n in d.get("counts", {}).items() if n) or "nothing to move"
-        return f"{target} {d.get('source', {}).get('name', '')} into {d.get('target', '')}: {moved}"
-    if action == "mark":
-        after = d.get("after", {})
-        marks = [m.replace("_", " ") for m in ("functional", "symmetric", "one_head_per_tail") if after.get(m)]
-        return f"{d.get('name', '')}: " + (" and ".join(marks) if marks else "no marks")
-    if action == "rename":
-        return f"{target} {d.get('before', {}).get('name', '')} → {d.get('after', {}).get('name', '')}"
-    if action == "delete" and target in ("entity", "relation"):
-        removed = d.get("removed", {})
-        return (f"{target} {d.get('name', '')} with {removed.get('facts', 0)} facts, {removed.get('suggestions', 0)} "
-                f"suggestions, {removed.get('rejected', 0)} rejected or retracted and {removed.get('labels', 0)} labels")
-    if action == "create":
-        return f"entity {d.get('name', '')}" + (f" (from a {d['from']})" if d.get("from") else "")
-    return ""
+    renderer = RENDERERS.get(action)
+    return renderer(details, target, names) if renderer else ""
 
 
 def history_choices(session: Session) -> tuple[list[str], list[str]]:

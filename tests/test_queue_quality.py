@@ -253,5 +253,5 @@ def test_a_big_untyped_kg_looks_at_a_bounded_number_of_pairs_and_says_so(monkeyp
     assert linked.scored <= 200_000 and linked.capped and len(linked.pairs) == 300
     metrics = RunMetrics(suggestions={"new": 25, "candidates": 600, "prefilter_scored": new.scored + linked.scored,
                                       "prefilter_possible": new.possible + linked.possible})
-    said = f"the pre-filter looked at {new.scored + linked.scored:,} of {new.possible + linked.possible:,} possible"
+    said = f"it looked at {new.scored + linked.scored:,} of {new.possible + linked.possible:,} possible"
     assert said in metrics.summary()

@@ -38,71 +38,87 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
     graph.bind("entity", f"{iris.base}entity/")
     graph.bind("rel", f"{iris.base}relation/")
     for entity in session.scalars(select(Entity).order_by(Entity.name)):
-        node = iris.entity(entity.name)
-        graph.add((node, RDF.type, KC.Entity))
-        graph.add((node, RDFS.label, Literal(entity.label)))
-        if entity.description:
-            graph.add((node, RDFS.comment, Literal(entity.description)))
-        if entity.type:
-            graph.add((node, KC.entityType, Literal(entity.type)))
-        for alias in entity.aliases or []:
-            graph.add((node, SKOS.altLabel, Literal(alias)))
+        _add_entity(graph, iris, entity)
     for relation in session.scalars(select(Relation).order_by(Relation.name)):
-        node = iris.relation(relation.name)
-        graph.add((node, RDF.type, RDF.Property))
-        graph.add((node, RDFS.label, Literal(relation.label)))
-        if relation.description:
-            graph.add((node, RDFS.comment, Literal(relation.description)))
-        for marked, kind in ((relation.functional, OWL.FunctionalProperty),
-                             (relation.one_head_per_tail, OWL.InverseFunctionalProperty),
-                             (relation.symmetric, OWL.SymmetricProperty)):
-            if marked:
-                graph.add((node, RDF.type, kind))
+        _add_relation(graph, iris, relation)
     agents = set()
     evidence = export_evidence(session, statuses)
     verdicts = verdicts_for_export(session)
     for triple in export_triples(session, statuses):
-        head, relation, tail = iris.entity(triple.head), iris.relation(triple.relation), iris.entity(triple.tail)
-        if triple.status == "accepted":
-            graph.add((head, relation, tail))
-        statement = iris.statement(triple.head, triple.relation, triple.tail)
-        graph.add((statement, RDF.type, RDF.Statement))
-        graph.add((statement, RDF.type, PROV.Entity))
-        graph.add((statement, RDF.subject, head))
-        graph.add((statement, RDF.predicate, relation))
-        graph.add((statement, RDF.object, tail))
-        graph.add((statement, KC.status, Literal(triple.status)))
-        graph.add((statement, KC.source, Literal(triple.source)))
-        graph.add((statement, PROV.generatedAtTime, _time(triple.created_at)))
-        graph.add((statement, PROV.wasAttributedTo, iris.curator(triple.created_by)))
-        agents.add(triple.created_by)
-        if triple.confidence is not None:
-            graph.add((statement, KC.confidence, Literal(triple.confidence, datatype=XSD.double)))
-        if triple.model_version:
-            model = iris.model(triple.model_version)
-            graph.add((statement, PROV.wasGeneratedBy, model))
-            graph.add((model, RDF.type, PROV.SoftwareAgent))
-            graph.add((model, RDFS.label, Literal(triple.model_version)))
-        if triple.reviewed_by:
-            graph.add((statement, KC.reviewedBy, iris.curator(triple.reviewed_by)))
-            agents.add(triple.reviewed_by)
-        if triple.reviewed_at:
-            graph.add((statement, KC.reviewedAt, _time(triple.reviewed_at)))
-        if triple.reason:
-            graph.add((statement, KC.rejectReason, Literal(triple.reason)))
-        if triple.comment:
-            graph.add((statement, RDFS.comment, Literal(triple.comment)))
-        for verdict in verdicts.get((triple.head, triple.relation, triple.tail), ()):
-            graph.add((statement, KC.verdict, _verdict(graph, iris, statement, verdict)))
-            agents.add(verdict.curator)
-        for sentence, _ in evidence.get((triple.head, triple.relation, triple.tail), ()):
-            graph.add((statement, PROV.wasDerivedFrom, _sentence(graph, iris, sentence.id, sentence.text,
-                                                                  sentence.document)))
+        key = (triple.head, triple.relation, triple.tail)
+        agents |= _add_statement(graph, iris, triple, verdicts.get(key, ()), evidence.get(key, ()))
     agents |= _labels(graph, session, iris)
     for agent in agents:
         graph.add((iris.curator(agent), RDF.type, PROV.Agent))
         graph.add((iris.curator(agent), RDFS.label, Literal(agent)))
     return graph
+
+
+def _add_entity(graph: Graph, iris: Iris, entity: Entity) -> None:
+    node = iris.entity(entity.name)
+    graph.add((node, RDF.type, KC.Entity))
+    graph.add((node, RDFS.label, Literal(entity.label)))
+    if entity.description:
+        graph.add((node, RDFS.comment, Literal(entity.description)))
+    if entity.type:
+        graph.add((node, KC.entityType, Literal(entity.type)))
+    for alias in entity.aliases or []:
+        graph.add((node, SKOS.altLabel, Literal(alias)))
+
+
+def _add_relation(graph: Graph, iris: Iris, relation: Relation) -> None:
+    node = iris.relation(relation.name)
+    graph.add((node, RDF.type, RDF.Property))
+    graph.add((node, RDFS.label, Literal(relation.label)))
+    if relation.description:
+        graph.add((node, RDFS.comment, Literal(relation.description)))
+    for marked, kind in ((relation.functional, OWL.FunctionalProperty),
+                         (relation.one_head_per_tail, OWL.InverseFunctionalProperty),
+                         (relation.symmetric, OWL.SymmetricProperty)):
+        if marked:
+            graph.add((node, RDF.type, kind))
+
+
+def _add_statement(graph: Graph, iris: Iris, triple, verdicts, evidence) -> set[str]:
+    """The triple (where accepted) and its reified statement with provenance; returns the agents it names."""
+    head, relation, tail = iris.entity(triple.head), iris.relation(triple.relation), iris.entity(triple.tail)
+    if triple.status == "accepted":
+        graph.add((head, relation, tail))
+    statement = iris.statement(triple.head, triple.relation, triple.tail)
+    for predicate, value in ((RDF.type, RDF.Statement), (RDF.type, PROV.Entity), (RDF.subject, head),
+                             (RDF.predicate, relation), (RDF.object, tail), (KC.status, Literal(triple.status)),
+                             (KC.source, Literal(triple.source)), (PROV.generatedAtTime, _time(triple.created_at)),
+                             (PROV.wasAttributedTo, iris.curator(triple.created_by))):
+        graph.add((statement, predicate, value))
+    agents = {triple.created_by}
+    if triple.confidence is not None:
+        graph.add((statement, KC.confidence, Literal(triple.confidence, datatype=XSD.double)))
+    if triple.model_version:
+        model = iris.model(triple.model_version)
+        graph.add((statement, PROV.wasGeneratedBy, model))
+        graph.add((model, RDF.type, PROV.SoftwareAgent))
+        graph.add((model, RDFS.label, Literal(triple.model_version)))
+    agents |= _review(graph, iris, statement, triple)
+    for verdict in verdicts:
+        graph.add((statement, KC.verdict, _verdict(graph, iris, statement, verdict)))
+        agents.add(verdict.curator)
+    for sentence, _ in evidence:
+        graph.add((statement, PROV.wasDerivedFrom, _sentence(graph, iris, sentence.id, sentence.text,
+                                                              sentence.document)))
+    return agents
+
+
+def _review(graph: Graph, iris: Iris, statement, triple) -> set[str]:
+    """Who reviewed the statement, when, and why it was rejected, where it was."""
+    if triple.reviewed_by:
+        graph.add((statement, KC.reviewedBy, iris.curator(triple.reviewed_by)))
+    if triple.reviewed_at:
+        graph.add((statement, KC.reviewedAt, _time(triple.reviewed_at)))
+    if triple.reason:
+        graph.add((statement, KC.rejectReason, Literal(triple.reason)))
+    if triple.comment:
+        graph.add((statement, RDFS.comment, Literal(triple.comment)))
+    return {triple.reviewed_by} if triple.reviewed_by else set()
 
 
 def _verdict(graph: Graph, iris: Iris, statement, verdict: VerdictView):

@@ -51,37 +51,46 @@ def _span(batch: ImportBatch, item: object, tokens: list[str], line: int, which:
     return batch.check_name(name, f"{which} name", line), (start, end)
 
 
+def _object(batch: ImportBatch, line: int, content: str) -> tuple[dict, list[str]]:
+    """The line's JSON object and its tokens, or the line's one-sentence error."""
+    try:
+        item = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise batch.fail(line, f"not valid JSON: {exc.msg}") from exc
+    if not isinstance(item, dict):
+        raise batch.fail(line, "expected a JSON object")
+    tokens = item.get("token")
+    if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
+        raise batch.fail(line, '"token" must be a non-empty list of strings')
+    return item, tokens
+
+
+def _example(batch: ImportBatch, line: int, content: str, directed_as_order: bool) -> SentenceExampleRecord:
+    """One line's labelled sentence, its entities and relation registered in the batch."""
+    item, tokens = _object(batch, line, content)
+    head_name, head = _span(batch, item.get("h"), tokens, line, "h")
+    tail_name, tail = _span(batch, item.get("t"), tokens, line, "t")
+    label = item.get("relation")
+    if not isinstance(label, str) or not label.strip():
+        raise batch.fail(line, '"relation" must be a non-empty string')
+    swapped = False
+    if directed_as_order and not is_no_relation(label):
+        label, swapped = directed_label(label)
+    if swapped:
+        (head_name, head), (tail_name, tail) = (tail_name, tail), (head_name, head)
+    relation = None if is_no_relation(label) else batch.relation(label, line, label=readable_label(label)).name
+    batch.entity(head_name, line)
+    batch.entity(tail_name, line)
+    return SentenceExampleRecord(tokens=tokens, head=head, tail=tail, head_name=head_name, tail_name=tail_name,
+                                 relation=relation)
+
+
 def parse_jsonl(path: Path, batch: ImportBatch | None = None, *, directed_as_order: bool = True) -> ImportBatch:
     batch = batch or ImportBatch(path=str(path), format="jsonl")
     batch.reading = str(path)
     batch.document = batch.document or path.name
     for line, content in numbered_lines(read_text(path)):
-        try:
-            item = json.loads(content)
-        except json.JSONDecodeError as exc:
-            raise batch.fail(line, f"not valid JSON: {exc.msg}") from exc
-        if not isinstance(item, dict):
-            raise batch.fail(line, "expected a JSON object")
-        tokens = item.get("token")
-        if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
-            raise batch.fail(line, '"token" must be a non-empty list of strings')
-        head_name, head = _span(batch, item.get("h"), tokens, line, "h")
-        tail_name, tail = _span(batch, item.get("t"), tokens, line, "t")
-        label = item.get("relation")
-        if not isinstance(label, str) or not label.strip():
-            raise batch.fail(line, '"relation" must be a non-empty string')
-        swapped = False
-        if directed_as_order and not is_no_relation(label):
-            label, swapped = directed_label(label)
-        if swapped:
-            (head_name, head), (tail_name, tail) = (tail_name, tail), (head_name, head)
-        relation = None if is_no_relation(label) else batch.relation(label, line, label=readable_label(label)).name
-        batch.entity(head_name, line)
-        batch.entity(tail_name, line)
-        batch.sentence_examples.append(
-            SentenceExampleRecord(tokens=tokens, head=head, tail=tail, head_name=head_name, tail_name=tail_name,
-                                  relation=relation)
-        )
+        batch.sentence_examples.append(_example(batch, line, content, directed_as_order))
     batch.reading = None
     if not batch.sentence_examples:
         raise batch.fail(None, "no sentences found (expected one JSON object a line)")
