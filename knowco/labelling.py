@@ -15,6 +15,7 @@ from storage.labels import EntityInfo, ExampleEdit, ExampleRow, LabelError, Rela
 from storage.team import TeamError
 
 from knowco.access import Actor, require
+from knowco.label_answers import after_writing
 
 
 def list_relations(database: Database) -> list[RelationInfo]:
@@ -41,7 +42,8 @@ def add_triple_label(database: Database, actor: Actor, head: str, relation: str,
     """A triple that holds (or does not); returns the label's id."""
     require(actor, "label")
     with database.transaction() as session:
-        return labels.add_triple_example(session, head, relation, tail, holds, actor.name)
+        return after_writing(session, labels.add_triple_example(session, head, relation, tail, holds, actor.name),
+                             actor.name)
 
 
 HOLDS = {"true": True, "yes": True, "1": True, "holds": True, "false": False, "no": False, "0": False}
@@ -73,7 +75,8 @@ def import_triple_labels(database: Database, actor: Actor, path: Path) -> int:
     with database.transaction() as session:
         for line, head, relation, tail, holds in rows:
             try:
-                labels.add_triple_example(session, head, relation, tail, holds, actor.name)
+                after_writing(session, labels.add_triple_example(session, head, relation, tail, holds, actor.name),
+                              actor.name)
             except (LabelError, TeamError) as exc:
                 raise LabelError(f"{path.name} line {line}: {exc}; nothing was imported") from exc
     return len(rows)
@@ -84,7 +87,8 @@ def add_sentence_label(database: Database, actor: Actor, sentence_id: int, head:
     """The relation a sentence states between two mentions (None: no relation); returns the label's id."""
     require(actor, "label")
     with database.transaction() as session:
-        return labels.add_sentence_example(session, sentence_id, head, tail, relation, actor.name)
+        return after_writing(session, labels.add_sentence_example(session, sentence_id, head, tail, relation,
+                                                                  actor.name), actor.name)
 
 
 def edit_labels(database: Database, actor: Actor, edits: list[ExampleEdit]) -> None:

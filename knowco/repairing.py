@@ -2,11 +2,12 @@
 relation, delete an entity or relation once the curator has seen and confirmed what goes with it."""
 from __future__ import annotations
 
-from storage import repair
+from storage import label_team, repair
 from storage.database import Database
 from storage.repair import Footprint, MergePreview
 
 from knowco.access import Actor, require
+from knowco.label_answers import resettle
 
 
 def entity_footprint(database: Database, name: str) -> Footprint:
@@ -28,7 +29,10 @@ def delete_entity(database: Database, actor: Actor, name: str, confirmed: Footpr
 def delete_relation(database: Database, actor: Actor, name: str, confirmed: Footprint) -> Footprint:
     require(actor, "repair")
     with database.transaction() as session:
-        return repair.delete_relation(session, actor.name, name, confirmed)
+        answered = label_team.answered_naming(session, name)  # those labels wait for an answer again
+        deleted = repair.delete_relation(session, actor.name, name, confirmed)
+        resettle(session, answered)
+        return deleted
 
 
 def rename_relation(database: Database, actor: Actor, name: str, new_name: str, new_label: str | None = None) -> str:
@@ -66,4 +70,8 @@ def merge_entities(database: Database, actor: Actor, source: str, target: str) -
 def merge_relations(database: Database, actor: Actor, source: str, target: str) -> dict[str, int]:
     require(actor, "repair")
     with database.transaction() as session:
-        return repair.merge_relations(session, actor.name, source, target)
+        # answers naming the old relation now name the new one: two that differed only by it agree
+        answered = label_team.answered_naming(session, source)
+        counts = repair.merge_relations(session, actor.name, source, target)
+        resettle(session, answered)
+        return counts

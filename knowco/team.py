@@ -11,11 +11,12 @@ import numpy as np
 
 from storage import label_team, review, team
 from storage.database import Database
-from storage.label_team import DOES_NOT_HOLD, HOLDS, NO_RELATION, DisputedLabel, LabelOutcome, LabelTask
+from storage.label_team import DOES_NOT_HOLD, HOLDS, NO_RELATION, DisputedLabel, LabelTask
 from storage.review import Suggestion
 from storage.team import MAX_OVERLAP, Disputed, JudgedItem
 
-from knowco import verdicts
+from knowco import label_answers, verdicts
+from knowco.label_answers import LabelOutcome
 from knowco.access import Actor, require
 
 __all__ = ["MAX_OVERLAP", "LOW_AGREEMENT", "RelationAgreement", "CuratorCount", "agreement", "agreement_of",
@@ -173,7 +174,7 @@ def set_label_overlap(database: Database, actor: Actor, value: int) -> int:
     labels the new overlap settled or disputed at once."""
     require(actor, "adjudicate")
     with database.transaction() as session:
-        return label_team.set_label_overlap(session, value, actor.name)
+        return label_answers.set_label_overlap(session, value, actor.name)
 
 
 def label_tasks_waiting(database: Database, actor: Actor, limit: int = 50) -> tuple[list[LabelTask], int]:
@@ -185,7 +186,7 @@ def label_tasks_waiting(database: Database, actor: Actor, limit: int = 50) -> tu
 def answer_label_task(database: Database, actor: Actor, example_id: int, answer: str, comment: str = "") -> LabelOutcome:
     require(actor, "label")
     with database.transaction() as session:
-        return label_team.give_opinion(session, example_id, actor.name, answer, comment)
+        return label_answers.give_opinion(session, example_id, actor.name, answer, comment)
 
 
 def disputed_labels(database: Database) -> list[DisputedLabel]:
@@ -197,4 +198,4 @@ def adjudicate_label(database: Database, actor: Actor, example_id: int, answer: 
     """The adjudicator's answer to a disputed label task; every curator's answer stays in the history."""
     require(actor, "adjudicate")
     with database.transaction() as session:
-        return label_team.adjudicate_label(session, example_id, actor.name, answer, comment)
+        return label_answers.adjudicate_label(session, example_id, actor.name, answer, comment)

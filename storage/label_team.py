@@ -1,7 +1,6 @@
-"""Second opinions on labels: with a label overlap above 1, a label a curator enters waits ("pending") until
-that many curators gave the same answer to its task (does the triple hold; which relation, if any, does the
-sentence state), and goes to adjudication ("disputed") where they differ. Only settled labels train the model:
-with 8 labels per relation one wrong label is an eighth of what it learns from.
+"""Second opinions on labels, their rows: the label overlap setting, each curator's answer to a label's task
+(does the triple hold; which relation, if any, does the sentence state), the labels waiting, disputed and
+judged. The rule that settles or disputes a label is the service layer's (`knowco/label_answers.py`).
 
 A task's answer is one string, so verdicts, label answers and agreement all compare strings: "holds" or
 "does not hold" for a triple, the relation's name or NO_RELATION for a sentence.
@@ -16,9 +15,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from storage.audit import record_event
-from storage.models import Entity, Example, LabelOpinion, ProjectSetting, Relation, Sentence, utcnow
-from storage.team import JudgedItem, TeamError, set_count
+from storage.models import Entity, Example, LabelOpinion, ProjectSetting, Relation, Sentence
+from storage.team import JudgedItem, TeamError
 
 LABEL_OVERLAP = "label_overlap"
 HOLDS, DOES_NOT_HOLD = "holds", "does not hold"
@@ -33,7 +31,7 @@ def label_overlap(session: Session) -> int:
     return int(value.value) if value is not None else 1
 
 
-def _answer(kind: str, holds: bool, relation_name: Optional[str]) -> str:
+def answer_of(kind: str, holds: bool, relation_name: Optional[str]) -> str:
     """A label's or an answer's values as the answer string."""
     if kind == "triple":
         return HOLDS if holds else DOES_NOT_HOLD
@@ -55,75 +53,56 @@ def _values(session: Session, kind: str, answer: str) -> tuple[bool, Optional[in
     return True, relation
 
 
-def _apply(session: Session, example: Example, answer: str) -> None:
+@dataclass(frozen=True)
+class LabelRow:
+    """A label as plain values: what the answering rules read."""
+
+    id: int
+    kind: str
+    status: str
+    #: what the label says, as an answer string
+    answer: str
+    comment: Optional[str]
+    created_at: datetime
+
+
+def label_row(session: Session, example_id: int) -> Optional[LabelRow]:
+    example = session.get(Example, example_id)
+    if example is None:
+        return None
+    relation = session.get(Relation, example.relation_id) if example.relation_id is not None else None
+    return LabelRow(example.id, example.kind, example.status,
+                    answer_of(example.kind, example.label, relation.name if relation else None), example.comment,
+                    example.created_at)
+
+
+def set_answer(session: Session, label: LabelRow, answer: str) -> None:
     """Make the label say `answer`."""
-    holds, relation_id = _values(session, example.kind, answer)
-    if example.kind == "triple":
+    holds, relation_id = _values(session, label.kind, answer)
+    example = session.get(Example, label.id)
+    if label.kind == "triple":
         example.label = holds
     else:
         example.relation_id = relation_id
 
 
-def _opinion(session: Session, example: Example, user: str, answer: str, comment: Optional[str],
-             now: datetime) -> LabelOpinion:
-    holds, relation_id = _values(session, example.kind, answer)
-    opinion = LabelOpinion(example_id=example.id, curator=user, holds=holds, relation_id=relation_id,
-                           comment=" ".join((comment or "").split()) or None, created_at=now)
-    session.add(opinion)
+def set_status(session: Session, example_id: int, status: str) -> None:
+    session.get(Example, example_id).status = status
+
+
+def add_answer(session: Session, label: LabelRow, user: str, answer: str, comment: Optional[str],
+               now: datetime) -> None:
+    """This curator's answer to the label's task (one per curator and label)."""
+    holds, relation_id = _values(session, label.kind, answer)
+    session.add(LabelOpinion(example_id=label.id, curator=user, holds=holds, relation_id=relation_id,
+                             comment=" ".join((comment or "").split()) or None, created_at=now))
     try:  # no savepoint (SQLite's driver commits on releasing the outermost one): the caller's transaction rolls back
         session.flush()
     except IntegrityError:
         raise TeamError("your answer to this label task is already recorded") from None
-    return opinion
 
 
-@dataclass
-class LabelOutcome:
-    """What an answer made of a label: still waiting, settled (it trains the model), or disputed."""
-
-    status: str
-    answers: int
-    needed: int
-    answer: Optional[str] = None
-
-    def words(self) -> str:
-        if self.status == "pending":
-            missing = self.needed - self.answers
-            return (f"your answer is {self.answers} of the {self.needed} needed: the label waits for {missing} "
-                    f"more curator{'s' if missing > 1 else ''} before it trains the model")
-        if self.status == "disputed":
-            return "the curators' answers differ: the label goes to adjudication (Team page)"
-        return f"{self.answers} curators agree ({self.answer}): the label trains the model"
-
-
-def _settle(session: Session, example: Example, needed: int) -> LabelOutcome:
-    """The rule, as for suggestions: fewer answers than the overlap wait; enough alike settle the label with
-    that answer; any difference disputes it."""
-    answers = [view.answer for view in _opinion_views(session, {example.id: example.kind}).get(example.id, [])]
-    if len(answers) < needed:
-        example.status = "pending"
-        return LabelOutcome("pending", len(answers), needed)
-    if len(set(answers)) > 1:
-        example.status = "disputed"
-        return LabelOutcome("disputed", len(answers), needed)
-    _apply(session, example, answers[0])
-    example.status = "settled"
-    return LabelOutcome("settled", len(answers), needed, answers[0])
-
-
-def start(session: Session, example: Example, user: str) -> Optional[LabelOutcome]:
-    """A new label under an overlap above 1 is its author's answer to the task, and waits for the others'.
-    None where one curator's label settles it (overlap 1)."""
-    needed = label_overlap(session)
-    if needed <= 1:
-        return None
-    relation = session.get(Relation, example.relation_id) if example.relation_id is not None else None
-    _opinion(session, example, user, _answer(example.kind, example.label, relation.name if relation else None),
-             example.comment, example.created_at)
-    return _settle(session, example, needed)
-
-
-def _taken(session: Session, example_id: int, status: str, words: str) -> Example:
+def take(session: Session, example_id: int, status: str, words: str) -> LabelRow:
     """The label, if it still has this status, written first (a compare-and-set): that takes SQLite's write lock
     and PostgreSQL's row lock before anything is counted, so two answers to one label are counted one after the
     other and an answer never lands on a label another answer settled meanwhile."""
@@ -133,13 +112,13 @@ def _taken(session: Session, example_id: int, status: str, words: str) -> Exampl
         if session.get(Example, example_id) is None:
             raise TeamError("that label no longer exists (someone deleted it); reload the page")
         raise TeamError(words)
-    example = session.get(Example, example_id)
-    session.refresh(example)
-    return example
+    session.refresh(session.get(Example, example_id))
+    return label_row(session, example_id)
 
 
-def _task_words(session: Session, example: Example) -> str:
+def task_words(session: Session, example_id: int) -> str:
     """The task in words for the history (kept in the event: the label may be deleted later)."""
+    example = session.get(Example, example_id)
     head, tail = session.get(Entity, example.head_id), session.get(Entity, example.tail_id)
     if example.kind == "triple":
         relation = session.get(Relation, example.relation_id)
@@ -148,41 +127,30 @@ def _task_words(session: Session, example: Example) -> str:
     return f"what does “{sentence.text[:80] if sentence else '?'}” state from {head.name} to {tail.name}"
 
 
-def give_opinion(session: Session, example_id: int, user: str, answer: str, comment: str = "") -> LabelOutcome:
-    """This curator's answer to a pending label task."""
-    example = _taken(session, example_id, "pending", "that label is settled or disputed already (answered "
-                                                     "meanwhile?); reload the page")
-    comment = " ".join((comment or "").split())
-    _opinion(session, example, user, answer, comment, utcnow())
-    result = _settle(session, example, label_overlap(session))
-    record_event(session, actor=user, action="label_opinion", target="example", target_id=example.id,
-                 details={"task": _task_words(session, example), "answer": answer,
-                          **({"comment": comment} if comment else {}),
-                          "outcome": {"status": result.status, "answers": result.answers, "needed": result.needed}})
-    return result
+def pending_ids(session: Session) -> list[int]:
+    """Every label waiting for answers, locked (PostgreSQL) in one order."""
+    return list(session.scalars(select(Example.id).where(Example.status == "pending").order_by(Example.id)
+                                .with_for_update()))
 
 
-def set_label_overlap(session: Session, value: int, user: str) -> int:
-    """The new label overlap; every pending label that now has enough answers is settled or disputed by it.
-    Returns how many it settled or disputed."""
-    set_count(session, LABEL_OVERLAP, value, user, "set_label_overlap", "label")
-    changed = 0
-    for example in session.scalars(select(Example).where(Example.status == "pending").order_by(Example.id)
-                                   .with_for_update()):
-        if _settle(session, example, value).status != "pending":
-            changed += 1
-    return changed
+def unsettled_among(session: Session, example_ids: list[int]) -> list[int]:
+    return list(session.scalars(select(Example.id).where(Example.id.in_(example_ids), Example.status != "settled")
+                                .order_by(Example.id)))
 
 
-def resettle(session: Session, example_ids: list[int]) -> int:
-    """After a repair changed or removed answers (a relation merged or deleted), apply the rule again to the
-    labels they belonged to that were not settled; returns how many changed status."""
-    needed, changed = label_overlap(session), 0
-    for example in session.scalars(select(Example).where(Example.id.in_(example_ids), Example.status != "settled")):
-        before = example.status
-        if _settle(session, example, needed).status != before:
-            changed += 1
-    return changed
+def answered_naming(session: Session, relation: str) -> list[int]:
+    """The labels with a curator's answer naming this relation."""
+    return list(session.scalars(select(LabelOpinion.example_id).join(Relation, LabelOpinion.relation_id == Relation.id)
+                                .where(Relation.name == relation)))
+
+
+def answer_views(session: Session, label: LabelRow) -> list["OpinionView"]:
+    """Every curator's answer to the label's task, oldest first."""
+    return _opinion_views(session, {label.id: label.kind}).get(label.id, [])
+
+
+def answers(session: Session, label: LabelRow) -> list[str]:
+    return [view.answer for view in answer_views(session, label)]
 
 
 @dataclass
@@ -256,7 +224,7 @@ def _opinion_views(session: Session, kinds: dict[int, str]) -> dict[int, list[Op
             select(LabelOpinion, Relation.name).outerjoin(Relation, LabelOpinion.relation_id == Relation.id)
             .where(LabelOpinion.example_id.in_(list(kinds))).order_by(LabelOpinion.id)):
         out.setdefault(opinion.example_id, []).append(OpinionView(
-            opinion.curator, _answer(kinds[opinion.example_id], opinion.holds, relation), opinion.comment,
+            opinion.curator, answer_of(kinds[opinion.example_id], opinion.holds, relation), opinion.comment,
             opinion.created_at))
     return out
 
@@ -265,21 +233,6 @@ def disputed_labels(session: Session, limit: int = 200) -> list[DisputedLabel]:
     tasks = _tasks(session, select(Example).where(Example.status == "disputed").order_by(Example.id).limit(limit))
     views = _opinion_views(session, {t.example_id: t.kind for t in tasks})
     return [DisputedLabel(task, views.get(task.example_id, [])) for task in tasks]
-
-
-def adjudicate_label(session: Session, example_id: int, user: str, answer: str, comment: str = "") -> str:
-    """An adjudicator's answer to a disputed label task: the label says it and trains the model; every
-    curator's answer stays in the history."""
-    example = _taken(session, example_id, "disputed", "that label is not waiting for adjudication (settled "
-                                                      "meanwhile?); reload the page")
-    opinions = [{"curator": v.curator, "answer": v.answer, "comment": v.comment}
-                for v in _opinion_views(session, {example.id: example.kind}).get(example.id, [])]
-    _apply(session, example, answer)
-    example.status = "settled"
-    record_event(session, actor=user, action="adjudicate_label", target="example", target_id=example.id,
-                 details={"task": _task_words(session, example), "answer": answer, "opinions": opinions,
-                          **({"comment": " ".join(comment.split())} if comment.strip() else {})})
-    return answer
 
 
 def judged_labels(session: Session) -> list[JudgedItem]:

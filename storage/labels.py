@@ -154,7 +154,18 @@ def _snapshot(example: Example) -> dict:
         "tail_start", "tail_end", "created_by", "comment")} | {"created_at": example.created_at.isoformat()}
 
 
-def _commit_new(session: Session, example: Example, user: str, what: str) -> int:
+@dataclass(frozen=True)
+class LabelWrite:
+    """What adding a label did: made a new one (its author's answer to its task), or found the same task another
+    curator labelled and still waits answers for (this curator's answer to it, `answer`). The service layer
+    applies the answering rule (`knowco.label_answers`)."""
+
+    example_id: int
+    created: bool
+    answer: str
+
+
+def _commit_new(session: Session, example: Example, user: str, what: str, answer: str) -> LabelWrite:
     session.add(example)
     try:
         session.flush()
@@ -162,20 +173,10 @@ def _commit_new(session: Session, example: Example, user: str, what: str) -> int
         raise LabelError(f"this {what} is already labelled; edit the existing label instead") from exc
     record_event(session, actor=user, action="label", target="example", target_id=example.id,
                  details={"after": _snapshot(example)})
-    label_team.start(session, example, user)
-    return example.id
+    return LabelWrite(example.id, True, answer)
 
 
-def _second_answer(session: Session, existing: Optional[Example], user: str, answer: str) -> Optional[int]:
-    """Labelling what another curator labelled and is still waiting for answers gives this curator's answer
-    to it (the same as answering it blind from the Label page's waiting tasks)."""
-    if existing is None or existing.status != "pending":
-        return None
-    label_team.give_opinion(session, existing.id, user, answer)
-    return existing.id
-
-
-def add_triple_example(session: Session, head: str, relation: str, tail: str, holds: bool, user: str) -> int:
+def add_triple_example(session: Session, head: str, relation: str, tail: str, holds: bool, user: str) -> LabelWrite:
     """A positive (the triple holds) or negative (it does not) link-prediction label."""
     if head == tail:
         raise LabelError("head and tail are the same entity; pick two different entities")
@@ -185,8 +186,10 @@ def add_triple_example(session: Session, head: str, relation: str, tail: str, ho
     existing = session.scalar(select(Example).where(
         Example.kind == "triple", Example.head_id == example.head_id, Example.relation_id == example.relation_id,
         Example.tail_id == example.tail_id))
-    answered = _second_answer(session, existing, user, label_team.HOLDS if holds else label_team.DOES_NOT_HOLD)
-    return answered if answered is not None else _commit_new(session, example, user, "triple")
+    answer = label_team.HOLDS if holds else label_team.DOES_NOT_HOLD
+    if existing is not None and existing.status == "pending":
+        return LabelWrite(existing.id, False, answer)
+    return _commit_new(session, example, user, "triple", answer)
 
 
 def _mention_entity(session: Session, tokens: list[str], span: tuple[int, int], user: str) -> int:
@@ -205,7 +208,7 @@ def _mention_entity(session: Session, tokens: list[str], span: tuple[int, int], 
 
 
 def add_sentence_example(session: Session, sentence_id: int, head: tuple[int, int], tail: tuple[int, int],
-                         relation: Optional[str], user: str) -> int:
+                         relation: Optional[str], user: str) -> LabelWrite:
     """A relation-extraction label: token spans [start, end) of the two mentions and the relation (None = none)."""
     sentence = session.get(Sentence, sentence_id)
     if sentence is None:
@@ -220,15 +223,15 @@ def add_sentence_example(session: Session, sentence_id: int, head: tuple[int, in
     existing = session.scalar(select(Example).where(
         Example.sentence_id == sentence_id, Example.head_start == head[0], Example.head_end == head[1],
         Example.tail_start == tail[0], Example.tail_end == tail[1]))
-    answered = _second_answer(session, existing, user, relation or label_team.NO_RELATION)
-    if answered is not None:
-        return answered
+    answer = relation or label_team.NO_RELATION
+    if existing is not None and existing.status == "pending":
+        return LabelWrite(existing.id, False, answer)
     example = Example(kind="sentence", label=True, sentence_id=sentence_id, relation_id=relation_id,
                       head_start=head[0], head_end=head[1], tail_start=tail[0], tail_end=tail[1],
                       head_id=_mention_entity(session, sentence.tokens, head, user),
                       tail_id=_mention_entity(session, sentence.tokens, tail, user),
                       created_by=user, created_at=utcnow())
-    return _commit_new(session, example, user, "pair of mentions")
+    return _commit_new(session, example, user, "pair of mentions", answer)
 
 
 @dataclass

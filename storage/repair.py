@@ -19,7 +19,6 @@ from typing import Optional
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage import label_team
 from storage.audit import record_event
 from storage.models import Entity, Evidence, Example, LabelOpinion, Relation, Triple
 from storage.review import ReviewError
@@ -96,13 +95,12 @@ def delete_entity(session: Session, user: str, name: str, confirmed: Footprint) 
 
 def delete_relation(session: Session, user: str, name: str, confirmed: Footprint) -> Footprint:
     """Delete the relation with its triples and labels, if `confirmed` is what it removes. A curator's answer
-    naming it on another sentence label goes too, and that label waits for an answer again."""
+    naming it on another sentence label goes too (the service layer applies the answering rule to that label
+    again)."""
     relation = _relation(session, name)
-    answered = list(session.scalars(select(LabelOpinion.example_id).where(LabelOpinion.relation_id == relation.id)))
     session.execute(delete(LabelOpinion).where(LabelOpinion.relation_id == relation.id))
     deleted = _delete(session, user, relation, "relation", relation_footprint(session, name), confirmed)
     session.flush()
-    label_team.resettle(session, answered)
     return deleted
 
 
@@ -264,9 +262,7 @@ def merge_relations(session: Session, user: str, source: str, target: str,
     labels = list(session.scalars(select(Example).where(Example.relation_id == old.id)))
     _move_labels(session, labels, lambda e: (e.head_id, new.id, e.tail_id), counts)
     # curators' answers naming the old relation now name the new one; two answers that differed only by it agree
-    answered = list(session.scalars(select(LabelOpinion.example_id).where(LabelOpinion.relation_id == old.id)))
     session.execute(update(LabelOpinion).where(LabelOpinion.relation_id == old.id).values(relation_id=new.id))
-    label_team.resettle(session, answered)
     record_event(session, actor=user, action="merge", target="relation", target_id=new.id,
                  details={"source": {"name": old.name, "label": old.label, "description": old.description},
                           "target": new.name, "counts": counts, "dropped": dropped})
