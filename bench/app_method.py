@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Optional
 
 from engine import retrain
-from engine.direction import symmetric_relations
+from engine.queue.direction import symmetric_relations
 from engine.link_prediction import LpTask
 from engine.types import NO_RELATION, RelationSpec, SentenceExample, TripleExample
 from engine.verbalizer import label_words

@@ -23,8 +23,8 @@ from typing import Callable, Iterable, Optional
 
 from bench.lp_data import load_lp_dir, per_relation_sample
 from bench.result_files import ResultFile
-from engine.candidates import best_pairs
-from engine.structure import MATRIX_INTERACTIONS, StructuralModel, StructureConfig
+from engine.queue.candidates import best_pairs
+from engine.structure import MATRIX_INTERACTIONS, PykeenModel, StructureConfig
 from knowco.services import (Actor, Database, Run, TrainOptions, add_triple_label, import_file, open_database,
                              queue, train_in_foreground)
 
@@ -155,7 +155,7 @@ def _by_one_opinion(shown: list, hidden: set[Triple]) -> dict[str, dict]:
 def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...], per_relation: int = 25,
                       top: int = 1000, split: str = "choose", sparse: Optional[int] = None) -> dict[str, dict]:
     """Each PyKEEN interaction alone, trained on the same KG: every candidate triple (not a fact, head ≠ tail)
-    scored (`engine.candidates.best_pairs`, all heads against all tails), ranked as a whole (its best `top`)
+    scored (`engine.queue.candidates.best_pairs`, all heads against all tails), ranked as a whole (its best `top`)
     and as the app builds its queue (the best `per_relation` of each relation)."""
     data = load_lp_dir(directory)
     train, hidden, _ = kg_and_truth(directory, split, sparse, seed)
@@ -177,7 +177,7 @@ def _one_structural_queue(entities: list[str], relations: list[str], train: list
                           facts: dict[str, dict[str, list[str]]], interaction: str, seed: int, per_relation: int,
                           top: int) -> dict:
     started = time.perf_counter()
-    model = StructuralModel(entities, relations, train, interaction, StructureConfig(seed=seed))
+    model = PykeenModel(entities, relations, train, interaction, StructureConfig(seed=seed))
     model.fit()
     scored = [[(score, (head, relation, tail)) for score, head, tail in
                best_pairs(model, relation, entities, entities, facts[relation], max(top, per_relation))]

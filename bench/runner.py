@@ -14,7 +14,7 @@ from engine import link_prediction as lp_task
 from engine import relation_extraction as re_task
 from engine.config import ABLATIONS, TrainConfig
 from engine.metrics import accuracy, micro_f1, per_label
-from engine.structure import KGE_METHODS, StructuralModel, StructureConfig
+from engine.structure import KGE_METHODS, PykeenModel, StructureConfig
 from engine.types import NO_RELATION, SentenceExample
 from storage.naming import directed_label
 
@@ -153,7 +153,7 @@ def bench_lp(data_dir: Path, train_files: list[Path], methods: list[str], base: 
             if results.has(method, k, seed):
                 continue
             if method in KGE_METHODS:
-                model = StructuralModel(names, [r.name for r in data.task.relations], data.train, method,
+                model = PykeenModel(names, [r.name for r in data.task.relations], data.train, method,
                                         replace(kge, seed=seed))
                 train_seconds = model.fit()
                 started = time.perf_counter()

@@ -4,7 +4,7 @@
 
 UMLS: the KnowCo model is trained on the 8-shot file (dev: 8 per relation from dev.tsv, as in the LP
 benchmark); the test triples are hidden. Candidates are generated exactly as the suggest job does
-(`engine.candidates`: entity types where known, two-hop pairs first, at most 20,000 per relation; UMLS has no
+(`engine.queue.candidates`: entity types where known, two-hop pairs first, at most 20,000 per relation; UMLS has no
 types, so every pair not in the 8-shot file is a candidate), scored once per pair by the prompt model
 (p(r | h, t)) and by PyKEEN TransE trained on the same 8-shot file, and ranked across all relations. Reported:
 precision@50/100/500 against the hidden test triples, recall of the test triples within the top N, and the
@@ -34,11 +34,11 @@ from bench.lp_data import load_lp_dir, per_relation_sample
 from bench.runner import LP_BASELINES
 from engine import link_prediction, relation_extraction
 from engine.calibration import fit_temperature, softmax, top_label_reliability
-from engine.candidates import candidates
+from engine.queue.candidates import candidates
 from engine.config import TrainConfig
 from engine.link_prediction import PairScores
 from engine.mention_index import MentionIndex
-from engine.structure import StructuralModel
+from engine.structure import PykeenModel
 from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION
 from storage.text_split import tokenize
@@ -77,7 +77,7 @@ def umls(directory: Path, seed: int) -> dict:
     gold = set(data.test)
     knowco = sorted(all_candidates, key=lambda x: -scores.score(*x))
 
-    transe = StructuralModel(sorted(data.task.entities), [r.name for r in data.task.relations], data.train, "transe",
+    transe = PykeenModel(sorted(data.task.entities), [r.name for r in data.task.relations], data.train, "transe",
                              replace(LP_BASELINES, seed=seed))
     transe.fit()
     by_query = defaultdict(list)

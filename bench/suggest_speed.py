@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.environment import environment, publish, use_configured_threads
 from engine import joint
-from engine.candidates import candidates
+from engine.queue.candidates import candidates
 from engine.config import TrainConfig
 from engine.mention_index import MentionIndex
 from engine.types import RelationSpec

@@ -16,10 +16,10 @@ from safetensors.torch import load_model, save_model
 
 from engine.backbones import load_backbone
 from engine.base import Classifier
-from engine.combiner import Combiner
+from engine.queue.combiner import Combiner
 from engine.config import TrainConfig
 from engine.methods import classifier_class
-from engine.structure import StructuralModel
+from engine.structure import PykeenModel
 from engine.types import RelationSpec
 
 FORMAT_VERSION = 1
@@ -34,7 +34,7 @@ class CheckpointError(Exception):
 
 
 def save_checkpoint(model: Classifier, path: Union[str, Path], metrics: dict | None = None,
-                    structure: Optional[StructuralModel] = None, combiner: Optional[Combiner] = None) -> Path:
+                    structure: Optional[PykeenModel] = None, combiner: Optional[Combiner] = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -99,10 +99,10 @@ def load_checkpoint(path: Union[str, Path], device: str | None = None) -> Classi
     return model
 
 
-def read_opinions(path: Union[str, Path]) -> tuple[Optional[StructuralModel], Optional[Combiner]]:
+def read_opinions(path: Union[str, Path]) -> tuple[Optional[PykeenModel], Optional[Combiner]]:
     """The structural model and the combiner saved with a checkpoint, each None where it has none."""
     path = Path(path)
-    structure = StructuralModel.load(path / STRUCTURE)
+    structure = PykeenModel.load(path / STRUCTURE)
     combiner_file = path / COMBINER
     if not combiner_file.is_file() or (structure is None and (path / STRUCTURE).is_dir()):
         return structure, None  # a combiner without the structural model it was fitted with would misjudge

@@ -6,7 +6,7 @@ facts can.
 
 A mention pair whose entities hold more than one relation that way round is left out (the sentence could state
 either), and so are pairs the caller holds out (their facts measure the run, so their sentences must not train
-it). The reverse order of each example is added later, with the labels' (`engine.direction`).
+it). The reverse order of each example is added later, with the labels' (`engine.queue.direction`).
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from engine.backbones import load_backbone
 from engine.calibration import MIN_CALIBRATION_ITEMS, fit_temperature, softmax, top_label_reliability
 from engine.classifier import PromptClassifier
 from engine.config import TrainConfig
-from engine.direction import reversed_sentences, reversed_triples
+from engine.queue.direction import reversed_sentences, reversed_triples
 from engine.link_prediction import corrupt
 from engine.metrics import accuracy, micro_f1, per_label
 from engine.training import CancelFlag, Pool, Pools, ProgressCallback, TrainResult, seed_everything, train
@@ -87,7 +87,7 @@ def with_negatives(labels: LabelledSet, entities: dict[str, EntityText], ratio: 
 
 
 def with_reversals(labels: LabelledSet, symmetric: set[str], known_pairs: set[tuple[str, str]]) -> LabelledSet:
-    """Each labelled triple, fact and sentence also reversed (engine.direction), so the model learns which way
+    """Each labelled triple, fact and sentence also reversed (engine.queue.direction), so the model learns which way
     a relation points and not only which entities it links."""
     return LabelledSet(labels.triples + reversed_triples(labels.triples, symmetric, known_pairs),
                        labels.sentences + reversed_sentences(labels.sentences, symmetric),

@@ -22,8 +22,24 @@ KGE_METHODS = ("transe", "rotate")
 #: a relation with fewer facts than this is compared with every relation's facts (too few of its own)
 MIN_OWN_FACTS = 5
 QUANTILES = np.linspace(0.0, 1.0, 101)
-#: interactions whose every-tail scores are one matrix product (`StructuralModel.tail_matrix`)
-MATRIX_INTERACTIONS = ("distmult", "complex", "rotate")
+#: interactions whose every-tail scores are one matrix product (`PykeenModel.tail_matrix`)
+def _complex_dot(turned: torch.Tensor, entities: torch.Tensor) -> torch.Tensor:
+    """Re(<turned, conj(t)>) for every entity t, in real arithmetic."""
+    return turned.real @ entities.real.T + turned.imag @ entities.imag.T
+
+
+def _rotate(turned: torch.Tensor, entities: torch.Tensor) -> torch.Tensor:
+    """-|turned - t| = -sqrt(|turned|^2 + |t|^2 - 2 Re<turned, conj(t)>) for every entity t."""
+    squared = ((turned.real ** 2 + turned.imag ** 2).sum(-1, keepdim=True)
+               + (entities.real ** 2 + entities.imag ** 2).sum(-1) - 2 * _complex_dot(turned, entities))
+    return -squared.clamp_min(0.0).sqrt()
+
+
+#: the interactions scored as one matrix product of the heads (scaled or rotated by the relation) with every
+#: entity, each its own scorer: PyKEEN's broadcast `score_t` is the fallback for the others
+MATRIX_SCORERS = {"distmult": lambda turned, entities: turned @ entities.T, "complex": _complex_dot,
+                  "rotate": _rotate}
+MATRIX_INTERACTIONS = tuple(MATRIX_SCORERS)
 META = "structure.json"
 WEIGHTS = "structure.safetensors"
 
@@ -60,8 +76,9 @@ class StructureReport:
     seconds: float = 0.0
 
 
-class StructuralModel:
-    """One trained interaction over fixed entity and relation vocabularies.
+class PykeenModel:
+    """One trained PyKEEN interaction over fixed entity and relation vocabularies: the queue's structural model
+(`engine.queue.structural.StructuralModel`).
 
     Its raw scores mean nothing to a curator and differ in scale between relations, so `opinion` reads a score
     against two yardsticks of the relation: random pairs of entities and the facts the model was trained on.
@@ -169,16 +186,7 @@ class StructuralModel:
     def _matrix_scores(self, rows: torch.Tensor, relation: int) -> torch.Tensor:
         entities = self.model.entity_representations[0](indices=None)
         turned = entities[rows] * self.model.relation_representations[0](indices=None)[relation]
-        if self.interaction == "distmult":
-            return turned @ entities.T
-        # Re(<turned, conj(t)>) for every entity t, in real arithmetic
-        dot = turned.real @ entities.real.T + turned.imag @ entities.imag.T
-        if self.interaction == "complex":
-            return dot
-        # rotate: -|turned - t| = -sqrt(|turned|^2 + |t|^2 - 2 Re<turned, conj(t)>)
-        squared = ((turned.real ** 2 + turned.imag ** 2).sum(-1, keepdim=True)
-                   + (entities.real ** 2 + entities.imag ** 2).sum(-1) - 2 * dot)
-        return -squared.clamp_min(0.0).sqrt()
+        return MATRIX_SCORERS[self.interaction](turned, entities)
 
     def tail_scores(self, head: str, relation: str) -> np.ndarray:
         """Scores of every entity as the tail of (head, relation), in `entity_ids` order."""
@@ -249,7 +257,7 @@ class StructuralModel:
         (folder / META).write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> Optional["StructuralModel"]:
+    def load(cls, folder: Path) -> Optional["PykeenModel"]:
         """The model saved in `folder`; None where there is none (a checkpoint from before structural models)."""
         if not (folder / META).is_file():
             return None
@@ -272,14 +280,14 @@ class StructureCancelled(Exception):
 def train_structure(entity_names: Sequence[str], relation_names: Sequence[str], facts: Sequence[Triple],
                     held_out: Sequence[Triple], config: StructureConfig,
                     progress: Optional[Callable[[str, float], None]] = None,
-                    cancel: Optional[Callable[[], bool]] = None) -> tuple[StructuralModel, StructureReport]:
+                    cancel: Optional[Callable[[], bool]] = None) -> tuple[PykeenModel, StructureReport]:
     """Each interaction at each size trained on `facts`; the one whose held-out facts rank best is kept.
     `progress` hears a message and the share (0..1) of the whole done."""
     if not config.interactions:
         raise ValueError("no interaction to train")
     started = time.perf_counter()
     known = set(facts) | set(held_out)
-    chosen: Optional[StructuralModel] = None
+    chosen: Optional[PykeenModel] = None
     report = StructureReport(interaction="")
     tries = [(interaction, dim) for interaction in config.interactions for dim in (config.dims or (config.embedding_dim,))]
     for i, (interaction, dim) in enumerate(tries):
@@ -288,7 +296,7 @@ def train_structure(entity_names: Sequence[str], relation_names: Sequence[str], 
                 progress(f"structural model {name} ({i + 1} of {len(tries)}): epoch {epoch} of {epochs}",
                          (i + epoch / epochs) / len(tries))
 
-        model = StructuralModel(entity_names, relation_names, facts, interaction, replace(config, embedding_dim=dim))
+        model = PykeenModel(entity_names, relation_names, facts, interaction, replace(config, embedding_dim=dim))
         model.fit(cancel, epoch_done)
         report.mrr[f"{interaction}/{dim}"] = round(model.mrr(list(held_out)[: config.selection_facts], known), 4)
         if chosen is None or report.mrr[f"{interaction}/{dim}"] > report.mrr[_key(chosen)]:
@@ -298,5 +306,5 @@ def train_structure(entity_names: Sequence[str], relation_names: Sequence[str], 
     return chosen, report
 
 
-def _key(model: StructuralModel) -> str:
+def _key(model: PykeenModel) -> str:
     return f"{model.interaction}/{model.config.embedding_dim}"

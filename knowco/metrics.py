@@ -42,7 +42,7 @@ class RunMetrics:
     structure: dict = field(default_factory=dict)
     #: the head that predicts and how it was chosen (engine.heads.HeadChoice as a dict; empty: older runs)
     head: dict = field(default_factory=dict)
-    #: the combiner of opinions (engine.combiner.CombinerReport as a dict; empty: none fitted)
+    #: the combiner of opinions (engine.queue.combiner.CombinerReport as a dict; empty: none fitted)
     combiner: dict = field(default_factory=dict)
     #: the accepted facts no model of this version trained on (head, relation, tail): a later version is
     #: compared with this one on those both held out

@@ -10,8 +10,8 @@ from sqlalchemy.engine import make_url
 from knowco.settings import settings
 
 if TYPE_CHECKING:  # the loaders import torch and PyKEEN when a model is first loaded, not when jobs are listed
-    from engine.combiner import Combiner
-    from engine.structure import StructuralModel
+    from engine.queue.combiner import Combiner
+    from engine.structure import PykeenModel
 
 _lock = threading.Lock()
 _loaded: dict[str, object] = {}
@@ -42,7 +42,7 @@ def load_model(checkpoint_path: str, device: Optional[str] = None):
         return _loaded[checkpoint_path]
 
 
-def load_opinions(checkpoint_path: str) -> tuple[Optional["StructuralModel"], Optional["Combiner"]]:
+def load_opinions(checkpoint_path: str) -> tuple[Optional["PykeenModel"], Optional["Combiner"]]:
     """The structural model and the combiner a retrain saved beside its prompt model (None for a checkpoint
     from before them, or a run that had too few facts for either)."""
     from engine.checkpoint import read_opinions

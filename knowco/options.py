@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Optional
 
 from engine.config import HEAD_SETTINGS, RetrainPlan, TrainConfig
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 
 from knowco.errors import OptionsError
 

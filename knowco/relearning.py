@@ -1,14 +1,14 @@
 """Learning from verdicts without a retrain: every `QueuePolicy.rerank_every` verdicts (and on *Suggest now*)
 the pending queue is re-ranked from the opinions stored with each suggestion and what curators made of the
-judged ones (`engine.verdict_model`), in one transaction that touches only suggestions still pending, so a
+judged ones (`engine.queue.verdict_model`), in one transaction that touches only suggestions still pending, so a
 curator judging meanwhile loses nothing. The Review page says that the order changed, and why.
 """
 from __future__ import annotations
 
 from typing import Optional
 
-from engine.queue_policy import QueuePolicy
-from engine.verdict_model import Row, rerank
+from engine.queue.policy import QueuePolicy
+from engine.queue.verdict_model import Row, rerank
 from storage import verdict_rows
 from storage.database import Database
 from storage.runs import active_run

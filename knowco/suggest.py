@@ -8,9 +8,9 @@
   them as evidence.
 
 Each candidate gets the prompt model's p(r | h, t), what its sentences say, the structural model's opinion and
-cheap graph features, combined into one confidence (`knowco.opinions`, `engine.combiner`). The queue keeps each
-relation's most confident, the text's confident findings and the pool's most uncertain (`engine.ranking`); of
-a triple and its reverse only the likelier (`engine.direction`).
+cheap graph features, combined into one confidence (`engine.queue.opinions`, `engine.queue.combiner`). The queue
+keeps each relation's most confident, the text's confident findings and the pool's most uncertain
+(`engine.queue.ranking`); of a triple and its reverse only the likelier (`engine.queue.direction`).
 
 Planning (reading and scoring, minutes on a big KG) is apart from writing (one transaction), so a retrain can
 replace the queue in the same transaction that makes its model active.
@@ -24,14 +24,14 @@ from typing import Callable, Optional, Sequence
 
 from sqlalchemy.orm import Session
 
-from engine.candidates import Kinds, RelationCandidates, candidates
-from engine.cardinality import compete
-from engine.combiner import Combiner, CombinerReport, GraphCounts
-from engine.direction import SideCounts, keep_one_direction, symmetric_relations
+from engine.queue.candidates import Kinds, RelationCandidates, candidates
+from engine.queue.cardinality import compete
+from engine.queue.combiner import Combiner, CombinerReport, GraphCounts
+from engine.queue.direction import SideCounts, keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
-from engine.queue_policy import QueuePolicy
-from engine.ranking import pair_margins, select
-from engine.structure import StructuralModel
+from engine.queue.policy import QueuePolicy
+from engine.queue.ranking import pair_margins, select
+from engine.queue.structural import StructuralModel
 from engine.text_candidates import mention_pairs
 from engine.types import EntityText
 from storage.database import Database
@@ -47,7 +47,7 @@ from knowco.errors import CuratorError, NoActiveModel
 from knowco.model_store import load_model, load_opinions
 from knowco.options import recorded_policy
 from knowco.relearning import after_verdict
-from knowco.opinions import Judge, Judged, TextSupport, fit, judge, read_text
+from engine.queue.opinions import Judge, Judged, TextSupport, fit, judge, read_text
 from knowco.scoring import CachedScorer
 
 Triple3 = tuple[str, str, str]

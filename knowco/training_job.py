@@ -20,9 +20,10 @@ from engine.backbones import BackboneError, set_cpu_threads
 from engine.checkpoint import save_checkpoint
 from engine.distant import fact_sentences
 from engine.mention_index import MentionIndex
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
+from engine.queue.structural import StructuralModel
 from engine.label_words import LabelWordError
-from engine.structure import StructuralModel, StructureCancelled, StructureConfig, train_structure
+from engine.structure import PykeenModel, StructureCancelled, StructureConfig, train_structure
 from engine.training import TrainingCancelled
 from engine.types import EntityText, RelationSpec, SentenceExample, TripleExample
 from engine.verbalizer import label_words
@@ -365,7 +366,7 @@ def run_training(database: Database, run_id: int,
 
 
 def _structure(database: Database, run: Run, options: TrainOptions, prepared: Prepared, flag: DatabaseCancelFlag,
-               log: Callable[[str], None]) -> tuple[Optional[StructuralModel], dict]:
+               log: Callable[[str], None]) -> tuple[Optional[PykeenModel], dict]:
     """The structural model on the kept facts, its interaction chosen on the held-out ones; none where the
     facts are too few or the options ask for none."""
     facts = prepared.kept_facts

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from knowco.cli import main
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 
 UNCERTAIN = QueuePolicy().uncertain
 from tests.engine_helpers import EXAMPLES

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from engine.candidates import Kinds
-from engine.cardinality import Cardinalities, compete
-from engine.combiner import GraphCounts
-from engine.patterns import Patterns
-from engine.queue_policy import QueuePolicy
-from knowco.opinions import Judge, TextSupport, judge
+from engine.queue.candidates import Kinds
+from engine.queue.cardinality import Cardinalities, compete
+from engine.queue.combiner import GraphCounts
+from engine.queue.patterns import Patterns
+from engine.queue.policy import QueuePolicy
+from engine.queue.opinions import Judge, TextSupport, judge
 
 BOOKS = [(f"book{i}", "written_by", f"author{i % 4}") for i in range(12)]
 CITIES = [(f"city{i}", "located_in", f"country{i % 3}") for i in range(9)]

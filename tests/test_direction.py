@@ -9,15 +9,15 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine.combiner import GraphCounts
-from engine.direction import (SideCounts, keep_one_direction, reversed_sentences,
+from engine.queue.combiner import GraphCounts
+from engine.queue.direction import (SideCounts, keep_one_direction, reversed_sentences,
                               reverse_holds, reversed_triples, symmetric_relations)
 from engine.mention_index import MentionIndex, MentionSpan
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 from engine.text_candidates import MentionPair, mention_pairs
 from engine.types import SentenceExample, TripleExample
 from knowco.model_store import load_model
-from knowco.opinions import read_text
+from engine.queue.opinions import read_text
 from knowco.services import Actor, TrainOptions, import_document, import_file, queue, train_in_foreground
 from storage.database import open_database
 from storage.models import Sentence

@@ -1,7 +1,7 @@
 """The engine's pieces behind a retrain and a suggest pass: held-out splits and candidate pairs."""
 from __future__ import annotations
 
-from engine.candidates import candidates, role_sets
+from engine.queue.candidates import candidates, role_sets
 from engine.joint import split_held_out
 from engine.types import SentenceExample, TripleExample
 

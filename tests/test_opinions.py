@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from engine.candidates import Kinds, RelationCandidates
-from engine.combiner import GraphCounts
-from engine.queue_policy import QueuePolicy
-from knowco.opinions import Judge, TextSupport, fit, in_the_pool, judge, uncalibrated
+from engine.queue.candidates import Kinds, RelationCandidates
+from engine.queue.combiner import GraphCounts
+from engine.queue.policy import QueuePolicy
+from engine.queue.opinions import Judge, TextSupport, fit, in_the_pool, judge, uncalibrated
 
 MIN_FACTS_IN_TEXT = QueuePolicy().min_facts_in_text
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.queue_policy import QueuePolicy
-from engine.verdict_model import Row, rerank
+from engine.queue.policy import QueuePolicy
+from engine.queue.verdict_model import Row, rerank
 from knowco.services import Actor, accept, last_rerank, queue, reject, seed_demo
 from storage.database import open_database
 from tests.conftest import ROOT

@@ -11,8 +11,8 @@ import pytest
 
 from engine.mention_index import MentionSpan
 from engine.text_candidates import MentionPair
-from engine.queue_policy import QueuePolicy
-from knowco.opinions import read_text
+from engine.queue.policy import QueuePolicy
+from engine.queue.opinions import read_text
 
 CLEAR_WAY = QueuePolicy().clear_way
 
@@ -78,7 +78,7 @@ def test_the_sentence_s_likeliest_finding_leads_even_where_it_is_a_fact_already(
 def test_the_kg_s_kinds_say_which_relation_a_related_pair_states_and_which_way_round():
     """'Satya Nadella, who was born in Hyderabad, ...': the model reads that the two are related (as ceo_of);
     a person and a city take only born_in in the KG, with the person as its head."""
-    from engine.candidates import Kinds
+    from engine.queue.candidates import Kinds
 
     facts = [("p1", "born_in", "c1"), ("p2", "born_in", "c2"), ("p1", "ceo_of", "k1"), ("p2", "ceo_of", "k2")]
     kinds = Kinds(facts, {"p1": "person", "p2": "person", "nadella": "person", "c1": "city", "c2": "city",

@@ -10,7 +10,7 @@ from engine.text_candidates import aggregate, mention_pairs
 from engine.types import NO_RELATION, RelationSpec
 from knowco.scoring import CachedScorer
 from knowco.services import Actor, evidence, import_document, list_relations, queue, seed_demo
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 from knowco.suggest import Planning, plan_suggestions, write_suggestions
 from storage.text_split import tokenize
 from tests.storage_helpers import finished_runs, queued

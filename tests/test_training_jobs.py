@@ -12,7 +12,7 @@ from knowco.cli import main
 from knowco.errors import JobError
 from knowco.services import (Actor, TrainOptions, active_run, add_triple_label, cancel, current_job, get_run,
                              list_relations, list_runs, queue, queue_size, seed_demo, start_training)
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 
 UNCERTAIN = QueuePolicy().uncertain
 from storage.database import open_database

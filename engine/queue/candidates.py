@@ -8,7 +8,7 @@ Among those, a trained structural model (`engine.structure`) ranks the pairs and
 kept: on a typed KG two-hop-then-random kept 13 % of the hidden facts. Without one (no facts to train it
 on), pairs two hops apart in the graph come first, then a seeded random sample.
 
-A relation that holds both ways in most of its facts (`engine.direction.symmetric_relations`) also proposes
+A relation that holds both ways in most of its facts (`engine.queue.direction.symmetric_relations`) also proposes
 the reverse of each of its facts that lacks one (`closing`): in WN18RR, 2,014 of the 2,152 hidden
 `derivationally_related_form` facts are such reverses, and the structural pre-filter, which scores only the
 best-connected heads of a big KG, reached almost none of them. They are kept apart from the pre-filter's
@@ -25,9 +25,9 @@ from typing import Collection, Optional, Sequence
 import numpy as np
 import torch
 
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 from engine.roles import Roles
-from engine.structure import StructuralModel
+from engine.queue.structural import StructuralModel
 
 Triple = tuple[str, str, str]
 #: bytes one chunk of head rows may take while the structural model scores them against every entity

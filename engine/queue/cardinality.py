@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 
 Triple = tuple[str, str, str]
 #: the side of a relation whose values are counted: "tail" counts the tails of each head, "head" the heads of each tail
@@ -94,7 +94,7 @@ class Cardinalities:
         return found if found and found.entities >= self.policy.min_cardinality_entities else None
 
     def with_kinds(self, sides: dict[str, tuple[set, set]]) -> "Cardinalities":
-        """Know how many entities may be each relation's heads and tails (`engine.candidates.Kinds.sides`)."""
+        """Know how many entities may be each relation's heads and tails (`engine.queue.candidates.Kinds.sides`)."""
         self.kind_sizes = {relation: (len(heads), len(tails)) for relation, (heads, tails) in sides.items()}
         return self
 

@@ -8,7 +8,7 @@ missing reverses of facts, each a fact only by the share of its relation's missi
 (5-fold: each decision comes from a regression that did not see the item), so the confidence is not flattened
 or inflated by in-sample fit; the reported ECE and spread are cross-fitted once more (the Platt fit did not
 see what it is scored on). The positives are the held-out facts the pre-filter would have proposed
-(`knowco.opinions.in_the_pool`). With fewer than `QueuePolicy.min_facts` held-out facts there is nothing honest to fit
+(`engine.queue.opinions.in_the_pool`). With fewer than `QueuePolicy.min_facts` held-out facts there is nothing honest to fit
 on: no combiner, and the caller keeps the text model's opinion and says so.
 
 What a confidence of 0.8 means here: among candidates like this one, facts like the held-out ones are 80 %
@@ -26,10 +26,10 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from engine.calibration import reliability
-from engine.cardinality import Cardinalities, SecondValue
-from engine.direction import reverse_holds
-from engine.patterns import Patterns, Rule
-from engine.queue_policy import QueuePolicy
+from engine.queue.cardinality import Cardinalities, SecondValue
+from engine.queue.direction import reverse_holds
+from engine.queue.patterns import Patterns, Rule
+from engine.queue.policy import QueuePolicy
 
 Triple = tuple[str, str, str]
 FEATURES = ("text", "graph", "sentence", "says", "sentences", "fit", "head_degree", "tail_degree",
@@ -49,9 +49,9 @@ class Opinions:
     sentences: int = 0  # sentences that state it (one that names an entity twice counts once)
     leads: int = 0  # sentences whose likeliest statement it is
     fit: float = 1.0  # how well head and tail fit the relation's kinds (types or learned roles), 0..1
-    #: the best rule of the graph's patterns whose path links head to tail (`engine.patterns`), or None
+    #: the best rule of the graph's patterns whose path links head to tail (`engine.queue.patterns`), or None
     pattern: Optional[Rule] = None
-    #: why it would be a second value of a one-valued side (`engine.cardinality`), or None for a first value
+    #: why it would be a second value of a one-valued side (`engine.queue.cardinality`), or None for a first value
     second: Optional[SecondValue] = None
 
     @property
@@ -67,7 +67,7 @@ class Opinions:
 class GraphCounts:
     """Degrees and per-relation counts from the accepted facts: a head that already has a `capital_of`
     tail is less likely to get another. And whether the reverse of a candidate is a fact, weighed by the share
-    of its relation's missing reverses expected to hold (`engine.direction.reverse_holds`): in a relation that
+    of its relation's missing reverses expected to hold (`engine.queue.direction.reverse_holds`): in a relation that
     always holds both ways a fact without its reverse is the likeliest missing fact there is (WN18RR hides
     2,014 such), in one that never does it says nothing. `marked`: relations a curator marked symmetric;
     `one_valued`: per side ("tail", "head"), the relations a curator marked one-valued there. Its cardinalities
@@ -199,7 +199,7 @@ def fit_combiner(positives: Sequence[Sequence[float]], negatives: Sequence[Seque
     """The combiner, or None (with the reason) where the facts are too few to fit and calibrate it.
 
     `uncertain` rows are candidates whose truth is only known as a probability (`holds`: a relation's missing
-    reverses, `engine.direction.reverse_holds`): each counts as a fact with weight p and as a non-fact with
+    reverses, `engine.queue.direction.reverse_holds`): each counts as a fact with weight p and as a non-fact with
     weight 1 − p, so the combiner learns what a missing reverse is worth from how often such reverses hold,
     not from the held-out facts alone (which are all true: a combiner that saw no false missing reverse put
     WN18RR's `also_see` reverses, 12 % true, at 1.0). The reported AUC, ECE and spread are of the facts and

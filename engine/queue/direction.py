@@ -19,7 +19,7 @@ import math
 from collections import Counter, defaultdict
 from typing import Iterable, Optional, Protocol, Sequence
 
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 from engine.types import SentenceExample, TripleExample
 
 Triple = tuple[str, str, str]

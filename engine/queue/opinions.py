@@ -3,7 +3,7 @@
 Three readers judge a candidate: the prompt model on the entities' names and descriptions (p(r | h, t)), the
 prompt model on the sentences that mention both (what the text states), and the structural model on the
 graph. With the kinds the relation takes and how connected the entities are, they are the combiner's
-features (`engine.combiner`); a retrain fits the combiner on its held-out facts, *Suggest now* reuses the one
+features (`engine.queue.combiner`); a retrain fits the combiner on its held-out facts, *Suggest now* reuses the one
 its model version saved.
 """
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Collection, Optional, Sequence
 
 import numpy as np
 
-from engine.candidates import Kinds, RelationCandidates
-from engine.combiner import FEATURES, Combiner, CombinerReport, GraphCounts, Opinions, fit_combiner
-from engine.direction import SideCounts
-from engine.queue_policy import QueuePolicy
-from engine.structure import StructuralModel
+from engine.queue.candidates import Kinds, RelationCandidates
+from engine.queue.combiner import FEATURES, Combiner, CombinerReport, GraphCounts, Opinions, fit_combiner
+from engine.queue.direction import SideCounts
+from engine.queue.policy import QueuePolicy
+from engine.queue.structural import StructuralModel
 from engine.text_candidates import MentionPair
 from engine.types import NO_RELATION
 

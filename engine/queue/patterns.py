@@ -17,7 +17,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 from scipy import sparse
 
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 
 Triple = tuple[str, str, str]
 Step = tuple[str, bool]  # (relation, forwards)

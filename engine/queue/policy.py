@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 @dataclass(frozen=True)
 class QueuePolicy:
-    # -- which candidates make the queue (`engine.ranking.select`) --
+    # -- which candidates make the queue (`engine.queue.ranking.select`) --
     #: each relation's most confident candidates that join the queue
     per_relation: int = 25
     #: candidate pairs per relation judged by every opinion: the structural model's best (where trained)
@@ -30,13 +30,13 @@ class QueuePolicy:
     #: a candidate this sure by a fitted combiner's calibrated confidence joins past its relation's number
     sure: float = 0.9
 
-    # -- what the text says (`knowco.opinions.read_text`) --
+    # -- what the text says (`engine.queue.opinions.read_text`) --
     #: a sentence's finding leads only where its way round is at least this many times likelier than the other
     clear_way: float = 2.0
     #: held-out facts the text must mention before the combiner judges what the text states
     min_facts_in_text: int = 50
 
-    # -- the combiner (`engine.combiner`) --
+    # -- the combiner (`engine.queue.combiner`) --
     #: held-out facts (and candidates) needed to fit and calibrate a combiner
     min_facts: int = 20
     #: candidates drawn as negatives per held-out fact
@@ -44,7 +44,7 @@ class QueuePolicy:
     #: folds of the combiner's out-of-fold decisions and of its Platt scaling
     combiner_folds: int = 5
 
-    # -- direction (`engine.direction`) --
+    # -- direction (`engine.queue.direction`) --
     #: a relation is taken as symmetric when at least this share of its facts also hold reversed
     symmetric_share: float = 0.5
     #: the reverse of an accepted fact (of a relation that is not symmetric) is suggested only this sure
@@ -54,7 +54,7 @@ class QueuePolicy:
     yardstick_share: float = 0.8
     yardstick_facts: int = 10
 
-    # -- the pre-filter (`engine.candidates`) --
+    # -- the pre-filter (`engine.queue.candidates`) --
     #: pairs the structural model looks at per relation, the best-connected heads first
     max_scored_pairs: int = 10_000_000
     #: pairs looked at per relation without a structural model (two-hop pairs first)
@@ -62,7 +62,7 @@ class QueuePolicy:
     #: missing reverses proposed per relation that holds both ways in most of its facts
     max_closing_pairs: int = 5_000
 
-    # -- cardinalities (`engine.cardinality`) --
+    # -- cardinalities (`engine.queue.cardinality`) --
     #: a side of a relation says something about its cardinality only with this many entities taking part
     min_cardinality_entities: int = 4
     #: a side is one-valued (its candidate values compete for one place) where this share of its entities has
@@ -71,7 +71,7 @@ class QueuePolicy:
     #: a second value is demoted only on a side where at least this share of the entities have one value
     second_value_share: float = 0.8
 
-    # -- the graph's patterns (`engine.patterns`) --
+    # -- the graph's patterns (`engine.queue.patterns`) --
     #: pairs that must hold a rule before it counts
     min_pattern_support: int = 3
     #: a rule is kept from this smoothed confidence
@@ -93,7 +93,7 @@ class QueuePolicy:
     #: a pattern of the graph counts as evidence (above any names-only guess) from this smoothed confidence
     pattern_evidence: float = 0.5
 
-    # -- learning from verdicts (`engine.verdict_model`) --
+    # -- learning from verdicts (`engine.queue.verdict_model`) --
     #: the pending queue is re-ranked after this many new verdicts (and on Suggest now)
     rerank_every: int = 10
     #: verdicts needed before they re-rank anything (of one kind only, they shift the confidences as a whole)

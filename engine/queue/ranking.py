@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Collection, Iterable, Optional
 
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 
 Triple = tuple[str, str, str]
 

@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from engine.queue_policy import QueuePolicy
+from engine.queue.policy import QueuePolicy
 
 
 @dataclass(frozen=True)
