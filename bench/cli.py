@@ -33,8 +33,8 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--max-test", type=int, default=None, help="evaluate only the first N test triples")
     p.add_argument("--kge-epochs", type=int, default=None, help="TransE/RotatE training epochs")
     _common(p)
-    p = tasks.add_parser("queue", help="the app's retrain + suggest on a KG directory, its queue against hidden facts")
-    p.add_argument("--data", type=Path, required=True, help="KG directory: train.tsv is the KG, dev + test hidden")
+    p = tasks.add_parser("queue", help="the app's retrain + suggest on a KG directory, its queue against the facts it was not given")
+    p.add_argument("--data", type=Path, required=True, help="KG directory: train.tsv is the KG (with --split report, dev.tsv too), the rest the truth")
     p.add_argument("--labels", type=int, default=8, help="true facts per relation entered as curator labels")
     p.add_argument("--seeds", default="13,21,42")
     p.add_argument("--kge", default="rotate,complex,distmult",
@@ -123,7 +123,7 @@ def _run_queue(args: argparse.Namespace) -> int:
     from bench.queue import bench_queue
 
     if not (args.data / "train.tsv").is_file():
-        raise BenchError(f"{args.data}: expected a KG directory with train.tsv (and dev.tsv, test.tsv hidden)")
+        raise BenchError(f"{args.data}: expected a KG directory with train.tsv (and dev.tsv, test.tsv as the truth)")
     use_configured_threads()
     print(bench_queue(args.data, args.labels, _ints(args.seeds), args.out, lambda line: print(line, flush=True),
                       tuple(_names(args.kge)), split=args.split, sparse=args.sparse))

@@ -7,7 +7,7 @@ where every relation is thin) and counts every other fact of the directory as tr
 text comes along.
 `--labels` true facts per relation are entered as curator labels. Then the app's own retrain and suggest run,
 through the same function as `python -m knowco train` and the worker (`knowco.training_job.run_training`), with
-the app's defaults; the queue is read back from the database, most confident first, and compared with the hidden
+the app's defaults; the queue is read back from the database, most confident first, and compared with the truth
 facts: precision at 10, 50, 100 and 500, the recall of the whole queue, the wall time of retrain + suggest and
 the peak memory of the process. Resumable: seeds already in the result file are skipped.
 """
@@ -36,10 +36,10 @@ TEXT_FILES = ("entities.txt", "relations.txt", "entity2text.txt", "entity2textlo
 Triple = tuple[str, str, str]
 
 
-def precision_and_recall(ranked: list[Triple], hidden: set[Triple]) -> dict[str, float]:
-    hits = [triple in hidden for triple in ranked]
+def precision_and_recall(ranked: list[Triple], truth: set[Triple]) -> dict[str, float]:
+    hits = [triple in truth for triple in ranked]
     out = {f"p@{n}": round(sum(hits[:n]) / n, 4) for n in CUTS}  # a queue shorter than N misses the rest
-    out["recall"] = round(sum(hits) / max(1, len(hidden)), 4)
+    out["recall"] = round(sum(hits) / max(1, len(truth)), 4)
     out["queue"] = len(ranked)
     out["true_in_queue"] = sum(hits)
     return out
@@ -119,7 +119,7 @@ def calibration(shown: list, truth: set[Triple], negatives: set[Triple], combine
 
 def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions, split: str = "choose",
              sparse: Optional[int] = None) -> dict:
-    kg, hidden, negatives = kg_and_truth(directory, split, sparse, seed)
+    kg, truth, negatives = kg_and_truth(directory, split, sparse, seed)
     actor = Actor("bench", "admin")
     with tempfile.TemporaryDirectory() as tmp:
         database = open_database(str(Path(tmp) / "kg.sqlite"))
@@ -131,24 +131,24 @@ def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions, spl
     if run.status != "succeeded":
         raise RuntimeError(f"seed {seed}: the retrain {run.status}: {run.message}")
     ranked = [(s.head, s.relation, s.tail) for s in shown]
-    return {"seed": seed, "split": split, "sparse": sparse, "labels_per_relation": labels, "hidden": len(hidden),
-            "calibration": calibration(shown, hidden, negatives, run.metrics.get("combiner") or {}),
+    return {"seed": seed, "split": split, "sparse": sparse, "labels_per_relation": labels, "truth_facts": len(truth),
+            "calibration": calibration(shown, truth, negatives, run.metrics.get("combiner") or {}),
             "retrain_and_suggest_seconds": round(seconds, 1),
             # the process's peak so far: for the first seed its own, for later ones at most theirs
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "run_message": run.message, "queue": precision_and_recall(ranked, hidden),
-            "by_one_opinion": _by_one_opinion(shown, hidden),
+            "run_message": run.message, "queue": precision_and_recall(ranked, truth),
+            "by_one_opinion": _by_one_opinion(shown, truth),
             "structure": run.metrics.get("structure", {}), "combiner": run.metrics.get("combiner", {}),
             "head": run.metrics.get("head", {})}
 
 
-def _by_one_opinion(shown: list, hidden: set[Triple]) -> dict[str, dict]:
+def _by_one_opinion(shown: list, truth: set[Triple]) -> dict[str, dict]:
     """The same queue ordered by one opinion alone (the text model's p, the structural model's): what each
     adds to the combined confidence on the same candidates."""
     out = {}
     for name in ("text", "graph"):
         order = sorted(shown, key=lambda s: -(s.opinions.get(name) if s.opinions.get(name) is not None else -1.0))
-        out[name] = precision_and_recall([(s.head, s.relation, s.tail) for s in order], hidden)
+        out[name] = precision_and_recall([(s.head, s.relation, s.tail) for s in order], truth)
     return out
 
 
@@ -158,7 +158,7 @@ def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...],
     scored (`engine.queue.candidates.best_pairs`, all heads against all tails), ranked as a whole (its best `top`)
     and as the app builds its queue (the best `per_relation` of each relation)."""
     data = load_lp_dir(directory)
-    train, hidden, _ = kg_and_truth(directory, split, sparse, seed)
+    train, truth, _ = kg_and_truth(directory, split, sparse, seed)
     entities = sorted(data.task.entities)
     relations = sorted({r for _, r, _ in train} | {r.name for r in data.task.relations})
     facts: dict[str, dict[str, list[str]]] = {r: {} for r in relations}
@@ -168,12 +168,12 @@ def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...],
     for interaction in interactions:
         if interaction not in MATRIX_INTERACTIONS and len(entities) > MAX_BROADCAST_ENTITIES:
             continue  # through PyKEEN's broadcast tensor a few heads at a time: hours on a big KG
-        out[interaction] = _one_structural_queue(entities, relations, train, hidden, facts, interaction, seed,
+        out[interaction] = _one_structural_queue(entities, relations, train, truth, facts, interaction, seed,
                                                  per_relation, top)
     return out
 
 
-def _one_structural_queue(entities: list[str], relations: list[str], train: list[Triple], hidden: set[Triple],
+def _one_structural_queue(entities: list[str], relations: list[str], train: list[Triple], truth: set[Triple],
                           facts: dict[str, dict[str, list[str]]], interaction: str, seed: int, per_relation: int,
                           top: int) -> dict:
     started = time.perf_counter()
@@ -184,8 +184,8 @@ def _one_structural_queue(entities: list[str], relations: list[str], train: list
               for relation in relations]
     everything = sorted((item for mine in scored for item in mine), key=lambda x: -x[0])
     queue_like = sorted((item for mine in scored for item in mine[:per_relation]), key=lambda x: -x[0])
-    return {"all": precision_and_recall([t for _, t in everything[:top]], hidden),
-            "per_relation": precision_and_recall([t for _, t in queue_like], hidden),
+    return {"all": precision_and_recall([t for _, t in everything[:top]], truth),
+            "per_relation": precision_and_recall([t for _, t in queue_like], truth),
             "candidates": (len(entities) ** 2 - len(entities)) * len(relations) - len(set(train)),
             "seconds": round(time.perf_counter() - started, 1)}
 

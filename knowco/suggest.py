@@ -47,7 +47,7 @@ from knowco.errors import CuratorError, NoActiveModel
 from knowco.model_store import load_model, load_opinions
 from knowco.options import recorded_policy
 from knowco.relearning import after_verdict
-from engine.queue.opinions import Judge, Judged, TextSupport, fit, judge, read_text
+from engine.queue.opinions import OpinionSources, Scored, TextSupport, fit, score_candidates, read_text
 from knowco.scoring import CachedScorer
 
 Triple3 = tuple[str, str, str]
@@ -235,15 +235,15 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
         inputs = _read_inputs(session, model, relation, policy)
     facts = inputs.data.facts
     # what the KG says without the held-out facts: the combiner is fitted on it, and the text's sides read it
-    hidden = set(planning.held_out)
-    seen = [f for f in facts if f not in hidden]
+    held_set = set(planning.held_out)
+    seen = [f for f in facts if f not in held_set]
     seen_counts = GraphCounts(seen, inputs.marked_symmetric, policy, inputs.one_valued_marks)
     found = _find(database, inputs, scorer, planning, use_text, cancel, progress, seen_counts)
     found.report.model_version = version_name
     held_out = [t for t in planning.held_out if t[1] in inputs.relations]
     distributions = _score_pairs(inputs, scorer, found.pool + held_out, cancel, progress)
-    counts = GraphCounts(facts, inputs.marked_symmetric, policy, inputs.one_valued_marks) if hidden else seen_counts
-    judged = _judge(Judge(distributions, found.text, planning.structure, found.kinds, counts), inputs,
+    counts = GraphCounts(facts, inputs.marked_symmetric, policy, inputs.one_valued_marks) if held_set else seen_counts
+    judged = _score(OpinionSources(distributions, found.text, planning.structure, found.kinds, counts), inputs,
                     found.per, found.stated, found.pool, held_out, planning, seen, seen_counts)
     judged.confidence = compete(judged.confidence, counts.cardinalities)
     margins = pair_margins(judged.confidence)
@@ -259,7 +259,7 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
                           judged.combiner, judged.report)
 
 
-def _queue(judged: Judged, found: "_Found", inputs: _Inputs, margins: dict[Triple3, float], fact_set: set[Triple3],
+def _queue(judged: Scored, found: "_Found", inputs: _Inputs, margins: dict[Triple3, float], fact_set: set[Triple3],
            policy: QueuePolicy) -> dict[Triple3, float]:
     """What the pass suggests: one direction of each pair, one value per marked entity, then the queue's
     selection."""
@@ -269,11 +269,11 @@ def _queue(judged: Judged, found: "_Found", inputs: _Inputs, margins: dict[Tripl
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
     # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
     calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
-    return select(one_way, margins, policy, found.stated, found.text.leads, calibrated_text, calibrated,
+    return select(one_way, margins, policy, found.stated, found.text.leading, calibrated_text, calibrated,
                   fitted=judged.combiner is not None)
 
 
-def _shown_opinions(queue: dict[Triple3, float], judged: Judged, margins: dict[Triple3, float], inputs: _Inputs,
+def _shown_opinions(queue: dict[Triple3, float], judged: Scored, margins: dict[Triple3, float], inputs: _Inputs,
                     counts: GraphCounts, fact_set: set[Triple3]) -> dict[Triple3, dict]:
     """What the Review card shows of each suggestion's opinions (and the re-ranking reads back)."""
     return {t: {**judged.opinions[t], "margin": margins[t], "model": queue[t],
@@ -323,7 +323,7 @@ def _allowed(found: RelationCandidates, inputs: _Inputs) -> RelationCandidates:
     def allowed(pairs):
         return [p for p in pairs if inputs.allowed((p[0], found.relation, p[1]))]
 
-    return replace(found, pairs=allowed(found.pairs), closing=allowed(found.closing))
+    return replace(found, pairs=allowed(found.pairs), reverses=allowed(found.reverses))
 
 
 def _score_pairs(inputs: _Inputs, scorer: CachedScorer, triples: Sequence[Triple3], cancel, progress: Progress
@@ -334,16 +334,16 @@ def _score_pairs(inputs: _Inputs, scorer: CachedScorer, triples: Sequence[Triple
     return dict(zip(pairs, scorer.pairs([(texts[h], texts[t]) for h, t in pairs], cancel, progress)))
 
 
-def _judge(applying: Judge, inputs: _Inputs, per: list[RelationCandidates], stated: list[Triple3],
+def _score(applying: OpinionSources, inputs: _Inputs, per: list[RelationCandidates], stated: list[Triple3],
            pool: list[Triple3], held_out: list[Triple3], planning: Planning, seen: list[Triple3],
-           seen_counts: GraphCounts) -> Judged:
+           seen_counts: GraphCounts) -> Scored:
     """Every candidate judged by `applying`; in a retrain, by a combiner fitted first on the held-out facts,
     judged by what the rest of the KG (`seen`) says (kinds and counts that do not know them)."""
     if not held_out:
-        return judge(applying, pool, planning.combiner)
-    fitting = Judge(applying.distributions, applying.text, planning.structure, inputs.kinds(seen), seen_counts)
+        return score_candidates(applying, pool, planning.combiner)
+    fitting = OpinionSources(applying.distributions, applying.text, planning.structure, inputs.kinds(seen), seen_counts)
     combiner, report = fit(fitting, held_out, per, stated, planning.seed, planning.policy)
-    judged = judge(applying, pool, combiner)
+    judged = score_candidates(applying, pool, combiner)
     judged.report = report
     return judged
 

@@ -220,8 +220,8 @@ def _prepare(database: Database, run: Run, options: TrainOptions, log: Callable[
         f"{min(options.corpus_sentences_per_epoch, len(train_set.fact_sentences))} of "
         f"{len(train_set.fact_sentences)} sentences stating facts (and their reversals) per epoch; measured on "
         f"{measured}")
-    hidden = {(x.head, x.relation, x.tail) for x in split.held_facts}
-    return Prepared(given, split, [f for f in data.facts if f not in hidden], sorted(hidden))
+    held = {(x.head, x.relation, x.tail) for x in split.held_facts}
+    return Prepared(given, split, [f for f in data.facts if f not in held], sorted(held))
 
 
 def _finish(database: Database, run: Run, path: str, metrics: RunMetrics, plan: Optional[SuggestionPlan]) -> None:

@@ -149,7 +149,7 @@ def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, mon
     assert len(calls) == 1
     [run] = json.loads(out.read_text())["runs"]
     # choosing: the KG is train.tsv, the truth dev.tsv; test.tsv is never read
-    assert run["hidden"] == 2 and run["split"] == "choose" and run["labels_per_relation"] == 2
+    assert run["truth_facts"] == 2 and run["split"] == "choose" and run["labels_per_relation"] == 2
     assert "p@10" in run["queue"] and set(run["calibration"]["checks"]) == {
         "bands", "top10_confidence_near_precision", "nothing_at_0.8_uncalibrated"}
     assert 0 < run["queue"]["queue"] <= 5 * 9 + UNCERTAIN and "| 7 |" in text

@@ -10,7 +10,7 @@ from engine.queue.cardinality import Cardinalities, compete
 from engine.queue.combiner import GraphCounts
 from engine.queue.patterns import Patterns
 from engine.queue.policy import QueuePolicy
-from engine.queue.opinions import Judge, TextSupport, judge
+from engine.queue.opinions import OpinionSources, TextSupport, score_candidates
 
 BOOKS = [(f"book{i}", "written_by", f"author{i % 4}") for i in range(12)]
 CITIES = [(f"city{i}", "located_in", f"country{i % 3}") for i in range(9)]
@@ -70,9 +70,9 @@ KINDS = {**{f"city{i}": "city" for i in range(9)}, "osaka": "city", **{f"country
          **{f"book{i}": "book" for i in range(100)}, **{f"author{i}": "person" for i in range(4)}}
 
 
-def _judge(facts, distributions, text=TextSupport()):
+def _score(facts, distributions, text=TextSupport()):
     relations = {r: (None, None) for _, r, _ in facts}
-    return Judge(distributions, text, None, Kinds(facts, KINDS, relations), GraphCounts(facts))
+    return OpinionSources(distributions, text, None, Kinds(facts, KINDS, relations), GraphCounts(facts))
 
 
 def test_before_calibration_names_alone_never_look_sure_and_a_second_value_sinks():
@@ -80,7 +80,7 @@ def test_before_calibration_names_alone_never_look_sure_and_a_second_value_sinks
     policy = QueuePolicy()
     facts = BOOKS + CITIES
     names = {("city0", "country1"): {"located_in": 0.99}, ("osaka", "country1"): {"located_in": 0.99}}
-    judged = judge(_judge(facts, names), [("city0", "located_in", "country1"), ("osaka", "located_in", "country1")])
+    judged = score_candidates(_score(facts, names), [("city0", "located_in", "country1"), ("osaka", "located_in", "country1")])
     first = judged.confidence[("osaka", "located_in", "country1")]
     assert first == pytest.approx(0.99 * policy.names_only_ceiling) and first < 0.5
     assert judged.confidence[("city0", "located_in", "country1")] == pytest.approx(first * (1 / 11), rel=1e-3)
@@ -91,9 +91,9 @@ def test_before_calibration_a_sentence_outranks_names_and_nothing_reaches_the_ce
     policy = QueuePolicy()
     stated = ("book99", "written_by", "author1")
     text = TextSupport(best={("book99", "author1"): {"written_by": 0.99}},
-                       stated={stated: [(1, 0, 1, 3, 4, 0.99)]}, says={stated: 0.99}, leads={stated: 1})
+                       stated={stated: [(1, 0, 1, 3, 4, 0.99)]}, sentence_share={stated: 0.99}, leading={stated: 1})
     names = {("book99", "author1"): {"written_by": 0.99}, ("book98", "author2"): {"written_by": 0.99}}
-    judged = judge(_judge(BOOKS, names, text), [stated, ("book98", "written_by", "author2")])
+    judged = score_candidates(_score(BOOKS, names, text), [stated, ("book98", "written_by", "author2")])
     low, high = policy.names_only_ceiling, policy.uncalibrated_ceiling
     assert judged.confidence[stated] == pytest.approx(low + (high - low) * 0.99 ** policy.evidence_exponent)
     assert high < 0.8
@@ -102,7 +102,7 @@ def test_before_calibration_a_sentence_outranks_names_and_nothing_reaches_the_ce
 
 def test_before_calibration_a_kind_that_never_fits_the_relation_sinks():
     names = {("author1", "book3"): {"written_by": 0.99}}
-    judged = judge(_judge(BOOKS, names), [("author1", "written_by", "book3")])
+    judged = score_candidates(_score(BOOKS, names), [("author1", "written_by", "book3")])
     assert judged.confidence[("author1", "written_by", "book3")] == 0.0
 
 

@@ -9,7 +9,7 @@ import pytest
 from engine.queue.candidates import Kinds, RelationCandidates
 from engine.queue.combiner import GraphCounts
 from engine.queue.policy import QueuePolicy
-from engine.queue.opinions import Judge, TextSupport, fit, in_the_pool, judge, uncalibrated
+from engine.queue.opinions import OpinionSources, TextSupport, fit, in_the_pool, score_candidates, uncalibrated
 
 MIN_FACTS_IN_TEXT = QueuePolicy().min_facts_in_text
 
@@ -18,7 +18,7 @@ HELD, KEPT = FACTS[:60], FACTS[60:]
 STATED = [(f"town{i}", "capital_of", f"realm{i}") for i in range(40)]
 
 
-def _judge(held_in_text: bool) -> Judge:
+def _score(held_in_text: bool) -> OpinionSources:
     rng = random.Random(0)
     pairs = [(f"city{i}", f"land{j}") for i in range(120) for j in range(120) if i != j]
     distributions = {pair: {"capital_of": rng.uniform(0.0, 0.4)} for pair in pairs}
@@ -28,11 +28,11 @@ def _judge(held_in_text: bool) -> Judge:
     # confident
     text = TextSupport(best={(h, t): {"capital_of": rng.uniform(0.3, 0.7)} for h, _, t in STATED},
                        stated={triple: [(1, 0, 1, 2, 3, 0.5)] for triple in STATED},
-                       says={triple: rng.uniform(0.1, 0.5) for triple in STATED})
+                       sentence_share={triple: rng.uniform(0.1, 0.5) for triple in STATED})
     if held_in_text:
         text.best.update({(h, t): {"capital_of": rng.uniform(0.8, 1.0)} for h, _, t in HELD})
     kinds = Kinds(KEPT, {}, {"capital_of": (None, None)})
-    return Judge(distributions, text, None, kinds, GraphCounts(KEPT))
+    return OpinionSources(distributions, text, None, kinds, GraphCounts(KEPT))
 
 
 def _candidates() -> list[RelationCandidates]:
@@ -41,13 +41,13 @@ def _candidates() -> list[RelationCandidates]:
 
 
 def test_without_facts_in_the_text_the_text_findings_are_as_sure_as_their_sentences_say_them():
-    judge_ = _judge(held_in_text=False)
-    combiner, report = fit(judge_, HELD, _candidates(), STATED)
+    sources = _score(held_in_text=False)
+    combiner, report = fit(sources, HELD, _candidates(), STATED)
     assert combiner is not None and report.facts_in_text == 0 and not report.reads_text
     assert report.min_facts_in_text == MIN_FACTS_IN_TEXT
-    judged = judge(judge_, STATED + KEPT[:3], combiner)
-    says = judge_.text.says
-    expected = {t: round(uncalibrated(judge_, t, o), 6) for t, o in zip(STATED, judge_.opinions(STATED))}
+    judged = score_candidates(sources, STATED + KEPT[:3], combiner)
+    says = sources.text.sentence_share
+    expected = {t: round(uncalibrated(sources, t, o), 6) for t, o in zip(STATED, sources.opinions(STATED))}
     assert all(judged.confidence[t] == expected[t] for t in STATED)  # not the names' probability either
     assert all(judged.confidence[t] not in says.values() for t in KEPT[:3])  # no sentence: the combiner's
 
@@ -55,19 +55,19 @@ def test_without_facts_in_the_text_the_text_findings_are_as_sure_as_their_senten
 def test_too_few_facts_in_the_text_leave_the_text_to_its_sentences():
     """20 held-out facts in the text were too few: such a combiner ranked SemEval's text findings worse than
     what their sentences say alone."""
-    judge_ = _judge(held_in_text=True)
-    combiner, report = fit(judge_, HELD[:MIN_FACTS_IN_TEXT - 1], _candidates(), STATED)
+    sources = _score(held_in_text=True)
+    combiner, report = fit(sources, HELD[:MIN_FACTS_IN_TEXT - 1], _candidates(), STATED)
     assert combiner is not None and report.facts_in_text == MIN_FACTS_IN_TEXT - 1 and not report.reads_text
 
 
 def test_with_facts_in_the_text_the_combiner_weighs_the_sentences_too():
-    judge_ = _judge(held_in_text=True)
-    combiner, report = fit(judge_, HELD, _candidates(), STATED)
+    sources = _score(held_in_text=True)
+    combiner, report = fit(sources, HELD, _candidates(), STATED)
     assert report.facts_in_text == len(HELD) >= MIN_FACTS_IN_TEXT and report.reads_text and combiner.reads_text
     assert report.negatives >= len(HELD)
     assert report.weights["sentence"] > 0  # learned from facts the text states: a surer sentence counts for more
-    judged = judge(judge_, STATED, combiner)
-    by_sentence = sorted(STATED, key=lambda t: judge_.text.best[(t[0], t[2])]["capital_of"])
+    judged = score_candidates(sources, STATED, combiner)
+    by_sentence = sorted(STATED, key=lambda t: sources.text.best[(t[0], t[2])]["capital_of"])
     assert judged.confidence[by_sentence[-1]] > judged.confidence[by_sentence[0]]
 
 
@@ -87,14 +87,14 @@ def test_missing_reverses_are_worth_what_their_relation_s_missing_reverses_hold(
     known = set(facts)
     ordinary = {r: [(h, t) for h in names[:20] for t in names[-20:] if h != t and (h, r, t) not in known
                     and (t, h) not in missing[r] and (t, r, h) not in known][:200] for r in ("twin", "see")}
-    per = [RelationCandidates(r, ordinary[r], False, closing=missing[r]) for r in ("twin", "see")]
-    every = [(h, c.relation, t) for c in per for h, t in c.pairs + c.closing] + held
+    per = [RelationCandidates(r, ordinary[r], False, reverses=missing[r]) for r in ("twin", "see")]
+    every = [(h, c.relation, t) for c in per for h, t in c.pairs + c.reverses] + held
     distributions = {(h, t): {r: rng.uniform(0.0, 1.0) for r in ("twin", "see")} for h, _, t in every}
-    judge_ = Judge(distributions, TextSupport(), None, Kinds(kept, {}, {"twin": (None, None), "see": (None, None)}),
+    sources = OpinionSources(distributions, TextSupport(), None, Kinds(kept, {}, {"twin": (None, None), "see": (None, None)}),
                    GraphCounts(kept))
-    combiner, report = fit(judge_, held, per, ())
+    combiner, report = fit(sources, held, per, ())
     assert combiner is not None and report.missing_reverses > 0
-    judged = judge(judge_, [(h, r, t) for r in ("twin", "see") for h, t in missing[r]], combiner)
+    judged = score_candidates(sources, [(h, r, t) for r in ("twin", "see") for h, t in missing[r]], combiner)
     twin = [judged.confidence[(h, "twin", t)] for h, t in missing["twin"]]
     see = [judged.confidence[(h, "see", t)] for h, t in missing["see"]]
     assert min(twin) > 0.8 and sum(see) / len(see) < 0.5
@@ -119,11 +119,11 @@ def test_the_combiner_learns_from_the_held_out_facts_the_pre_filter_would_have_p
     scores = {("a", "r", "b"): 0.9, ("c", "r", "d"): 0.7, ("x", "r", "y"): 0.8, ("u", "r", "v"): 0.2,
               ("w", "r", "z"): 0.1, ("q", "s", "p"): 0.0}
     text = TextSupport(best={("w", "z"): {"r": 0.6}})
-    judge_ = Judge({}, text, _Scores(scores), Kinds([], {}, {}), GraphCounts([("p", "s", "q")]))
-    per = [RelationCandidates("r", proposed, False), RelationCandidates("s", [], False, closing=[("q", "p")])]
+    sources = OpinionSources({}, text, _Scores(scores), Kinds([], {}, {}), GraphCounts([("p", "s", "q")]))
+    per = [RelationCandidates("r", proposed, False), RelationCandidates("s", [], False, reverses=[("q", "p")])]
     held = [("x", "r", "y"), ("u", "r", "v"), ("w", "r", "z"), ("q", "s", "p")]
-    assert in_the_pool(judge_, held, per) == [("x", "r", "y"), ("w", "r", "z"), ("q", "s", "p")]
-    without = Judge({}, text, None, Kinds([], {}, {}), GraphCounts([]))
+    assert in_the_pool(sources, held, per) == [("x", "r", "y"), ("w", "r", "z"), ("q", "s", "p")]
+    without = OpinionSources({}, text, None, Kinds([], {}, {}), GraphCounts([]))
     assert in_the_pool(without, held, per) == held
 
 
@@ -137,9 +137,9 @@ def test_without_a_combiner_a_missing_reverse_outranks_a_guess_from_names_alone(
     missing, wrong = (pairs[11][1], "borders", pairs[11][0]), ("c0", "borders", "c5")
     distributions = {(missing[0], missing[2]): {"borders": 0.2}, (wrong[0], wrong[2]): {"borders": 0.7}}
     untyped = {e: None for h, _, t in facts for e in (h, t)}
-    judge_ = Judge(distributions, TextSupport(), None, Kinds(facts, untyped, {"borders": (None, None)}),
+    sources = OpinionSources(distributions, TextSupport(), None, Kinds(facts, untyped, {"borders": (None, None)}),
                    GraphCounts(facts))
-    judged = judge(judge_, [missing, wrong])
+    judged = score_candidates(sources, [missing, wrong])
     policy = QueuePolicy()
     assert policy.uncalibrated_ceiling >= judged.confidence[missing] > policy.names_only_ceiling
     assert judged.confidence[wrong] <= 0.7 * policy.names_only_ceiling

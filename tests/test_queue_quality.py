@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.queue.candidates import Kinds, best_pairs, candidates, closing_pairs
+from engine.queue.candidates import Kinds, best_pairs, candidates, reverse_pairs
 from engine.queue.combiner import FEATURES, Combiner, GraphCounts, Opinions, fit_combiner
 from engine.queue.policy import QueuePolicy
 from engine.queue.ranking import pair_margins, select
@@ -78,10 +78,10 @@ def test_a_relation_that_holds_both_ways_proposes_the_missing_reverses_apart_fro
     untyped = {e: None for h, _, t in facts for e in (h, t)}
     known = set(facts) | {("austria", "borders", "italy")}  # rejected once
     [borders] = candidates(facts, untyped, {"borders": (None, None)}, known, max_pairs=100, symmetric={"borders"})
-    assert borders.closing == [("portugal", "spain")]
+    assert borders.reverses == [("portugal", "spain")]
     assert ("portugal", "spain") not in borders.pairs and ("portugal", "borders", "spain") in borders.triples()
     [plain] = candidates(facts, untyped, {"borders": (None, None)}, known, max_pairs=100)
-    assert plain.closing == [] and ("portugal", "spain") in plain.pairs
+    assert plain.reverses == [] and ("portugal", "spain") in plain.pairs
     negatives = negatives_for([("spain", "borders", "france")], [borders], seed=0)
     assert negatives and ("portugal", "borders", "spain") not in negatives
 
@@ -102,9 +102,9 @@ def test_missing_reverses_past_the_budget_are_the_structural_model_s_best():
     model = PykeenModel(names, ["link"], pairs + [(t, "link", h) for h, _, t in pairs[:8]], "distmult",
                             StructureConfig(interactions=("distmult",), embedding_dim=8, epochs=5, seed=1))
     model.fit()
-    missing = closing_pairs(pairs, "link", set(pairs), max_pairs=len(pairs))
+    missing = reverse_pairs(pairs, "link", set(pairs), max_pairs=len(pairs))
     assert len(missing) == len(pairs)
-    best = closing_pairs(pairs, "link", set(pairs), max_pairs=3, structure=model)
+    best = reverse_pairs(pairs, "link", set(pairs), max_pairs=3, structure=model)
     opinion = model.opinion([(h, "link", t) for h, t in missing])
     assert sorted(opinion, reverse=True)[:3] == pytest.approx(sorted(model.opinion([(h, "link", t) for h, t in best]),
                                                                      reverse=True))

@@ -1,8 +1,8 @@
 """What a sentence says: each of its mention pairs reads a relation, but a sentence mostly states one fact.
 SemEval's test sentences mention 20 entity pairs each; a wrong pair's likeliest relation is 0.9 as easily as
 the right pair's. A finding is worth its share of what its sentence states and how clearly it reads the way
-round (`TextSupport.says`), and only the sentence's likeliest finding with a clear way round leads it into
-the queue (`TextSupport.leads`)."""
+round (`TextSupport.sentence_share`), and only the sentence's likeliest finding with a clear way round leads it into
+the queue (`TextSupport.leading`)."""
 from __future__ import annotations
 
 import math
@@ -46,22 +46,22 @@ def test_a_finding_says_its_share_of_what_its_sentence_states():
                                                   (0, 2): paris_spain, (2, 0): spain_paris})
     lone = _sentence(2, "madrid spain", dict(zip([(0, 1), (1, 0)], _both(0.8, 0.1))))
     support = read_text(crowded[0] + lone[0], crowded[1] + lone[1])
-    says = support.says
+    says = support.sentence_share
     assert says[("paris", "capital_of", "france")] == pytest.approx(0.9 * 0.9 / 1.7 * _way(0.9, 0.1))
     assert says[("paris", "capital_of", "spain")] == pytest.approx(0.8 * 0.8 / 1.7 * _way(0.8, 0.1))
     # the same probability alone in its sentence says more than beside a likelier finding
     assert says[("madrid", "capital_of", "spain")] > says[("paris", "capital_of", "spain")]
-    assert support.leads == {("paris", "capital_of", "france"): 1, ("madrid", "capital_of", "spain"): 1}
+    assert support.leading == {("paris", "capital_of", "france"): 1, ("madrid", "capital_of", "spain"): 1}
 
 
 def test_a_finding_whose_way_round_is_unclear_does_not_lead():
     forward, backward = _both(0.6, 0.5)  # read both ways: the sentence does not say which way round
     support = read_text(*_sentence(1, "paris france", {(0, 1): forward, (1, 0): backward}))
     assert set(support.stated) == {("paris", "capital_of", "france")}
-    assert support.says[("paris", "capital_of", "france")] < 0.6 * CLEAR_WAY / (1 + CLEAR_WAY)
-    assert not support.leads
+    assert support.sentence_share[("paris", "capital_of", "france")] < 0.6 * CLEAR_WAY / (1 + CLEAR_WAY)
+    assert not support.leading
     forward, backward = _both(0.6, 0.6 / CLEAR_WAY - 0.01)
-    assert read_text(*_sentence(1, "paris france", {(0, 1): forward, (1, 0): backward})).leads
+    assert read_text(*_sentence(1, "paris france", {(0, 1): forward, (1, 0): backward})).leading
 
 
 def test_the_sentence_s_likeliest_finding_leads_even_where_it_is_a_fact_already():
@@ -71,7 +71,7 @@ def test_the_sentence_s_likeliest_finding_leads_even_where_it_is_a_fact_already(
     other, other_back = _both(0.7, 0.01)
     support = read_text(*_sentence(1, "paris france spain", {(0, 1): known, (1, 0): known_back,
                                                              (2, 1): other, (1, 2): other_back}))
-    assert support.leads == {("paris", "capital_of", "france"): 1}
+    assert support.leading == {("paris", "capital_of", "france"): 1}
     assert ("spain", "capital_of", "france") in support.stated
 
 

@@ -9,7 +9,7 @@ kept: on a typed KG two-hop-then-random kept 13 % of the hidden facts. Without o
 on), pairs two hops apart in the graph come first, then a seeded random sample.
 
 A relation that holds both ways in most of its facts (`engine.queue.direction.symmetric_relations`) also proposes
-the reverse of each of its facts that lacks one (`closing`): in WN18RR, 2,014 of the 2,152 hidden
+the reverse of each of its facts that lacks one (`reverses`): in WN18RR, 2,014 of the 2,152 hidden
 `derivationally_related_form` facts are such reverses, and the structural pre-filter, which scores only the
 best-connected heads of a big KG, reached almost none of them. They are kept apart from the pre-filter's
 pairs because they are not a sample of what a queue is full of: the combiner must not learn them as
@@ -41,13 +41,13 @@ class RelationCandidates:
     pairs: list[tuple[str, str]]
     capped: bool
     #: reverses of facts of a relation that holds both ways, not in `pairs`
-    closing: list[tuple[str, str]] = field(default_factory=list)
+    reverses: list[tuple[str, str]] = field(default_factory=list)
     #: (head, tail) pairs the pre-filter looked at, of the `possible` ones its kinds allow
     scored: int = 0
     possible: int = 0
 
     def triples(self) -> list[Triple]:
-        return [(h, self.relation, t) for h, t in self.pairs + self.closing]
+        return [(h, self.relation, t) for h, t in self.pairs + self.reverses]
 
 
 def role_sets(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], relation: str,
@@ -192,7 +192,7 @@ def missing_reverses(facts: Sequence[Triple], relation: str, known: set[Triple])
     return sorted({(t, h) for h, r, t in facts if r == relation and h != t and (t, relation, h) not in known})
 
 
-def closing_pairs(facts: Sequence[Triple], relation: str, known: set[Triple], max_pairs: int,
+def reverse_pairs(facts: Sequence[Triple], relation: str, known: set[Triple], max_pairs: int,
                   structure: Optional[StructuralModel] = None) -> list[tuple[str, str]]:
     """The missing reverses of `relation`'s facts; past `max_pairs`, those the structural model scores best
     (without one, those between the best-connected entities)."""
@@ -240,12 +240,12 @@ def candidates(facts: Sequence[Triple], entity_types: dict[str, Optional[str]], 
             found = _by_proximity(relation, heads, tails, near, known, degree, max_pairs, rng,
                                   policy.proximity_pairs)
         if relation in symmetric:
-            found.closing = closing_pairs(facts, relation, known, max(max_pairs, policy.max_closing_pairs), structure)
+            found.reverses = reverse_pairs(facts, relation, known, max(max_pairs, policy.max_closing_pairs), structure)
             # past the budget a missing reverse the pre-filter proposes is an ordinary candidate, and may be one
             # of the combiner's negatives: it then learns that not every missing reverse holds (WN18RR seed 13
             # with them all kept out: P@10 1.0 → 0.5, P@100 0.72 → 0.56; `also_see` holds both ways in 64 % of
             # its facts, yet only 57 of its ~470 missing reverses are hidden facts)
-            closing = set(found.closing)
-            found.pairs = [pair for pair in found.pairs if pair not in closing]
+            reverses = set(found.reverses)
+            found.pairs = [pair for pair in found.pairs if pair not in reverses]
         out.append(found)
     return out

@@ -44,10 +44,10 @@ class Opinions:
     text: float  # the prompt model's p(r | h, t) from the entities' names and descriptions
     graph: float  # the structural model's opinion (0..1), NaN where it does not know the triple's entities
     sentence: float = 0.0  # the best p(r) of a sentence mentioning both (0: none)
-    #: how likely a sentence says this triple rather than anything else it could say (`TextSupport.says`)
-    says: float = 0.0
+    #: how likely a sentence says this triple rather than anything else it could say (`TextSupport.sentence_share`)
+    sentence_share: float = 0.0
     sentences: int = 0  # sentences that state it (one that names an entity twice counts once)
-    leads: int = 0  # sentences whose likeliest statement it is
+    leading: int = 0  # sentences whose likeliest statement it is
     fit: float = 1.0  # how well head and tail fit the relation's kinds (types or learned roles), 0..1
     #: the best rule of the graph's patterns whose path links head to tail (`engine.queue.patterns`), or None
     pattern: Optional[Rule] = None
@@ -107,7 +107,7 @@ class GraphCounts:
         know an entity (the combiner fills it)."""
         h, r, t = triple
         reverse = self.reverse(triple)
-        return [_logit(opinions.text), opinions.graph, opinions.sentence, opinions.says,
+        return [_logit(opinions.text), opinions.graph, opinions.sentence, opinions.sentence_share,
                 math.log1p(opinions.sentences), opinions.fit, math.log1p(self.degree[h]), math.log1p(self.degree[t]),
                 math.log1p(self.as_head[(h, r)]), math.log1p(self.as_tail[(t, r)]), reverse,
                 opinions.pattern_confidence, math.log(opinions.second_chance + 1e-3)]

@@ -44,11 +44,11 @@ class TextSupport:
     #: sentence's findings) × p(this way round). A SemEval test sentence has 20 mention pairs and states one
     #: fact; a wrong pair's likeliest relation is 0.9 as easily as the right pair's, so p alone put 9 facts in
     #: the top 100 findings of a queue and this 40 (seed 42)
-    says: dict[Triple3, float] = field(default_factory=dict)
+    sentence_share: dict[Triple3, float] = field(default_factory=dict)
     #: triple → how many sentences it is the likeliest finding of (by p, known facts included: a sentence
     #: stating a fact the KG holds has been read), the way round at least `QueuePolicy.clear_way` times likelier than the
     #: other (84 % of such findings on gold pairs pointed the gold way, 93 % of those with a clear way)
-    leads: dict[Triple3, int] = field(default_factory=dict)
+    leading: dict[Triple3, int] = field(default_factory=dict)
 
 
 def _by_kinds(distribution: dict[str, float], head: str, tail: str, kinds: Kinds) -> dict[str, float]:
@@ -94,10 +94,10 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
         for name, q in distribution.items():
             if name not in (NO_RELATION, turned) and q > mine.get(name, 0.0):
                 mine[name] = q
-    says, leads = _sentence_readings(stated, way, policy.clear_way, sides.counts.facts)
+    share, leading = _sentence_readings(stated, way, policy.clear_way, sides.counts.facts)
     return TextSupport(dict(best), {triple: sorted(((*where, p) for where, p in evidence.items()),
                                                     key=lambda e: -e[5])
-                                    for triple, evidence in stated.items()}, says, leads)
+                                    for triple, evidence in stated.items()}, share, leading)
 
 
 def _way_round(mention: MentionPair, relation: str, p: float, marked: dict[tuple, dict[str, float]],
@@ -118,7 +118,7 @@ def _way_round(mention: MentionPair, relation: str, p: float, marked: dict[tuple
 
 def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tuple, float], clear_way: float,
                        known: Collection[Triple3] = ()) -> tuple[dict[Triple3, float], dict[Triple3, int]]:
-    """(says, leads) of `TextSupport` from each triple's evidence (keyed by sentence id and spans) and how
+    """(sentence_share, leading) of `TextSupport` from each triple's evidence (keyed by sentence id and spans) and how
     likely each marking's way round is. A finding's share of its sentence leaves out the `known` facts it also
     states: a curator's sentence often restates a fact of the KG beside a new one ("Cillian Murphy won the
     Academy Award for Best Actor for Oppenheimer"), and what the KG already holds does not compete with it."""
@@ -127,20 +127,20 @@ def _sentence_readings(stated: dict[Triple3, dict[tuple, float]], way: dict[tupl
         for where, p in evidence.items():
             findings = by_sentence[where[0]]
             findings[triple] = max(findings.get(triple, (0.0, 0.0)), (p, way[(triple, where)]))
-    says: dict[Triple3, float] = {}
-    leads: Counter = Counter()
+    share: dict[Triple3, float] = {}
+    leading: Counter = Counter()
     for findings in by_sentence.values():
         total = sum(p for t, (p, _) in findings.items() if t not in known) or 1.0
         for triple, (p, certainty) in findings.items():
-            says[triple] = max(says.get(triple, 0.0), p * p / total * certainty)
+            share[triple] = max(share.get(triple, 0.0), p * p / total * certainty)
         lead = max(findings, key=lambda t: (findings[t], t))
         if findings[lead][1] >= clear_way / (1.0 + clear_way):
-            leads[lead] += 1
-    return says, dict(leads)
+            leading[lead] += 1
+    return share, dict(leading)
 
 
 @dataclass
-class Judged:
+class Scored:
     """Every candidate's confidence and the opinions the Review page shows, and the combiner behind them."""
 
     confidence: dict[Triple3, float]
@@ -149,7 +149,7 @@ class Judged:
     report: Optional[CombinerReport] = None
 
 
-class Judge:
+class OpinionSources:
     """Turns a candidate triple into its opinions and feature row."""
 
     def __init__(self, distributions: dict[Pair, dict[str, float]], text: TextSupport,
@@ -167,9 +167,9 @@ class Judge:
         for (h, r, t), g, rule in zip(triples, graph.tolist(), patterns):
             out.append(Opinions(text=self.distributions[(h, t)].get(r, 0.0), graph=g,
                                 sentence=self.text.best.get((h, t), {}).get(r, 0.0),
-                                says=self.text.says.get((h, r, t), 0.0),
+                                sentence_share=self.text.sentence_share.get((h, r, t), 0.0),
                                 sentences=len({e[0] for e in self.text.stated.get((h, r, t), ())}),
-                                leads=self.text.leads.get((h, r, t), 0), fit=self.kinds.fit(h, r, t),
+                                leading=self.text.leading.get((h, r, t), 0), fit=self.kinds.fit(h, r, t),
                                 pattern=rule, second=cardinalities.second_value((h, r, t))))
         return out
 
@@ -179,10 +179,11 @@ class Judge:
 
 
 def _shown(opinion: Opinions) -> dict:
-    """The opinions a curator reads beside the confidence."""
+    """The opinions a curator reads beside the confidence, as stored with the suggestion ("says" and "leads" are
+    the stored names of the sentence share and the leading count: the Review card and the re-rank read them)."""
     shown = {"text": round(opinion.text, 4), "sentences": opinion.sentences, "fit": round(opinion.fit, 3)}
     if opinion.sentences:
-        shown.update(sentence=round(opinion.sentence, 4), says=round(opinion.says, 4), leads=opinion.leads)
+        shown.update(sentence=round(opinion.sentence, 4), says=round(opinion.sentence_share, 4), leads=opinion.leading)
     if not math.isnan(opinion.graph):
         shown["graph"] = round(opinion.graph, 4)
     if opinion.pattern is not None:
@@ -221,40 +222,40 @@ def negatives_for(held_out: Sequence[Triple3], per_relation: list[RelationCandid
 def missing_reverses_for(held_out: Sequence[Triple3], per_relation: list[RelationCandidates], seed: int,
                          seen: Collection[Triple3], negatives_per_fact: int = QueuePolicy.negatives_per_fact
                          ) -> list[Triple3]:
-    """`negatives_per_fact` missing reverses (`RelationCandidates.closing`) per held-out fact of their relation:
+    """`negatives_per_fact` missing reverses (`RelationCandidates.reverses`) per held-out fact of their relation:
     the combiner's sample of them, each a fact only as likely as its relation's missing reverses hold. Only
     reverses of the facts the fit sees (`seen`): one whose fact is held out looks like any other candidate."""
     wanted = _per_fact(held_out, negatives_per_fact)
     rng = random.Random(seed)
     out = []
     for c in sorted(per_relation, key=lambda c: c.relation):
-        mine = sorted((h, c.relation, t) for h, t in c.closing if (t, c.relation, h) in seen)
+        mine = sorted((h, c.relation, t) for h, t in c.reverses if (t, c.relation, h) in seen)
         out += rng.sample(mine, min(len(mine), wanted[c.relation]))
     return out
 
 
-def in_the_pool(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationCandidates]
+def in_the_pool(sources: OpinionSources, held_out: Sequence[Triple3], per_relation: list[RelationCandidates]
                 ) -> list[Triple3]:
     """The held-out facts the pre-filter would have proposed had they been missing: the structural model scores
     them at least as well as the lowest of their relation's proposed pairs, they are missing reverses of a
     relation that proposes those, or a sentence mentions both entities. A queue is made of such candidates; a
     random held-out fact mostly scores below them, and a combiner fitted on random facts against the pool learnt
     that a better graph score marks a non-fact (weight −0.1 to −1.5 on UMLS and WN18RR)."""
-    if judge_.structure is None:
+    if sources.structure is None:
         return list(held_out)
     floor = {}
     for c in per_relation:
-        opinions = judge_.structure.opinion([(h, c.relation, t) for h, t in c.pairs]) if c.pairs else np.empty(0)
+        opinions = sources.structure.opinion([(h, c.relation, t) for h, t in c.pairs]) if c.pairs else np.empty(0)
         if np.isfinite(opinions).any():
             floor[c.relation] = float(np.nanmin(opinions))
-    closing = {c.relation for c in per_relation if c.closing}
-    graph = judge_.structure.opinion(list(held_out)).tolist()
+    reverses = {c.relation for c in per_relation if c.reverses}
+    graph = sources.structure.opinion(list(held_out)).tolist()
     return [(h, r, t) for (h, r, t), g in zip(held_out, graph)
-            if (r in floor and g >= floor[r]) or (r in closing and (t, r, h) in judge_.counts.facts)
-            or (h, t) in judge_.text.best]
+            if (r in floor and g >= floor[r]) or (r in reverses and (t, r, h) in sources.counts.facts)
+            or (h, t) in sources.text.best]
 
 
-def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationCandidates],
+def fit(sources: OpinionSources, held_out: Sequence[Triple3], per_relation: list[RelationCandidates],
         stated: Sequence[Triple3], seed: int = 0, policy: QueuePolicy = QueuePolicy()
         ) -> tuple[Optional[Combiner], CombinerReport]:
     """The combiner fitted on the `held_out` facts the pre-filter would have proposed (`in_the_pool`; all of
@@ -264,16 +265,16 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
     `min_facts_in_text` held-out facts are in the text (a corpus about other things than the KG's facts), a
     text candidate would look unlike every fact merely for having a sentence, so such a combiner is fitted on
     the graph's candidates alone and leaves the text's findings what their sentences say."""
-    in_text = sum(1 for h, _, t in held_out if (h, t) in judge_.text.best)
+    in_text = sum(1 for h, _, t in held_out if (h, t) in sources.text.best)
     reads_text = in_text >= policy.min_facts_in_text
-    pooled = in_the_pool(judge_, held_out, per_relation)
+    pooled = in_the_pool(sources, held_out, per_relation)
     positives = pooled if len(pooled) >= policy.min_facts else list(held_out)
     negatives = negatives_for(positives, per_relation, seed, stated if reads_text else (), policy.negatives_per_fact)
-    reverses = missing_reverses_for(positives, per_relation, seed, judge_.counts.facts, policy.negatives_per_fact)
-    combiner, report = fit_combiner(judge_.rows(positives, judge_.opinions(positives)),
-                                    judge_.rows(negatives, judge_.opinions(negatives)), seed,
-                                    judge_.rows(reverses, judge_.opinions(reverses)),
-                                    [judge_.counts.reverse(t) for t in reverses], policy)
+    reverses = missing_reverses_for(positives, per_relation, seed, sources.counts.facts, policy.negatives_per_fact)
+    combiner, report = fit_combiner(sources.rows(positives, sources.opinions(positives)),
+                                    sources.rows(negatives, sources.opinions(negatives)), seed,
+                                    sources.rows(reverses, sources.opinions(reverses)),
+                                    [sources.counts.reverse(t) for t in reverses], policy)
     if combiner is not None:
         combiner.reads_text = reads_text
     report.facts_in_text, report.reads_text, report.facts_in_pool = in_text, reads_text, len(pooled)
@@ -281,7 +282,7 @@ def fit(judge_: Judge, held_out: Sequence[Triple3], per_relation: list[RelationC
     return combiner, report
 
 
-def uncalibrated(judge_: Judge, triple: Triple3, opinion: Opinions) -> float:
+def uncalibrated(sources: OpinionSources, triple: Triple3, opinion: Opinions) -> float:
     """A confidence no combiner calibrated, conservative by construction, in which evidence comes first.
 
     Evidence is what a sentence says of the triple, a pattern of the graph that holds at least
@@ -291,9 +292,9 @@ def uncalibrated(judge_: Judge, triple: Triple3, opinion: Opinions) -> float:
     80-fact KG the top 30 such guesses, at 0.85-0.97, held no fact, and a sentence's findings sat under them).
     Both are scaled by how well the entities fit the relation's kinds and by what the relation's cardinality
     leaves of a second value."""
-    policy = judge_.counts.policy
+    policy = sources.counts.policy
     strong = opinion.pattern_confidence if opinion.pattern_confidence >= policy.pattern_evidence else 0.0
-    evidence = max(opinion.says if opinion.sentences else 0.0, strong, judge_.counts.reverse(triple))
+    evidence = max(opinion.sentence_share if opinion.sentences else 0.0, strong, sources.counts.reverse(triple))
     if evidence > 0:
         confidence = (policy.names_only_ceiling + (policy.uncalibrated_ceiling - policy.names_only_ceiling)
                       * evidence ** policy.evidence_exponent)
@@ -302,15 +303,15 @@ def uncalibrated(judge_: Judge, triple: Triple3, opinion: Opinions) -> float:
     return confidence * opinion.fit * opinion.second_chance
 
 
-def judge(judge_: Judge, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Judged:
+def score_candidates(sources: OpinionSources, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Scored:
     """Confidence for every triple: the combiner's where there is one (and it reads the text, for a triple a
     sentence states), else the conservative `uncalibrated` one, in which a finding read in a sentence outranks a
     guess from names alone."""
-    opinions = judge_.opinions(triples)
-    probabilities = [uncalibrated(judge_, t, o) for t, o in zip(triples, opinions)]
+    opinions = sources.opinions(triples)
+    probabilities = [uncalibrated(sources, t, o) for t, o in zip(triples, opinions)]
     if combiner is not None:
-        combined = combiner.probability(judge_.rows(triples, opinions)).tolist()
+        combined = combiner.probability(sources.rows(triples, opinions)).tolist()
         probabilities = [c if combiner.reads_text or not o.sentences else p
                          for c, p, o in zip(combined, probabilities, opinions)]
     confidence = {t: round(float(p), 6) for t, p in zip(triples, probabilities)}
-    return Judged(confidence, {t: _shown(o) for t, o in zip(triples, opinions)}, combiner)
+    return Scored(confidence, {t: _shown(o) for t, o in zip(triples, opinions)}, combiner)
