@@ -82,7 +82,7 @@ with right:
         st.markdown(f"**{md(active.name)}** ({md(active.backbone)}), trained by {md(active.created_by)} on "
                     f"{active.created_at:%Y-%m-%d %H:%M} UTC with {active.n_examples} labels")
         if quality.accuracy is not None:
-            st.markdown(f"It is {md(quality_words(quality.accuracy, quality.held_out))}.")
+            st.markdown(f"It is {md(quality_words(quality.accuracy, quality.held_out, quality.held_out_source))}.")
     if data.latest is not None and data.latest.status in ("queued", "running"):
         st.progress(data.latest.progress, text=f"{data.latest.name}: {data.latest.message}")
     team_summary()

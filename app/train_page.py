@@ -338,7 +338,8 @@ def quality_panel(latest, previous) -> RunMetrics:
     """The latest version in the curator's words: how often it was right where it could be checked, against the
     version before it."""
     measured, earlier = metrics_of(latest), metrics_of(previous) if previous else None
-    said = f"**{md(latest.name)}** is {md(quality_words(measured.accuracy, measured.held_out))}"
+    said = (f"**{md(latest.name)}** is "
+            f"{md(quality_words(measured.accuracy, measured.held_out, measured.held_out_source))}")
     if earlier is not None and earlier.accuracy is not None and measured.accuracy is not None:
         said += f" ({md(previous.name)}: {md(times_in_ten(earlier.accuracy))})"
     st.markdown(said + ".")

@@ -75,7 +75,8 @@ class RunMetrics:
     def summary(self) -> str:
         """The run's one line on the Train page and at the command line, in the curator's words (the technical
         figures are in the page's details)."""
-        parts = [quality_words(self.accuracy, self.held_out)] if self.accuracy is not None else []
+        parts = ([quality_words(self.accuracy, self.held_out, self.held_out_source)] if self.accuracy is not None
+                 else [])
         if self.suggestions:
             found = self.suggestions
             looked, possible = found.get("prefilter_scored", 0), found.get("prefilter_possible", 0)

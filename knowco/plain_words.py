@@ -20,12 +20,14 @@ def times_in_ten(share: float) -> str:
     return f"about {tenths} time{'s' if tenths != 1 else ''} in 10"
 
 
-def quality_words(accuracy: Optional[float], items: int) -> str:
-    """How often a version was right where it could be checked, or why that cannot be said."""
+def quality_words(accuracy: Optional[float], items: int, source: str = "labels") -> str:
+    """How often a version was right where it could be checked, or why that cannot be said; `source` says what
+    was kept aside where it was not labels alone (facts say how well it knows the KG, not what is missing)."""
     if accuracy is None or not items:
         return "not checked: nothing could be kept aside to check it on"
-    return (f"right {times_in_ten(accuracy)} on the {items} item{'s' if items != 1 else ''} kept aside from its "
-            "training")
+    kept = {"facts": " (facts of your KG and made-up wrong ones, no label)"}.get(source, "")
+    return (f"right {times_in_ten(accuracy)} on the {items} item{'s' if items != 1 else ''}{kept} kept aside from "
+            "its training")
 
 
 def found_words(micro_f1: Optional[float]) -> str:

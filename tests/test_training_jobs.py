@@ -229,7 +229,7 @@ def test_a_kg_with_facts_and_no_labels_trains_and_is_measured_on_held_out_facts(
     run = train_in_foreground(database, ANN, TrainOptions(**FAST))
     assert run.status == "succeeded", run.message
     assert run.metrics["held_out_source"] == "facts" and run.metrics["held_out"] > 0
-    assert "held out from facts" in run.message and queue_size(database) > 0
+    assert "(facts of your KG and made-up wrong ones, no label) kept aside" in run.message and queue_size(database) > 0
     out = capsys.readouterr().out
     assert "0 labelled items and 128 of" in out and "structural model:" in out
     # the structural model and the combiner of opinions were trained in the same run and saved with it
