@@ -10,10 +10,10 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from storage import label_team
+from storage import label_team, labels
 from storage.audit import record_event
 from storage.label_team import LABEL_OVERLAP, LabelRow
-from storage.labels import LabelWrite
+from storage.labels import ExampleEdit, LabelError, LabelWrite
 from storage.models import utcnow
 from storage.team import set_count
 
@@ -104,6 +104,21 @@ def resettle(session: Session, example_ids: list[int]) -> int:
         if settle(session, label, needed).status != label.status:
             changed += 1
     return changed
+
+
+def edit_labels(session: Session, edits: list[ExampleEdit], user: str, *, adjudicator: bool = False) -> None:
+    """A table's worth of edits, all or none: a label's answer changes only once it is settled, and with a
+    label overlap above 1 only an adjudicator changes a settled label's answer alone."""
+    for edit in edits:
+        status = labels.answer_change(session, edit)
+        if status is not None and status != "settled":
+            raise LabelError("this label waits for other curators' answers (or an adjudicator's): its answer cannot "
+                             "be changed here; an admin settles it on the Team page, or deletes it")
+        needed = label_team.label_overlap(session)
+        if status is not None and needed > 1 and not adjudicator:
+            raise LabelError(f"each label needs {needed} curators' answers, so changing a settled label's answer is "
+                             "an admin's decision; add a comment saying why it is wrong, or ask an admin")
+        labels.edit_example(session, edit, user)
 
 
 def adjudicate_label(session: Session, example_id: int, user: str, answer: str, comment: str = "") -> str:

@@ -15,6 +15,7 @@ from storage.labels import EntityInfo, ExampleEdit, ExampleRow, LabelError, Rela
 from storage.team import TeamError
 
 from knowco.access import Actor, require
+from knowco import label_answers
 from knowco.label_answers import after_writing
 
 
@@ -97,7 +98,7 @@ def edit_labels(database: Database, actor: Actor, edits: list[ExampleEdit]) -> N
     if any(edit.delete for edit in edits):
         require(actor, "delete_label")
     with database.transaction() as session:
-        labels.edit_examples(session, edits, actor.name, adjudicator=actor.may("adjudicate"))
+        label_answers.edit_labels(session, edits, actor.name, adjudicator=actor.may("adjudicate"))
 
 
 def add_sentence(database: Database, actor: Actor, text: str) -> int:

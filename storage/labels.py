@@ -247,19 +247,21 @@ class ExampleEdit:
     comment: Optional[str] = None  # None: unchanged; "" clears it
 
 
-def _edit(session: Session, edit: ExampleEdit, user: str, adjudicator: bool) -> None:
+def answer_change(session: Session, edit: ExampleEdit) -> Optional[str]:
+    """Where the edit changes what the label answers, the label's status (the service layer decides whether
+    that may be done); None where it does not."""
+    example = session.get(Example, edit.example_id)
+    if example is None:
+        raise LabelError("that label no longer exists (someone may have deleted it); reload the page")
+    return example.status if not edit.delete and _answer_changes(session, example, edit) else None
+
+
+def edit_example(session: Session, edit: ExampleEdit, user: str) -> None:
+    """Apply one edit of the Label page's table (the caller's transaction holds the table's edits together)."""
     example = session.get(Example, edit.example_id)
     if example is None:
         raise LabelError("that label no longer exists (someone may have deleted it); reload the page")
     before = _snapshot(example)
-    if not edit.delete and _answer_changes(session, example, edit):
-        if example.status != "settled":
-            raise LabelError("this label waits for other curators' answers (or an adjudicator's): its answer cannot "
-                             "be changed here; an admin settles it on the Team page, or deletes it")
-        needed = label_team.label_overlap(session)
-        if needed > 1 and not adjudicator:
-            raise LabelError(f"each label needs {needed} curators' answers, so changing a settled label's answer is "
-                             "an admin's decision; add a comment saying why it is wrong, or ask an admin")
     if edit.delete:
         record_event(session, actor=user, action="delete", target="example", target_id=example.id,
                      details={"before": before})
@@ -289,13 +291,6 @@ def _answer_changes(session: Session, example: Example, edit: ExampleEdit) -> bo
     if edit.no_relation:
         return example.relation_id is not None
     return edit.relation is not None and _by_name(session, Relation, edit.relation, "relation").id != example.relation_id
-
-
-def edit_examples(session: Session, edits: list[ExampleEdit], user: str, *, adjudicator: bool = False) -> None:
-    """Apply a table's worth of edits in one transaction: all of them, or (on any error) none. With a label
-    overlap above 1 only an adjudicator changes a settled label's answer alone."""
-    for edit in edits:
-        _edit(session, edit, user, adjudicator)
 
 
 @dataclass
