@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.spot_check_panel import spot_check_section
 from app.state import actor, database
 from app.ui import flash, guarded, marked_sentence, md, reason_words
 from knowco.services import (
@@ -68,6 +69,8 @@ if reranked:
     st.caption(f"{md(reranked['summary'])} ({reranked['at'].replace('T', ' ').replace('+00:00', '')} UTC; it happens "
                "every few verdicts, "
                "from the opinions behind each suggestion and what you and your team made of the judged ones)")
+spot_check_section({"relation": relation, "min_confidence": low, "max_confidence": high,
+                    "from_text": SOURCES[source]}, queue_size(db, **filters))
 silent = unlearned(db)
 if silent:
     st.caption(f"Nothing is suggested for {', '.join(md(n) for n in silent)}: no accepted fact or label of "

@@ -38,6 +38,8 @@ from knowco.repairing import (delete_entity, delete_relation, entity_footprint, 
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
 from knowco.plain_words import found_words, quality_words, times_in_ten
+from knowco.spot_checks import SAMPLE_SIZE as SPOT_CHECK_SAMPLE
+from knowco.spot_checks import SpotCheckView, accept_rest, open_spot_checks, spot_check, start_spot_check
 from knowco.options import TrainOptions, recorded_policy
 from knowco.overview import Overview, overview, statistics, unlearned
 from knowco.relearning import last_rerank, rerank_queue
@@ -92,6 +94,7 @@ __all__ = [
     # review
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence", "last_rerank", "rerank_queue",
+    "SPOT_CHECK_SAMPLE", "SpotCheckView", "accept_rest", "open_spot_checks", "spot_check", "start_spot_check",
     # curating as a team
     "MAX_OVERLAP", "CuratorCount", "RelationAgreement", "adjudicate", "agreement", "curator_counts", "disputed", "my_next_items",
     "review_overlap", "set_review_overlap", "HOLDS", "DOES_NOT_HOLD", "LabelTask", "LabelOutcome", "DisputedLabel",

@@ -12,7 +12,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from storage import team, triple_rows
+from storage import spot_checks, team, triple_rows
 from storage.audit import record_event
 from storage.history import action_words
 from storage.models import DECISIONS, REJECT_REASONS, utcnow
@@ -20,7 +20,7 @@ from storage.review import ReviewError, pending_ids
 from storage.triple_rows import TripleRow
 
 #: the events undo can take back
-REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept", "retract", "adjudicate")
+REVIEW_ACTIONS = ("accept", "reject", "edit_accept", "bulk_accept", "retract", "adjudicate", "accept_spot_check")
 
 
 @dataclass
@@ -57,7 +57,7 @@ def _pending(session: Session, triple_id: int, lock: bool = False) -> TripleRow:
     return row
 
 
-def _set(session: Session, row: TripleRow, status: str, user: str, now: datetime, *,
+def set_with_label(session: Session, row: TripleRow, status: str, user: str, now: datetime, *,
          reason: Optional[str] = None, comment: Optional[str] = None) -> dict:
     """The status set (compare-and-set: of two curators exactly one wins, the other is told) and the change undo
     restores; a decision (not a dispute) is also a label."""
@@ -88,7 +88,7 @@ def decide(session: Session, triple_id: int, user: str, status: str, action: str
         change = {"triple_id": row.id, "before": row.state(), "after": "suggested"}
     else:  # the deciding curator; every curator's name is on their verdict
         same = result.status == status
-        change = _set(session, row, result.status, user, now, reason=reason if same else None,
+        change = set_with_label(session, row, result.status, user, now, reason=reason if same else None,
                       comment=comment if same else None)
     change["verdict_id"] = verdict_id
     details = {"changes": [change], "triple": row.words}
@@ -110,7 +110,7 @@ def set_overlap(session: Session, value: int, user: str) -> int:
         result = outcome(team.decisions_of(session, triple_id), value)
         if row is None or result.status == "suggested":
             continue
-        change = _set(session, row, result.status, user, utcnow())
+        change = set_with_label(session, row, result.status, user, utcnow())
         record_event(session, actor=user, action="settle", target="triple", target_id=triple_id,
                      details={"changes": [change], "triple": row.words,
                               "outcome": {"status": result.status, "verdicts": result.verdicts,
@@ -131,7 +131,7 @@ def adjudicate(session: Session, triple_id: int, user: str, decision: str, reaso
         raise ReviewError(f"unknown reason {reason!r}: say one of {', '.join(REJECT_REASONS)}")
     verdicts = [{"curator": v.curator, "decision": v.decision, "reason": v.reason, "comment": v.comment}
                 for v in team.verdicts_of(session, triple_id)]
-    change = _set(session, row, decision, user, utcnow(), reason=reason if decision == "rejected" else None,
+    change = set_with_label(session, row, decision, user, utcnow(), reason=reason if decision == "rejected" else None,
                   comment=comment)
     kept = " ".join((comment or "").split())
     record_event(session, actor=user, action="adjudicate", target="triple", target_id=triple_id,
@@ -166,7 +166,7 @@ def accept_corrected(session: Session, triple_id: int, user: str, *, head: str, 
     if key == row.key:
         return decide(session, triple_id, user, "accepted", "accept")
     swapped = key == (row.tail_id, row.relation_id, row.head_id)
-    changes = [_set(session, row, "rejected", user, now, reason="wrong direction" if swapped else None)]
+    changes = [set_with_label(session, row, "rejected", user, now, reason="wrong direction" if swapped else None)]
     corrected = triple_rows.triple_with(session, key)
     known = corrected is not None and corrected.status == "accepted"
     if corrected is None:
@@ -174,7 +174,7 @@ def accept_corrected(session: Session, triple_id: int, user: str, *, head: str, 
         changes.append({"created_triple": corrected.id,
                         "example_id": triple_rows.add_label(session, key, True, user, now)})
     elif not known:
-        changes.append(_set(session, corrected, "accepted", user, now))
+        changes.append(set_with_label(session, corrected, "accepted", user, now))
     record_event(session, actor=user, action="edit_accept", target="triple", target_id=corrected.id,
                  details={"changes": changes, "triple": corrected.words, "suggested": row.words})
     return corrected.words + (" (already a fact: the suggestion is rejected, nothing is added)" if known else "")
@@ -209,7 +209,7 @@ def bulk_accept(session: Session, user: str, *, min_confidence: float, relation:
     """Accept every pending suggestion at or above `min_confidence` (one undoable step)."""
     _one_curator_decides(session, "accepting in bulk")
     now = utcnow()
-    changes = [_set(session, triple_rows.triple_row(session, i), "accepted", user, now)
+    changes = [set_with_label(session, triple_rows.triple_row(session, i), "accepted", user, now)
                for i in pending_ids(session, relation, min_confidence)]
     if changes:
         record_event(session, actor=user, action="bulk_accept", target="triple", target_id=None,
@@ -245,7 +245,11 @@ def _undoable(session: Session, user: str) -> tuple[Optional[triple_rows.EventRo
 
 def _take_back(session: Session, change: dict) -> None:
     """One change of an event undone: its verdict, label and created triple deleted, a flipped label flipped
-    back, the triple as it was (where the change was a verdict, only if nobody decided on it since)."""
+    back, a signed-off spot check open again, the triple as it was (where the change was a verdict, only if
+    nobody decided on it since)."""
+    if change.get("reopen_spot_check") is not None:
+        spot_checks.reopen(session, change["reopen_spot_check"])
+        return
     triple_rows.delete_rows(session, verdict=change.get("verdict_id"), example=change.get("example_id"))
     if change.get("flipped_example") is not None:
         triple_rows.set_label(session, change["flipped_example"], True, change.get("example_status", "settled"))

@@ -18,7 +18,8 @@ ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "se
                 "settle": "settle by the new overlap", "bulk_accept": "accept in bulk", "rename": "rename",
                 "mark": "mark", "create": "create", "label_opinion": "answer a label task",
                 "set_label_overlap": "set the label overlap", "adjudicate_label": "adjudicate a label",
-                "rerank": "re-rank the queue from verdicts"}
+                "rerank": "re-rank the queue from verdicts", "start_spot_check": "start a spot check",
+                "accept_spot_check": "accept the rest of a spot check"}
 
 
 def action_words(action: str) -> str:
@@ -209,6 +210,11 @@ RENDERERS: dict[str, Renderer] = {
     "edit_accept": lambda d, target, names: f"{d.get('suggested', '')} corrected to {d.get('triple', '')}",
     "retract": lambda d, target, names: f"{d.get('triple', '')}, because: {d.get('reason', '')}",
     "bulk_accept": _bulk_accept,
+    "start_spot_check": lambda d, target, names: (f"spot check {'' if d.get('slice') is None else d['slice']}: "
+                                                  f"{d.get('sample', 0)} of {d.get('size', 0)} suggestions to judge"),
+    "accept_spot_check": lambda d, target, names: (
+        f"{d.get('count', 0)} suggestions of {d.get('slice', '')}, stated to hold about {d.get('precision', 0):.0%} "
+        f"({d.get('low', 0):.0%}–{d.get('high', 0):.0%}) from {d.get('judged', 0)} checked ({d.get('held', 0)} held)"),
     "undo": lambda d, target, names: f"took back {action_words(str(d.get('action', '')))}: {d.get('what', '')}",
     "rerank": lambda d, target, names: str(d.get("summary", "")),
     "suggest": lambda d, target, names: (f"{d.get('new', 0)} new suggestions, {d.get('rescored', 0)} re-scored, "

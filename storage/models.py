@@ -39,6 +39,7 @@ EXAMPLE_KINDS = ("triple", "sentence")
 #: a label counts for training once settled; with a label overlap above 1 it waits ("pending") for enough
 #: curators' opinions, and goes to adjudication ("disputed") where they differ
 LABEL_STATUSES = ("settled", "pending", "disputed")
+SPOT_CHECK_STATUSES = ("open", "accepted")
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 NAMING_CONVENTION = {
@@ -162,6 +163,8 @@ class Triple(Base):
     reason: Mapped[Optional[str]] = mapped_column(String(64))
     #: the curator's words on the verdict (a retraction's reason too)
     comment: Mapped[Optional[str]] = mapped_column(Text)
+    #: the spot check whose stated precision a curator signed off when accepting it with the rest of a slice
+    spot_check_id: Mapped[Optional[int]] = mapped_column(ForeignKey("spot_check.id", ondelete="SET NULL"))
 
     head: Mapped[Entity] = relationship(foreign_keys=[head_id])
     relation: Mapped[Relation] = relationship()
@@ -295,6 +298,29 @@ class ProjectSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class SpotCheck(Base):
+    """A slice of the queue frozen for a spot check: its suggestions (with the confidence band each had), the
+    random sample curators judge, and, once a curator accepted the rest, the precision stated and who signed
+    off on it."""
+
+    __tablename__ = "spot_check"
+    __table_args__ = (CheckConstraint(_one_of("status", SPOT_CHECK_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the slice as the Review page's filters named it, e.g. {"relation": "treats", "min_confidence": 0.8}
+    slice: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: [[triple id, band], ...] of every suggestion in the slice when it was frozen
+    members: Mapped[list[Any]] = mapped_column(JSON)
+    sample: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the stated precision of the rest, its interval, the sample's counts and the method, when signed off
+    estimate: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    signed_off_by: Mapped[Optional[str]] = mapped_column(String(128))
+    signed_off_at: Mapped[Optional[datetime]]
 
 
 class AuditEvent(Base):

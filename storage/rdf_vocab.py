@@ -47,6 +47,9 @@ class Iris:
     def sentence(self, sentence_id: int) -> URIRef:
         return self._make("sentence", str(sentence_id))
 
+    def spot_check(self, check_id: int) -> URIRef:
+        return self._make("spotcheck", str(check_id))
+
     def label(self, label_id: int) -> URIRef:
         return self._make("label", str(label_id))
 

@@ -31,6 +31,7 @@ class TripleRow:
     comment: Optional[str]
     #: "head —relation→ tail" in the entities' and the relation's labels
     words: str
+    spot_check_id: Optional[int] = None
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -40,13 +41,13 @@ class TripleRow:
         """What undo restores: the reviewable columns, as JSON."""
         return {"status": self.status, "reviewed_by": self.reviewed_by,
                 "reviewed_at": self.reviewed_at.isoformat() if self.reviewed_at else None,
-                "reason": self.reason, "comment": self.comment}
+                "reason": self.reason, "comment": self.comment, "spot_check_id": self.spot_check_id}
 
 
 def _row(triple: Triple) -> TripleRow:
     return TripleRow(triple.id, triple.head_id, triple.relation_id, triple.tail_id, triple.status,
                      triple.reviewed_by, triple.reviewed_at, triple.reason, triple.comment,
-                     f"{triple.head.label} —{triple.relation.label}→ {triple.tail.label}")
+                     f"{triple.head.label} —{triple.relation.label}→ {triple.tail.label}", triple.spot_check_id)
 
 
 def triple_row(session: Session, triple_id: int, lock: bool = False) -> Optional[TripleRow]:
@@ -86,6 +87,13 @@ def set_status(session: Session, row: TripleRow, status: str, user: str, now: da
     if done.rowcount != 1:
         return None
     return triple_row(session, row.id)
+
+
+def set_spot_check(session: Session, triple_ids: list[int], spot_check_id: Optional[int]) -> None:
+    """Record on these triples the spot check whose stated precision accepted them."""
+    for start in range(0, len(triple_ids), 500):
+        session.execute(update(Triple).where(Triple.id.in_(triple_ids[start:start + 500]))
+                        .values(spot_check_id=spot_check_id).execution_options(synchronize_session="fetch"))
 
 
 def add_fact(session: Session, key: tuple[int, int, int], user: str, now: datetime) -> TripleRow:
@@ -135,7 +143,7 @@ def restore(session: Session, triple_id: int, before: dict, only_if: Optional[st
     """The triple's reviewable columns as `before` says; with `only_if`, only while its status is that
     (compare-and-set). Returns whether the row changed."""
     values = dict(status=before["status"], reviewed_by=before["reviewed_by"], reason=before.get("reason"),
-                  comment=before.get("comment"),
+                  comment=before.get("comment"), spot_check_id=before.get("spot_check_id"),
                   reviewed_at=datetime.fromisoformat(before["reviewed_at"]) if before["reviewed_at"] else None)
     query = update(Triple).where(Triple.id == triple_id)
     if only_if is not None:

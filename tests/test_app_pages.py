@@ -637,3 +637,28 @@ def test_the_train_page_says_how_long_each_stage_took(kg):
         "interaction": "rotate", "mrr": {"rotate": 0.3}, "seconds": 2.2}, "suggestions": {"new": 3, "seconds": 3.1}}])
     app = page("train")
     assert any(c.value == "Time: graph model 2 s · text model 21 s · suggestions 3 s." for c in app.caption)
+
+
+def test_a_spot_check_from_the_review_page_judges_its_sample_and_accepts_the_rest(kg):
+    from sqlalchemy import select as sql_select
+
+    from storage.models import Entity
+
+    with kg.sessions() as session:
+        names = list(session.scalars(sql_select(Entity.name).order_by(Entity.name)))
+    queued(kg, [(names[i], "interacts_with", names[-1 - i], 0.8 + i / 1000) for i in range(30)])
+    app = page("review")
+    app.selectbox(key="review_relation").set_value("interacts_with").run()
+    app.number_input(key="review_spot_size").set_value(5).run()
+    app.button(key="review_spot_start").click().run()
+    assert not app.exception and any("Spot check" in t.value and "started" in t.value for t in app.toast)
+    for _ in range(5):
+        holds = next(b for b in app.button if b.key and b.key.startswith("review_spot_accept_")
+                     and "rest" not in b.key)
+        holds.click().run()
+    rest = next(b for b in app.button if b.key and b.key.startswith("review_spot_accept_rest_"))
+    assert rest.label == "Accept the rest (25)" and not rest.disabled
+    assert any(m.value.replace("\\", "").startswith("Accept these 25: about 100% hold") for m in app.markdown)
+    rest.click().run()
+    assert any("Accepted the rest: accepted 25 suggestions" in t.value for t in app.toast)
+    assert count(kg, Triple, Triple.spot_check_id.is_not(None)) == 25

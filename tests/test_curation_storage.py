@@ -211,7 +211,7 @@ def test_a_table_of_edits_is_saved_whole_or_not_at_all(demo):
 
 def test_two_curators_deciding_at_once_one_wins_and_the_other_is_told(demo):
     """Two real connections interleaved: both read the pending suggestion, then both write."""
-    from knowco.verdicts import _set
+    from knowco.verdicts import set_with_label
     from storage.triple_rows import triple_row
 
     run, _ = _queue(demo, [("aspirin", "treats", "gout", 0.9)])
@@ -220,10 +220,10 @@ def test_two_curators_deciding_at_once_one_wins_and_the_other_is_told(demo):
     try:
         mine, theirs = triple_row(first, item.id), triple_row(second, item.id)
         assert mine.status == theirs.status == "suggested"
-        _set(first, mine, "accepted", "ann", utcnow())
+        set_with_label(first, mine, "accepted", "ann", utcnow())
         first.commit()
         with pytest.raises(ReviewError, match="another curator decided"):
-            _set(second, theirs, "rejected", "bob", utcnow())
+            set_with_label(second, theirs, "rejected", "bob", utcnow())
         second.rollback()
     finally:
         first.close()

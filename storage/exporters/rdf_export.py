@@ -14,10 +14,12 @@ from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS, XSD
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import spot_checks
 from storage.exporters.files import atomic_output
 from storage.exporters.rows import export_evidence, export_labels, export_triples
 from storage.models import Entity, Relation
 from storage.rdf_vocab import DEFAULT_BASE, KC, Iris
+from storage.spot_checks import SpotCheckRow
 from storage.team import VerdictView, verdicts_for_export
 
 RDF_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld"}
@@ -44,9 +46,14 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
     agents = set()
     evidence = export_evidence(session, statuses)
     verdicts = verdicts_for_export(session)
+    checks = spot_checks.for_export(session)
     for triple in export_triples(session, statuses):
         key = (triple.head, triple.relation, triple.tail)
         agents |= _add_statement(graph, iris, triple, verdicts.get(key, ()), evidence.get(key, ()))
+        if triple.spot_check_id in checks:
+            statement = iris.statement(*key)
+            graph.add((statement, KC.acceptedBySpotCheck, _spot_check(graph, iris, checks[triple.spot_check_id])))
+            agents.add(checks[triple.spot_check_id].signed_off_by)
     agents |= _labels(graph, session, iris)
     for agent in agents:
         graph.add((iris.curator(agent), RDF.type, PROV.Agent))
@@ -119,6 +126,24 @@ def _review(graph: Graph, iris: Iris, statement, triple) -> set[str]:
     if triple.comment:
         graph.add((statement, RDFS.comment, Literal(triple.comment)))
     return {triple.reviewed_by} if triple.reviewed_by else set()
+
+
+def _spot_check(graph: Graph, iris: Iris, check: SpotCheckRow) -> URIRef:
+    """The sign-off that accepted a batch: a PROV activity with the precision stated for it, its interval and
+    sample, and the curator who signed off."""
+    node = iris.spot_check(check.id)
+    e = check.estimate or {}
+    graph.add((node, RDF.type, KC.SpotCheck))
+    graph.add((node, RDF.type, PROV.Activity))
+    graph.add((node, PROV.wasAssociatedWith, iris.curator(check.signed_off_by)))
+    if check.signed_off_at is not None:
+        graph.add((node, PROV.endedAtTime, _time(check.signed_off_at)))
+    for predicate, key in ((KC.statedPrecision, "precision"), (KC.precisionLow, "low"), (KC.precisionHigh, "high")):
+        graph.add((node, predicate, Literal(float(e.get(key, 0.0)), datatype=XSD.double)))
+    for predicate, key in ((KC.sampleJudged, "judged"), (KC.sampleHeld, "held")):
+        graph.add((node, predicate, Literal(int(e.get(key, 0)), datatype=XSD.integer)))
+    graph.add((node, RDFS.comment, Literal(str(e.get("method", "")))))
+    return node
 
 
 def _verdict(graph: Graph, iris: Iris, statement, verdict: VerdictView):

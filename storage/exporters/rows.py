@@ -30,6 +30,7 @@ class ExportTriple:
     reviewed_at: Optional[datetime]
     reason: Optional[str] = None  # why it was rejected
     comment: Optional[str] = None  # the curator's words on the verdict (a retraction's reason)
+    spot_check_id: Optional[int] = None  # the spot check whose stated precision accepted it
 
 
 def statuses_for(include_suggested: bool, include_rejected: bool) -> tuple[str, ...]:
@@ -46,7 +47,7 @@ def export_triples(session: Session, statuses: Iterable[str]) -> Iterator[Export
         select(
             head.name, Relation.name, tail.name, head.label, Relation.label, tail.label, Triple.status,
             Triple.source, Triple.confidence, ModelVersion.name, Triple.created_by, Triple.created_at,
-            Triple.reviewed_by, Triple.reviewed_at, Triple.reason, Triple.comment,
+            Triple.reviewed_by, Triple.reviewed_at, Triple.reason, Triple.comment, Triple.spot_check_id,
         )
         .join(head, Triple.head_id == head.id)
         .join(tail, Triple.tail_id == tail.id)

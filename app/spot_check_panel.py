@@ -1,0 +1,69 @@
+"""The Review page's spot check: freeze the slice its filters show, judge a random sample of it, read what the
+sample says of the rest, and accept the rest on that statement (one undo takes it back)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app.state import actor, database
+from app.ui import flash, guarded, md
+from knowco.services import (SPOT_CHECK_SAMPLE, SpotCheckView, accept, accept_rest, open_spot_checks, reject,
+                             start_spot_check)
+
+
+def _judge_row(check: SpotCheckView, item) -> None:
+    a, b, c = st.columns([6, 1, 1])
+    a.markdown(f"{md(item.words)} · confidence {item.confidence:.2f}")
+    if b.button("Holds", key=f"review_spot_accept_{check.id}_{item.triple_id}", icon=":material/check:"):
+        _act("accept", lambda: accept(database(), actor(), item.triple_id))
+    if c.button("Does not", key=f"review_spot_reject_{check.id}_{item.triple_id}", icon=":material/close:"):
+        _act("reject", lambda: reject(database(), actor(), item.triple_id, "false"))
+
+
+def _act(what: str, action) -> None:
+    with guarded(what):
+        flash(action())
+        st.rerun()
+
+
+def check_panel(check: SpotCheckView) -> None:
+    st.markdown(f"**Spot check {check.id}** of {check.size} suggestions ({md(check.slice_words)}), started by "
+                f"{md(check.created_by)}")
+    judged = check.judged
+    st.progress(judged / max(1, len(check.sample)), text=f"{judged} of the {len(check.sample)} sampled judged")
+    words = check.words()
+    st.markdown(md(words[:1].upper() + words[1:]) + ".")
+    if check.narrow_enough():
+        st.caption("The interval is narrow enough: you may stop judging here.")
+    waiting = [item for item in check.sample if item.status == "suggested"]
+    for item in waiting[:10]:
+        _judge_row(check, item)
+    if len(waiting) > 10:
+        st.caption(f"… and {len(waiting) - 10} more of the sample after these.")
+    done = [item for item in check.sample if item.status != "suggested"]
+    if done:
+        st.dataframe(pd.DataFrame([{"suggestion": i.words, "band": i.band, "verdict": i.status} for i in done]),
+                     hide_index=True, width="stretch", key=f"review_spot_done_{check.id}")
+    e = check.estimate
+    ready = e.precision is not None and e.rest > 0 and e.held > 0
+    if st.button(f"Accept the rest ({e.rest})", key=f"review_spot_accept_rest_{check.id}", type="primary",
+                 disabled=not ready, help="signs off on the estimate above: the history and the exports record it "
+                                          "with every suggestion it accepts; one undo takes all of them back"):
+        _act("accept the rest", lambda: "Accepted the rest: " + accept_rest(database(), actor(), check.id))
+
+
+def spot_check_section(filters: dict, total: int) -> None:
+    """Start a spot check of what the filters show, or carry on with the open ones."""
+    checks = open_spot_checks(database())
+    with st.expander("Accept many at once: check a random sample first" + (f" ({len(checks)} open)" if checks
+                                                                             else ""), expanded=bool(checks)):
+        for check in checks:
+            with st.container(border=True):
+                check_panel(check)
+        a, b = st.columns([1, 3])
+        size = a.number_input("Sample size", 1, 500, SPOT_CHECK_SAMPLE, key="review_spot_size")
+        b.caption("The sample is drawn at random from each confidence band in proportion; what it holds says how "
+                  "much of the rest holds, with a 95 % interval.")
+        if st.button(f"Start a spot check of the {total:,} suggestions these filters show",
+                     key="review_spot_start", disabled=total == 0):
+            _act("start a spot check", lambda: f"Spot check {start_spot_check(database(), actor(), **filters, sample_size=int(size)).id} started: judge its sample")

@@ -1,0 +1,102 @@
+"""Accept many at once with a stated precision: a frozen slice, a stratified sample judged with ordinary verdicts,
+the estimate of the rest, accepting the rest with its provenance, one undo, and the refusals."""
+from __future__ import annotations
+
+import pytest
+
+from knowco.services import Actor, accept, list_relations, reject, seed_demo, undo_last
+from knowco.spot_checks import SpotCheckError, accept_rest, open_spot_checks, spot_check, start_spot_check
+from storage.models import Triple
+from tests.storage_helpers import queued
+
+ANN = Actor("ann", "curator")
+
+
+@pytest.fixture
+def slice_db(db):
+    seed_demo(db, Actor("seeder", "admin"))
+    with db.sessions() as session:
+        from sqlalchemy import select
+        from storage.models import Entity
+
+        names = list(session.scalars(select(Entity.name).order_by(Entity.name)))
+    pairs = [(names[i], names[j]) for i in range(0, 40) for j in range(60, 64)][:120]
+    queued(db, [(h, "interacts_with", t, 0.5 + 0.5 * k / 120) for k, (h, t) in enumerate(pairs)]
+           + [("aspirin", "treats", "gout", 0.95)])
+    return db
+
+
+def _judge_sample(db, view, holds):
+    for item in view.sample:
+        if holds(item):
+            accept(db, ANN, item.triple_id)
+        else:
+            reject(db, ANN, item.triple_id, "false")
+
+
+def _exports_carry_the_sign_off(db, folder, check_id):
+    import pandas as pd
+    from rdflib import Graph, Literal
+    from rdflib.namespace import XSD
+
+    from knowco.services import export_file
+    from storage.rdf_vocab import KC
+
+    admin = Actor("root", "admin")
+    export_file(db, admin, folder / "kg.csv")
+    stated = pd.read_csv(folder / "kg.csv")["spot_check"].dropna()
+    assert len(stated) == 100 and stated.iloc[0].startswith(f"spot check {check_id}: about ")
+    assert "signed off by ann at " in stated.iloc[0]
+    export_file(db, admin, folder / "kg.ttl")
+    graph = Graph().parse(folder / "kg.ttl")
+    checks = set(graph.objects(None, KC.acceptedBySpotCheck))
+    assert len(checks) == 1 and len(list(graph.subjects(KC.acceptedBySpotCheck, next(iter(checks))))) == 100
+    precision = graph.value(next(iter(checks)), KC.statedPrecision)
+    assert isinstance(precision, Literal) and precision.datatype == XSD.double and 0 < precision.toPython() <= 1
+
+
+def test_a_spot_check_states_the_rest_s_precision_and_accepts_it_with_its_provenance(slice_db, tmp_path):
+    view = start_spot_check(slice_db, ANN, relation="interacts_with", min_confidence=0.5, sample_size=20, seed=3)
+    assert view.size == 120 and len(view.sample) == 20 and view.estimate.rest == 100
+    assert "judge at least one" in view.words()
+    _judge_sample(slice_db, view, holds=lambda item: item.confidence >= 0.6)
+    view = spot_check(slice_db, view.id)
+    assert view.judged == 20 and view.estimate.precision is not None
+    assert view.estimate.low < view.estimate.precision < view.estimate.high <= 1.0
+    assert view.words().startswith("accept these 100: about ")
+    said = accept_rest(slice_db, ANN, view.id)
+    assert said.startswith("accepted 100 suggestions of interacts_with, confidence 0.50–1.00: about ")
+    with slice_db.sessions() as session:
+        from sqlalchemy import func, select
+
+        marked = session.scalar(select(func.count()).where(Triple.spot_check_id == view.id))
+        treats = session.scalar(select(Triple.status).join(Triple.relation).where(Triple.relation.has(name="treats"),
+                                                                                  Triple.source == "model"))
+    assert marked == 100 and treats == "suggested"  # the slice, nothing beyond it
+    assert spot_check(slice_db, view.id).status == "accepted" and not open_spot_checks(slice_db)
+    with pytest.raises(SpotCheckError, match="signed off already"):
+        accept_rest(slice_db, ANN, view.id)
+    _exports_carry_the_sign_off(slice_db, tmp_path, view.id)
+    assert undo_last(slice_db, ANN).startswith("accept the rest of a spot check: ")
+    with slice_db.sessions() as session:
+        assert session.scalar(select(func.count()).where(Triple.spot_check_id == view.id)) == 0
+        assert session.scalar(select(func.count()).where(Triple.status == "suggested")) == 101
+    assert spot_check(slice_db, view.id).status == "open"
+
+
+def test_nothing_is_accepted_where_the_sample_held_nothing_or_a_band_is_unjudged(slice_db):
+    view = start_spot_check(slice_db, ANN, relation="interacts_with", sample_size=10, seed=1)
+    with pytest.raises(SpotCheckError, match="judge at least one suggestion of each confidence band"):
+        accept_rest(slice_db, ANN, view.id)
+    _judge_sample(slice_db, view, holds=lambda item: False)
+    with pytest.raises(SpotCheckError, match="none of the 10 suggestions checked holds: nothing is accepted"):
+        accept_rest(slice_db, ANN, view.id)
+
+
+def test_a_slice_smaller_than_the_sample_is_judged_whole_and_an_empty_one_is_refused(slice_db):
+    view = start_spot_check(slice_db, ANN, relation="treats", sample_size=40)
+    assert view.size == 1 and [i.words for i in view.sample] == ["aspirin —treats→ gout"]
+    assert view.estimate.rest == 0 and view.words().startswith("nothing is left to accept")
+    with pytest.raises(SpotCheckError, match="no pending suggestion"):
+        start_spot_check(slice_db, ANN, relation="treats", min_confidence=0.99)
+    assert [r.name for r in list_relations(slice_db)]  # the database is intact
