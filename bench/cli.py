@@ -59,6 +59,14 @@ def add_bench_parser(verbs) -> None:
                    help="the half of the KGs: 'choose' (settings are chosen on it) or 'report' (read once to report)")
     p.add_argument("--seeds", default="13,21,42")
     p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
+    p = tasks.add_parser("audit", help="spot checks of slices of the app's queue, judged from the truth: how often "
+                                       "the stated interval contains the rest's true precision")
+    p.add_argument("--data", type=Path, required=True, help="KG directory: train.tsv is the KG, dev + test the truth")
+    p.add_argument("--labels", type=int, default=8, help="true facts per relation entered as curator labels")
+    p.add_argument("--seeds", default="13")
+    p.add_argument("--audits", type=int, default=100, help="simulated spot checks per slice")
+    p.add_argument("--sample", type=int, default=40, help="suggestions each spot check judges")
+    p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
     for parser in tasks.choices.values():
         parser.add_argument("--choose-on", default=None, metavar="SPLIT",
                             help="the split settings were chosen on (dev, val or "
@@ -130,6 +138,18 @@ def _run_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_audit(args: argparse.Namespace) -> int:
+    from bench.audit import bench_audit
+    from bench.environment import use_configured_threads
+
+    if not (args.data / "train.tsv").is_file():
+        raise BenchError(f"{args.data}: expected a KG directory with train.tsv (and dev.tsv, test.tsv as the truth)")
+    use_configured_threads()
+    print(bench_audit(args.data, args.labels, _ints(args.seeds), args.audits, args.sample, args.out,
+                      lambda line: print(line, flush=True)))
+    return 0
+
+
 def _run_text(args: argparse.Namespace) -> int:
     from bench.environment import use_configured_threads
     from bench.text_queue import bench_text
@@ -172,6 +192,8 @@ def run_bench(args: argparse.Namespace) -> int:
         return _run_curator(args)
     if args.task == "queue":
         return _run_queue(args)
+    if args.task == "audit":
+        return _run_audit(args)
     if args.task == "text":
         return _run_text(args)
     from dataclasses import fields, replace

@@ -61,3 +61,16 @@ def test_simulated_audits_cover_the_rest_s_true_precision():
             covered += found.low <= true <= found.high
             trials += 1
     assert covered / trials >= 0.9
+
+
+def test_the_audit_benchmark_judges_slices_from_the_truth():
+    from bench.audit import simulate, slices
+
+    rng = random.Random(1)
+    shown = sorted(((("h%d" % i, "r", "t%d" % i), 0.5 + 0.5 * rng.random()) for i in range(600)), key=lambda x: -x[1])
+    truth = {t for t, c in shown if rng.random() < c}
+    found = slices(shown)
+    assert list(found) == ["top 200", "top 500", "relation r"] and len(found["top 500"]) == 500
+    measured = simulate(found["top 200"], truth, audits=50, sample=40)
+    assert measured["size"] == 200 and measured["audits"] == 50 and measured["coverage"] >= 0.85
+    assert 0 < measured["mean_width"] < 0.4
