@@ -67,6 +67,15 @@ def slices(shown: list[tuple[Triple, float]]) -> dict[str, list[tuple[Triple, fl
     return out
 
 
+def has_reason(opinions: dict) -> bool:
+    """Whether the Review card gives a reason beyond the models' numbers: a sentence it was read in, a pattern of
+    the graph shown on the card (3 supporting pairs, a confidence of 0.5), or the missing reverse of a fact of a
+    relation that holds both ways."""
+    pattern = opinions.get("pattern") or {}
+    return bool(opinions.get("sentences")) or "both_ways" in opinions or (
+        pattern.get("support", 0) >= 3 and pattern.get("confidence", 0.0) >= 0.5)
+
+
 def markdown(result: dict, command: str) -> str:
     lines = ["# Spot checks against the truth (issue 27)", "", f"Command: `{command}`", "",
              "| seed | slice | suggestions | true precision | audits | sample | interval covers the rest's "
@@ -75,6 +84,9 @@ def markdown(result: dict, command: str) -> str:
         for name, s in run["slices"].items():
             lines.append(f"| {run['seed']} | {name} | {s['size']} | {s['precision']:.3f} | {s['audits']} | "
                          f"{s['sample']} | {s['coverage']:.0%} | {s['mean_width']:.3f} | {s['mean_error']} |")
+    lines += ["", "Suggestions of the top 100 whose card gives a reason beyond the models' numbers (a sentence, a "
+              "pattern of the graph with 3+ supporting pairs, the missing reverse of a fact): "
+              + ", ".join(f"seed {r['seed']}: {r.get('top100_with_a_reason', '?')}" for r in result["runs"])]
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +112,7 @@ def bench_audit(directory: Path, labels: int, seeds: list[int], audits: int, sam
         ranked = [((s.head, s.relation, s.tail), s.confidence) for s in shown]
         measured = {name: simulate(members, truth, audits, sample) for name, members in slices(ranked).items()}
         results.add({"seed": seed, "queue": len(ranked), "retrain_and_suggest_seconds": round(seconds, 1),
-                     "slices": measured})
+                     "top100_with_a_reason": sum(has_reason(s.opinions) for s in shown[:100]), "slices": measured})
         log(f"seed {seed}: " + "; ".join(f"{n} coverage {m['coverage']:.0%}" for n, m in measured.items()))
     command = (f"python -m knowco bench audit --data {directory} --labels {labels} --seeds "
                f"{','.join(map(str, seeds))} --audits {audits} --sample {sample}")

@@ -100,3 +100,27 @@ def test_a_slice_smaller_than_the_sample_is_judged_whole_and_an_empty_one_is_ref
     with pytest.raises(SpotCheckError, match="no pending suggestion"):
         start_spot_check(slice_db, ANN, relation="treats", min_confidence=0.99)
     assert [r.name for r in list_relations(slice_db)]  # the database is intact
+
+
+def test_the_graph_s_reason_for_a_suggestion_is_exported_with_it(db, tmp_path):
+    import pandas as pd
+    from rdflib import Graph
+
+    from knowco.services import export_file
+    from storage.rdf_vocab import KC
+
+    seed_demo(db, Actor("seeder", "admin"))
+    pattern = {"rule": "interacts_with ∘ member_of_class ⇒ member_of_class", "support": 12, "linked": 13,
+               "confidence": 0.87, "body": [["interacts_with", True], ["member_of_class", True]],
+               "relation": "member_of_class"}
+    weak = dict(pattern, support=2, linked=2)
+    queued(db, [("aspirin", "member_of_class", "statin", 0.7), ("ibuprofen", "member_of_class", "statin", 0.6)],
+           opinions={("aspirin", "member_of_class", "statin"): {"text": 0.7, "pattern": pattern},
+                     ("ibuprofen", "member_of_class", "statin"): {"text": 0.6, "pattern": weak}})
+    admin = Actor("root", "admin")
+    export_file(db, admin, tmp_path / "kg.csv", include_suggested=True)
+    rows = pd.read_csv(tmp_path / "kg.csv").set_index("head")
+    assert rows.loc["aspirin", "pattern"] == "interacts_with ∘ member_of_class ⇒ member_of_class: 12 of 13"
+    assert pd.isna(rows.loc["ibuprofen", "pattern"])  # two supporting pairs are no reason to give
+    export_file(db, admin, tmp_path / "kg.ttl", include_suggested=True)
+    assert len(list(Graph().parse(tmp_path / "kg.ttl").objects(None, KC.becausePattern))) == 1

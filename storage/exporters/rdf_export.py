@@ -125,6 +125,8 @@ def _review(graph: Graph, iris: Iris, statement, triple) -> set[str]:
         graph.add((statement, KC.rejectReason, Literal(triple.reason)))
     if triple.comment:
         graph.add((statement, RDFS.comment, Literal(triple.comment)))
+    if triple.pattern:
+        graph.add((statement, KC.becausePattern, Literal(triple.pattern)))
     return {triple.reviewed_by} if triple.reviewed_by else set()
 
 

@@ -31,6 +31,8 @@ class ExportTriple:
     reason: Optional[str] = None  # why it was rejected
     comment: Optional[str] = None  # the curator's words on the verdict (a retraction's reason)
     spot_check_id: Optional[int] = None  # the spot check whose stated precision accepted it
+    #: the graph's pattern the Review card gave as its reason, e.g. "born_in ∘ located_in ⇒ citizen_of: 12 of 13"
+    pattern: Optional[str] = None
 
 
 def statuses_for(include_suggested: bool, include_rejected: bool) -> tuple[str, ...]:
@@ -48,6 +50,7 @@ def export_triples(session: Session, statuses: Iterable[str]) -> Iterator[Export
             head.name, Relation.name, tail.name, head.label, Relation.label, tail.label, Triple.status,
             Triple.source, Triple.confidence, ModelVersion.name, Triple.created_by, Triple.created_at,
             Triple.reviewed_by, Triple.reviewed_at, Triple.reason, Triple.comment, Triple.spot_check_id,
+            Triple.opinions,
         )
         .join(head, Triple.head_id == head.id)
         .join(tail, Triple.tail_id == tail.id)
@@ -56,8 +59,15 @@ def export_triples(session: Session, statuses: Iterable[str]) -> Iterator[Export
         .where(Triple.status.in_(list(statuses)))
         .order_by(head.name, Relation.name, tail.name)
     )
-    for row in session.execute(query):
-        yield ExportTriple(*row)
+    for *row, opinions in session.execute(query):
+        yield ExportTriple(*row, pattern=pattern_words((opinions or {}).get("pattern")))
+
+
+def pattern_words(pattern: Optional[dict]) -> Optional[str]:
+    """A suggestion's pattern as its card shows it (3 supporting pairs, a confidence of 0.5), in one line."""
+    if not pattern or pattern.get("support", 0) < 3 or pattern.get("confidence", 0.0) < 0.5:
+        return None
+    return f"{pattern.get('rule', '?')}: {pattern['support']} of {pattern.get('linked', '?')}"
 
 
 @dataclass(frozen=True)
