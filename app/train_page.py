@@ -19,12 +19,16 @@ from knowco.services import (
     activate,
     cancel,
     current_job,
+    drop_standing_rule,
+    list_relations,
+    make_standing_rule,
     found_words,
     RunMetrics,
     list_runs,
     metrics_of,
     quality_words,
     settings,
+    standing_rules,
     start_training,
     times_in_ten,
     verdicts_by_confidence,
@@ -216,6 +220,40 @@ def opinions_details(measured) -> None:
                        "has shares both above 0.8 and below 0.2.")
         elif combiner:
             st.caption(md(combiner.get("reason", "")))
+
+
+def rule_words(pattern: dict, labels: dict[str, str]) -> str:
+    """A pattern in the relations' labels: "born in, then located in ⇒ citizen of"."""
+    steps = [labels.get(r, r) + ("" if forwards else " (the other way)") for r, forwards in pattern["body"]]
+    return f"{', then '.join(steps)} ⇒ {labels.get(pattern['relation'], pattern['relation'])}"
+
+
+def patterns_panel(measured) -> None:
+    """The KG's strongest patterns, each of which a curator can make a standing rule, and the standing rules."""
+    patterns = (measured.suggestions or {}).get("patterns") or []
+    rules = standing_rules(db)
+    if not patterns and not rules:
+        return
+    labels = {r.name: r.label for r in list_relations(db)}
+    with st.expander(f"Patterns in your KG ({len(patterns)}) and standing rules ({len(rules)})"):
+        st.caption("A pattern is a path in your graph that comes with a relation: \"12 of 13\" means 12 of the 13 pairs "
+                   "the path links also hold the relation. Make one a standing rule and every suggest pass puts "
+                   "the pairs it links in the queue, with the pattern as their reason.")
+        standing = {r.words for r in rules}
+        for i, pattern in enumerate(patterns):
+            a, b = st.columns([5, 2])
+            a.markdown(f"{md(rule_words(pattern, labels))}: **{pattern['support']} of {pattern['linked']}**")
+            if pattern["rule"] not in standing and b.button("Make it a standing rule", key=f"train_make_rule_{i}"):
+                with guarded("make the standing rule"):
+                    flash(make_standing_rule(db, actor(), pattern))
+                    st.rerun()
+        for i, rule in enumerate(rules):
+            a, b = st.columns([5, 2])
+            a.markdown(f"Standing rule: {md(rule_words(rule.as_dict(), labels))} (made by {md(rule.made_by)})")
+            if b.button("Drop it", key=f"train_drop_rule_{i}"):
+                with guarded("drop the standing rule"):
+                    flash(drop_standing_rule(db, actor(), rule.words))
+                    st.rerun()
 
 
 def policy_panel(run) -> None:
@@ -411,6 +449,7 @@ if finished:
     comparison_panel(latest, measured)
     sureness_panel(measured)
     confidence_panel(measured)
+    patterns_panel(measured)
     verdicts_panel()
     if st.toggle("Details for admins", key="train_details",
                  help="how the version was measured and chosen, in the engine's own terms"):

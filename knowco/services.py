@@ -39,6 +39,7 @@ from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
 from knowco.plain_words import found_words, quality_words, times_in_ten
 from knowco.spot_checks import SAMPLE_SIZE as SPOT_CHECK_SAMPLE
+from knowco.standing_rules import StandingRule, drop_standing_rule, make_standing_rule, standing_rules
 from knowco.spot_checks import SpotCheckView, accept_rest, open_spot_checks, spot_check, start_spot_check
 from knowco.options import TrainOptions, recorded_policy
 from knowco.overview import Overview, overview, statistics, unlearned
@@ -95,6 +96,7 @@ __all__ = [
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence", "last_rerank", "rerank_queue",
     "SPOT_CHECK_SAMPLE", "SpotCheckView", "accept_rest", "open_spot_checks", "spot_check", "start_spot_check",
+    "StandingRule", "drop_standing_rule", "make_standing_rule", "standing_rules",
     # curating as a team
     "MAX_OVERLAP", "CuratorCount", "RelationAgreement", "adjudicate", "agreement", "curator_counts", "disputed", "my_next_items",
     "review_overlap", "set_review_overlap", "HOLDS", "DOES_NOT_HOLD", "LabelTask", "LabelOutcome", "DisputedLabel",

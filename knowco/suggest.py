@@ -34,6 +34,7 @@ from engine.queue.ranking import pair_margins, select
 from engine.queue.structural import StructuralModel
 from engine.text_candidates import mention_pairs
 from engine.types import EntityText
+from storage import project_settings
 from storage.database import Database
 from storage.corpus import all_sentences
 from storage.labels import TrainingData, entity_surfaces, reviewed_triples, training_data
@@ -49,9 +50,15 @@ from knowco.options import recorded_policy
 from knowco.relearning import after_verdict
 from engine.queue.opinions import OpinionSources, Scored, TextSupport, fit, score_candidates, read_text
 from knowco.scoring import CachedScorer
+from knowco.standing_rules import KEY as STANDING_RULES
+from knowco.standing_rules import StandingRule
 
 Triple3 = tuple[str, str, str]
 Progress = Optional[Callable[[int, int], None]]
+
+
+#: the strongest patterns a pass records for the Train page
+PATTERNS_SHOWN = 15
 
 
 @dataclass
@@ -78,6 +85,8 @@ class SuggestReport:
     policy: dict = field(default_factory=dict)
     #: what re-ranking the new queue from the curators' verdicts said (None: too few verdicts, or none asked)
     reranked: Optional[str] = None
+    #: the KG's strongest patterns (as `engine.queue.patterns.Rule.as_dict`), for the Train page
+    patterns: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -118,6 +127,7 @@ class _Inputs:
     texts: dict[str, EntityText]
     types: dict[str, Optional[str]]
     policy: QueuePolicy = QueuePolicy()
+    standing: list[StandingRule] = field(default_factory=list)
 
     def declared_types(self) -> dict[str, tuple[Optional[str], Optional[str]]]:
         specs = {r.name: r for r in self.data.relations}
@@ -196,8 +206,9 @@ def _read_inputs(session: Session, model, relation: Optional[str], policy: Queue
                                          if r.name in model.index and r.name not in unknown]
     texts = {n: EntityText(n, e.label, e.description) for n, e in data.entities.items()}
     # pending suggestions stay candidates: a new pass re-scores them
+    standing = [StandingRule.from_dict(d) for d in project_settings.value_of(session, STANDING_RULES, [])]
     return _Inputs(data, names, reviewed_triples(session), texts, {n: e.type for n, e in data.entities.items()},
-                   policy)
+                   policy, standing)
 
 
 def _read_sentences(session: Session, scorer: CachedScorer, sides: SideCounts, cancel, progress: Progress,
@@ -270,7 +281,7 @@ def _queue(judged: Scored, found: "_Found", inputs: _Inputs, margins: dict[Tripl
     # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
     calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
     return select(one_way, margins, policy, found.stated, found.text.leading, calibrated_text, calibrated,
-                  fitted=judged.combiner is not None)
+                  fitted=judged.combiner is not None, standing=found.ruled)
 
 
 def _shown_opinions(queue: dict[Triple3, float], judged: Scored, margins: dict[Triple3, float], inputs: _Inputs,
@@ -292,6 +303,8 @@ class _Found:
     pool: list[Triple3]
     kinds: Kinds
     report: SuggestReport
+    #: what the curators' standing rules imply (always in the queue, with their pattern as evidence)
+    ruled: list[Triple3] = field(default_factory=list)
 
 
 def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: Planning, use_text: bool, cancel,
@@ -307,8 +320,23 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
                                    report, planning.policy, kinds)
     stated = [t for t in text.stated if t[1] in inputs.relations and t not in inputs.known and inputs.allowed(t)]
     per = [_allowed(c, inputs) for c in per]
-    pool = sorted({triple for c in per for triple in c.triples()} | set(stated))
-    return _Found(per, text, stated, pool, kinds, report)
+    ruled = _ruled(inputs, seen_counts)
+    pool = sorted({triple for c in per for triple in c.triples()} | set(stated) | set(ruled))
+    report.patterns = [rule.as_dict() for rule in seen_counts.patterns.strongest(PATTERNS_SHOWN)]
+    return _Found(per, text, stated, pool, kinds, report, ruled)
+
+
+def _ruled(inputs: _Inputs, counts: GraphCounts) -> list[Triple3]:
+    """The triples the standing rules imply: the pairs each rule's path links, not known, of the kinds allowed."""
+    out = set()
+    for rule in inputs.standing:
+        if rule.relation not in inputs.relations:
+            continue
+        for head, tail in counts.patterns.implied(rule.body):
+            triple = (head, rule.relation, tail)
+            if triple not in inputs.known and inputs.allowed(triple):
+                out.add(triple)
+    return sorted(out)
 
 
 def _found_report(per: list[RelationCandidates], planning: Planning) -> SuggestReport:

@@ -19,7 +19,8 @@ ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "se
                 "mark": "mark", "create": "create", "label_opinion": "answer a label task",
                 "set_label_overlap": "set the label overlap", "adjudicate_label": "adjudicate a label",
                 "rerank": "re-rank the queue from verdicts", "start_spot_check": "start a spot check",
-                "accept_spot_check": "accept the rest of a spot check"}
+                "accept_spot_check": "accept the rest of a spot check", "make_standing_rule": "make a standing rule",
+                "drop_standing_rule": "drop a standing rule"}
 
 
 def action_words(action: str) -> str:
@@ -210,6 +211,8 @@ RENDERERS: dict[str, Renderer] = {
     "edit_accept": lambda d, target, names: f"{d.get('suggested', '')} corrected to {d.get('triple', '')}",
     "retract": lambda d, target, names: f"{d.get('triple', '')}, because: {d.get('reason', '')}",
     "bulk_accept": _bulk_accept,
+    "make_standing_rule": lambda d, target, names: str(d.get("rule", "")),
+    "drop_standing_rule": lambda d, target, names: str(d.get("rule", "")),
     "start_spot_check": lambda d, target, names: (f"spot check {'' if d.get('slice') is None else d['slice']}: "
                                                   f"{d.get('sample', 0)} of {d.get('size', 0)} suggestions to judge"),
     "accept_spot_check": lambda d, target, names: (

@@ -662,3 +662,20 @@ def test_a_spot_check_from_the_review_page_judges_its_sample_and_accepts_the_res
     rest.click().run()
     assert any("Accepted the rest: accepted 25 suggestions" in t.value for t in app.toast)
     assert count(kg, Triple, Triple.spot_check_id.is_not(None)) == 25
+
+
+def test_the_train_page_lists_the_kg_s_patterns_and_makes_one_a_standing_rule(kg):
+    from knowco.services import standing_rules
+
+    pattern = {"rule": "interacts_with ∘ member_of_class ⇒ member_of_class", "support": 12, "linked": 13,
+               "confidence": 0.87, "body": [["interacts_with", True], ["member_of_class", True]],
+               "relation": "member_of_class"}
+    finished_runs(kg, [{"accuracy": 0.5, "held_out": 30, "suggestions": {"new": 3, "patterns": [pattern]}}])
+    app = page("train")
+    assert any(e.label == "Patterns in your KG (1) and standing rules (0)" for e in app.expander)
+    assert any("**12 of 13**" in m.value for m in app.markdown)
+    app.button(key="train_make_rule_0").click().run()
+    assert [r.words for r in standing_rules(kg)] == [pattern["rule"]]
+    assert any(m.value.startswith("Standing rule: ") for m in app.markdown)
+    app.button(key="train_drop_rule_0").click().run()
+    assert standing_rules(kg) == []

@@ -117,3 +117,13 @@ def test_where_the_kinds_leave_no_room_for_one_value_a_side_is_not_one_valued():
     cardinalities.with_kinds({"located_in": (cities, countries)})
     assert cardinalities.second_value(("city8", "located_in", "country2")) is None
     assert cardinalities.second_value(("city0", "located_in", "country2")) is not None  # a second country still sinks
+
+
+def test_a_rule_s_path_implies_the_pairs_it_links():
+    facts = [("ana", "born_in", "lisbon"), ("lisbon", "located_in", "portugal"), ("rui", "born_in", "lisbon"),
+             ("ana", "citizen_of", "portugal"), ("ola", "born_in", "oslo"), ("oslo", "located_in", "norway")]
+    patterns = Patterns(facts)
+    assert patterns.implied([("born_in", True), ("located_in", True)]) == [
+        ("ana", "portugal"), ("ola", "norway"), ("rui", "portugal")]
+    assert patterns.implied([("born_in", True), ("born_in", False)]) == [("ana", "rui"), ("rui", "ana")]
+    assert patterns.implied([("married_to", True)]) == []

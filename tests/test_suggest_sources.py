@@ -188,3 +188,29 @@ def test_a_relation_that_holds_both_ways_gets_its_missing_reverses_suggested(dem
     assert missing <= set(shown)
     assert report.candidates == 20 + len(missing)
     assert all(shown[pair].reverses_fact and shown[pair].opinions.get("both_ways") for pair in missing)
+
+
+def test_a_standing_rule_puts_what_its_pattern_implies_in_the_queue(demo_with_model):
+    """A curator makes a pattern a standing rule: the next pass suggests every pair its path links that is
+    neither a fact nor judged, whatever the per-relation cap."""
+    from knowco.services import drop_standing_rule, make_standing_rule, standing_rules
+
+    db, run, model = demo_with_model
+    facts = _facts(db)
+    treats = [(h, t) for h, r, t in facts if r == "treats"]
+    # "two drugs that treat the same disease": treats, then treats the other way
+    implied = {(a, b) for a, d in treats for b, e in treats if d == e and a != b}
+    interacting = {(h, t) for h, r, t in facts if r == "interacts_with"}
+    # neither a fact nor a fact's reverse (whose way round the queue already knows)
+    implied = {(a, b) for a, b in implied if (a, b) not in interacting and (b, a) not in interacting}
+    assert len(implied) > 5
+    pattern = {"rule": "treats ∘ treats⁻¹ ⇒ interacts_with", "body": [["treats", True], ["treats", False]],
+               "relation": "interacts_with", "support": 3, "linked": 9, "confidence": 0.36}
+    make_standing_rule(db, ANN, pattern)
+    assert [r.words for r in standing_rules(db)] == ["treats ∘ treats⁻¹ ⇒ interacts_with"]
+    report = _suggest(db, run, model, relation="interacts_with", per_relation=1, max_pairs=20)
+    shown = {(s.head, s.tail) for s in queue(db, relation="interacts_with", limit=5000)}
+    # of a pair and its reverse, the queue keeps the likelier way round, as it does for every candidate
+    assert all((a, b) in shown or (b, a) in shown for a, b in implied) and isinstance(report.patterns, list)
+    drop_standing_rule(db, ANN, "treats ∘ treats⁻¹ ⇒ interacts_with")
+    assert standing_rules(db) == []

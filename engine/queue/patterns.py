@@ -147,6 +147,20 @@ class Patterns:
                     break
         return out
 
+    def implied(self, body: Sequence[Step]) -> list[tuple[str, str]]:
+        """The (head, tail) pairs a path of these steps links (head ≠ tail): what a standing rule proposes."""
+        matrix = None
+        for step in body:
+            step = (step[0], bool(step[1]))
+            if step not in self.matrices:
+                return []
+            matrix = self.matrices[step] if matrix is None else matrix @ self.matrices[step]
+        if matrix is None:
+            return []
+        coo = matrix.tocoo()
+        names = sorted(self.index, key=self.index.get)
+        return sorted((names[r], names[c]) for r, c in zip(coo.row, coo.col) if r != c)
+
     def strongest(self, limit: int = 20, min_confidence: float = 0.5) -> list[Rule]:
         """The KG's strongest rules, for the curator to read."""
         every = [rule for rules in self.rules.values() for rule in rules if rule.confidence >= min_confidence]

@@ -33,20 +33,23 @@ def pair_margins(confidence: dict[Triple, float]) -> dict[Triple, float]:
 
 def select(confidence: dict[Triple, float], margins: dict[Triple, float], policy: QueuePolicy,
            stated: Iterable[Triple] = (), leads: Collection[Triple] = (), calibrated_text: bool = True,
-           calibrated: Optional[set[Triple]] = None, fitted: bool = True) -> dict[Triple, float]:
+           calibrated: Optional[set[Triple]] = None, fitted: bool = True,
+           standing: Collection[Triple] = ()) -> dict[Triple, float]:
     """The queue: per relation its `policy.per_relation` most confident; the `stated` triples that `leads` names
     (the likeliest statement of a sentence, whatever their confidence: at most `leads_per_relation` per
     relation, the most confident) and the other `stated` triples at `min_text` or above (where their confidence
     is the text model's own and not calibrated, `calibrated_text` false, at most `uncalibrated_text_per_relation`
     per relation, the most confident: a corpus can make that exceed `min_text` for thousands of pairs); where a
     combiner was `fitted`, every `calibrated` candidate at `sure` or above; and the `uncertain` smallest-margin
-    triples of the rest (one per pair: its likeliest relation)."""
+    triples of the rest (one per pair: its likeliest relation); and every `standing` triple (what a curator's
+    standing rule implies)."""
     chosen = _top_per_relation(confidence, confidence, policy.per_relation)
     if fitted:  # only a calibrated confidence says "sure" (all are, unless `calibrated` names them)
         chosen.update(t for t, p in confidence.items()
                       if p >= policy.sure and (calibrated is None or t in calibrated))
     chosen |= _read_in_text(confidence, policy, set(stated), set(leads), calibrated_text)
     chosen |= _most_uncertain(confidence, margins, chosen, policy.uncertain)
+    chosen |= {t for t in standing if t in confidence}
     return {t: confidence[t] for t in chosen}
 
 
