@@ -119,10 +119,7 @@ def estimate(strata: Sequence[Stratum], z: float = Z95) -> Estimate:
     if rest == 0:
         return Estimate(None, 0.0, 1.0, judged, held, 0)
     if any(s.rest and not s.judged for s in strata):  # a band nobody judged could hold anything
-        lows, highs = zip(*((wilson(s.held, s.judged, s.size) if s.judged else (0.0, 1.0)) for s in strata))
-        weights = [s.rest / rest for s in strata]
-        return Estimate(None, sum(w * lo for w, lo in zip(weights, lows)),
-                        sum(w * hi for w, hi in zip(weights, highs)), judged, held, rest)
+        return _bounds_only(strata, rest, judged, held)
     point, variance = 0.0, 0.0
     for s in strata:
         if not s.rest:
@@ -141,6 +138,14 @@ def estimate(strata: Sequence[Stratum], z: float = Z95) -> Estimate:
                     method="Wilson interval on the bands' weighted share at Kish's effective sample size (the "
                            "judged items over the design effect, the bands' variances with the finite-population "
                            "correction)")
+
+
+def _bounds_only(strata: Sequence[Stratum], rest: int, judged: int, held: int) -> Estimate:
+    """No point estimate: the bands' Wilson bounds weighted by the rest, an unjudged band from 0 to 1."""
+    lows, highs = zip(*((wilson(s.held, s.judged, s.size) if s.judged else (0.0, 1.0)) for s in strata))
+    weights = [s.rest / rest for s in strata]
+    return Estimate(None, sum(w * lo for w, lo in zip(weights, lows)), sum(w * hi for w, hi in zip(weights, highs)),
+                    judged, held, rest)
 
 
 def _wilson_at(share: float, n: float, z: float) -> tuple[float, float]:
