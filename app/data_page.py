@@ -83,10 +83,12 @@ with export_tab:
         with guarded("export"):
             content, name, mime, count = export_bytes(db, actor(), choice, include_suggested=include_suggested,
                                                       include_rejected=include_rejected)
-            st.session_state["data_export"] = (content, name, mime, count)
+            st.session_state["data_export"] = (content, name, mime, count, (choice, include_suggested,
+                                                                           include_rejected))
     prepared = st.session_state.get("data_export")
-    if prepared:
-        content, name, mime, count = prepared
+    # a file prepared with other choices is not offered (switching Turtle to CSV kept the .ttl button)
+    if prepared and prepared[4] == (choice, include_suggested, include_rejected):
+        content, name, mime, count, _ = prepared
         st.download_button(f"Download {name} ({count:,} {'rows' if name.endswith('.csv') else 'statements'})",
                            content, file_name=name, mime=mime, key="data_download", type="primary",
                            icon=":material/download:")

@@ -99,12 +99,16 @@ with triples_tab:
         head = entity_picker("Head", "label_head")
     with middle:
         st.markdown(f"**{md(info.label)}**")
-        holds = st.radio("Verdict", ["holds", "does not hold"], key="label_holds") == "holds"
+        # keyed by the labels added and the relation: after each label it is "holds" again (a curator's 8
+        # citizen_of labels were all saved as "does not hold" because it kept the last verdict)
+        holds = st.radio("Verdict", ["holds", "does not hold"],
+                         key=f"label_holds_{relation}_{st.session_state.get('label_triples_added', 0)}") == "holds"
     with right:
         tail = entity_picker("Tail", "label_tail", avoid=head)
     if st.button("Add triple label", type="primary", key="label_add_triple", disabled=not (head and tail)):
         with guarded("add the label"):
             example_id = add_triple_label(db, actor(), head, relation, tail, holds)
+            st.session_state["label_triples_added"] = st.session_state.get("label_triples_added", 0) + 1
             flash(f"Added: {head} —{info.label}→ {tail} ({'holds' if holds else 'does not hold'})"
                   + added_words(example_id))
             st.rerun()

@@ -11,6 +11,7 @@ from knowco.services import (agreement, label_overlap, metrics_of, overview, qua
 
 PAGE_FILES = {"label": "label_page.py", "train": "train_page.py", "review": "review_page.py",
               "data": "data_page.py"}
+PAGE_TITLES = {"label": "Label", "train": "Train", "review": "Review", "data": "Import / Export"}
 #: pages a curator's navigation does not have (app/main.py): their steps are said, not linked
 ADMIN_PAGES = {"train", "data"}
 
@@ -44,14 +45,17 @@ columns[2].metric("Accepted triples", f"{stats.triples['accepted']:,}")
 columns[3].metric("Suggested", f"{stats.triples['suggested']:,}")
 columns[4].metric("Rejected", f"{stats.triples['rejected']:,}")
 
-# the whole width: a page link does not wrap, and in a side column a long step was cut off
+# the step as text, which wraps, and a short link beside it: a page link does not wrap, and a long step was cut
+# off mid-word ("… 8 per relation, sh")
 with st.container(border=True):
     st.subheader("What to do next")
     for step in data.next_steps:
         if step.page in ADMIN_PAGES and not is_admin():
             st.markdown(f":material/arrow_forward: {md(step.text)} (an admin does this)")
         else:
-            st.page_link(PAGE_FILES[step.page], label=step.text, icon=":material/arrow_forward:")
+            said, link = st.columns([5, 1], vertical_alignment="center")
+            said.markdown(f":material/arrow_forward: {md(step.text)}")
+            link.page_link(PAGE_FILES[step.page], label=PAGE_TITLES[step.page])
 
 
 

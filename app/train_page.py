@@ -76,7 +76,8 @@ def loss_chart(curve: list) -> alt.Chart:
     losses = [0.0, float(frame.loss.max()) * 1.05 or 1.0]
     return alt.Chart(frame).mark_line().encode(
         x=alt.X("step:Q", scale=alt.Scale(domain=steps), title="step"),
-        y=alt.Y("loss:Q", scale=alt.Scale(domain=losses), title="how much it still gets wrong (training loss)"),
+        # a short title: one longer than the chart is high squeezed the y axis away in the browser
+        y=alt.Y("loss:Q", scale=alt.Scale(domain=losses), title="training loss"),
     ).properties(height=180)
 
 
@@ -147,6 +148,7 @@ def show_job() -> None:
         st.progress(min(1.0, job.progress), text=job.message)
         if len(job.curve) >= 2:
             st.altair_chart(loss_chart(job.curve), width="stretch")
+            st.caption("Training loss: how much the model still gets wrong on what it learns from; it should fall.")
         if job.cancel_requested:
             st.caption("Cancelling at the next step…")
         elif st.button("Cancel", key="train_cancel", icon=":material/stop:"):
@@ -364,8 +366,9 @@ def _figure(value, digits: int = 2) -> str:
 
 HELD_OUT_WORDS = {
     "labels": "The items kept aside are labels that version never trained on.",
-    "facts": "No labels could be kept aside (none, or too few to spare), so it was checked on some of your facts "
-             "it never trained on: that says how well it knows your KG, not how well it finds what is missing.",
+    "facts": "Every label went into training (under 100 labels, each one counts too much to spare), so it was "
+             "checked on some of your facts it never trained on: that says how well it knows your KG, not how well "
+             "it finds what is missing.",
     "labels and facts": "The items kept aside are labels and facts that version never trained on.",
     "cross-validation": "Each label was checked by a model trained without it; the version itself learned from "
                         "every label.",
@@ -481,7 +484,9 @@ with left:
     if finished:
         names = {r.name: r for r in finished}
         active = next((r.name for r in finished if r.is_active), finished[0].name)
-        pick = st.selectbox("Active model", list(names), index=list(names).index(active), key="train_active_pick")
+        # keyed by the active version: when a retrain makes another one active, the box shows it (it kept the old)
+        pick = st.selectbox("Active model", list(names), index=list(names).index(active),
+                            key=f"train_active_pick_{active}")
         if st.button("Make active", key="train_activate", disabled=names[pick].is_active):
             with guarded("change the active model"):
                 activate(db, actor(), names[pick].id)

@@ -7,6 +7,8 @@ substring is broken up first; a name can then never become markup.
 """
 from __future__ import annotations
 
+import hashlib
+
 import html as html_text
 import re
 
@@ -43,10 +45,17 @@ def to_networkx(graph: Subgraph) -> nx.MultiDiGraph:
     return g
 
 
+def type_colour(kind: str) -> str:
+    """A type's colour, the same in every view (by the type's name, not by which types a view happens to show:
+    launch sites were purple around one entity and orange around another)."""
+    if not kind:
+        return TYPE_COLOURS[0]
+    return TYPE_COLOURS[1 + int(hashlib.sha256(kind.encode("utf-8")).hexdigest(), 16) % (len(TYPE_COLOURS) - 1)]
+
+
 def type_colours(g: nx.MultiDiGraph) -> dict[str, str]:
     """Entity type → node colour ("" for entities without a type)."""
-    types = sorted({data["type"] or "" for _, data in g.nodes(data=True)})
-    return {kind: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, kind in enumerate(types)}
+    return {kind: type_colour(kind) for kind in sorted({data["type"] or "" for _, data in g.nodes(data=True)})}
 
 
 def _line(colour: str, dashed: bool) -> str:

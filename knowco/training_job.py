@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Callable, Optional
@@ -55,6 +56,8 @@ SUGGEST_GUESS = 0.1
 #: benchmark can say how far it was from the truth
 ESTIMATE_CHECKS = (0.1, 0.25, 0.5)
 REPORT_EVERY_S = 0.5
+#: the window of the recent pace the time-left estimate also reads
+RECENT_S = 10.0
 LOG_EVERY_S = 5.0
 
 
@@ -95,20 +98,31 @@ class ProgressReporter:
         self.started = time.monotonic()
         self.last = self.last_logged = 0.0
         self.first_step: Optional[tuple[float, int]] = None
+        #: (time, step) of the last RECENT_S seconds' reports
+        self.recent: deque = deque()
         #: the bar never moves back
         self.shown = STRUCTURE_SHARE
         #: [share of the steps, seconds since the run started, estimated seconds left] at ESTIMATE_CHECKS
         self.estimates: list[list[float]] = []
 
     def left(self, step: int, total: int, now: float) -> Optional[float]:
-        """Seconds left in the whole run, once enough steps are timed to say."""
+        """Seconds left in the whole run, once enough steps are timed to say: at the slower of the pace since
+        the first step and the pace of the last RECENT_S seconds (the second stage's steps, which train every
+        weight, and a machine that got busy are slower than the first steps were)."""
         if self.first_step is None:
             self.first_step = (now, step)
+            self.recent.append((now, step))
             return None
         since, first = self.first_step
+        self.recent.append((now, step))
+        while len(self.recent) > 2 and now - self.recent[1][0] >= RECENT_S:
+            self.recent.popleft()
         if step - first < 3 or now - since < 1.0:
             return None
         pace = (now - since) / (step - first)
+        then, earlier = self.recent[0]
+        if step - earlier >= 3 and now - then >= RECENT_S / 2:
+            pace = max(pace, (now - then) / (step - earlier))
         suggest = self.suggest_seconds if self.suggest_seconds is not None else SUGGEST_GUESS * pace * total
         return pace * (total - step) + suggest
 

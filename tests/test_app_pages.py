@@ -59,10 +59,11 @@ def test_label_a_triple_and_a_sentence(kg):
     app = page("label")
     app.text_input(key="label_head_q").input("aspirin").run()
     app.text_input(key="label_tail_q").input("stomach").run()
-    app.radio(key="label_holds").set_value("does not hold").run()
+    _keyed(app.radio, "label_holds_").set_value("does not hold").run()
     app.button(key="label_add_triple").click().run()
     assert not app.error
     assert count(kg, Example, Example.kind == "triple", Example.label.is_(False)) == 1
+    assert _keyed(app.radio, "label_holds_").value == "holds"  # the next label starts from "holds" again
     events = count(kg, AuditEvent, AuditEvent.action == "label", AuditEvent.actor == "tester")
     assert events == 1
 
@@ -161,7 +162,7 @@ def test_versions_are_compared_and_one_can_be_made_active_again(kg):
     app.toggle(key="train_details").set_value(True).run()
     assert any("0.300 before, 0.050 after" in e.label for e in app.expander)
     assert any(e.label == "Queue settings of v2" for e in app.expander)  # the policy the version recorded
-    app.selectbox(key="train_active_pick").set_value("v1").run()
+    _keyed(app.selectbox, "train_active_pick_").set_value("v1").run()
     app.button(key="train_activate").click().run()
     assert [r.name for r in list_runs(kg) if r.is_active] == ["v1"]
     finished_runs(kg, [{"accuracy": 0.11, "held_out": 9, **calibration}])
@@ -357,9 +358,10 @@ def test_export_offers_a_download(kg):
     app = page("data")
     app.button(key="data_prepare").click().run()
     assert not app.error
-    content, name, _, n = app.session_state["data_export"]
+    content, name, _, n, _ = app.session_state["data_export"]
     assert name == "knowco-export.ttl" and n > 326 and b"entity:aspirin" in content
     app.segmented_control(key="data_export_format").set_value("CSV").run()
+    assert not app.get("download_button")  # the Turtle file is not offered as the CSV
     app.button(key="data_prepare").click().run()
     assert not app.error
     assert app.session_state["data_export"][1] == "knowco-export.csv"

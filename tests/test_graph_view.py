@@ -44,3 +44,10 @@ def test_a_type_name_in_the_legend_is_text():
 def test_confidence_colours_run_from_red_to_green():
     red, green = confidence_colour(0.0), confidence_colour(1.0)
     assert int(red[1:3], 16) > int(red[3:5], 16) and int(green[3:5], 16) > int(green[1:3], 16)
+
+
+def test_a_type_keeps_its_colour_whatever_else_a_view_shows():
+    from knowco.graph_view import type_colour
+
+    assert type_colour("launch site") == type_colour("launch site") and type_colour("") != type_colour("mission")
+    assert len({type_colour(kind) for kind in ("astronaut", "mission", "agency", "country", "launch site")}) >= 3

@@ -63,3 +63,20 @@ def test_round_trip_through_turtle(db, make_db, umls_dir, tmp_path):
 def test_fewshot_file_imports_as_tsv(db, umls_dir):
     report = import_file(db, Actor("alice", "admin"), umls_dir / "fewshot" / "8shot-42-train.tsv")
     assert report.created["triples"] == 329
+
+
+def test_a_kg_directory_uploaded_one_file_at_a_time_keeps_its_kinds_and_names(db):
+    """The uploader takes one file at a time: entity2type.txt and relation2text.txt alone once failed with
+    "expected 3 fields"; they now fill the kinds and the relations' names of what train.tsv brought in."""
+    from knowco.services import import_upload, preview_upload
+
+    admin = Actor("ann", "admin")
+    import_upload(db, admin, "train.tsv", b"Apollo 11\tlaunched_by\tNASA\nNASA\tagency_of\tUnited States\n", "auto")
+    assert preview_upload("entity2type.txt", b"Apollo 11\tmission\nNASA\tagency\n").format == "kgdir"
+    import_upload(db, admin, "entity2type.txt", b"Apollo 11\tmission\nNASA\tagency\nGemini 12\tmission\n", "auto")
+    import_upload(db, admin, "relation2text.txt", b"launched_by\tlaunched by\nagency_of\tagency of\n", "auto")
+    with db.sessions() as session:
+        kinds = dict(session.execute(select(Entity.name, Entity.type)).all())
+        labels = dict(session.execute(select(Relation.name, Relation.label)).all())
+    assert kinds["Apollo 11"] == "mission" and kinds["NASA"] == "agency" and kinds["Gemini 12"] == "mission"
+    assert labels == {"launched_by": "launched by", "agency_of": "agency of"}

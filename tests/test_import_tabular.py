@@ -103,7 +103,8 @@ def test_export_columns_and_statuses(db, tmp_path):
     everything = pd.read_csv(tmp_path / "all.csv", dtype=str, keep_default_na=False)
     assert list(accepted.columns) == [
         "head", "relation", "tail", "head_label", "relation_label", "tail_label", "status", "source", "confidence",
-        "model_version", "created_by", "created_at", "reviewed_by", "reviewed_at", "reason", "comment", "evidence",
+        "model_version", "created_by", "created_at", "reviewed_by", "reviewed_at", "reason", "comment", "pattern",
+        "evidence", "spot_check",
     ]
     assert list(accepted["head"]) == ["a"]
     assert dict(zip(everything["head"], everything["status"])) == {"a": "accepted", "c": "suggested", "e": "rejected"}

@@ -82,3 +82,14 @@ def test_without_an_earlier_suggest_stage_it_is_guessed_from_the_training(monkey
     # 900 steps at 0.1 s and a tenth of the 100 s the training takes in all
     assert reporter.left(100, 1000, clock.now) == pytest.approx(90.0 + 10.0, abs=1.5)
 
+
+
+def test_steps_that_slow_down_lengthen_the_estimate_at_once(monkeypatch, clock):
+    """The second stage's steps (every weight trains) or a machine that got busy: the estimate follows the
+    recent pace, not the average of the faster steps before."""
+    reporter, recorder = _reporter(monkeypatch, clock, suggest_seconds=0.0)
+    for step in range(1, 501):
+        reporter(step, 1000, 1.0)
+        clock.now += 0.05 if step <= 400 else 0.2
+    # 500 steps left at the recent 0.2 s, not at the average 0.07 s
+    assert reporter.left(500, 1000, clock.now) == pytest.approx(100.0, rel=0.1)

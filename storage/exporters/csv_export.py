@@ -17,7 +17,8 @@ from storage.spot_checks import SpotCheckRow
 if TYPE_CHECKING:  # pandas is imported when a CSV is written: half a second off every command-line start
     import pandas as pd
 
-COLUMNS = [f.name for f in fields(ExportTriple)] + ["evidence", "spot_check"]
+#: the spot check's id is written as what it stated (`spot_check`), not as a bare number
+COLUMNS = [f.name for f in fields(ExportTriple) if f.name != "spot_check_id"] + ["evidence", "spot_check"]
 LABEL_COLUMNS = [f.name for f in fields(ExportLabel)]
 
 
@@ -37,6 +38,7 @@ def triples_frame(session: Session, statuses: tuple[str, ...]) -> "pd.DataFrame"
     rows = []
     for triple in export_triples(session, statuses):
         row = asdict(triple)
+        row.pop("spot_check_id")
         row["created_at"] = _iso(triple.created_at)
         row["reviewed_at"] = _iso(triple.reviewed_at)
         # the sentences it was read in, one per line

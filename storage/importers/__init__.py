@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.importers.jsonl import jsonl_files, looks_like_jsonl, parse_jsonl
-from storage.importers.kgdir import is_kgdir, parse_kgdir
+from storage.importers.kgdir import TEXT_FILES, is_kgdir, parse_kgdir, parse_side_file
 from storage.importers.rdf import RDF_FORMATS, parse_rdf
 from storage.importers.records import ImportBatch, ImportFailed
 from storage.importers.tabular import parse_tabular
@@ -16,6 +16,8 @@ __all__ = ["FORMATS", "ImportBatch", "ImportFailed", "ImportReport", "detect_for
 
 
 def detect_format(path: Path) -> str:
+    if path.is_file() and path.name in TEXT_FILES:
+        return "kgdir"  # one of a KG directory's name, description or kind files, uploaded on its own
     if path.is_dir():
         if is_kgdir(path):
             return "kgdir"
@@ -44,6 +46,8 @@ def parse_path(path: Path, fmt: str = "auto") -> ImportBatch:
     if path.is_dir() and fmt not in ("kgdir", "jsonl"):
         raise ImportFailed(str(path), None, f"format {fmt} needs a file, not a directory")
     if fmt == "kgdir":
+        if path.is_file() and path.name in TEXT_FILES:
+            return parse_side_file(path)
         if not is_kgdir(path):
             raise ImportFailed(str(path), None, "not a KG directory: no train.tsv, dev.tsv or test.tsv in it")
         return parse_kgdir(path)

@@ -34,6 +34,23 @@ def _fields(batch: ImportBatch, file: Path, count: int) -> Iterator[tuple[int, l
         yield line, fields
 
 
+def _side_file(batch: ImportBatch, file: Path) -> None:
+    kind, attribute = TEXT_FILES[file.name]
+    add = batch.entity if kind == "entity" else batch.relation
+    for line, (name, value) in _fields(batch, file, 2):
+        add(name, line, **{attribute: value.strip()})
+
+
+def parse_side_file(path: Path) -> ImportBatch:
+    """One of a KG directory's text files on its own (`entity2type.txt`, `relation2text.txt`, …): the kinds,
+    names or descriptions of entities and relations, which an upload of one file at a time brings in after the
+    triples."""
+    batch = ImportBatch(path=str(path), format="kgdir")
+    _side_file(batch, path)
+    batch.reading = None
+    return batch
+
+
 def parse_kgdir(path: Path) -> ImportBatch:
     batch = ImportBatch(path=str(path), format="kgdir")
     if (path / "entities.txt").is_file():
@@ -42,11 +59,9 @@ def parse_kgdir(path: Path) -> ImportBatch:
     if (path / "relations.txt").is_file():
         for line, (name,) in _fields(batch, path / "relations.txt", 1):
             batch.relation(name, line)
-    for file_name, (kind, attribute) in TEXT_FILES.items():
+    for file_name in TEXT_FILES:
         if (path / file_name).is_file():
-            add = batch.entity if kind == "entity" else batch.relation
-            for line, (name, value) in _fields(batch, path / file_name, 2):
-                add(name, line, **{attribute: value.strip()})
+            _side_file(batch, path / file_name)
     for split in SPLITS:
         if (path / split).is_file():
             for line, fields in _fields(batch, path / split, 3):
