@@ -215,8 +215,7 @@ else:
                 for fact in found.facts:
                     st.text(" → ".join(fact))
             else:
-                st.caption("None: the model proposes a new link (a path through other entities, above, is not a "
-                           "direct link).")
+                st.caption("None yet: this would be the first fact between these two.")
         with right:
             st.markdown("**Around the head**")
             st.text("\n".join(" → ".join(f) for f in found.head_facts) or "no facts")
