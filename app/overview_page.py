@@ -55,7 +55,7 @@ with st.container(border=True):
         else:
             said, link = st.columns([5, 1], vertical_alignment="center")
             said.markdown(f":material/arrow_forward: {md(step.text)}")
-            link.page_link(PAGE_FILES[step.page], label=PAGE_TITLES[step.page])
+            link.page_link(PAGE_FILES[step.page], label=f"Open {PAGE_TITLES[step.page]}")
 
 
 
