@@ -290,8 +290,8 @@ def uncalibrated(sources: OpinionSources, triple: Triple3, opinion: Opinions) ->
     hold; a candidate with evidence lies between `names_only_ceiling` and `uncalibrated_ceiling` by how strong
     its best evidence is (raised to `evidence_exponent`). A guess from the entities' names alone stays below `names_only_ceiling` (on a curator's
     80-fact KG the top 30 such guesses, at 0.85-0.97, held no fact, and a sentence's findings sat under them).
-    Both are scaled by how well the entities fit the relation's kinds and by what the relation's cardinality
-    leaves of a second value."""
+    Both are scaled by how well the entities fit the relation's kinds, and a second value's is combined with
+    what the relation's cardinality leaves of one (`_with_second_chance`)."""
     policy = sources.counts.policy
     strong = opinion.pattern_confidence if opinion.pattern_confidence >= policy.pattern_evidence else 0.0
     evidence = max(opinion.sentence_share if opinion.sentences else 0.0, strong, sources.counts.reverse(triple))
@@ -300,7 +300,18 @@ def uncalibrated(sources: OpinionSources, triple: Triple3, opinion: Opinions) ->
                       * evidence ** policy.evidence_exponent)
     else:
         confidence = policy.names_only_ceiling * max(opinion.text, opinion.pattern_confidence)
-    return confidence * opinion.fit * opinion.second_chance
+    return _with_second_chance(confidence * opinion.fit, opinion.second_chance)
+
+
+def _with_second_chance(confidence: float, chance: float) -> float:
+    """A second value's confidence: its evidence and the relation's chance of a second value combined as
+    odds (each against an even prior), so a sentence that states it can lift it where a guess from the names
+    cannot. Multiplying the two buried true second values a document stated ("Buzz Aldrin flew on Gemini 12",
+    rank 26 of a crew KG in which 18 of 19 astronauts had one mission)."""
+    if chance >= 1.0:
+        return confidence
+    held = confidence * chance
+    return held / (held + (1.0 - confidence) * (1.0 - chance)) if held > 0 else 0.0
 
 
 def score_candidates(sources: OpinionSources, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Scored:
