@@ -14,9 +14,11 @@ from knowco.services import (SPOT_CHECK_SAMPLE, SpotCheckView, accept, accept_re
 def _judge_row(check: SpotCheckView, item) -> None:
     a, b, c = st.columns([6, 1, 1])
     a.markdown(f"{md(item.words)} · confidence {item.confidence:.2f}")
-    if b.button("Holds", key=f"review_spot_accept_{check.id}_{item.triple_id}", icon=":material/check:"):
+    if b.button("Holds", key=f"review_spot_accept_{check.id}_{item.triple_id}", icon=":material/check:",
+                width="stretch"):
         _act("accept", lambda: accept(database(), actor(), item.triple_id))
-    if c.button("Does not", key=f"review_spot_reject_{check.id}_{item.triple_id}", icon=":material/close:"):
+    if c.button("No", key=f"review_spot_reject_{check.id}_{item.triple_id}", icon=":material/close:",
+                width="stretch", help="it does not hold"):
         _act("reject", lambda: reject(database(), actor(), item.triple_id, "false"))
 
 
@@ -44,11 +46,15 @@ def check_panel(check: SpotCheckView) -> None:
     if done:
         st.dataframe(pd.DataFrame([{"suggestion": i.words, "band": i.band, "verdict": i.status} for i in done]),
                      hide_index=True, width="stretch", key=f"review_spot_done_{check.id}")
+    st.caption("The slice was frozen when the check started: re-ranking from verdicts since may move these "
+               "suggestions' confidences, never which suggestions the check covers.")
     e = check.estimate
     ready = e.precision is not None and e.rest > 0 and e.held > 0
+    sure = st.checkbox(f"I sign off on this statement for the {e.rest} left", key=f"review_spot_sure_{check.id}_{e.rest}",
+                       disabled=not ready)
     if st.button(f"Accept the rest ({e.rest})", key=f"review_spot_accept_rest_{check.id}", type="primary",
-                 disabled=not ready, help="signs off on the estimate above: the history and the exports record it "
-                                          "with every suggestion it accepts; one undo takes all of them back"):
+                 disabled=not (ready and sure), help="the history and the exports record the statement with every "
+                                                     "suggestion it accepts; one undo takes all of them back"):
         _act("accept the rest", lambda: "Accepted the rest: " + accept_rest(database(), actor(), check.id))
 
 

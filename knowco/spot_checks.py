@@ -72,8 +72,9 @@ class SpotCheckView:
 
 
 def _slice_words(slice_: dict) -> str:
+    # "when frozen": a re-rank from verdicts moves confidences, never which suggestions the check covers
     parts = [slice_.get("relation") or "all relations",
-             f"confidence {slice_.get('min_confidence', 0.0):.2f}–{slice_.get('max_confidence', 1.0):.2f}"]
+             f"confidence {slice_.get('min_confidence', 0.0):.2f}–{slice_.get('max_confidence', 1.0):.2f} when frozen"]
     if slice_.get("from_text") is not None:
         parts.append("read in a sentence" if slice_["from_text"] else "not read in a sentence")
     return ", ".join(parts)
@@ -161,7 +162,7 @@ def accept_rest(database: Database, actor: Actor, check_id: int) -> str:
         triple_rows.set_spot_check(session, rest, check_id)
         stated = {"precision": round(found.precision, 4), "low": round(found.low, 4), "high": round(found.high, 4),
                   "judged": found.judged, "held": found.held, "accepted": len(rest), "sample": row.sample,
-                  "method": found.method}
+                  "slice": _slice_words(row.slice), "slice_size": len(row.members), "method": found.method}
         if not spot_checks.sign_off(session, check_id, stated, actor.name, now):
             raise SpotCheckError("another curator signed off this spot check a moment ago; reload the page")
         changes.append({"reopen_spot_check": check_id})

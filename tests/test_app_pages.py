@@ -659,7 +659,10 @@ def test_a_spot_check_from_the_review_page_judges_its_sample_and_accepts_the_res
                      and "rest" not in b.key)
         holds.click().run()
     rest = next(b for b in app.button if b.key and b.key.startswith("review_spot_accept_rest_"))
-    assert rest.label == "Accept the rest (25)" and not rest.disabled
+    assert rest.label == "Accept the rest (25)" and rest.disabled  # not before the curator signs off
+    next(c for c in app.checkbox if c.key.startswith("review_spot_sure_")).check().run()
+    rest = next(b for b in app.button if b.key and b.key.startswith("review_spot_accept_rest_"))
+    assert not rest.disabled
     assert any(m.value.replace("\\", "").startswith("Accept these 25: about 100% hold") for m in app.markdown)
     rest.click().run()
     assert any("Accepted the rest: accepted 25 suggestions" in t.value for t in app.toast)

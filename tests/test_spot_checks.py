@@ -45,7 +45,7 @@ def _exports_carry_the_sign_off(db, folder, check_id):
     admin = Actor("root", "admin")
     export_file(db, admin, folder / "kg.csv")
     stated = pd.read_csv(folder / "kg.csv")["spot_check"].dropna()
-    assert len(stated) == 100 and stated.iloc[0].startswith(f"spot check {check_id}: about ")
+    assert len(stated) == 100 and stated.iloc[0].startswith(f"spot check {check_id} of 120 (interacts_with, ")
     assert "signed off by ann at " in stated.iloc[0]
     export_file(db, admin, folder / "kg.ttl")
     graph = Graph().parse(folder / "kg.ttl")
@@ -65,7 +65,7 @@ def test_a_spot_check_states_the_rest_s_precision_and_accepts_it_with_its_proven
     assert view.estimate.low < view.estimate.precision < view.estimate.high <= 1.0
     assert view.words().startswith("accept these 100: about ")
     said = accept_rest(slice_db, ANN, view.id)
-    assert said.startswith("accepted 100 suggestions of interacts_with, confidence 0.50–1.00: about ")
+    assert said.startswith("accepted 100 suggestions of interacts_with, confidence 0.50–1.00 when frozen: about ")
     with slice_db.sessions() as session:
         from sqlalchemy import func, select
 

@@ -53,7 +53,8 @@ def spot_check_words(check: SpotCheckRow) -> str:
     """What the curator signed off when a spot check accepted the triple, e.g. "spot check 3: about 92 % of
     the rest hold (85–96 %), from 40 checked (37 held), signed off by ann at 2026-12-07T10:00:00+00:00"."""
     e = check.estimate or {}
-    return (f"spot check {check.id}: about {e.get('precision', 0):.0%} of the rest hold ({e.get('low', 0):.0%}–"
+    of = f" of {e['slice_size']} ({e['slice']})" if e.get("slice") else ""
+    return (f"spot check {check.id}{of}: about {e.get('precision', 0):.0%} of the rest hold ({e.get('low', 0):.0%}–"
             f"{e.get('high', 0):.0%}), from {e.get('judged', 0)} checked ({e.get('held', 0)} held), signed off by "
             f"{check.signed_off_by} at {_iso(check.signed_off_at)}")
 

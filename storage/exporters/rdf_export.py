@@ -145,6 +145,10 @@ def _spot_check(graph: Graph, iris: Iris, check: SpotCheckRow) -> URIRef:
     for predicate, key in ((KC.sampleJudged, "judged"), (KC.sampleHeld, "held")):
         graph.add((node, predicate, Literal(int(e.get(key, 0)), datatype=XSD.integer)))
     graph.add((node, RDFS.comment, Literal(str(e.get("method", "")))))
+    if e.get("slice"):
+        graph.add((node, RDFS.label, Literal(f"spot check {check.id} of {e.get('slice_size', '?')} suggestions "
+                                             f"({e['slice']})")))
+        graph.add((node, KC.acceptedCount, Literal(int(e.get("accepted", 0)), datatype=XSD.integer)))
     return node
 
 
