@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.spot_check_panel import spot_check_section
 from app.state import actor, database
-from app.ui import flash, guarded, marked_sentence, md, reason_words
+from app.ui import act, marked_sentence, md, reason_words
 from knowco.services import (
     REJECT_REASONS,
     accept,
@@ -75,12 +75,6 @@ silent = unlearned(db)
 if silent:
     st.caption(f"Nothing is suggested for {', '.join(md(n) for n in silent)}: no accepted fact or label of "
                f"{'it' if len(silent) == 1 else 'them'} to learn from yet.")
-
-
-def act(what: str, action) -> None:
-    with guarded(what):
-        flash(action())
-        st.rerun()
 
 
 def opinion_line(opinions: dict) -> str:

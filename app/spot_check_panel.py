@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import actor, database
-from app.ui import flash, guarded, md
+from app.ui import act, md
 from knowco.services import (SPOT_CHECK_SAMPLE, SpotCheckView, accept, accept_rest, open_spot_checks, reject,
                              start_spot_check)
 
@@ -16,16 +16,10 @@ def _judge_row(check: SpotCheckView, item) -> None:
     a.markdown(f"{md(item.words)} · confidence {item.confidence:.2f}")
     if b.button("Holds", key=f"review_spot_accept_{check.id}_{item.triple_id}", icon=":material/check:",
                 width="stretch"):
-        _act("accept", lambda: accept(database(), actor(), item.triple_id))
+        act("accept", lambda: accept(database(), actor(), item.triple_id))
     if c.button("No", key=f"review_spot_reject_{check.id}_{item.triple_id}", icon=":material/close:",
                 width="stretch", help="it does not hold"):
-        _act("reject", lambda: reject(database(), actor(), item.triple_id, "false"))
-
-
-def _act(what: str, action) -> None:
-    with guarded(what):
-        flash(action())
-        st.rerun()
+        act("reject", lambda: reject(database(), actor(), item.triple_id, "false"))
 
 
 def check_panel(check: SpotCheckView) -> None:
@@ -55,7 +49,7 @@ def check_panel(check: SpotCheckView) -> None:
     if st.button(f"Accept the rest ({e.rest})", key=f"review_spot_accept_rest_{check.id}", type="primary",
                  disabled=not (ready and sure), help="the history and the exports record the statement with every "
                                                      "suggestion it accepts; one undo takes all of them back"):
-        _act("accept the rest", lambda: "Accepted the rest: " + accept_rest(database(), actor(), check.id))
+        act("accept the rest", lambda: "Accepted the rest: " + accept_rest(database(), actor(), check.id))
 
 
 def spot_check_section(filters: dict, total: int) -> None:
@@ -72,4 +66,4 @@ def spot_check_section(filters: dict, total: int) -> None:
                   "much of the rest holds, with a 95 % interval.")
         if st.button(f"Start a spot check of the {total:,} suggestions these filters show",
                      key="review_spot_start", disabled=total == 0):
-            _act("start a spot check", lambda: f"Spot check {start_spot_check(database(), actor(), **filters, sample_size=int(size)).id} started: judge its sample")
+            act("start a spot check", lambda: f"Spot check {start_spot_check(database(), actor(), **filters, sample_size=int(size)).id} started: judge its sample")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import streamlit as st
 
@@ -57,6 +57,13 @@ def marked_sentence(tokens: list[str], head: tuple[int, int], tail: tuple[int, i
 def flash(message: str, icon: str = ":material/check:") -> None:
     """A message that survives the rerun an action triggers."""
     st.session_state.setdefault("_flash", []).append((message, icon))
+
+
+def act(what: str, action: Callable[[], str]) -> None:
+    """Do a curator's action, say what it did after the rerun it triggers (or why it could not be done)."""
+    with guarded(what):
+        flash(action())
+        st.rerun()
 
 
 def show_flashes() -> None:
