@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from bench.lp_data import load_lp_dir, per_relation_sample
-from bench.queue import _kg_without_hidden, retrain_and_read
+from bench.queue import kg_without_truth, retrain_and_read
 from bench.result_files import ResultFile
 from engine.spot_check import Stratum, band_of, draw, estimate
 from knowco.services import Actor, TrainOptions, import_file, open_database
@@ -104,7 +104,7 @@ def bench_audit(directory: Path, labels: int, seeds: list[int], audits: int, sam
         with tempfile.TemporaryDirectory() as tmp:
             database = open_database(str(Path(tmp) / "kg.sqlite"))
             try:
-                import_file(database, actor, _kg_without_hidden(directory, Path(tmp) / "kg", data.train), "kgdir")
+                import_file(database, actor, kg_without_truth(directory, Path(tmp) / "kg", data.train), "kgdir")
                 run, seconds, shown = retrain_and_read(database, actor, per_relation_sample(data.train, labels, seed),
                                                        options or TrainOptions(seed=seed))
             finally:

@@ -45,7 +45,7 @@ def precision_and_recall(ranked: list[Triple], truth: set[Triple]) -> dict[str, 
     return out
 
 
-def _kg_without_hidden(source: Path, folder: Path, facts: Iterable[Triple]) -> Path:
+def kg_without_truth(source: Path, folder: Path, facts: Iterable[Triple]) -> Path:
     """The directory a curator would import: the KG's `facts` and every text, no truth."""
     folder.mkdir()
     (folder / "train.tsv").write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in facts), encoding="utf-8")
@@ -124,7 +124,7 @@ def run_seed(directory: Path, labels: int, seed: int, options: TrainOptions, spl
     with tempfile.TemporaryDirectory() as tmp:
         database = open_database(str(Path(tmp) / "kg.sqlite"))
         try:
-            import_file(database, actor, _kg_without_hidden(directory, Path(tmp) / "kg", kg), "kgdir")
+            import_file(database, actor, kg_without_truth(directory, Path(tmp) / "kg", kg), "kgdir")
             run, seconds, shown = retrain_and_read(database, actor, per_relation_sample(kg, labels, seed), options)
         finally:
             database.dispose()

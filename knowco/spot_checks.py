@@ -6,7 +6,7 @@ estimate, interval, sample and signer the history and the exports carry. One und
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 from engine.spot_check import Estimate, Stratum, band_of, band_words, draw, estimate
@@ -49,8 +49,6 @@ class SpotCheckView:
     estimate: Estimate
     status: str
     created_by: str
-    signed_off_by: Optional[str] = None
-    stated: dict = field(default_factory=dict)
 
     @property
     def judged(self) -> int:
@@ -122,7 +120,7 @@ def _view(session, row: SpotCheckRow) -> SpotCheckView:
     sample = [SampleItem(i, *(found[i][:2] if i in found else ("(removed by a newer suggest pass)", 0.0)),
                          band_words(row.members[i]), found[i][2] if i in found else "removed") for i in row.sample]
     return SpotCheckView(row.id, _slice_words(row.slice), len(row.members), sample, estimate(_strata(row, status)),
-                         row.status, row.created_by, row.signed_off_by, row.estimate or {})
+                         row.status, row.created_by)
 
 
 def spot_check(database: Database, check_id: int) -> SpotCheckView:

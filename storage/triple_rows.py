@@ -14,10 +14,6 @@ from sqlalchemy.orm import Session
 from storage.models import AuditEvent, Entity, Example, Relation, Triple, Verdict
 
 
-class RowError(ValueError):
-    """A row a verdict needs is missing or changed meanwhile: one sentence saying why."""
-
-
 @dataclass(frozen=True)
 class TripleRow:
     id: int
