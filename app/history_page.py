@@ -24,12 +24,15 @@ if not rows:
     st.info("Nothing recorded with these filters.")
 else:
     # keyed by the filters and the newest event: a selection never points at another row once the rows change
+    # "undone" is a column of its own: at the end of a long summary a table cell cut it off
     shown = st.dataframe(pd.DataFrame([{"when": r.at, "who": r.actor, "action": action_words(r.action),
-                                        "what": r.summary or r.target} for r in rows]),
+                                        "undone": r.undone, "what": r.summary or r.target} for r in rows]),
                          hide_index=True, width="stretch", on_select="rerun",
                          key=f"history_table_{rows[0].id}_{len(rows)}_{sorted(who)}_{sorted(what)}_{since}",
                          selection_mode="single-row",
-                         column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+                         column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                                        "undone": st.column_config.CheckboxColumn(width="small"),
+                                        "what": st.column_config.TextColumn(width="large")})
     picked = [i for i in shown.selection.rows if i < len(rows)]
     if picked:
         row = rows[picked[0]]

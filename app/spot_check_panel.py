@@ -66,4 +66,12 @@ def spot_check_section(filters: dict, total: int) -> None:
                   "much of the rest holds, with a 95 % interval.")
         if st.button(f"Start a spot check of the {total:,} suggestions these filters show",
                      key="review_spot_start", disabled=total == 0):
-            act("start a spot check", lambda: f"Spot check {start_spot_check(database(), actor(), **filters, sample_size=int(size)).id} started: judge its sample")
+            act("start a spot check", lambda: _started(start_spot_check(database(), actor(), **filters,
+                                                                         sample_size=int(size))))
+
+
+def _started(check: SpotCheckView) -> str:
+    if check.joined:
+        return (f"{check.created_by} has a spot check of this slice open (spot check {check.id}): you joined it, "
+                "so you judge one sample together")
+    return f"Spot check {check.id} started: judge its sample"

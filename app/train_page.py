@@ -230,9 +230,14 @@ def rule_words(pattern: dict, labels: dict[str, str]) -> str:
     return f"{', then '.join(steps)} ⇒ {labels.get(pattern['relation'], pattern['relation'])}"
 
 
-def patterns_panel(measured) -> None:
-    """The KG's strongest patterns, each of which a curator can make a standing rule, and the standing rules."""
+def patterns_panel(latest, measured) -> None:
+    """The KG's strongest patterns, each of which a curator can make a standing rule, and the standing rules;
+    mined again from the facts of the moment where curators' verdicts re-ranked the queue since the version."""
     patterns = (measured.suggestions or {}).get("patterns") or []
+    now = services.patterns_now(db, since=latest.finished_at)
+    mined_again = now is not None
+    if mined_again:
+        patterns = now["patterns"]
     rules = standing_rules(db)
     if not patterns and not rules:
         return
@@ -241,6 +246,9 @@ def patterns_panel(measured) -> None:
         st.caption("A pattern is a path in your graph that comes with a relation: \"12 of 13\" means 12 of the 13 pairs "
                    "the path links also hold the relation. Make one a standing rule and every suggest pass puts "
                    "the pairs it links in the queue, with the pattern as their reason.")
+        if mined_again:
+            st.caption(f"Counted on the {now['facts']} facts your KG holds now (verdicts since {md(latest.name)} "
+                       "included).")
         standing = {r.words for r in rules}
         for i, pattern in enumerate(patterns):
             a, b = st.columns([5, 2])
@@ -452,7 +460,7 @@ if finished:
     comparison_panel(latest, measured)
     sureness_panel(measured)
     confidence_panel(measured)
-    patterns_panel(measured)
+    patterns_panel(latest, measured)
     verdicts_panel()
     if st.toggle("Details for admins", key="train_details",
                  help="how the version was measured and chosen, in the engine's own terms"):

@@ -2,11 +2,17 @@
 the pending queue is re-ranked from the opinions stored with each suggestion and what curators made of the
 judged ones (`engine.queue.verdict_model`), in one transaction that touches only suggestions still pending, so a
 curator judging meanwhile loses nothing. The Review page says that the order changed, and why.
+
+The graph's patterns are mined again from the facts of the moment at each re-rank (about a second on UMLS), so a
+pending suggestion's "12 of 13" counts the facts accepted since its suggest pass: the card, the exports and
+the re-rank's own fit read the refreshed pattern, and the Train page lists the strongest ones now.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
+from engine.queue.patterns import SHOWN, Patterns
 from engine.queue.policy import QueuePolicy
 from engine.queue.verdict_model import Row, rerank
 from storage import verdict_rows
@@ -28,6 +34,17 @@ def _prior(confidence: float, opinions: dict) -> float:
     return float(opinions.get("model", confidence))
 
 
+def _fresh_patterns(facts: list, names: dict[int, tuple[str, str, str]], pending: list, policy: QueuePolicy
+                    ) -> tuple[dict[int, Optional[dict]], list[dict]]:
+    """The pending suggestions whose best pattern changed with the facts (id → the pattern now, or None), and
+    the strongest patterns now."""
+    mined = Patterns(facts, policy)
+    ids = [i for i, *_ in pending if i in names]
+    stored = {i: opinions.get("pattern") for i, _, _, opinions in pending}
+    now = {i: rule.as_dict() if rule is not None else None for i, rule in zip(ids, mined.best([names[i] for i in ids]))}
+    return {i: p for i, p in now.items() if p != stored.get(i)}, [r.as_dict() for r in mined.strongest(SHOWN)]
+
+
 def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optional[str]:
     """Re-rank the pending queue from the verdicts where `rerank_every` new ones came in since the last time (or
     whenever `force`); returns the summary the Review page shows, or None where nothing was re-ranked. It reads,
@@ -38,8 +55,10 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
         judged = verdict_rows.judged_rows(session)
         last = verdict_rows.last_rerank(session) or {}
         pending = verdict_rows.pending_rows(session)
-    if not force and len(judged) - int(last.get("verdicts", 0)) < policy.rerank_every:
-        return None
+        if not force and len(judged) - int(last.get("verdicts", 0)) < policy.rerank_every:
+            return None
+        facts, names = verdict_rows.fact_triples(session), verdict_rows.pending_names(session)
+    pending = _refresh_patterns(database, facts, names, pending, policy)
     rows = [Row(relation, _prior(confidence, opinions), opinions) for relation, confidence, opinions, _ in judged]
     waiting = [Row(relation, _prior(confidence, opinions), opinions) for _, relation, confidence, opinions in pending]
     result = rerank(rows, [ok for *_, ok in judged], waiting, policy)
@@ -59,6 +78,22 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
     return summary
 
 
+def _refresh_patterns(database: Database, facts: list, names: dict[int, tuple[str, str, str]], pending: list,
+                      policy: QueuePolicy) -> list:
+    """Store the patterns mined from the facts now, and return the pending rows with them."""
+    patterns, strongest = _fresh_patterns(facts, names, pending, policy)
+    with database.transaction() as session:
+        verdict_rows.set_patterns(session, patterns)
+        verdict_rows.record_patterns(session, {"facts": len(facts), "patterns": strongest,
+                                               "at": utcnow().isoformat()})
+    return [(i, r, c, _with_pattern(o, patterns[i]) if i in patterns else o) for i, r, c, o in pending]
+
+
+def _with_pattern(opinions: dict, pattern: Optional[dict]) -> dict:
+    kept = {k: v for k, v in opinions.items() if k != "pattern"}
+    return {**kept, "pattern": pattern} if pattern is not None else kept
+
+
 def after_verdict(database: Database, user: str, *, force: bool = False) -> Optional[str]:
     """The re-rank a verdict (or a new queue, `force`) may trigger, after its own transaction: a failure here is
     logged with its id and never undoes or hides what was stored."""
@@ -73,3 +108,14 @@ def last_rerank(database: Database) -> Optional[dict]:
     """What the latest re-rank said (verdicts, method, summary, when)."""
     with database.sessions() as session:
         return verdict_rows.last_rerank(session)
+
+
+def patterns_now(database: Database, since: Optional[datetime] = None) -> Optional[dict]:
+    """The strongest patterns as the latest re-rank mined them from the facts of the moment ({"facts", "patterns",
+    "at"}), where one did (after `since`, a version's end, where given)."""
+    with database.sessions() as session:
+        state = verdict_rows.patterns_now(session)
+    if state is None or since is None:
+        return state
+    mined = datetime.fromisoformat(state["at"]).replace(tzinfo=None)
+    return state if mined >= since.replace(tzinfo=None) else None

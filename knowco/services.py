@@ -43,7 +43,7 @@ from knowco.standing_rules import StandingRule, drop_standing_rule, make_standin
 from knowco.spot_checks import SpotCheckView, accept_rest, open_spot_checks, spot_check, start_spot_check
 from knowco.options import TrainOptions, recorded_policy
 from knowco.overview import Overview, overview, statistics, unlearned
-from knowco.relearning import last_rerank, rerank_queue
+from knowco.relearning import last_rerank, patterns_now, rerank_queue
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last, verdicts_by_confidence)
 from knowco.settings import EXAMPLES_PER_RELATION, Settings, settings
@@ -94,7 +94,7 @@ __all__ = [
     "quality_words", "times_in_ten",
     # review
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
-    "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence", "last_rerank", "rerank_queue",
+    "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence", "last_rerank", "patterns_now", "rerank_queue",
     "SPOT_CHECK_SAMPLE", "SpotCheckView", "accept_rest", "open_spot_checks", "spot_check", "start_spot_check",
     "StandingRule", "drop_standing_rule", "make_standing_rule", "standing_rules",
     # curating as a team

@@ -6,7 +6,7 @@ estimate, interval, sample and signer the history and the exports carry. One und
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from engine.spot_check import Estimate, Stratum, band_of, band_words, draw, estimate
@@ -49,6 +49,8 @@ class SpotCheckView:
     estimate: Estimate
     status: str
     created_by: str
+    #: the curator asked for a slice a spot check already open covers, and joined that one
+    joined: bool = False
 
     @property
     def judged(self) -> int:
@@ -82,13 +84,18 @@ def start_spot_check(database: Database, actor: Actor, *, relation: Optional[str
                      min_confidence: float = 0.0, max_confidence: float = 1.0, from_text: Optional[bool] = None,
                      sample_size: int = SAMPLE_SIZE, seed: Optional[int] = None) -> SpotCheckView:
     """Freeze the slice's pending suggestions and draw the sample to judge (all of it where the slice is no
-    larger than the sample)."""
+    larger than the sample). Where a check of the same slice is open and has suggestions left, the curator joins
+    it instead: two curators judge one sample (their verdicts under the team's overlap rule) and one of them
+    signs off, rather than two estimates of one slice."""
     require(actor, "review")
     if sample_size < 1:
         raise SpotCheckError("the sample needs at least one suggestion")
     slice_ = {"relation": relation, "min_confidence": min_confidence, "max_confidence": max_confidence,
               "from_text": from_text}
     with database.transaction() as session:
+        joined = _open_check_of(session, slice_)
+        if joined is not None:
+            return replace(_view(session, joined), joined=True)
         found = review.suggestions(session, relation=relation, min_confidence=min_confidence,
                                    max_confidence=max_confidence, limit=10_000_000, from_text=from_text)
         if not found:
@@ -100,6 +107,13 @@ def start_spot_check(database: Database, actor: Actor, *, relation: Optional[str
         record_event(session, actor=actor.name, action="start_spot_check", target="spot_check", target_id=row.id,
                      details={"slice": _slice_words(slice_), "size": len(found), "sample": len(sample)})
         return _view(session, row)
+
+
+def _open_check_of(session, slice_: dict) -> Optional[SpotCheckRow]:
+    for row in spot_checks.open_checks(session):
+        if row.slice == slice_ and "suggested" in spot_checks.statuses(session, list(row.members)).values():
+            return row
+    return None
 
 
 def _strata(row: SpotCheckRow, status: dict[int, str]) -> list[Stratum]:

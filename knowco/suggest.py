@@ -29,6 +29,7 @@ from engine.queue.cardinality import compete
 from engine.queue.combiner import Combiner, CombinerReport, GraphCounts
 from engine.queue.direction import SideCounts, keep_one_direction, symmetric_relations
 from engine.mention_index import MentionIndex
+from engine.queue.patterns import SHOWN
 from engine.queue.policy import QueuePolicy
 from engine.queue.ranking import pair_margins, select
 from engine.queue.structural import StructuralModel
@@ -55,10 +56,6 @@ from knowco.standing_rules import StandingRule
 
 Triple3 = tuple[str, str, str]
 Progress = Optional[Callable[[int, int], None]]
-
-
-#: the strongest patterns a pass records for the Train page
-PATTERNS_SHOWN = 15
 
 
 @dataclass
@@ -322,7 +319,7 @@ def _find(database: Database, inputs: _Inputs, scorer: CachedScorer, planning: P
     per = [_allowed(c, inputs) for c in per]
     ruled = _ruled(inputs, seen_counts)
     pool = sorted({triple for c in per for triple in c.triples()} | set(stated) | set(ruled))
-    report.patterns = [rule.as_dict() for rule in seen_counts.patterns.strongest(PATTERNS_SHOWN)]
+    report.patterns = [rule.as_dict() for rule in seen_counts.patterns.strongest(SHOWN)]
     return _Found(per, text, stated, pool, kinds, report, ruled)
 
 

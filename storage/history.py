@@ -38,6 +38,8 @@ class HistoryRow:
     details: dict[str, Any]
     #: the event in words, with names instead of ids
     summary: str = ""
+    #: a later undo took it back
+    undone: bool = False
 
 
 #: what a curator still asked for their own answer reads instead of others' answers
@@ -75,8 +77,7 @@ def history(session: Session, *, actors: Sequence[str] = (), actions: Sequence[s
             rows.append(HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, {}, HIDDEN))
             continue
         rows.append(HistoryRow(e.id, e.at, e.actor, e.action, e.target, e.target_id, dict(e.details or {}),
-                               describe(e.action, e.target, dict(e.details or {}), names)
-                               + (" (undone)" if e.id in undone else "")))
+                               describe(e.action, e.target, dict(e.details or {}), names), e.id in undone))
     return rows
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
-from storage.models import ProjectSetting, Relation, Triple
+from storage.models import Entity, ProjectSetting, Relation, Triple
 
 RERANK = "verdict_rerank"
 
@@ -62,3 +62,49 @@ def last_rerank(session: Session) -> Optional[dict[str, Any]]:
 def record_rerank(session: Session, user: str, state: dict[str, Any]) -> None:
     session.merge(ProjectSetting(key=RERANK, value=state))
     record_event(session, actor=user, action="rerank", target="project_setting", target_id=None, details=state)
+
+
+def fact_triples(session: Session) -> list[tuple[str, str, str]]:
+    """(head, relation, tail) names of every accepted fact: what the graph's patterns are mined from."""
+    head, tail = aliased(Entity), aliased(Entity)
+    return [tuple(row) for row in session.execute(
+        select(head.name, Relation.name, tail.name).select_from(Triple)
+        .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+        .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "accepted"))]
+
+
+def pending_names(session: Session) -> dict[int, tuple[str, str, str]]:
+    """id → (head, relation, tail) names of every pending suggestion."""
+    head, tail = aliased(Entity), aliased(Entity)
+    return {i: (h, r, t) for i, h, r, t in session.execute(
+        select(Triple.id, head.name, Relation.name, tail.name).select_from(Triple)
+        .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
+        .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "suggested"))}
+
+
+def set_patterns(session: Session, patterns: dict[int, Optional[dict]]) -> int:
+    """The graph's best pattern now for each of these suggestions still pending (None: no pattern links its two
+    entities any more), stored in its opinions where the Review card, the exports and the re-rank read it."""
+    changed = 0
+    for triple_id, pattern in patterns.items():
+        row = session.get(Triple, triple_id)
+        if row is None or row.status != "suggested":
+            continue
+        opinions = {k: v for k, v in (row.opinions or {}).items() if k != "pattern"}
+        row.opinions = {**opinions, **({"pattern": pattern} if pattern is not None else {})}
+        changed += 1
+    return changed
+
+
+PATTERNS_NOW = "patterns_now"
+
+
+def patterns_now(session: Session) -> Optional[dict[str, Any]]:
+    """The graph's strongest patterns as last mined from the facts of the moment (`record_patterns`)."""
+    row = session.get(ProjectSetting, PATTERNS_NOW)
+    return dict(row.value) if row is not None else None
+
+
+def record_patterns(session: Session, state: dict[str, Any]) -> None:
+    """Derived from the facts, so no event of its own: the re-rank that mined them has one."""
+    session.merge(ProjectSetting(key=PATTERNS_NOW, value=state))

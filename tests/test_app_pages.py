@@ -684,3 +684,20 @@ def test_the_train_page_lists_the_kg_s_patterns_and_makes_one_a_standing_rule(kg
     assert any(m.value.startswith("Standing rule: ") for m in app.markdown)
     app.button(key="train_drop_rule_0").click().run()
     assert standing_rules(kg) == []
+
+
+def test_the_train_page_lists_the_patterns_mined_again_after_the_verdicts(kg):
+    """A re-rank after the version mined the patterns from the facts of the moment: the page lists those."""
+    from storage import verdict_rows
+    from storage.models import utcnow
+
+    old = {"rule": "treats ⇒ affects", "support": 3, "linked": 5, "confidence": 0.57, "body": [["treats", True]],
+           "relation": "affects"}
+    finished_runs(kg, [{"accuracy": 0.5, "held_out": 30, "suggestions": {"new": 3, "patterns": [old]}}])
+    with kg.transaction() as session:
+        verdict_rows.record_patterns(session, {"facts": 290, "at": utcnow().isoformat(),
+                                               "patterns": [dict(old, support=9, linked=10, confidence=0.83)]})
+    app = page("train")
+    assert any("**9 of 10**" in m.value for m in app.markdown)
+    assert not any("**3 of 5**" in m.value for m in app.markdown)
+    assert any("Counted on the 290 facts your KG holds now" in c.value for c in app.caption)

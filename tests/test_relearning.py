@@ -112,3 +112,38 @@ def test_an_old_version_s_options_never_stop_the_queue_policy():
     policy = recorded_policy(old)
     assert policy.per_relation == 7 and policy == QueuePolicy(per_relation=7)
     assert recorded_policy(None) == QueuePolicy()
+
+
+def _unlinked_pairs(facts: set, drugs: list[str], diseases: list[str], n: int) -> list[tuple[str, str]]:
+    linked = {(h, t) for h, _, t in facts} | {(t, h) for h, _, t in facts}
+    pairs = [(d, s) for d, s in zip(drugs, diseases) if (d, s) not in linked]
+    assert len(pairs) >= n
+    return pairs[:n]
+
+
+def test_a_re_rank_counts_the_graph_s_patterns_on_the_facts_accepted_since(demo):
+    """The card's "12 of 13" and the re-rank's pattern feature count the facts accepted since the suggest pass:
+    six drugs accepted as contraindicated in a disease and four of them as treating it make
+    `contraindicated_in ⇒ treats` hold more often, and the two pending `treats` of the same pairs carry it."""
+    from knowco.services import patterns_now
+
+    kinds = dict(line.split("\t") for line in (ROOT / "knowco/demo_kg/entity2type.txt").read_text().splitlines())
+    facts = {tuple(line.split("\t")) for line in (ROOT / "knowco/demo_kg/train.tsv").read_text().splitlines()}
+    drugs = sorted(e for e, kind in kinds.items() if kind == "drug")
+    diseases = sorted(e for e, kind in kinds.items() if kind == "disease")
+    pairs = _unlinked_pairs(facts, drugs, diseases[::-1] * 2, 6)
+    scored = [(d, r, s, 0.5) for d, s in pairs for r in ("contraindicated_in", "treats")]
+    queued(demo, scored, opinions={(d, r, s): _opinions(False) for d, r, s, _ in scored})
+    shown = {(s.head, s.relation, s.tail): s.id for s in queue(demo, limit=100)}
+    for d, s in pairs:
+        accept(demo, ANN, shown[(d, "contraindicated_in", s)])
+    assert patterns_now(demo) is None  # six verdicts: no re-rank yet
+    for d, s in pairs[:4]:
+        accept(demo, ANN, shown[(d, "treats", s)])
+    assert patterns_now(demo)["facts"] == len(facts) + 10
+    pending = {(s.head, s.tail): s for s in queue(demo, limit=100)}
+    # the KG's 11 contraindications treat nothing: the rule had no support at the suggest pass
+    for d, s in pairs[4:]:
+        assert pending[(d, s)].opinions["pattern"] == {
+            "rule": "contraindicated_in ⇒ treats", "body": [["contraindicated_in", True]], "relation": "treats",
+            "support": 4, "linked": 17, "confidence": round(5 / 19, 4)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowco.services import Actor, accept, list_relations, reject, seed_demo, undo_last
+from knowco.services import Actor, accept, history, list_relations, reject, seed_demo, undo_last
 from knowco.spot_checks import SpotCheckError, accept_rest, open_spot_checks, spot_check, start_spot_check
 from storage.models import Triple
 from tests.storage_helpers import queued
@@ -82,6 +82,20 @@ def test_a_spot_check_states_the_rest_s_precision_and_accepts_it_with_its_proven
         assert session.scalar(select(func.count()).where(Triple.spot_check_id == view.id)) == 0
         assert session.scalar(select(func.count()).where(Triple.status == "suggested")) == 101
     assert spot_check(slice_db, view.id).status == "open"
+    signed = [row for row in history(slice_db, actions=["accept_spot_check"])]
+    assert len(signed) == 1 and signed[0].undone  # the History page's "undone" column
+
+
+def test_two_curators_asking_for_one_slice_judge_one_sample(slice_db):
+    bob = Actor("bob", "curator")
+    first = start_spot_check(slice_db, ANN, relation="interacts_with", sample_size=10, seed=1)
+    second = start_spot_check(slice_db, bob, relation="interacts_with", sample_size=20, seed=2)
+    assert second.joined and not first.joined
+    assert (second.id, second.created_by, [i.triple_id for i in second.sample]) == \
+        (first.id, "ann", [i.triple_id for i in first.sample])
+    other = start_spot_check(slice_db, bob, relation="interacts_with", min_confidence=0.7, sample_size=5, seed=2)
+    assert other.id != first.id and not other.joined  # another slice is another check
+    assert len(open_spot_checks(slice_db)) == 2
 
 
 def test_nothing_is_accepted_where_the_sample_held_nothing_or_a_band_is_unjudged(slice_db):

@@ -22,6 +22,9 @@ from engine.queue.policy import QueuePolicy
 Triple = tuple[str, str, str]
 Step = tuple[str, bool]  # (relation, forwards)
 
+#: the strongest patterns the Train page lists
+SHOWN = 15
+
 
 @dataclass(frozen=True)
 class Rule:
