@@ -8,7 +8,7 @@ import streamlit as st
 from app.state import actor, database
 from app.ui import act, md
 from knowco.services import (SPOT_CHECK_SAMPLE, SpotCheckView, accept, accept_rest, open_spot_checks, reject,
-                             start_spot_check)
+                             set_wanted_width, start_spot_check, wanted_width)
 
 
 def _judge_row(check: SpotCheckView, item) -> None:
@@ -22,15 +22,16 @@ def _judge_row(check: SpotCheckView, item) -> None:
         act("reject", lambda: reject(database(), actor(), item.triple_id, "false"))
 
 
-def check_panel(check: SpotCheckView) -> None:
+def check_panel(check: SpotCheckView, width: float) -> None:
     st.markdown(f"**Spot check {check.id}** of {check.size} suggestions ({md(check.slice_words)}), started by "
                 f"{md(check.created_by)}")
     judged = check.judged
     st.progress(judged / max(1, len(check.sample)), text=f"{judged} of the {len(check.sample)} sampled judged")
     words = check.words()
     st.markdown(md(words[:1].upper() + words[1:]) + ".")
-    if check.narrow_enough():
-        st.caption("The interval is narrow enough: you may stop judging here.")
+    if check.narrow_enough(width):
+        st.caption(f"The interval is {check.estimate.width:.0%} wide, no wider than the {width:.0%} your team asks "
+                   "for: you may stop judging here.")
     waiting = [item for item in check.sample if item.status == "suggested"]
     for item in waiting[:10]:
         _judge_row(check, item)
@@ -57,12 +58,18 @@ def spot_check_section(filters: dict, total: int) -> None:
     checks = open_spot_checks(database())
     with st.expander("Accept many at once: check a random sample first" + (f" ({len(checks)} open)" if checks
                                                                              else ""), expanded=bool(checks)):
+        width = wanted_width(database())
         for check in checks:
             with st.container(border=True):
-                check_panel(check)
-        a, b = st.columns([1, 3])
+                check_panel(check, width)
+        a, b, c = st.columns([1, 1, 2])
         size = a.number_input("Sample size", 1, 500, SPOT_CHECK_SAMPLE, key="review_spot_size")
-        b.caption("The sample is drawn at random from each confidence band in proportion; what it holds says how "
+        points = b.number_input("Stop at an interval this wide (points)", 1, 100, round(width * 100),
+                                key="review_spot_width", help="the team's setting: once the 95 % interval is no "
+                                "wider, the page says you may stop judging")
+        if points != round(width * 100):
+            act("set the interval width", lambda: set_wanted_width(database(), actor(), points / 100))
+        c.caption("The sample is drawn at random from each confidence band in proportion; what it holds says how "
                   "much of the rest holds, with a 95 % interval.")
         if st.button(f"Start a spot check of the {total:,} suggestions these filters show",
                      key="review_spot_start", disabled=total == 0):

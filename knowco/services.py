@@ -40,7 +40,8 @@ from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics,
 from knowco.plain_words import found_words, quality_words, times_in_ten
 from knowco.spot_checks import SAMPLE_SIZE as SPOT_CHECK_SAMPLE
 from knowco.standing_rules import StandingRule, drop_standing_rule, make_standing_rule, standing_rules
-from knowco.spot_checks import SpotCheckView, accept_rest, open_spot_checks, spot_check, start_spot_check
+from knowco.spot_checks import (SpotCheckView, accept_rest, open_spot_checks, set_wanted_width, spot_check,
+                                start_spot_check, wanted_width)
 from knowco.options import TrainOptions, recorded_policy
 from knowco.overview import Overview, overview, statistics, unlearned
 from knowco.relearning import last_rerank, patterns_now, rerank_queue
@@ -96,6 +97,7 @@ __all__ = [
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence", "last_rerank", "patterns_now", "rerank_queue",
     "SPOT_CHECK_SAMPLE", "SpotCheckView", "accept_rest", "open_spot_checks", "spot_check", "start_spot_check",
+    "set_wanted_width", "wanted_width",
     "StandingRule", "drop_standing_rule", "make_standing_rule", "standing_rules",
     # curating as a team
     "MAX_OVERLAP", "CuratorCount", "RelationAgreement", "adjudicate", "agreement", "curator_counts", "disputed", "my_next_items",

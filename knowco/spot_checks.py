@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from engine.spot_check import Estimate, Stratum, band_of, band_words, draw, estimate
-from storage import review, spot_checks, triple_rows
+from storage import project_settings, review, spot_checks, triple_rows
 from storage.audit import record_event
 from storage.database import Database
 from storage.models import utcnow
@@ -22,8 +22,10 @@ from knowco.verdicts import set_with_label
 
 #: the sample a spot check draws unless asked otherwise
 SAMPLE_SIZE = 40
-#: an interval narrower than this is "narrow enough": the page says the curator may stop judging
+#: the interval width (high − low) at which the page says the curator may stop judging, unless the team set
+#: another (project setting `WIDTH_KEY`)
 NARROW_ENOUGH = 0.15
+WIDTH_KEY = "spot_check_width"
 
 
 class SpotCheckError(CuratorError):
@@ -56,8 +58,8 @@ class SpotCheckView:
     def judged(self) -> int:
         return sum(item.status in ("accepted", "rejected", "retracted") for item in self.sample)
 
-    def narrow_enough(self) -> bool:
-        return self.estimate.precision is not None and self.estimate.width <= NARROW_ENOUGH
+    def narrow_enough(self, width: float = NARROW_ENOUGH) -> bool:
+        return self.estimate.precision is not None and self.estimate.width <= width
 
     def words(self) -> str:
         """What the sample says of the rest, in a curator's words."""
@@ -69,6 +71,22 @@ class SpotCheckView:
                     f"an estimate for the {e.rest} left")
         return (f"accept these {e.rest}: about {e.precision:.0%} hold ({e.low:.0%}–{e.high:.0%}, 95 % interval), "
                 f"from the {e.judged} you checked ({e.held} held)")
+
+
+def wanted_width(database: Database) -> float:
+    """The interval width at which the team stops judging a sample."""
+    with database.sessions() as session:
+        return float(project_settings.value_of(session, WIDTH_KEY, NARROW_ENOUGH))
+
+
+def set_wanted_width(database: Database, actor: Actor, width: float) -> str:
+    require(actor, "review")
+    if not 0.01 <= width <= 1.0:
+        raise SpotCheckError("the interval width is between 1 and 100 percentage points")
+    with database.transaction() as session:
+        project_settings.set_value(session, WIDTH_KEY, round(width, 4), actor.name, "set_spot_check_width",
+                                   {"width": round(width, 4)})
+    return f"spot checks may stop once their interval is {width:.0%} wide or narrower"
 
 
 def _slice_words(slice_: dict) -> str:

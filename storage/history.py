@@ -20,7 +20,8 @@ ACTION_WORDS = {"edit_accept": "swap or correct, and accept", "set_overlap": "se
                 "set_label_overlap": "set the label overlap", "adjudicate_label": "adjudicate a label",
                 "rerank": "re-rank the queue from verdicts", "start_spot_check": "start a spot check",
                 "accept_spot_check": "accept the rest of a spot check", "make_standing_rule": "make a standing rule",
-                "drop_standing_rule": "drop a standing rule"}
+                "drop_standing_rule": "drop a standing rule",
+                "set_spot_check_width": "set the spot checks' interval width"}
 
 
 def action_words(action: str) -> str:

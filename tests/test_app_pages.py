@@ -669,6 +669,16 @@ def test_a_spot_check_from_the_review_page_judges_its_sample_and_accepts_the_res
     assert count(kg, Triple, Triple.spot_check_id.is_not(None)) == 25
 
 
+def test_the_review_page_sets_the_spot_checks_interval_width(kg):
+    from knowco.services import wanted_width
+
+    queued(kg, [("aspirin", "treats", "gout", 0.9)])
+    app = page("review")
+    app.number_input(key="review_spot_width").set_value(25).run()
+    assert not app.exception and wanted_width(kg) == 0.25
+    assert any("interval is 25% wide or narrower" in t.value for t in app.toast)
+
+
 def test_the_train_page_lists_the_kg_s_patterns_and_makes_one_a_standing_rule(kg):
     from knowco.services import standing_rules
 

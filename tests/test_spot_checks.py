@@ -98,6 +98,22 @@ def test_two_curators_asking_for_one_slice_judge_one_sample(slice_db):
     assert len(open_spot_checks(slice_db)) == 2
 
 
+def test_the_interval_width_a_team_wants_is_a_setting(slice_db):
+    from knowco.spot_checks import set_wanted_width, wanted_width
+
+    view = start_spot_check(slice_db, ANN, relation="interacts_with", sample_size=20, seed=3)
+    _judge_sample(slice_db, view, holds=lambda item: True)
+    view = spot_check(slice_db, view.id)
+    assert wanted_width(slice_db) == 0.15
+    assert not view.narrow_enough(wanted_width(slice_db))  # 20 of 20 held: still about 0.2 wide
+    assert set_wanted_width(slice_db, ANN, 0.3).startswith("spot checks may stop once their interval is 30% wide")
+    assert view.narrow_enough(wanted_width(slice_db))
+    with pytest.raises(SpotCheckError, match="between 1 and 100"):
+        set_wanted_width(slice_db, ANN, 0)
+    with pytest.raises(Exception, match="review"):
+        set_wanted_width(slice_db, Actor("viewer", "viewer"), 0.2)
+
+
 def test_nothing_is_accepted_where_the_sample_held_nothing_or_a_band_is_unjudged(slice_db):
     view = start_spot_check(slice_db, ANN, relation="interacts_with", sample_size=10, seed=1)
     with pytest.raises(SpotCheckError, match="judge at least one suggestion of each confidence band"):
