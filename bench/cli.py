@@ -20,9 +20,13 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--k", default="8,16,32", help="examples per label, comma-separated")
     p.add_argument("--seeds", default="13,21,42,87,100")
-    p.add_argument("--methods", default="knowco,finetune")
-    p.add_argument("--ablations", default="all",
+    p.add_argument("--methods", default="app,knowco,finetune",
+                   help="the app's retrain and, beside it in the same run, its baselines")
+    p.add_argument("--ablations", default="",
                    help="knowco ablations run at the smallest K (names from engine.config.ABLATIONS); 'all' or '' for none")
+    p.add_argument("--split", choices=("choose", "report"), default="choose",
+                   help="choose: measure on the validation sentences (test never read); report: on test.txt "
+                        "(read once per change of defaults)")
     _common(p)
     p = tasks.add_parser("lp", help="link prediction on a KG directory")
     p.add_argument("--data", type=Path, required=True)
@@ -222,7 +226,7 @@ def run_bench(args: argparse.Namespace) -> int:
         if args.task == "re":
             ablations = _chosen(args.ablations, tuple(ABLATIONS), "ablations")
             text = bench_re(args.data, _ints(args.k), _ints(args.seeds), methods, ablations, base, overrides,
-                            args.out, log, app_settings=settings)
+                            args.out, log, app_settings=settings, split=args.split)
         else:
             kge = replace(LP_BASELINES, epochs=args.kge_epochs or LP_BASELINES.epochs)
             text = bench_lp(args.data, [Path(p) for p in _names(args.train)], methods, base, overrides,

@@ -36,10 +36,18 @@ def examples(path: Path) -> list[SentenceExample]:
     return [SentenceExample(tuple(r.tokens), tuple(r.head), tuple(r.tail), r.relation) for r in batch.sentence_examples]
 
 
-def load_re_dir(directory: Path) -> ReData:
-    train_file, test_file = _split(directory, ("train",)), _split(directory, ("test",))
+#: the file each split of the protocol measures on: "choose" the validation sentences (settings are chosen on
+#: them), "report" the test sentences (read once per change of defaults)
+MEASURED_ON = {"choose": ("val", "dev"), "report": ("test",)}
+
+
+def load_re_dir(directory: Path, split: str = "report") -> ReData:
+    """The directory's training sentences and, as `test`, the sentences the protocol's `split` measures on."""
+    train_file, test_file = _split(directory, ("train",)), _split(directory, MEASURED_ON[split])
     if train_file is None or test_file is None:
-        raise ImportFailed(str(directory), None, "expected train and test files of JSON lines (train.txt, test.txt)")
+        wanted = " or ".join(f"{name}.txt" for name in MEASURED_ON[split])
+        raise ImportFailed(str(directory), None, f"expected files of JSON lines: train.txt and {wanted} (the "
+                                                 f"'{split}' split measures on it)")
     train, test = examples(train_file), examples(test_file)
     names = {x.relation for x in train + test if x.relation is not None}
     rel2id = directory / "rel2id.json"

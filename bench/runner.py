@@ -76,19 +76,30 @@ def _predict(model, method: str, data: ReData, test: list[SentenceExample]) -> l
             for i in model.probabilities([model.encode_sentence(x) for x in test]).argmax(-1).tolist()]
 
 
+#: what chose and what reports, written into every relation-extraction result file
+RE_PROTOCOL = {"choose": "measured on the validation sentences: settings may be chosen on these figures; test "
+                         "never read",
+               "report": "measured on the test sentences, read once to report: nothing is chosen on these figures"}
+
+LP_PROTOCOL = ("measured on test.tsv, nothing chosen on it; the few-shot dev sample (from dev.tsv) only stops "
+               "KnowCo-Tuning early")
+
+
 def bench_re(data_dir: Path, ks: list[int], seeds: list[int], methods: list[str], ablations: list[str],
              base: TrainConfig, overrides: dict[str, dict], out: Optional[Path], log: Log,
-             app_settings: Optional[dict] = None) -> str:
+             app_settings: Optional[dict] = None, split: str = "choose") -> str:
     """Each method and K over the seeds; `app` is the app's retrain with its own defaults (knowco.options) and
     `app_settings` (the explicit --backbone and --set) on top, given only the K-shot sentences (no dev set to
-    stop on: the app has none)."""
-    data = load_re_dir(data_dir)
+    stop on: the app has none). `split` "choose" measures on the validation sentences, "report" on test; the
+    baselines' early-stopping dev set is drawn from train either way."""
+    data = load_re_dir(data_dir, split)
     plan = [(method, k, method) for k in ks for method in methods]
     if ablations:
         plan += [(f"knowco-{name}", min(ks), "knowco") for name in ablations]
     results = ResultFile(out, {"task": "re", "data": str(data_dir), "k": ks, "seeds": seeds, "methods": methods,
                                "ablations": ablations, "base": base.as_dict(), "overrides": overrides,
-                               "app_settings": app_settings or {}})
+                               "app_settings": app_settings or {}, "split": split,
+                               "protocol": RE_PROTOCOL[split]})
     for seed in seeds:
         for label, k, method in plan:
             if results.has(label, k, seed):
@@ -116,7 +127,8 @@ def bench_re(data_dir: Path, ks: list[int], seeds: list[int], methods: list[str]
             eval_seconds = time.perf_counter() - started
             metrics, per_relation, errors = re_scores(data, [x.relation for x in data.test], predicted)
             results.add({"method": label, "k": k, "seed": seed, "metrics": metrics, "train_seconds": train_seconds,
-                         "eval_seconds": eval_seconds, "train_examples": len(train), **extra,
+                         "eval_seconds": eval_seconds, "train_examples": len(train), "eval_examples": len(data.test),
+                         **extra,
                          "per_relation": per_relation, "errors": errors, "config": config})
             log(f"{label} k={k} seed={seed}: micro-F1 {metrics['micro_f1']:.3f} ({train_seconds:.0f} s)")
     return _write_markdown(out, f"Relation extraction: {data_dir.name}", results.data["runs"], RE_KEYS, True,
@@ -140,7 +152,8 @@ def bench_lp(data_dir: Path, train_files: list[Path], methods: list[str], base: 
     results = ResultFile(out, {"task": "lp", "data": str(data_dir), "train": [str(f) for f in train_files],
                                "methods": methods, "candidates": candidates, "max_test": max_test,
                                "base": base.as_dict(), "overrides": overrides, "kge": asdict(kge),
-                               "app_settings": app_settings or {}})
+                               "app_settings": app_settings or {}, "split": "report",
+                               "protocol": LP_PROTOCOL})
     for train_file in train_files or [data_dir / "train.tsv"]:
         seed = _seed_of(train_file)
         data = load_lp_dir(data_dir, train_file)

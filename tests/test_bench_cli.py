@@ -28,6 +28,7 @@ def _semeval_like(directory):
     lines += [json.dumps(other)] * 2
     (directory / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (directory / "test.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (directory / "val.txt").write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
     return directory
 
 
@@ -49,10 +50,12 @@ def test_bench_re_writes_comparable_json_and_resumes(tmp_path, capsys):
     data = _semeval_like(tmp_path / "mini")
     out = tmp_path / "re.json"
     args = ["bench", "re", "--data", str(data), "--k", "2", "--seeds", "1", "--ablations", "no_stage1",
-            "--out", str(out), *FAST]
+            "--methods", "knowco,finetune", "--out", str(out), *FAST]
     assert main(args) == 0
     result = json.loads(out.read_text())
     assert set(result) == {"config", "environment", "runs"}
+    assert result["config"]["split"] == "choose" and "test never read" in result["config"]["protocol"]
+    assert {r["eval_examples"] for r in result["runs"]} == {4}  # the validation sentences
     assert {(r["method"], r["k"], r["seed"]) for r in result["runs"]} == {
         ("knowco", 2, 1), ("finetune", 2, 1), ("knowco-no_stage1", 2, 1)}
     run = result["runs"][0]
@@ -66,8 +69,9 @@ def test_bench_re_writes_comparable_json_and_resumes(tmp_path, capsys):
 def test_bench_re_measures_the_apps_own_retrain_and_where_each_method_errs(tmp_path):
     data = _semeval_like(tmp_path / "mini")
     out = tmp_path / "re.json"
-    assert main(["bench", "re", "--data", str(data), "--k", "4", "--seeds", "1", "--ablations", "",
+    assert main(["bench", "re", "--data", str(data), "--k", "4", "--seeds", "1", "--split", "report",
                  "--methods", "app,finetune", "--out", str(out), *FAST]) == 0
+    assert json.loads(out.read_text())["config"]["split"] == "report"
     runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
     app = runs["app"]
     assert app["config"]["stage1_epochs"] == 1 and app["config"]["head"] == "auto"  # app defaults, --set on top
