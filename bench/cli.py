@@ -41,8 +41,10 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--data", type=Path, required=True, help="KG directory: train.tsv is the KG (with --split report, dev.tsv too), the rest the truth")
     p.add_argument("--labels", type=int, default=8, help="true facts per relation entered as curator labels")
     p.add_argument("--seeds", default="13,21,42")
-    p.add_argument("--kge", default="rotate,complex,distmult",
-                   help="PyKEEN interactions to measure alone on the same KG, comma-separated ('' for none)")
+    p.add_argument("--kge", default="rotate,distmult,complex,transe",
+                   help="PyKEEN interactions trained to convergence on the same KG and ranking every candidate, "
+                        "beside the app and the reverse rule (default: the app's structure search, ComplEx and "
+                        "TransE; '' for the rule alone)")
     p.add_argument("--split", choices=("choose", "report"), default="choose",
                    help="choose: the KG is train.tsv, dev.tsv the truth (test never read); report: the KG is "
                         "train + dev, test.tsv the truth (read once per change of defaults)")

@@ -9,11 +9,14 @@ text comes along.
 through the same function as `python -m knowco train` and the worker (`knowco.training_job.run_training`), with
 the app's defaults; the queue is read back from the database, most confident first, and compared with the truth
 facts: precision at 10, 50, 100 and 500, the recall of the whole queue, the wall time of retrain + suggest and
-the peak memory of the process. Resumable: seeds already in the result file are skipped.
+the peak memory of the process. Beside it, in the same run and against the same truth, the simple methods it
+contains (`bench.baselines`): the reverse rule and each structural model trained to convergence; the table names
+the best of them. Resumable: seeds already in the result file are skipped (their missing baselines are added).
 """
 from __future__ import annotations
 
 import resource
+from collections import defaultdict
 from dataclasses import replace
 import shutil
 import tempfile
@@ -23,12 +26,14 @@ from typing import Callable, Iterable, Optional
 
 from bench.lp_data import load_lp_dir, per_relation_sample
 from bench.result_files import ResultFile
-from engine.queue.candidates import best_pairs
-from engine.structure import MATRIX_INTERACTIONS, PykeenModel, StructureConfig
+from bench.baselines import REVERSE_SHARE, reverse_rule, structural_baseline
+from engine.structure import MATRIX_INTERACTIONS
 from knowco.services import (Actor, Database, Run, TrainOptions, add_triple_label, import_file, open_database,
                              queue, train_in_foreground)
 
 CUTS = (10, 50, 100, 500)
+#: each relation's best candidates in a structural baseline's queue-like ranking (as the app's queue)
+PER_RELATION = 25
 #: a KGE-alone baseline whose interaction is not one matrix product (TransE) ranks every pair only this big
 MAX_BROADCAST_ENTITIES = 5000
 TEXT_FILES = ("entities.txt", "relations.txt", "entity2text.txt", "entity2textlong.txt", "entity2type.txt",
@@ -40,6 +45,7 @@ def precision_and_recall(ranked: list[Triple], truth: set[Triple]) -> dict[str, 
     hits = [triple in truth for triple in ranked]
     out = {f"p@{n}": round(sum(hits[:n]) / n, 4) for n in CUTS}  # a queue shorter than N misses the rest
     out["recall"] = round(sum(hits) / max(1, len(truth)), 4)
+    out["recall@1000"] = round(sum(hits[:1000]) / max(1, len(truth)), 4)
     out["queue"] = len(ranked)
     out["true_in_queue"] = sum(hits)
     return out
@@ -152,42 +158,24 @@ def _by_one_opinion(shown: list, truth: set[Triple]) -> dict[str, dict]:
     return out
 
 
-def structural_queues(directory: Path, seed: int, interactions: tuple[str, ...], per_relation: int = 25,
-                      top: int = 1000, split: str = "choose", sparse: Optional[int] = None) -> dict[str, dict]:
-    """Each PyKEEN interaction alone, trained on the same KG: every candidate triple (not a fact, head ≠ tail)
-    scored (`engine.queue.candidates.best_pairs`, all heads against all tails), ranked as a whole (its best `top`)
-    and as the app builds its queue (the best `per_relation` of each relation)."""
+def baselines(directory: Path, seed: int, interactions: tuple[str, ...], split: str = "choose",
+              sparse: Optional[int] = None) -> dict[str, dict]:
+    """The reverse rule and each interaction trained to convergence (`bench.baselines`), on the same KG as the
+    app's run and scored against the same truth."""
     data = load_lp_dir(directory)
-    train, truth, _ = kg_and_truth(directory, split, sparse, seed)
+    kg, truth, _ = kg_and_truth(directory, split, sparse, seed)
     entities = sorted(data.task.entities)
-    relations = sorted({r for _, r, _ in train} | {r.name for r in data.task.relations})
-    facts: dict[str, dict[str, list[str]]] = {r: {} for r in relations}
-    for head, relation, tail in train:
-        facts[relation].setdefault(head, []).append(tail)
-    out = {}
+    relations = sorted({r for _, r, _ in kg} | {r.name for r in data.task.relations})
+
+    def score(ranked: list[Triple]) -> dict:
+        return precision_and_recall(ranked, truth)
+
+    out = {"reverse rule": {"all": score(reverse_rule(kg))}}
     for interaction in interactions:
         if interaction not in MATRIX_INTERACTIONS and len(entities) > MAX_BROADCAST_ENTITIES:
             continue  # through PyKEEN's broadcast tensor a few heads at a time: hours on a big KG
-        out[interaction] = _one_structural_queue(entities, relations, train, truth, facts, interaction, seed,
-                                                 per_relation, top)
+        out[interaction] = structural_baseline(entities, relations, kg, interaction, seed, score)
     return out
-
-
-def _one_structural_queue(entities: list[str], relations: list[str], train: list[Triple], truth: set[Triple],
-                          facts: dict[str, dict[str, list[str]]], interaction: str, seed: int, per_relation: int,
-                          top: int) -> dict:
-    started = time.perf_counter()
-    model = PykeenModel(entities, relations, train, interaction, StructureConfig(seed=seed))
-    model.fit()
-    scored = [[(score, (head, relation, tail)) for score, head, tail in
-               best_pairs(model, relation, entities, entities, facts[relation], max(top, per_relation))]
-              for relation in relations]
-    everything = sorted((item for mine in scored for item in mine), key=lambda x: -x[0])
-    queue_like = sorted((item for mine in scored for item in mine[:per_relation]), key=lambda x: -x[0])
-    return {"all": precision_and_recall([t for _, t in everything[:top]], truth),
-            "per_relation": precision_and_recall([t for _, t in queue_like], truth),
-            "candidates": (len(entities) ** 2 - len(entities)) * len(relations) - len(set(train)),
-            "seconds": round(time.perf_counter() - started, 1)}
 
 
 def markdown(name: str, command: str, runs: list[dict]) -> str:
@@ -201,7 +189,7 @@ def markdown(name: str, command: str, runs: list[dict]) -> str:
     means = {key: [r["queue"][key] for r in runs if key in r["queue"]] for key in keys}
     lines.append("| mean | " + " | ".join(f"{sum(v) / len(v):.3f}" if v else "" for v in means.values())
                  + f" | {sum(r['retrain_and_suggest_seconds'] for r in runs) / max(1, len(runs)):.0f} | |")
-    return "\n".join(lines + _opinion_table(runs, keys[:-1]) + _structural_table(runs, keys[:-1])) + "\n"
+    return "\n".join(lines + _opinion_table(runs, keys[:-1]) + _baselines_table(runs, keys[:-1])) + "\n"
 
 
 def _opinion_table(runs: list[dict], keys: list[str]) -> list[str]:
@@ -219,17 +207,32 @@ def _opinion_table(runs: list[dict], keys: list[str]) -> list[str]:
                for seed, interaction, c in fitted])
 
 
-def _structural_table(runs: list[dict], keys: list[str]) -> list[str]:
-    rows = [(r["seed"], name, shape, result[shape]) for r in runs for name, result in r.get("kge", {}).items()
-            for shape in ("per_relation", "all")]
-    if not rows:
+def _baselines_table(runs: list[dict], keys: list[str]) -> list[str]:
+    """Per seed the app beside each baseline, then the mean of each and the best baseline named per figure."""
+    keys = keys + ["recall@1000"]
+    rows, means = [], defaultdict(lambda: defaultdict(list))
+    for run in sorted(runs, key=lambda r: r["seed"]):
+        shown = {"the app": run["queue"], **{f"{name}, all candidates" if "per_relation" in b else name: b["all"]
+                                             for name, b in run.get("baselines", {}).items()},
+                 **{f"{name}, best {PER_RELATION} per relation": b["per_relation"]
+                    for name, b in run.get("baselines", {}).items() if "per_relation" in b}}
+        for name, m in shown.items():
+            rows.append(f"| {run['seed']} | {name} | " + " | ".join(str(m.get(k, "")) for k in keys) + " |")
+            for k in keys:
+                means[name][k].append(m.get(k, 0.0))
+    if len(means) < 2:
         return []
-    return ["", "Each KGE interaction alone on the same KG (PyKEEN, dim 64, up to 100 epochs within 3,000 "
-            "batches): the best 25 per relation (as the app's queue; recall of that queue) and every candidate "
-            "ranked together (recall of its top 1,000).", "",
-            "| seed | interaction | ranking | " + " | ".join(keys) + " |", "|---" * (len(keys) + 3) + "|"] + [
-        f"| {seed} | {name} | {shape} | " + " | ".join(str(m.get(k, "")) for k in keys) + " |"
-        for seed, name, shape, m in rows]
+    mean = {name: {k: sum(v) / len(v) for k, v in figures.items()} for name, figures in means.items()}
+    best = {k: max((n for n in mean if n != "the app"), key=lambda n: (mean[n][k], n)) for k in keys}
+    return (["", "Baselines in the same run (each structural model trained to convergence: early stopping on "
+             "facts held out of the KG; the reverse rule proposes the missing reverse of every fact of a relation "
+             f"that holds both ways in ≥ {REVERSE_SHARE:.0%} of its facts):", "",
+             "| seed | method | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"] + rows
+            + ["", "| mean over seeds | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+            + [f"| {name} | " + " | ".join(f"{m[k]:.3f}" for k in keys) + " |" for name, m in mean.items()]
+            + ["| **best baseline** | " + " | ".join(f"{mean[best[k]][k]:.3f} ({best[k]})" for k in keys) + " |",
+               "| **the app − best** | " + " | ".join(f"{mean['the app'][k] - mean[best[k]][k]:+.3f}" for k in keys)
+               + " |"])
 
 
 def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Path],
@@ -243,11 +246,10 @@ def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Pa
     for seed in seeds:
         if seed in done:
             run = next(r for r in results.data["runs"] if r["seed"] == seed)
-            missing = tuple(i for i in interactions if i not in run.get("kge", {}))
-            if missing:  # the app's run is kept; only the baselines asked for since are added
-                run["kge"] = {**run.get("kge", {}), **structural_queues(directory, seed, missing, split=split,
-                                                                        sparse=sparse)}
-                log(f"seed {seed}: structural models alone: {run['kge']}")
+            missing = tuple(i for i in interactions if i not in run.get("baselines", {}))
+            if missing or "baselines" not in run:  # the app's run is kept; only the baselines asked for are added
+                run["baselines"] = {**run.get("baselines", {}), **baselines(directory, seed, missing, split, sparse)}
+                log(f"seed {seed}: baselines: {run['baselines']}")
                 results.save()
             else:
                 log(f"seed {seed}: already in {out}")
@@ -255,9 +257,8 @@ def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Pa
         run = run_seed(directory, labels, seed, replace(options, seed=seed) if options else TrainOptions(seed=seed),
                        split, sparse)
         log(f"seed {seed}: {run['queue']} in {run['retrain_and_suggest_seconds']} s")
-        if interactions:
-            run["kge"] = structural_queues(directory, seed, interactions, split=split, sparse=sparse)
-            log(f"seed {seed}: structural models alone: {run['kge']}")
+        run["baselines"] = baselines(directory, seed, interactions, split, sparse)
+        log(f"seed {seed}: baselines: {run['baselines']}")
         results.add(run)
     command = (f"python -m knowco bench queue --data {directory} --split {split} --labels {labels} "
                f"--seeds {','.join(map(str, seeds))} --kge {','.join(interactions)}"

@@ -7,7 +7,8 @@ What it decides beyond the model's configuration:
   of the labels where they are more than `cv_max_labels`); else, with `cv_min_labels` to `cv_max_labels`
   labels, by k-fold cross-validation over them, since 8 labels per relation are too few for one hold-out split
   (the final model then learns from every label, and the quality estimate and the calibration come from the
-  folds' out-of-fold predictions); with fewer labels, all of them train and the few held-out facts choose.
+  folds' out-of-fold predictions); with fewer labels, all of them train and the held-out facts choose, or, where
+  those are too few too, two folds of the labels do (`fold_count`).
 """
 from __future__ import annotations
 
@@ -121,14 +122,14 @@ def _with_kg(data: RetrainInput, plan: RetrainPlan, seed: int, labels: joint.Lab
 
 def split(data: RetrainInput, config: TrainConfig, plan: RetrainPlan) -> Split:
     """Hold out facts (kept out of every model) and either a share of the labels or, where the facts are too
-    few to choose a head on and the labels between `cv_min_labels` and `cv_max_labels`, make the
-    cross-validation folds of the labels. Where the facts are too few and the labels fewer than
-    `cv_min_labels`, every label trains (too few to spare or to choose with)."""
+    few to choose a head on and the labels no more than `cv_max_labels`, make the cross-validation folds of the
+    labels (`fold_count`). Where the facts are too few and the labels fewer than `cv_min_labels`, every label
+    trains the final model (too few to spare)."""
     facts, held_facts = joint.hold_out_facts(data.facts, plan.held_out_share, plan.held_out_facts, config.seed)
     labels = len(data.triples) + len(data.sentences)
     few_facts = len(held_facts) < MIN_FACTS_TO_CHOOSE
-    cross = (config.head == AUTO and plan.cv_folds >= 2 and few_facts
-             and max(2 * plan.cv_folds, plan.cv_min_labels) <= labels <= plan.cv_max_labels)
+    folds = fold_count(plan, labels, len(held_facts))
+    cross = config.head == AUTO and few_facts and folds >= 2 and labels <= plan.cv_max_labels
     if cross or (few_facts and labels < plan.cv_min_labels):
         train_labels, held_labels = joint.LabelledSet(list(data.triples), list(data.sentences)), joint.LabelledSet()
     else:
@@ -138,17 +139,28 @@ def split(data: RetrainInput, config: TrainConfig, plan: RetrainPlan) -> Split:
     held_pairs = _pairs(held_out)
     train = _with_kg(data, plan, config.seed, train_labels, facts, held_pairs)
     train, held = _materialise(data, config, train, held_out)
-    folds = _cross_validation_folds(data, config, plan, facts, held_pairs) if cross else []
+    folds = _cross_validation_folds(data, config, plan, facts, held_pairs, folds) if cross else []
     source = ("cross-validation" if cross else
               " and ".join(name for name, n in (("labels", len(held_labels)), ("facts", len(held_facts))) if n)
               or "none")
     return Split(train, held, source, held_facts, facts, folds, labels)
 
 
+def fold_count(plan: RetrainPlan, labels: int, held_facts: int) -> int:
+    """The folds that choose the head and the "no relation" shift (0: none): `cv_folds` from `cv_min_labels`
+    labels; under it `cv_small_folds` where the held-out facts are too few to choose on, since a choice made on
+    nothing kept the average and no shift, whatever the curator's data said."""
+    if labels >= plan.cv_min_labels:
+        return plan.cv_folds if labels >= 2 * plan.cv_folds else 0
+    if held_facts < MIN_ITEMS_TO_CHOOSE and labels >= max(2 * plan.cv_small_folds, MIN_ITEMS_TO_CHOOSE):
+        return plan.cv_small_folds
+    return 0
+
+
 def _cross_validation_folds(data: RetrainInput, config: TrainConfig, plan: RetrainPlan, facts: list,
-                            held_pairs: set) -> list:
+                            held_pairs: set, count: int) -> list:
     """Each fold's (training set, held-out part): the labels of the other parts with the KG's items."""
-    parts = _folds(data.triples, data.sentences, plan.cv_folds, config.seed)
+    parts = _folds(data.triples, data.sentences, count, config.seed)
     folds = []
     for i, part in enumerate(parts):
         rest = joint.LabelledSet([x for j, p in enumerate(parts) if j != i for x in p.triples],

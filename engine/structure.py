@@ -35,11 +35,14 @@ def _rotate(turned: torch.Tensor, entities: torch.Tensor) -> torch.Tensor:
     return -squared.clamp_min(0.0).sqrt()
 
 
-#: the interactions scored as one matrix product of the heads (scaled or rotated by the relation) with every
-#: entity, each its own scorer: PyKEEN's broadcast `score_t` is the fallback for the others
+#: the interactions scored as one matrix product (or one `cdist`) of the heads, scaled, rotated or moved by the
+#: relation, with every entity, each its own scorer: PyKEEN's broadcast `score_t` is the fallback for the others.
+#: TransE is PyKEEN's default, -‖h + r − t‖₁.
 MATRIX_SCORERS = {"distmult": lambda turned, entities: turned @ entities.T, "complex": _complex_dot,
-                  "rotate": _rotate}
+                  "rotate": _rotate, "transe": lambda moved, entities: -torch.cdist(moved, entities, p=1)}
 MATRIX_INTERACTIONS = tuple(MATRIX_SCORERS)
+#: how an interaction applies the relation to the heads before scoring them against every entity
+ADDITIVE = ("transe",)
 META = "structure.json"
 WEIGHTS = "structure.safetensors"
 
@@ -59,6 +62,10 @@ class StructureConfig:
     selection_facts: int = 200
     #: batches per interaction at most: a big KG trains fewer epochs (in bigger batches) instead of for hours
     max_batches: int = 3000
+    #: early stopping (0: off): every `check_every` epochs the held-out facts are ranked, and training stops
+    #: after `patience` checks without a better filtered MRR, keeping the best weights
+    patience: int = 0
+    check_every: int = 10
 
     def schedule(self, facts: int) -> tuple[int, int]:
         """(epochs, batch size) for a KG of `facts` facts within `max_batches`."""
@@ -102,17 +109,23 @@ class PykeenModel:
         self.model = model_resolver.make(interaction, triples_factory=self.factory,
                                          embedding_dim=config.embedding_dim, random_seed=config.seed)
         self.interaction, self.config = interaction, config
+        #: where early stopping ended ({"epochs", "best_epoch", "best_mrr"}), or None where it was off
+        self.stopped: Optional[dict] = None
         #: quantiles of the scores of the training facts ("facts": per relation, and "" for all) and of random
         #: pairs ("pairs": per relation)
         self.yardsticks: dict[str, dict[str, list[float]]] = {"facts": {}, "pairs": {}}
 
     def fit(self, cancel: Optional[Callable[[], bool]] = None,
-            epoch_done: Optional[Callable[[int, int], None]] = None) -> float:
-        """Train; returns the seconds it took."""
+            epoch_done: Optional[Callable[[int, int], None]] = None,
+            stop_on: Sequence[Triple] = (), known: Optional[set[Triple]] = None) -> float:
+        """Train; returns the seconds it took. With `config.patience` and held-out facts `stop_on` (`known`: the
+        facts filtered out of their ranks), training stops once they rank no better, with the best weights."""
         from pykeen.training import SLCWATrainingLoop
         from pykeen.training.callbacks import TrainingCallback
 
         epochs, batch_size = self.config.schedule(self.factory.num_triples)
+        stopping = _EarlyStopping(self, list(stop_on)[: self.config.selection_facts], known or set()) \
+            if self.config.patience and stop_on else None
 
         class Stop(TrainingCallback):
             def post_batch(self, epoch: int, batch, **kwargs) -> None:
@@ -122,6 +135,8 @@ class PykeenModel:
             def post_epoch(self, epoch: int, epoch_loss: float, **kwargs) -> None:
                 if epoch_done is not None:
                     epoch_done(epoch, epochs)
+                if stopping is not None and stopping.should_stop(epoch):
+                    self.training_loop._should_stop = True  # PyKEEN's own stopper callback stops it so
 
         started = time.perf_counter()
         loop = SLCWATrainingLoop(model=self.model, triples_factory=self.factory, optimizer="adam",
@@ -135,6 +150,9 @@ class PykeenModel:
                        use_tqdm=False, callbacks=[Stop()])
         finally:
             gc.unfreeze()
+        if stopping is not None:
+            stopping.restore_best()
+            self.stopped = stopping.summary()
         self.model.eval()
         self._measure_facts()
         return time.perf_counter() - started
@@ -185,7 +203,8 @@ class PykeenModel:
 
     def _matrix_scores(self, rows: torch.Tensor, relation: int) -> torch.Tensor:
         entities = self.model.entity_representations[0](indices=None)
-        turned = entities[rows] * self.model.relation_representations[0](indices=None)[relation]
+        by = self.model.relation_representations[0](indices=None)[relation]
+        turned = entities[rows] + by if self.interaction in ADDITIVE else entities[rows] * by
         return MATRIX_SCORERS[self.interaction](turned, entities)
 
     def tail_scores(self, head: str, relation: str) -> np.ndarray:
@@ -275,6 +294,36 @@ class PykeenModel:
 
 class StructureCancelled(Exception):
     """The curator cancelled the retrain while the structural model trained."""
+
+
+class _EarlyStopping:
+    """The best weights so far by the held-out facts' filtered MRR, checked every `check_every` epochs."""
+
+    def __init__(self, model: "PykeenModel", held_out: list[Triple], known: set[Triple]) -> None:
+        self.model, self.held_out, self.known = model, held_out, known | set(held_out)
+        self.best_mrr, self.best_epoch, self.checks_since, self.epoch = -1.0, 0, 0, 0
+        self.best_state: Optional[dict] = None
+
+    def should_stop(self, epoch: int) -> bool:
+        self.epoch = epoch
+        if epoch % self.model.config.check_every:
+            return False
+        self.model.model.eval()
+        mrr = self.model.mrr(self.held_out, self.known)
+        self.model.model.train()
+        if mrr > self.best_mrr:
+            self.best_mrr, self.best_epoch, self.checks_since = mrr, epoch, 0
+            self.best_state = {k: v.detach().clone() for k, v in self.model.model.state_dict().items()}
+            return False
+        self.checks_since += 1
+        return self.checks_since >= self.model.config.patience
+
+    def restore_best(self) -> None:
+        if self.best_state is not None:
+            self.model.model.load_state_dict(self.best_state)
+
+    def summary(self) -> dict:
+        return {"epochs": self.epoch, "best_epoch": self.best_epoch, "best_mrr": round(self.best_mrr, 4)}
 
 
 def train_structure(entity_names: Sequence[str], relation_names: Sequence[str], facts: Sequence[Triple],

@@ -36,6 +36,8 @@ class TrainOptions(TrainConfig):
     #: labels between these two choose the head by cross-validation (engine.config.RetrainPlan says why)
     cv_min_labels: int = 100
     cv_max_labels: int = 400
+    #: folds below cv_min_labels where held-out facts are too few to choose on
+    cv_small_folds: int = 2
     #: items drawn afresh for each epoch from the whole KG (its accepted facts, their reversals and type-aware
     #: negatives: about a quarter of them facts), on top of every label (0: train on labels alone)
     kg_items_per_epoch: int = 128

@@ -157,16 +157,29 @@ def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, mon
     assert "p@10" in run["queue"] and set(run["calibration"]["checks"]) == {
         "bands", "top10_confidence_near_precision", "nothing_at_0.8_uncalibrated"}
     assert 0 < run["queue"]["queue"] <= 5 * 9 + UNCERTAIN and "| 7 |" in text
+    assert set(run["baselines"]) == {"reverse rule"}  # always beside the app, in the same run
     assert bench_queue(kg, 2, [7], out, lambda line: None, options=options) == text  # resumed, not rerun
     assert len(calls) == 1
-    # a KGE-alone baseline asked for later is added to the seed's run, the app's run not repeated
+    # a structural baseline asked for later is added to the seed's run, the app's run not repeated
     before = run["queue"]
     text = bench_queue(kg, 2, [7], out, lambda line: None, interactions=("distmult",), options=options)
     [run] = json.loads(out.read_text())["runs"]
     assert len(calls) == 1 and run["queue"] == before
-    alone = run["kge"]["distmult"]
+    alone = run["baselines"]["distmult"]
     assert 0 < alone["per_relation"]["queue"] <= 25 * 9 and alone["all"]["queue"] <= 1000
-    assert "| 7 | distmult | per_relation |" in text
+    assert alone["stopped"]["best_epoch"] <= alone["stopped"]["epochs"] <= 500  # trained until it stopped
+    assert "| 7 | distmult, all candidates |" in text and "| **best baseline** |" in text
+
+
+def test_the_reverse_rule_proposes_missing_reverses_of_relations_that_hold_both_ways():
+    from bench.baselines import reverse_rule
+
+    married = [("a", "married", "b"), ("b", "married", "a")] * 1 + [
+        (x, "married", y) for i in range(9) for x, y in [(f"p{i}", f"q{i}"), (f"q{i}", f"p{i}")]]
+    kg = married + [("z1", "married", "z2")] + [("c", "likes", "d"), ("d", "likes", "c"), ("e", "likes", "f")]
+    # married: 20 of 21 facts have their reverse (95 %); likes: 2 of 3 (67 %)
+    assert reverse_rule(kg) == [("z2", "married", "z1")]
+    assert reverse_rule(kg, share=0.6) == [("z2", "married", "z1"), ("f", "likes", "e")]
 
 
 def test_the_text_benchmark_reads_a_semeval_like_directory_through_the_apps_retrain(tmp_path, monkeypatch):

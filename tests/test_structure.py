@@ -47,3 +47,30 @@ def test_the_size_is_chosen_on_held_out_facts_too():
     assert set(report.mrr) == {"rotate/4", "rotate/16"}
     assert model.config.embedding_dim == report.embedding_dim
     assert report.mrr[f"rotate/{report.embedding_dim}"] == max(report.mrr.values())
+
+
+def test_early_stopping_keeps_the_weights_that_ranked_the_held_out_facts_best():
+    names, facts = _ring_kg()
+    held_out = [facts[0], facts[13]]
+    config = StructureConfig(embedding_dim=16, epochs=400, batch_size=8, patience=2, check_every=5)
+    from engine.structure import PykeenModel
+
+    model = PykeenModel(names, ["next", "prev"], [f for f in facts if f not in held_out], "rotate", config)
+    model.fit(stop_on=held_out, known=set(facts))
+    stopped = model.stopped
+    assert stopped["epochs"] < 400 and stopped["epochs"] == stopped["best_epoch"] + 2 * 5
+    assert round(model.mrr(held_out, set(facts)), 4) == stopped["best_mrr"]  # the best weights, not the last
+
+
+def test_transe_scores_every_tail_as_pykeen_does():
+    """TransE is scored with one `cdist` (L1, PyKEEN's default): the same numbers as PyKEEN's broadcast."""
+    import torch
+
+    from engine.structure import PykeenModel
+
+    names, facts = _ring_kg()
+    model = PykeenModel(names, ["next", "prev"], facts, "transe", StructureConfig(embedding_dim=8, epochs=3))
+    model.fit()
+    pykeen = model.model.score_t(torch.tensor([[0, 0], [3, 1]])).detach().numpy()
+    assert np.allclose(model.tail_matrix(["e0", "e3"], "next")[0], pykeen[0], atol=1e-5)
+    assert np.allclose(model.tail_matrix(["e3"], "prev")[0], pykeen[1], atol=1e-5)
