@@ -52,12 +52,15 @@ def add_bench_parser(verbs) -> None:
                    help="keep K facts per relation of the KG (every relation thin); the rest of it is truth too")
     p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
     p = tasks.add_parser("text", help="the app's retrain + suggest on a SemEval-like directory: suggestions read "
-                                      "from the test split's sentences against its facts")
-    p.add_argument("--data", type=Path, required=True, help="directory with train.txt and test.txt (JSON lines)")
+                                      "from the measured split's sentences against its facts")
+    p.add_argument("--data", type=Path, required=True,
+                   help="directory with train.txt, val.txt and test.txt (JSON lines)")
     p.add_argument("--labels", type=int, default=8, help="labelled sentences per relation (and stating none)")
     p.add_argument("--seeds", default="13")
-    p.add_argument("--corpus", choices=("test", "train+test"), default="test",
-                   help="the sentences uploaded as a document")
+    p.add_argument("--split", choices=("choose", "report"), default="choose",
+                   help="choose: the validation sentences are measured (test never read); report: test.txt")
+    p.add_argument("--corpus", choices=("measured", "train+measured"), default="measured",
+                   help="the sentences uploaded as a document: the measured split's, or the train split's too")
     p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
     p = tasks.add_parser("curator", help="a curator's own small KGs (bench/data/curator): the queue's precision, "
                                          "calibration and what 30 verdicts teach, against hand-written truth")
@@ -158,13 +161,15 @@ def _run_audit(args: argparse.Namespace) -> int:
 
 def _run_text(args: argparse.Namespace) -> int:
     from bench.environment import use_configured_threads
-    from bench.text_queue import bench_text
+    from bench.text_queue import MEASURED, bench_text
 
-    if not ((args.data / "train.txt").is_file() and (args.data / "test.txt").is_file()):
-        raise BenchError(f"{args.data}: expected train.txt and test.txt of JSON lines (SemEval-like)")
+    measured = MEASURED[args.split]
+    if not ((args.data / "train.txt").is_file() and (args.data / measured).is_file()):
+        raise BenchError(f"{args.data}: expected train.txt and {measured} of JSON lines (SemEval-like; the "
+                         f"'{args.split}' split measures on {measured})")
     use_configured_threads()
     print(bench_text(args.data, args.labels, _ints(args.seeds), args.corpus, args.out,
-                     lambda line: print(line, flush=True)))
+                     lambda line: print(line, flush=True), split=args.split))
     return 0
 
 

@@ -201,24 +201,27 @@ def test_the_text_benchmark_reads_a_semeval_like_directory_through_the_apps_retr
               for a, b in [("box", "toys"), ("jar", "jam"), ("bag", "coins")]]
     train += [line(f"the {a} and the {b} .", 1, 4, "Other") for a, b in [("cat", "dog"), ("sun", "moon")]]
     (data / "train.txt").write_text("".join(train), encoding="utf-8")
-    (data / "test.txt").write_text(line("the fever was caused by the virus .", 1, 5, "Cause-Effect(e2,e1)")
-                                   + line("the cup contains the tea .", 1, 4, "Content-Container(e2,e1)"),
-                                   encoding="utf-8")
+    (data / "val.txt").write_text(line("the fever was caused by the virus .", 1, 5, "Cause-Effect(e2,e1)")
+                                  + line("the box contains the coins .", 1, 4, "Content-Container(e2,e1)")
+                                  + line("the cup contains the tea .", 1, 4, "Content-Container(e2,e1)"),
+                                  encoding="utf-8")
     calls = []
     real = knowco.training_job.run_training
     monkeypatch.setattr(knowco.training_job, "run_training", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
     out = tmp_path / "text.json"
     options = TrainOptions(stage1_epochs=1, stage2_epochs=1, queue=QueuePolicy(per_relation=5, max_pairs=50))
-    text = bench_text(data, 2, [7], "test", out, lambda line: None, options=options)
+    text = bench_text(data, 2, [7], "measured", out, lambda line: None, options=options)
     assert len(calls) == 1
     [run] = json.loads(out.read_text())["runs"]
-    # R(e2,e1) is the relation R from the second mention: the virus causes the fever
-    assert run["gold"] == 2 and run["corpus"] == "test" and "| 7 | test |" in text
+    # the validation sentences are measured; the KG holds the train facts' arguments only, so "the box contains
+    # the coins" is linkable (a new fact between known entities), the virus, fever, cup and tea are new entities
+    assert run["split"] == "choose" and run["gold"] == 1 and run["new_entity"] == 2
+    assert run["corpus"] == "measured" and "| 7 | measured | 1 | 2 |" in text
     assert run["text_suggestions"] <= run["all_text_suggestions"]
     assert direction_counts({("virus", "Cause-Effect", "fever"), ("fever", "Content-Container", "cup")},
                             {("virus", "Cause-Effect", "fever"), ("cup", "Content-Container", "fever")}) == (1, 1)
-    assert bench_text(data, 2, [7], "test", out, lambda line: None, options=options) == text
+    assert bench_text(data, 2, [7], "measured", out, lambda line: None, options=options) == text
     assert len(calls) == 1
 
 
