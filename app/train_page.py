@@ -191,7 +191,9 @@ def opinions_details(measured) -> None:
         if combiner.get("fitted") else "not calibrated yet (what the evidence is worth on its own)")
     with st.expander(title):
         if structure:
-            tried = ", ".join(f"{name} {mrr:.3f}" for name, mrr in structure["mrr"].items())
+            stopped = structure.get("stopped") or {}
+            tried = ", ".join(f"{name} {mrr:.3f}" + (f" at epoch {stopped[name]['best_epoch']}" if name in stopped
+                                                      else "") for name, mrr in structure["mrr"].items())
             size = f" of size {structure['embedding_dim']}" if structure.get("embedding_dim") else ""
             st.markdown(f"**Graph model:** {md(structure['interaction'])}{size}, chosen on held-out facts by mean "
                         f"reciprocal rank ({md(tried)}); {structure['seconds']:.0f} s to train.")

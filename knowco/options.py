@@ -55,6 +55,8 @@ class TrainOptions(TrainConfig):
     structure_interactions: tuple = ("rotate", "distmult")
     structure_dims: tuple = (32, 64)
     structure_epochs: int = 100
+    #: checks (every 10 epochs) without a better held-out MRR before a try stops, keeping its best epoch (0: off)
+    structure_patience: int = 3
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -108,8 +110,9 @@ class TrainOptions(TrainConfig):
             (not self.structure_dims or min(self.structure_dims) < 2 or self.structure_epochs < 1,
              "the structural model needs a size of at least 2 and at least one epoch"),
             (self.head not in HEAD_SETTINGS, f"the head must be one of {', '.join(HEAD_SETTINGS)}"),
-            (self.cv_folds < 0,
+            (self.cv_folds < 0 or self.cv_small_folds < 0,
              "the number of cross-validation folds cannot be negative (0: no cross-validation)"),
+            (self.structure_patience < 0, "the structural model's patience cannot be negative (0: no early stop)"),
             (self.batch_size < 1 or self.patience < 1, "the batch size and the patience must be at least 1"),
         ]
 

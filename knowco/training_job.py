@@ -390,7 +390,8 @@ def _structure(database: Database, run: Run, options: TrainOptions, prepared: Pr
         return None, {}
     _stage(database, run.id, log, "learning the graph's shape from your facts")
     config = StructureConfig(interactions=tuple(options.structure_interactions), dims=tuple(options.structure_dims),
-                             epochs=options.structure_epochs, seed=options.seed)
+                             epochs=options.structure_epochs, seed=options.seed,
+                             patience=options.structure_patience)
     started, last = time.monotonic(), [0.0]
 
     def progress(message: str, done: float) -> None:

@@ -175,7 +175,8 @@ def test_the_train_page_says_how_the_confidence_was_made(kg):
     combined = {"fitted": True, "facts": 180, "negatives": 720, "reason": "", "auc": 0.91, "ece": 0.031,
                 "above_08": 0.12, "below_02": 0.7, "weights": {"text": 0.6, "graph": 1.4}, "missing_reverses": 40,
                 "facts_in_pool": 180}
-    structure = {"interaction": "rotate", "mrr": {"rotate": 0.41, "distmult": 0.22}, "seconds": 31.0}
+    structure = {"interaction": "rotate", "mrr": {"rotate": 0.41, "distmult": 0.22}, "seconds": 31.0,
+                 "stopped": {"rotate": {"epochs": 70, "best_epoch": 40, "best_mrr": 0.41}}}
     finished_runs(kg, [{"accuracy": 0.5, "held_out": 10, "structure": structure, "combiner": combined}])
     app = page("train")
     assert any(e.label == "How sure the suggestions are: checked against 180 of your facts kept aside from training"
@@ -184,6 +185,7 @@ def test_the_train_page_says_how_the_confidence_was_made(kg):
     panel = app.expander[-1]
     assert panel.label.endswith("text and graph opinions combined (AUC 0.91 on held-out facts)")
     assert "rotate, chosen on held-out facts" in panel.markdown[0].value
+    assert "rotate 0.410 at epoch 40, distmult 0.220" in panel.markdown[0].value.replace("\\", "")  # stopped early
     assert ("180 held-out facts (those the candidate search would have proposed) against 720 candidates and 40 "
             "missing reverses" in panel.markdown[1].value), panel.markdown[1].value
     assert {m.label: m.value for m in panel.metric} == {"Calibration error (ECE)": "0.031",
