@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import ACCOUNT_KEY, CURATOR_KEY
-from knowco.services import Actor, authenticate, settings
+from app.state import ACCOUNT_KEY, CURATOR_KEY, database
+from knowco.services import Actor, TooManyAttempts, log_in, settings
 
 
 def require_login() -> Actor | None:
@@ -21,7 +21,11 @@ def require_login() -> Actor | None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        account = authenticate(name.strip(), password)
+        try:
+            account = log_in(database(), name.strip(), password, st.context.ip_address)
+        except TooManyAttempts as refused:
+            st.error(f"Too many failed attempts: try again in {refused.retry_after} s.")
+            st.stop()
         if account is None:
             st.error("Unknown name or wrong password.")
         else:

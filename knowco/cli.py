@@ -1,5 +1,6 @@
 """`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, train, suggest, backup,
-restore, bench) and `label`, so the whole loop (import, label, train, suggest, export) runs without the app."""
+restore, bench) and `label`, so the whole loop (import, label, train, suggest, export) runs without the app; and
+`token` and `serve-api`, the HTTP API's (`knowco.api`)."""
 from __future__ import annotations
 
 import argparse
@@ -132,6 +133,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--role", choices=ROLES, default="curator")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    p = verbs.add_parser("token", help="tokens for the HTTP API: add (shown once), revoke, list")
+    p.add_argument("action", choices=["add", "revoke", "list"])
+    p.add_argument("name", nargs="?", help="what the token is for, e.g. nightly-retrain")
+    p.add_argument("--as", dest="acts_as", help="the account name it acts as (default: the token's name)")
+    p.add_argument("--role", choices=ROLES, default="curator", help="the role it acts with")
+
+    p = verbs.add_parser("serve-api", help="serve the HTTP API (/v1/...) on the same database as the app")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: localhost only)")
+    p.add_argument("--port", type=int, default=8600)
 
     # the benchmarks' own parser reads the rest: the product's command line loads `bench` only when it is called
     p = verbs.add_parser("bench", help="few-shot benchmarks (no database needed); `bench -h` lists them",
@@ -272,10 +283,37 @@ def _suggest(database: Database, actor: Actor, args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for row in services.list_tokens(database):
+            state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "live"
+            used = f"last used {row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never used"
+            print(f"{row.name}\tas {row.actor} ({row.role})\t{state}\t{used}")
+        return 0
+    if not args.name:
+        raise services.TokenError(f"token {args.action} needs the token's name")
+    if args.action == "revoke":
+        print(services.revoke_token(database, args.name, actor.name))
+        return 0
+    made = services.add_token(database, args.name, Actor(args.acts_as or args.name, args.role), actor.name)
+    print(f"token {args.name} acts as {made.row.actor} ({made.row.role}); it is shown this once, keep it secret:")
+    print(made.secret)
+    return 0
+
+
+def _serve_api(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from knowco.api import create_app
+
+    uvicorn.run(create_app(database), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "label": _label, "retract": _retract,
          "merge": _merge, "rename-relation": _rename_relation,
          "mark-relation": _mark_relation, "delete": _delete, "train": _train,
-         "backup": _backup, "restore": _restore, "suggest": _suggest}
+         "backup": _backup, "restore": _restore, "suggest": _suggest, "token": _token, "serve-api": _serve_api}
 
 
 def _bench(args: argparse.Namespace) -> int:

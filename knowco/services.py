@@ -24,9 +24,12 @@ from storage.stats import KgStats
 
 from knowco.access import ROLES, Actor
 from knowco.accounts import accounts_path, add_account, authenticate, has_accounts
+from knowco.idempotency import earlier_answer, forget_old_answers, keep_answer
+from knowco.throttling import TooManyAttempts, log_in
+from knowco.tokens import NewToken, TokenError, actor_for_token, add_token, list_tokens, revoke_token
 from knowco.browsing import busiest_entity, history, history_choices, subgraph
 from knowco.demo import seed_demo, seed_demo_if_empty
-from knowco.errors import CURATOR_ERRORS, CuratorError, PermissionDenied, report_internal
+from knowco.errors import CURATOR_ERRORS, CuratorError, JobError, OptionsError, PermissionDenied, report_internal
 from knowco.jobs import activate, active_run, cancel, current_job, get_run, list_runs, start_training
 from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label, edit_labels, find_sentences,
                               get_entity, get_sentence, import_triple_labels, list_examples, list_relations,
@@ -52,7 +55,7 @@ from knowco.team import (DOES_NOT_HOLD, HOLDS, MAX_OVERLAP, NO_RELATION, Curator
                          LabelTask, RelationAgreement, adjudicate, adjudicate_label, agreement, answer_label_task,
                          curator_counts, disputed, disputed_labels, label_agreement, label_overlap,
                          label_tasks_waiting, my_next_items, review_overlap, set_label_overlap, set_review_overlap)
-from knowco.transfer import (EXPORT_CHOICES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file,
+from knowco.transfer import (EXPORT_CHOICES, MAX_UPLOAD_BYTES, UPLOAD_TYPES, UploadPreview, export_bytes, export_file,
                              export_labels_bytes, import_document, import_file, import_upload, preview_upload)
 
 if TYPE_CHECKING:  # loaded on first use, below
@@ -78,8 +81,10 @@ def __getattr__(name: str):
 
 __all__ = [
     # settings, access, errors
-    "Settings", "settings", "EXAMPLES_PER_RELATION", "ROLES", "Actor", "CURATOR_ERRORS", "CuratorError",
+    "Settings", "settings", "EXAMPLES_PER_RELATION", "ROLES", "Actor", "CURATOR_ERRORS", "CuratorError", "JobError", "OptionsError",
     "PermissionDenied", "report_internal", "accounts_path", "add_account", "authenticate", "has_accounts",
+    "TooManyAttempts", "log_in", "NewToken", "TokenError", "actor_for_token", "add_token", "list_tokens",
+    "revoke_token", "earlier_answer", "forget_old_answers", "keep_answer",
     # the database
     "Database", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
     # reading the KG
@@ -108,6 +113,6 @@ __all__ = [
     "Footprint", "entity_footprint", "relation_footprint", "delete_entity", "delete_relation", "rename_relation",
     "merge_entities", "merge_relations", "mark_relation", "MergePreview", "preview_merge", "heads_with_several_tails",
     # files
-    "DEFAULT_BASE", "EXPORT_CHOICES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",
+    "DEFAULT_BASE", "EXPORT_CHOICES", "MAX_UPLOAD_BYTES", "EXPORT_FORMATS", "IMPORT_FORMATS", "UPLOAD_TYPES", "UploadPreview",
     "export_bytes", "export_file", "export_labels_bytes", "import_document", "import_file", "import_upload", "preview_upload",
 ]

@@ -323,6 +323,51 @@ class SpotCheck(Base):
     signed_off_at: Mapped[Optional[datetime]]
 
 
+class ApiToken(Base):
+    """A token that lets another program use the HTTP API as one account (its name and role): stored as its
+    SHA-256 only (a token is 32 random bytes, so a fast hash cannot be reversed), revocable."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: what the token is for, e.g. "nightly-retrain"; unique among tokens not revoked
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[Optional[datetime]]
+    revoked_at: Mapped[Optional[datetime]]
+
+
+class LoginAttempts(Base):
+    """Failed logins per name and per address ("name:ann", "address:10.0.0.7"), shared by the app and the API
+    through the database: how many in a row, and until when the next try is refused."""
+
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[Optional[datetime]]
+
+
+class IdempotentRequest(Base):
+    """The answer given to a request carrying an idempotency key, so a client that retries it (a timeout, a
+    dropped connection) gets the same answer instead of deciding twice."""
+
+    __tablename__ = "idempotent_request"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(128), primary_key=True)
+    #: method and path of the first request: the same key on another request is refused
+    request: Mapped[str] = mapped_column(String(300))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class AuditEvent(Base):
     """Who did what to which row, when. Append-only: nothing in the code updates or deletes these rows."""
 

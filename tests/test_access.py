@@ -89,3 +89,39 @@ def test_serving_beyond_localhost_without_accounts_is_refused(tmp_path):
                              str(tmp_path / "kg.sqlite")], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={**__import__("os").environ, ACCOUNTS_ENV: str(tmp_path / "none.json")})
     assert result.returncode == 2 and "needs curator accounts" in result.stderr
+
+
+def test_failed_logins_are_throttled_by_name_without_locking_anyone_out_for_good(served, tmp_path):
+    """Shared with the API through the database: after five failures in a row the next try is refused at once
+    with the seconds to wait, which double with each failure up to a cap; a wait that is over lets the right
+    password in, which clears the count."""
+    from datetime import timedelta
+
+    import knowco.throttling as throttling
+    from knowco.services import TooManyAttempts, log_in
+
+    database = open_database(str(tmp_path / "kg.sqlite"))
+    for _ in range(throttling.FREE_FAILURES):
+        assert log_in(database, "root", "guess", "10.0.0.9") is None
+    with pytest.raises(TooManyAttempts) as refused:
+        log_in(database, "root", "battery staple", "10.0.0.7")  # the right password, another address: still no
+    assert refused.value.retry_after == 1 and "try again in 1 s" in str(refused.value)
+    assert throttling.wait_for(6) == timedelta(seconds=2) and throttling.wait_for(60) == throttling.MAX_WAIT
+    assert log_in(database, "ann", "correct horse", "10.0.0.7") == Actor("ann", "curator")  # other names are not
+    with pytest.raises(TooManyAttempts):
+        log_in(database, "nobody", "x", "10.0.0.9")  # the address that failed five times waits too
+    import time
+
+    time.sleep(1.1)
+    assert log_in(database, "root", "battery staple", "10.0.0.7") == Actor("root", "admin")
+    assert log_in(database, "root", "guess", "10.0.0.7") is None  # counted from zero again: not refused
+    database.dispose()
+
+
+def test_the_login_form_says_to_wait_after_too_many_failures(served):
+    app = _app()
+    for _ in range(5):
+        _sign_in(app, "root", "guess")
+    _sign_in(app, "root", "battery staple")
+    assert not app.exception and app.error[0].value.startswith("Too many failed attempts: try again in ")
+    assert len(app.metric) == 0

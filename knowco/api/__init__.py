@@ -1,0 +1,63 @@
+"""KnowCo's HTTP API (`python -m knowco serve-api`): the service layer for other programs, nothing
+re-implemented. Versioned paths (`/v1/...`), a bearer token on every call (localhost too), the roles the services
+check, pages, idempotency keys on verdicts, one error shape, and an OpenAPI schema (`/v1/openapi.json`,
+committed as `docs/openapi.json`). `knowco.client` is its Python client.
+"""
+from __future__ import annotations
+
+import secrets
+
+from fastapi import Depends, FastAPI, Request
+from pydantic import BaseModel, Field
+
+from knowco.api import data, models, review
+from knowco.api.doors import ApiError, caller, database_of, install_error_handlers
+from knowco.services import Actor, Database, TokenError, add_token, log_in
+
+VERSION = "1"
+
+
+class Login(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1)
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+
+
+class Token(Me):
+    #: the token to send as 'Authorization: Bearer <token>'; shown once, stored hashed
+    token: str
+    token_name: str
+
+
+def create_app(database: Database) -> FastAPI:
+    """The API over `database` (the app's own, when served beside it)."""
+    api = FastAPI(title="KnowCo API", version=VERSION, openapi_url="/v1/openapi.json", docs_url="/v1/docs",
+                  redoc_url=None, description=__doc__)
+    api.state.database = database
+    install_error_handlers(api)
+
+    @api.post("/v1/login", response_model=Token, tags=["access"],
+              summary="a new token for an account's name and password (throttled after failed tries)")
+    def post_login(body: Login, request: Request) -> Token:
+        address = request.client.host if request.client else None
+        actor = log_in(database_of(request), body.name, body.password, address)
+        if actor is None:
+            raise ApiError(401, "unknown name or wrong password", "unauthorized")
+        name = f"login-{body.name}-{secrets.token_hex(4)}"
+        try:
+            made = add_token(database_of(request), name, actor, body.name)
+        except TokenError as error:  # a name clash of random suffixes: one sentence, not a 500
+            raise ApiError(409, str(error), "conflict") from None
+        return Token(name=actor.name, role=actor.role, token=made.secret, token_name=name)
+
+    @api.get("/v1/me", response_model=Me, tags=["access"], summary="the account the token acts as")
+    def get_me(actor: Actor = Depends(caller)) -> Me:
+        return Me(name=actor.name, role=actor.role)
+
+    for router in (review.router, data.router, models.router):
+        api.include_router(router)
+    return api

@@ -1,0 +1,83 @@
+"""Tokens for the HTTP API: another program (a literature pipeline, a nightly script) acts as one account, with
+that account's role, by sending a token. Created on the command line (`python -m knowco token add NAME`) or by
+logging in through the API; shown once, stored as its SHA-256, revocable at any time.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Optional
+
+from storage import api_access
+from storage.api_access import TokenRow
+from storage.audit import record_event
+from storage.database import Database
+from storage.models import utcnow
+
+from knowco.access import ROLES, Actor
+from knowco.errors import CuratorError
+
+_NAME = re.compile(r"^[\w.@-]{1,64}$")
+#: what every token starts with, so one found in a log or a repository is recognisable
+PREFIX = "kc_"
+
+
+class TokenError(CuratorError):
+    """A token that cannot be made or revoked: one sentence saying why."""
+
+
+@dataclass(frozen=True)
+class NewToken:
+    row: TokenRow
+    #: the token itself: shown once, never stored
+    secret: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def add_token(database: Database, name: str, actor: Actor, made_by: str) -> NewToken:
+    """A new token that acts as `actor` (its name and role); `name` says what it is for."""
+    if not _NAME.match(name):
+        raise TokenError("a token's name is 1 to 64 letters, digits, '.', '@', '_' or '-'")
+    if actor.role not in ROLES:
+        raise TokenError(f"the role must be one of {', '.join(ROLES)}")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    with database.transaction() as session:
+        if api_access.live_token_named(session, name) is not None:
+            raise TokenError(f"a token named {name} exists; revoke it first or pick another name")
+        row = api_access.add_token(session, name, actor.name, actor.role, _hash(secret), made_by, utcnow())
+        record_event(session, actor=made_by, action="add_token", target="api_token", target_id=row.id,
+                     details={"name": name, "acts_as": actor.name, "role": actor.role})
+    return NewToken(row, secret)
+
+
+def revoke_token(database: Database, name: str, revoked_by: str) -> str:
+    with database.transaction() as session:
+        row = api_access.live_token_named(session, name)
+        if row is None:
+            raise TokenError(f"there is no token named {name} (or it is revoked already)")
+        api_access.revoke(session, row.id, utcnow())
+        record_event(session, actor=revoked_by, action="revoke_token", target="api_token", target_id=row.id,
+                     details={"name": name})
+    return f"token {name} revoked: programs using it are refused from now on"
+
+
+def list_tokens(database: Database) -> list[TokenRow]:
+    with database.sessions() as session:
+        return api_access.tokens(session)
+
+
+def actor_for_token(database: Database, secret: str) -> Optional[Actor]:
+    """The account a live token acts as; None for a wrong, unknown or revoked one."""
+    if not secret.startswith(PREFIX):
+        return None
+    with database.transaction() as session:
+        row = api_access.token_by_hash(session, _hash(secret))
+        if row is None or row.revoked_at is not None:
+            return None
+        api_access.mark_used(session, row.id, utcnow())
+    return Actor(row.actor, row.role)

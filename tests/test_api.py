@@ -1,0 +1,176 @@
+"""The HTTP API: a token on every call, the roles the services check, one error shape, pages, idempotent
+verdicts, uploads all or nothing, streamed exports, login throttling (HTTP 429), and the committed schema."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from knowco.api import create_app
+from knowco.services import Actor, add_token, queue, seed_demo
+from tests.conftest import ROOT
+from tests.storage_helpers import queued
+
+SCHEMA = ROOT / "docs" / "openapi.json"
+
+
+@pytest.fixture
+def api(db):
+    seed_demo(db, Actor("seeder", "admin"))
+    queued(db, [("aspirin", "treats", "gout", 0.9), ("ibuprofen", "treats", "asthma", 0.8),
+                ("metformin", "treats", "gout", 0.7)])
+    client = TestClient(create_app(db), raise_server_exceptions=False)
+    client.tokens = {role: add_token(db, f"{role}-token", Actor(f"{role}-bot", role), "tester").secret
+                     for role in ("curator", "admin")}
+    return client
+
+
+def _as(client, role: str) -> dict:
+    return {"Authorization": f"Bearer {client.tokens[role]}"}
+
+
+def _error(response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"message", "kind", "id"}, body
+    return body["error"]
+
+
+def test_every_call_needs_a_live_token_even_on_localhost(api, db):
+    assert _error(api.get("/v1/queue")) == {"message": "this call needs a token: send 'Authorization: Bearer "
+                                                       "<token>'", "kind": "unauthorized", "id": None}
+    assert api.get("/v1/queue", headers={"Authorization": "Bearer kc_wrong"}).status_code == 401
+    assert api.get("/v1/me", headers=_as(api, "curator")).json() == {"name": "curator-bot", "role": "curator"}
+    from knowco.services import revoke_token
+
+    revoke_token(db, "curator-token", "tester")
+    assert _error(api.get("/v1/me", headers=_as(api, "curator")))["message"] == "the token is wrong, unknown or revoked"
+
+
+def test_a_curator_reviews_but_may_not_do_an_admin_s_work(api):
+    curator = _as(api, "curator")
+    for method, path in [("post", "/v1/retrains"), ("get", "/v1/exports/csv"), ("post", "/v1/versions/1/activate")]:
+        response = getattr(api, method)(path, headers=curator, **({"json": {}} if method == "post" else {}))
+        error = _error(response)
+        assert response.status_code == 403 and error["kind"] == "forbidden" and "ask an admin" in error["message"]
+    response = api.post("/v1/imports", headers=curator, files={"file": ("kg.tsv", b"a\tr\tb\n")})
+    assert response.status_code == 403
+
+
+def test_the_queue_pages_and_a_verdict_decides_once_however_often_it_is_retried(api, db):
+    curator = _as(api, "curator")
+    first = api.get("/v1/queue", headers=curator, params={"limit": 2}).json()
+    assert first["total"] == 3 and len(first["items"]) == 2 and first["next_offset"] == 2
+    assert first["items"][0]["head"] == "aspirin" and first["items"][0]["confidence"] == 0.9
+    rest = api.get("/v1/queue", headers=curator, params={"limit": 2, "offset": 2}).json()
+    assert [s["head"] for s in rest["items"]] == ["metformin"] and rest["next_offset"] is None
+    triple = first["items"][0]["id"]
+    keyed = {**curator, "Idempotency-Key": "verdict-1"}
+    said = api.post(f"/v1/suggestions/{triple}/accept", headers=keyed)
+    again = api.post(f"/v1/suggestions/{triple}/accept", headers=keyed)
+    assert said.status_code == again.status_code == 200 and said.json() == again.json()
+    assert again.headers["Idempotent-Replayed"] == "true" and "aspirin" in said.json()["said"]
+    unkeyed = api.post(f"/v1/suggestions/{triple}/accept", headers=curator)
+    assert unkeyed.status_code == 400 and _error(unkeyed)["kind"] == "bad_request"  # decided already: a 4xx
+    other = api.post(f"/v1/suggestions/{first['items'][1]['id']}/reject", headers=keyed, json={"reason": "false"})
+    assert other.status_code == 409 and "another request" in _error(other)["message"]
+    assert len(queue(db, limit=10)) == 2
+    assert api.post(f"/v1/suggestions/{first['items'][1]['id']}/reject", headers=curator,
+                    json={"reason": "not a reason"}).status_code == 422
+    assert api.post("/v1/undo", headers=curator).json()["undone"].startswith("accept")
+    assert len(queue(db, limit=10)) == 3
+
+
+def test_bad_input_is_one_sentence_and_nothing_is_half_written(api, db):
+    admin = _as(api, "admin")
+    before = api.get("/v1/labels", headers=admin).json()["total"]
+    bad = api.post("/v1/imports", headers=admin, files={"file": ("kg.tsv", b"a\tr\tb\nonly two\tcolumns\n")})
+    assert bad.status_code == 400 and _error(bad)["message"].startswith("kg.tsv:2: expected 3 fields")
+    assert _error(api.get("/v1/exports/xml", headers=admin))["kind"] == "not_found"
+    assert _error(api.post("/v1/labels/triples", headers=admin, json={"head": "aspirin"}))["kind"] == "invalid"
+    unknown = api.post("/v1/retrains", headers=admin, json={"options": {"epochs_of_doom": 3}})
+    assert unknown.status_code == 400 and "unknown training option 'epochs_of_doom'" in _error(unknown)["message"]
+    assert api.get("/v1/labels", headers=admin).json()["total"] == before
+
+
+def test_an_upload_over_the_limit_is_refused_before_anything_is_written(api, monkeypatch):
+    import knowco.api.data as data
+
+    monkeypatch.setattr(data, "MAX_UPLOAD_BYTES", 10)
+    response = api.post("/v1/imports", headers=_as(api, "admin"), files={"file": ("kg.tsv", b"a\tr\tb\n" * 10)})
+    assert response.status_code == 413 and _error(response)["kind"] == "too_large"
+
+
+def test_labels_imports_and_a_streamed_export_round_trip(api, db):
+    admin = _as(api, "admin")
+    made = api.post("/v1/labels/triples", headers=admin,
+                    json={"head": "aspirin", "relation": "treats", "tail": "fever", "holds": True})
+    assert made.status_code == 201
+    label = made.json()["id"]
+    listed = api.get("/v1/labels", headers=admin, params={"relation": "treats", "limit": 500}).json()
+    assert any(row["id"] == label and row["holds"] for row in listed["items"])
+    assert api.patch("/v1/labels", headers=admin, json={"edits": [{"example_id": label, "holds": False}]}).json() == \
+        {"edited": 1}
+    added = api.post("/v1/imports", headers=admin, files={"file": ("more.tsv", b"zinc\ttreats\tcold\n")}).json()
+    assert "added" in added["summary"] and added["created"]["triples"] == 1
+    document = api.post("/v1/documents", headers=admin, files={"file": ("note.txt", b"Zinc treats colds.\n")})
+    assert document.json() == {"added": 1, "already_present": 0}
+    export = api.get("/v1/exports/csv", headers=admin)
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    assert "zinc,treats,cold" in export.text.replace('"', "")
+    turtle = api.get("/v1/exports/turtle", headers=admin, params={"include_suggested": True})
+    assert turtle.status_code == 200 and "@prefix" in turtle.text
+
+
+def test_a_retrain_is_started_followed_and_cancelled_by_an_admin(api, monkeypatch):
+    import knowco.jobs
+
+    monkeypatch.setattr(knowco.jobs, "spawn_worker", lambda database, run: None)  # no worker process in a test
+    admin = _as(api, "admin")
+    started = api.post("/v1/retrains", headers=admin, json={"options": {"stage1_epochs": 1, "stage2_epochs": 1}})
+    assert started.status_code == 202 and started.json()["status"] == "queued"
+    run = started.json()["id"]
+    assert api.get("/v1/retrains/current", headers=admin).json()["id"] == run
+    assert api.post("/v1/retrains", headers=admin, json={}).status_code == 409  # one at a time
+    assert api.post(f"/v1/retrains/{run}/cancel", headers=admin).json() == {"cancel_requested": True}
+    assert api.get(f"/v1/retrains/{run}", headers=admin).json()["status"] == "cancelled"
+    assert _error(api.get("/v1/retrains/999", headers=admin))["kind"] == "not_found"
+    assert api.get("/v1/versions", headers=_as(api, "curator")).status_code == 200
+
+
+def test_a_spot_check_through_the_api(api):
+    curator = _as(api, "curator")
+    check = api.post("/v1/spot-checks", headers=curator, json={"relation": "treats", "sample_size": 3}).json()
+    assert check["size"] == 3 and len(check["sample"]) == 3 and check["statement"].startswith("nothing is left")
+    assert api.get(f"/v1/spot-checks/{check['id']}", headers=curator).json()["id"] == check["id"]
+
+
+def test_login_gives_a_token_and_too_many_failures_answer_429_with_retry_after(api, tmp_path, monkeypatch):
+    from knowco.accounts import add_account
+    from knowco.settings import ACCOUNTS_ENV
+
+    accounts = tmp_path / "accounts.json"
+    monkeypatch.setenv(ACCOUNTS_ENV, str(accounts))
+    add_account("ann", "curator", "correct horse", accounts)
+    token = api.post("/v1/login", json={"name": "ann", "password": "correct horse"}).json()
+    assert token["role"] == "curator" and token["token"].startswith("kc_")
+    assert api.get("/v1/me", headers={"Authorization": f"Bearer {token['token']}"}).json()["name"] == "ann"
+    for _ in range(5):
+        assert api.post("/v1/login", json={"name": "ann", "password": "guess"}).status_code == 401
+    refused = api.post("/v1/login", json={"name": "ann", "password": "correct horse"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert _error(refused)["kind"] == "too_many_attempts"
+
+
+def test_an_unexpected_error_is_a_500_naming_its_id(api, monkeypatch):
+    import knowco.api.review as review
+
+    monkeypatch.setattr(review, "queue", lambda *a, **k: 1 / 0)
+    error = _error(api.get("/v1/queue", headers=_as(api, "curator")))
+    assert error["kind"] == "internal" and len(error["id"]) == 8 and error["id"] in error["message"]
+
+
+def test_the_committed_schema_is_the_served_one(api):
+    served = api.get("/v1/openapi.json").json()
+    assert json.loads(SCHEMA.read_text(encoding="utf-8")) == served, (
+        "the API changed: regenerate docs/openapi.json with `python -m knowco.api.schema`")
