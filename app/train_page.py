@@ -180,6 +180,16 @@ def confidence_panel(measured) -> None:
         st.caption(words)
 
 
+def graph_model_words(structure: dict) -> str:
+    """The structural model chosen, and each try's held-out MRR (and the epoch it stopped at, where it did)."""
+    stopped = structure.get("stopped") or {}
+    tried = ", ".join(f"{name} {mrr:.3f}" + (f" at epoch {stopped[name]['best_epoch']}" if name in stopped else "")
+                      for name, mrr in structure["mrr"].items())
+    size = f" of size {structure['embedding_dim']}" if structure.get("embedding_dim") else ""
+    return (f"**Graph model:** {md(structure['interaction'])}{size}, chosen on held-out facts by mean reciprocal "
+            f"rank ({md(tried)}); {structure['seconds']:.0f} s to train.")
+
+
 def opinions_details(measured) -> None:
     """For admins: the structural model chosen, the combiner's fit and its spread."""
     combiner, structure = measured.combiner, measured.structure
@@ -191,12 +201,7 @@ def opinions_details(measured) -> None:
         if combiner.get("fitted") else "not calibrated yet (what the evidence is worth on its own)")
     with st.expander(title):
         if structure:
-            stopped = structure.get("stopped") or {}
-            tried = ", ".join(f"{name} {mrr:.3f}" + (f" at epoch {stopped[name]['best_epoch']}" if name in stopped
-                                                      else "") for name, mrr in structure["mrr"].items())
-            size = f" of size {structure['embedding_dim']}" if structure.get("embedding_dim") else ""
-            st.markdown(f"**Graph model:** {md(structure['interaction'])}{size}, chosen on held-out facts by mean "
-                        f"reciprocal rank ({md(tried)}); {structure['seconds']:.0f} s to train.")
+            st.markdown(graph_model_words(structure))
         if combiner.get("fitted"):
             reverses = combiner.get("missing_reverses", 0)
             counted = (f" and {reverses} missing reverses of facts, each counted as a fact by the share of its "

@@ -207,16 +207,22 @@ def _opinion_table(runs: list[dict], keys: list[str]) -> list[str]:
                for seed, interaction, c in fitted])
 
 
+def _shown_rankings(run: dict) -> dict[str, dict]:
+    """The app's queue and each baseline's rankings of one run, by the name the table gives them."""
+    found = run.get("baselines", {})
+    shown = {"the app": run["queue"]}
+    shown.update({f"{name}, all candidates" if "per_relation" in b else name: b["all"] for name, b in found.items()})
+    shown.update({f"{name}, best {PER_RELATION} per relation": b["per_relation"] for name, b in found.items()
+                  if "per_relation" in b})
+    return shown
+
+
 def _baselines_table(runs: list[dict], keys: list[str]) -> list[str]:
     """Per seed the app beside each baseline, then the mean of each and the best baseline named per figure."""
     keys = keys + ["recall@1000"]
     rows, means = [], defaultdict(lambda: defaultdict(list))
     for run in sorted(runs, key=lambda r: r["seed"]):
-        shown = {"the app": run["queue"], **{f"{name}, all candidates" if "per_relation" in b else name: b["all"]
-                                             for name, b in run.get("baselines", {}).items()},
-                 **{f"{name}, best {PER_RELATION} per relation": b["per_relation"]
-                    for name, b in run.get("baselines", {}).items() if "per_relation" in b}}
-        for name, m in shown.items():
+        for name, m in _shown_rankings(run).items():
             rows.append(f"| {run['seed']} | {name} | " + " | ".join(str(m.get(k, "")) for k in keys) + " |")
             for k in keys:
                 means[name][k].append(m.get(k, 0.0))
