@@ -6,14 +6,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from knowco.api.doors import MAX_PAGE, ApiError, caller, database_of, page, plain
+from knowco.api.doors import MAX_ID, MAX_PAGE, ApiError, BodyId, caller, database_of, page, plain
 from knowco.services import (EXPORT_FORMATS, IMPORT_FORMATS, MAX_UPLOAD_BYTES, Actor, ExampleEdit,
                              add_sentence_label, add_triple_label, edit_labels, export_file, import_document,
                              import_upload, list_examples)
@@ -60,17 +60,21 @@ class TripleLabel(BaseModel):
     holds: bool = True
 
 
+#: a token's position in a sentence
+Position = Annotated[int, Field(ge=0, le=100_000)]
+
+
 class SentenceLabel(BaseModel):
-    sentence_id: int
+    sentence_id: BodyId
     #: token spans [start, end) of the two mentions
-    head: tuple[int, int]
-    tail: tuple[int, int]
+    head: tuple[Position, Position]
+    tail: tuple[Position, Position]
     #: None: the sentence states no relation between them
     relation: Optional[str] = None
 
 
 class LabelEdit(BaseModel):
-    example_id: int
+    example_id: BodyId
     delete: bool = False
     holds: Optional[bool] = None
     relation: Optional[str] = None
@@ -84,7 +88,7 @@ class LabelEdits(BaseModel):
 
 @router.get("/labels", summary="the curators' labels, oldest first")
 def get_labels(request: Request, actor: Actor = Depends(caller), relation: Optional[str] = None,
-               offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=MAX_PAGE)) -> dict:
+               offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=MAX_PAGE)) -> dict:
     rows = list_examples(database_of(request), relation)
     return page(rows[offset:offset + limit + 1], offset, limit, len(rows))
 

@@ -11,13 +11,14 @@ import dataclasses
 import hashlib
 import json
 from datetime import timedelta
-from typing import Any, Callable, Optional
+from typing import Annotated, Any, Callable, Optional
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from knowco.services import (CURATOR_ERRORS, Actor, Database, JobError, PermissionDenied, TooManyAttempts,
@@ -25,6 +26,11 @@ from knowco.services import (CURATOR_ERRORS, Actor, Database, JobError, Permissi
 
 #: the most items one page returns
 MAX_PAGE = 500
+#: a row id or an offset past this is refused as invalid (the databases' integers stop at 2**31 or 2**63)
+MAX_ID = 2**31 - 1
+#: a row id in a path, and in a request's body
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id")]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 #: an idempotency key's answer is kept this long
 KEEP_ANSWERS = timedelta(days=1)
 

@@ -7,8 +7,8 @@ from typing import Any, Optional
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from knowco.api.doors import ApiError, caller, database_of, plain
-from knowco.services import (Actor, OptionsError, TrainOptions, activate, cancel, current_job, get_run, list_runs,
+from knowco.api.doors import ApiError, RowId, caller, database_of, plain
+from knowco.services import (Actor, JobError, OptionsError, TrainOptions, activate, cancel, current_job, get_run, list_runs,
                              settings, start_training)
 
 router = APIRouter(prefix="/v1", tags=["models"])
@@ -41,7 +41,7 @@ def get_current(request: Request, actor: Actor = Depends(caller)) -> Optional[di
 
 
 @router.get("/retrains/{run_id}", summary="one retrain (a version once it succeeded): status, progress, message")
-def get_retrain(run_id: int, request: Request, actor: Actor = Depends(caller)) -> dict:
+def get_retrain(run_id: RowId, request: Request, actor: Actor = Depends(caller)) -> dict:
     run = get_run(database_of(request), run_id)
     if run is None:
         raise ApiError(404, f"there is no retrain {run_id}", "not_found")
@@ -49,10 +49,11 @@ def get_retrain(run_id: int, request: Request, actor: Actor = Depends(caller)) -
 
 
 @router.post("/retrains/{run_id}/cancel", summary="ask the worker to stop at its next step")
-def post_cancel(run_id: int, request: Request, actor: Actor = Depends(caller)) -> dict:
-    if get_run(database_of(request), run_id) is None:
+def post_cancel(run_id: RowId, request: Request, actor: Actor = Depends(caller)) -> dict:
+    requested = cancel(database_of(request), actor, run_id)  # the role first: a curator learns nothing of ids
+    if not requested and get_run(database_of(request), run_id) is None:
         raise ApiError(404, f"there is no retrain {run_id}", "not_found")
-    return {"cancel_requested": cancel(database_of(request), actor, run_id)}
+    return {"cancel_requested": requested}
 
 
 @router.get("/versions", summary="every model version, newest first")
@@ -61,6 +62,11 @@ def get_versions(request: Request, actor: Actor = Depends(caller)) -> list[dict]
 
 
 @router.post("/versions/{run_id}/activate", summary="make a version the one that scores and suggests")
-def post_activate(run_id: int, request: Request, actor: Actor = Depends(caller)) -> dict:
-    activate(database_of(request), actor, run_id)
+def post_activate(run_id: RowId, request: Request, actor: Actor = Depends(caller)) -> dict:
+    try:
+        activate(database_of(request), actor, run_id)  # the role first, as above
+    except JobError:
+        if get_run(database_of(request), run_id) is None:
+            raise ApiError(404, f"there is no version {run_id}", "not_found") from None
+        raise
     return plain(get_run(database_of(request), run_id))

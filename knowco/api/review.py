@@ -7,7 +7,8 @@ from typing import Literal, Optional
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
-from knowco.api.doors import MAX_PAGE, ApiError, caller, database_of, idempotent, page, plain
+from knowco.api.doors import (MAX_ID, MAX_PAGE, ApiError, RowId, caller, database_of, idempotent, page,
+                              plain)
 from knowco.services import (REJECT_REASONS, Actor, accept, accept_corrected, accept_rest, bulk_accept, history,
                              my_next_items, queue, queue_size, reject, spot_check, start_spot_check, undo_last)
 
@@ -57,7 +58,7 @@ class SpotCheckAsk(BaseModel):
 @router.get("/queue", summary="the pending suggestions, most confident first")
 def get_queue(request: Request, actor: Actor = Depends(caller), relation: Optional[str] = None,
               min_confidence: float = Query(0.0, ge=0.0, le=1.0), max_confidence: float = Query(1.0, ge=0.0, le=1.0),
-              offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=MAX_PAGE)) -> dict:
+              offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=MAX_PAGE)) -> dict:
     database = database_of(request)
     found = queue(database, relation=relation, min_confidence=min_confidence, max_confidence=max_confidence,
                   limit=offset + limit + 1)
@@ -72,14 +73,14 @@ def get_my_next_items(request: Request, actor: Actor = Depends(caller), relation
 
 
 @router.post("/suggestions/{triple_id}/accept", response_model=Said, summary="accept a suggestion as a fact")
-def post_accept(triple_id: int, request: Request, body: Comment = Comment(), actor: Actor = Depends(caller),
+def post_accept(triple_id: RowId, request: Request, body: Comment = Comment(), actor: Actor = Depends(caller),
                 key: Optional[str] = IdempotencyKey):
     return idempotent(request, actor, key, lambda: Said(said=accept(database_of(request), actor, triple_id,
                                                                     body.comment)))
 
 
 @router.post("/suggestions/{triple_id}/reject", response_model=Said, summary="reject a suggestion with a reason")
-def post_reject(triple_id: int, request: Request, body: Rejection = Rejection(), actor: Actor = Depends(caller),
+def post_reject(triple_id: RowId, request: Request, body: Rejection = Rejection(), actor: Actor = Depends(caller),
                 key: Optional[str] = IdempotencyKey):
     return idempotent(request, actor, key, lambda: Said(said=reject(database_of(request), actor, triple_id,
                                                                     body.reason, body.comment)))
@@ -87,7 +88,7 @@ def post_reject(triple_id: int, request: Request, body: Rejection = Rejection(),
 
 @router.post("/suggestions/{triple_id}/correct", response_model=Said,
              summary="reject the suggestion as stated and accept the corrected triple")
-def post_correct(triple_id: int, body: Correction, request: Request, actor: Actor = Depends(caller),
+def post_correct(triple_id: RowId, body: Correction, request: Request, actor: Actor = Depends(caller),
                  key: Optional[str] = IdempotencyKey):
     return idempotent(request, actor, key, lambda: Said(said=accept_corrected(
         database_of(request), actor, triple_id, head=body.head, relation=body.relation, tail=body.tail)))
@@ -117,13 +118,13 @@ def post_spot_check(body: SpotCheckAsk, request: Request, actor: Actor = Depends
 
 
 @router.get("/spot-checks/{check_id}", summary="a spot check: its sample and what it says of the rest")
-def get_spot_check(check_id: int, request: Request, actor: Actor = Depends(caller)) -> dict:
+def get_spot_check(check_id: RowId, request: Request, actor: Actor = Depends(caller)) -> dict:
     return _check(spot_check(database_of(request), check_id))
 
 
 @router.post("/spot-checks/{check_id}/accept-rest", response_model=Said,
              summary="accept the rest of the slice, signing off on the sample's estimate")
-def post_accept_rest(check_id: int, request: Request, actor: Actor = Depends(caller),
+def post_accept_rest(check_id: RowId, request: Request, actor: Actor = Depends(caller),
                      key: Optional[str] = IdempotencyKey):
     return idempotent(request, actor, key, lambda: Said(said=accept_rest(database_of(request), actor, check_id)))
 
@@ -133,7 +134,7 @@ def _check(check) -> dict:
 
 
 @router.get("/history", tags=["history"], summary="the audit log, newest first")
-def get_history(request: Request, actor: Actor = Depends(caller), offset: int = Query(0, ge=0),
+def get_history(request: Request, actor: Actor = Depends(caller), offset: int = Query(0, ge=0, le=MAX_ID),
                 limit: int = Query(50, ge=1, le=MAX_PAGE)) -> dict:
     rows = history(database_of(request), limit=offset + limit + 1, viewer=actor.name)
     return page(rows[offset:], offset, limit)
