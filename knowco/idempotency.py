@@ -16,12 +16,14 @@ def earlier_answer(database: Database, key: str, actor: str) -> Optional[tuple[s
         return api_access.earlier_answer(session, key, actor)
 
 
+#: an answer is kept this long: a client retries within seconds or minutes, not days
+KEEP_ANSWERS = timedelta(days=1)
+
+
 def keep_answer(database: Database, key: str, actor: str, request: str, status_code: int, body: dict) -> bool:
-    """Store the answer; False where a concurrent request with the same key stored one first."""
+    """Store the answer (and forget those past `KEEP_ANSWERS`, in the same write); False where a concurrent
+    request with the same key stored one first."""
+    now = utcnow()
     with database.transaction() as session:
-        return api_access.keep_answer(session, key, actor, request, status_code, body, utcnow())
-
-
-def forget_old_answers(database: Database, older_than: timedelta) -> int:
-    with database.transaction() as session:
-        return api_access.forget_answers_before(session, utcnow() - older_than)
+        api_access.forget_answers_before(session, now - KEEP_ANSWERS)
+        return api_access.keep_answer(session, key, actor, request, status_code, body, now)

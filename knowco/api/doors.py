@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from datetime import timedelta
 from typing import Annotated, Any, Callable, Optional
 
 from fastapi import Depends, FastAPI, Path, Request
@@ -22,7 +21,7 @@ from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from knowco.services import (CURATOR_ERRORS, Actor, Database, JobError, PermissionDenied, TooManyAttempts,
-                             actor_for_token, forget_old_answers, keep_answer, earlier_answer, report_internal)
+                             actor_for_token, earlier_answer, keep_answer, report_internal)
 
 #: the most items one page returns
 MAX_PAGE = 500
@@ -31,8 +30,6 @@ MAX_ID = 2**31 - 1
 #: a row id in a path, and in a request's body
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id")]
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
-#: an idempotency key's answer is kept this long
-KEEP_ANSWERS = timedelta(days=1)
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `python -m knowco token add NAME` or POST /v1/login")
 
@@ -99,7 +96,6 @@ def idempotent(request: Request, actor: Actor, key: Optional[str], decide: Calla
         status, body = _curator_status(exc), error_body(str(exc), _kind(exc))
     if not keep_answer(database, key, actor.name, asked, status, body if isinstance(body, dict) else {"value": body}):
         return _replayed(earlier_answer(database, key, actor.name), asked)  # a concurrent retry answered first
-    forget_old_answers(database, KEEP_ANSWERS)
     return JSONResponse(body, status_code=status)
 
 
