@@ -21,8 +21,9 @@ def require_login() -> Actor | None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
+        address = st.context.ip_address  # None on localhost (and not a string under AppTest)
         try:
-            account = log_in(database(), name.strip(), password, st.context.ip_address)
+            account = log_in(database(), name.strip(), password, address if isinstance(address, str) else None)
         except TooManyAttempts as refused:
             st.error(f"Too many failed attempts: try again in {refused.retry_after} s.")
             st.stop()

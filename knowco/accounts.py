@@ -9,6 +9,7 @@ import json
 import os
 import re
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +20,8 @@ from knowco.errors import CuratorError
 from knowco.settings import settings
 
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
+#: bcrypt reads no more of a password (and bcrypt 5 refuses a longer one)
+MAX_PASSWORD_BYTES = 72
 
 
 class AccountError(CuratorError):
@@ -51,6 +54,8 @@ def add_account(name: str, role: str, password: str, path: Optional[Path] = None
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
     if len(password) < 8:
         raise AccountError("the password must have at least 8 characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise AccountError(f"the password may have at most {MAX_PASSWORD_BYTES} bytes (bcrypt reads no further)")
     path = path or accounts_path()
     users = _read(path)
     users[name] = {"role": role, "password_hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}
@@ -62,12 +67,20 @@ def add_account(name: str, role: str, password: str, path: Optional[Path] = None
     os.replace(staging, path)
 
 
+@lru_cache(maxsize=1)
+def _decoy() -> bytes:
+    """A hash at the accounts' own cost: an unknown name takes as long to refuse as a wrong password."""
+    return bcrypt.hashpw(b"decoy", bcrypt.gensalt())
+
+
 def authenticate(name: str, password: str, path: Optional[Path] = None) -> Optional[Actor]:
-    """The account when the password matches; None otherwise (same answer for an unknown name)."""
+    """The account when the password matches; None otherwise (the same answer, in about the same time, for an
+    unknown name, and for a password longer than bcrypt's 72 bytes, which no account can have)."""
     user = _read(path or accounts_path()).get(name)
-    if user is None:
-        bcrypt.checkpw(b"x", bcrypt.hashpw(b"y", bcrypt.gensalt(4)))  # similar time for unknown names
+    secret = password.encode()
+    if user is None or len(secret) > MAX_PASSWORD_BYTES:
+        bcrypt.checkpw(b"x", _decoy())
         return None
-    if bcrypt.checkpw(password.encode(), user["password_hash"].encode()):
+    if bcrypt.checkpw(secret, user["password_hash"].encode()):
         return Actor(name, user["role"])
     return None

@@ -24,9 +24,10 @@ from storage.stats import KgStats
 
 from knowco.access import ROLES, Actor
 from knowco.accounts import accounts_path, add_account, authenticate, has_accounts
-from knowco.idempotency import earlier_answer, keep_answer
+from knowco.idempotency import UNDER_WAY, keep_answer, release_key, reserve_key
 from knowco.throttling import TooManyAttempts, log_in
-from knowco.tokens import NewToken, TokenError, actor_for_token, add_token, list_tokens, revoke_token
+from knowco.tokens import (NewToken, TokenError, actor_for_token, add_token, list_tokens, revoke_secret,
+                           revoke_token)
 from knowco.browsing import busiest_entity, history, history_choices, subgraph
 from knowco.demo import seed_demo, seed_demo_if_empty
 from knowco.errors import CURATOR_ERRORS, CuratorError, JobError, OptionsError, PermissionDenied, report_internal
@@ -84,7 +85,7 @@ __all__ = [
     "Settings", "settings", "EXAMPLES_PER_RELATION", "ROLES", "Actor", "CURATOR_ERRORS", "CuratorError", "JobError", "OptionsError",
     "PermissionDenied", "report_internal", "accounts_path", "add_account", "authenticate", "has_accounts",
     "TooManyAttempts", "log_in", "NewToken", "TokenError", "actor_for_token", "add_token", "list_tokens",
-    "revoke_token", "earlier_answer", "keep_answer",
+    "revoke_secret", "revoke_token", "UNDER_WAY", "keep_answer", "release_key", "reserve_key",
     # the database
     "Database", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
     # reading the KG

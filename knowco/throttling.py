@@ -1,15 +1,19 @@
-"""Login throttling, shared by the app's login form and the API's login through the database: after
-`FREE_FAILURES` failed tries in a row for a name, or from an address, the next try is refused for a while that
-doubles with each further failure (1 s, 2 s, 4 s, ... at most `MAX_WAIT`). Nothing sleeps: a refused try is
-answered at once with how long to wait ("too many attempts", HTTP 429 and Retry-After on the API). Nothing locks
-for good either, so an attacker who guesses at the admin's name can delay the admin by `MAX_WAIT` at most,
-never lock them out; a success for a name clears that name's count, and a failure older than `FORGET_AFTER`
-no longer counts.
+"""Login throttling, shared by the app's login form and the API's login through the database.
+
+Failures are counted per name *from one address* and per address: after `FREE_FAILURES` in a row, the next try
+from there is refused for a while that doubles with each further failure (1 s, 2 s, 4 s, ... at most
+`MAX_WAIT`). Failures per name from any address count too, but only from `NAME_FREE_FAILURES` and for at most
+`NAME_MAX_WAIT`: guessing from many addresses is slowed, yet nobody can lock the admin out by failing in their
+name (the longest an attacker can hold a name is `NAME_MAX_WAIT` at a time, and the admin's own address stays
+open). Nothing sleeps: a refused try is answered at once with how long to wait ("too many attempts", HTTP 429
+and Retry-After on the API). Each try is counted before the password is checked, under a row lock, so
+parallel guesses cannot slip past the count; a success takes its count back and clears its name's counts; a
+failure older than `FORGET_AFTER` no longer counts.
 """
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Optional
 
 from storage import api_access
@@ -22,6 +26,8 @@ from knowco.errors import CuratorError
 
 FREE_FAILURES = 5
 MAX_WAIT = timedelta(minutes=15)
+NAME_FREE_FAILURES = 25
+NAME_MAX_WAIT = timedelta(minutes=1)
 FORGET_AFTER = timedelta(hours=1)
 
 
@@ -33,42 +39,41 @@ class TooManyAttempts(CuratorError):
         self.retry_after = retry_after
 
 
-def _keys(name: str, address: Optional[str]) -> list[str]:
-    return [f"name:{name.lower()}"] + ([f"address:{address}"] if address else [])
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
-
-
-def wait_for(failures: int) -> timedelta:
+def wait_for(failures: int, free: int = FREE_FAILURES, longest: timedelta = MAX_WAIT) -> timedelta:
     """How long the next try is refused after this many failures in a row."""
-    if failures < FREE_FAILURES:
+    if failures < free:
         return timedelta(0)
-    return timedelta(seconds=min(MAX_WAIT.total_seconds(), 2.0 ** min(failures - FREE_FAILURES, 30)))
+    return timedelta(seconds=min(longest.total_seconds(), 2.0 ** min(failures - free, 30)))
+
+
+def _rules(name: str, address: Optional[str]) -> dict[str, tuple[int, timedelta]]:
+    """Each key this try counts against, with its free failures and longest wait."""
+    name = name.lower()
+    rules = {f"name:{name}": (NAME_FREE_FAILURES, NAME_MAX_WAIT)}
+    if address:
+        rules[f"name:{name}@{address}"] = (FREE_FAILURES, MAX_WAIT)
+        rules[f"address:{address}"] = (FREE_FAILURES, MAX_WAIT)
+    else:  # no address (a local session): the name's own count is the only guard
+        rules[f"name:{name}@-"] = (FREE_FAILURES, MAX_WAIT)
+    return rules
 
 
 def log_in(database: Database, name: str, password: str, address: Optional[str] = None) -> Optional[Actor]:
     """The account when the password matches; None when it does not; `TooManyAttempts` (with the seconds to
     wait) where the name or the address failed too often just now, without looking at the password."""
     now = utcnow()
-    keys = _keys(name, address)
-    with database.sessions() as session:
-        seen = api_access.attempts(session, keys)
-    blocked = [_aware(a.blocked_until) for a in seen if a.blocked_until is not None and _aware(a.blocked_until) > now]
-    if blocked:
-        raise TooManyAttempts(math.ceil((max(blocked) - now).total_seconds()))
-    actor = authenticate(name, password)
+    rules = _rules(name, address)
     with database.transaction() as session:
-        if actor is not None:
-            api_access.forget(session, keys[:1])
-            return actor
-        counts = {a.key: a for a in api_access.attempts(session, keys)}
-        for key in keys:
-            earlier = counts.get(key)
-            fresh = earlier is not None and now - _aware(earlier.last_failure_at) < FORGET_AFTER
-            failures = (earlier.failures if fresh else 0) + 1
-            wait = wait_for(failures)
-            api_access.record_failure(session, key, failures, now, now + wait if wait else None)
-    return None
+        before = api_access.count_attempt(session, list(rules), now, now - FORGET_AFTER)
+        blocked = [a.blocked_until for a in before.values() if a.blocked_until is not None and a.blocked_until > now]
+        if blocked:  # raised inside: the transaction rolls back, so a refused try is not counted
+            raise TooManyAttempts(math.ceil((max(blocked) - now).total_seconds()))
+        for key, (free, longest) in rules.items():
+            delay = wait_for(before[key].failures + 1, free, longest)
+            if delay:
+                api_access.block(session, key, now + delay)
+    actor = authenticate(name, password)
+    if actor is not None:
+        with database.transaction() as session:
+            api_access.forget(session, list(rules))
+    return actor

@@ -8,7 +8,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from storage import api_access
@@ -42,8 +42,10 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def add_token(database: Database, name: str, actor: Actor, made_by: str) -> NewToken:
-    """A new token that acts as `actor` (its name and role); `name` says what it is for."""
+def add_token(database: Database, name: str, actor: Actor, made_by: str,
+              lasts: Optional[timedelta] = None) -> NewToken:
+    """A new token that acts as `actor` (its name and role); `name` says what it is for; with `lasts`, it
+    expires that long after it is made (a login's token: a changed password or role takes effect by then)."""
     if not _NAME.match(name):
         raise TokenError("a token's name is 1 to 64 letters, digits, '.', '@', '_' or '-'")
     if actor.role not in ROLES:
@@ -52,7 +54,9 @@ def add_token(database: Database, name: str, actor: Actor, made_by: str) -> NewT
     with database.transaction() as session:
         if api_access.live_token_named(session, name) is not None:
             raise TokenError(f"a token named {name} exists; revoke it first or pick another name")
-        row = api_access.add_token(session, name, actor.name, actor.role, _hash(secret), made_by, utcnow())
+        now = utcnow()
+        row = api_access.add_token(session, name, actor.name, actor.role, _hash(secret), made_by, now,
+                                   now + lasts if lasts else None)
         record_event(session, actor=made_by, action="add_token", target="api_token", target_id=row.id,
                      details={"name": name, "acts_as": actor.name, "role": actor.role})
     return NewToken(row, secret)
@@ -80,11 +84,27 @@ def actor_for_token(database: Database, secret: str) -> Optional[Actor]:
         return None
     with database.sessions() as session:
         row = api_access.token_by_hash(session, _hash(secret))
-    if row is None or row.revoked_at is not None:
-        return None
     now = utcnow()
-    last = row.last_used_at
-    if last is None or now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo)) > USED_EVERY:
+    if row is None or row.revoked_at is not None or (row.expires_at is not None and _utc(row.expires_at) <= now):
+        return None
+    if row.last_used_at is None or now - _utc(row.last_used_at) > USED_EVERY:
         with database.transaction() as session:  # a write a minute at most: every call is a read
             api_access.mark_used(session, row.id, now)
     return Actor(row.actor, row.role)
+
+
+def revoke_secret(database: Database, secret: str) -> bool:
+    """Revoke the token that is this secret (a client logging out); False where it is not a live token."""
+    with database.transaction() as session:
+        row = api_access.token_by_hash(session, _hash(secret))
+        if row is None or row.revoked_at is not None:
+            return False
+        api_access.revoke(session, row.id, utcnow())
+        record_event(session, actor=row.actor, action="revoke_token", target="api_token", target_id=row.id,
+                     details={"name": row.name, "by": "logging out"})
+    return True
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,16 +27,18 @@ class TokenRow:
     created_at: datetime
     last_used_at: Optional[datetime]
     revoked_at: Optional[datetime]
+    expires_at: Optional[datetime] = None
 
 
 def _token(row: ApiToken) -> TokenRow:
     return TokenRow(row.id, row.name, row.actor, row.role, row.created_by, row.created_at, row.last_used_at,
-                    row.revoked_at)
+                    row.revoked_at, row.expires_at)
 
 
 def add_token(session: Session, name: str, actor: str, role: str, token_hash: str, user: str,
-              now: datetime) -> TokenRow:
-    row = ApiToken(name=name, actor=actor, role=role, token_hash=token_hash, created_by=user, created_at=now)
+              now: datetime, expires_at: Optional[datetime] = None) -> TokenRow:
+    row = ApiToken(name=name, actor=actor, role=role, token_hash=token_hash, created_by=user, created_at=now,
+                   expires_at=expires_at)
     session.add(row)
     session.flush()
     return _token(row)
@@ -70,36 +74,61 @@ class Attempts:
     blocked_until: Optional[datetime]
 
 
-def attempts(session: Session, keys: list[str]) -> list[Attempts]:
-    rows = session.scalars(select(LoginAttempts).where(LoginAttempts.key.in_(keys)))
-    return [Attempts(r.key, r.failures, r.last_failure_at, r.blocked_until) for r in rows]
+def count_attempt(session: Session, keys: list[str], now: datetime, forget_before: datetime
+                  ) -> dict[str, Attempts]:
+    """Each key's state before this attempt (times in UTC), with the attempt counted as a failure (a success
+    takes it back):
+    counted first, under a row lock, so parallel guesses cannot all pass the check before any is recorded.
+    A count whose last failure is older than `forget_before` starts again."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for key in keys:  # a write first: SQLite takes its write lock here, PostgreSQL a row lock below
+        session.execute(insert(LoginAttempts).values(key=key, failures=0, last_failure_at=now)
+                        .on_conflict_do_nothing(index_elements=["key"]))
+    before = {}
+    for row in session.scalars(select(LoginAttempts).where(LoginAttempts.key.in_(keys)).with_for_update()):
+        fresh = _aware(row.last_failure_at, now) >= forget_before
+        blocked = _aware(row.blocked_until, now) if fresh and row.blocked_until is not None else None
+        before[row.key] = Attempts(row.key, row.failures if fresh else 0, _aware(row.last_failure_at, now), blocked)
+        row.failures = before[row.key].failures + 1
+        row.last_failure_at = now
+    session.execute(delete(LoginAttempts).where(LoginAttempts.last_failure_at < forget_before))
+    return before
 
 
-def record_failure(session: Session, key: str, failures: int, now: datetime, blocked_until: Optional[datetime]
-                   ) -> None:
-    session.merge(LoginAttempts(key=key, failures=failures, last_failure_at=now, blocked_until=blocked_until))
+def block(session: Session, key: str, until: datetime) -> None:
+    session.execute(update(LoginAttempts).where(LoginAttempts.key == key).values(blocked_until=until))
 
 
 def forget(session: Session, keys: list[str]) -> None:
     session.execute(delete(LoginAttempts).where(LoginAttempts.key.in_(keys)))
 
 
-def earlier_answer(session: Session, key: str, actor: str) -> Optional[tuple[str, int, dict[str, Any]]]:
-    """(request, status code, body) of the answer already given to this key and caller, or None."""
-    row = session.get(IdempotentRequest, (key, actor))
-    return (row.request, row.status_code, dict(row.body)) if row is not None else None
+def _aware(moment: datetime, like: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=like.tzinfo)
 
 
-def keep_answer(session: Session, key: str, actor: str, request: str, status_code: int, body: dict[str, Any],
-                now: datetime) -> bool:
-    """Store the answer; False where another request with the same key stored one first."""
+def reserve_answer(session: Session, key: str, actor: str, request: str, now: datetime
+                   ) -> Optional[tuple[str, int, dict[str, Any]]]:
+    """Reserve the key for this request (status 0: under way) and return None; or, where it is taken, return
+    (request, status code, body) of what holds it (status 0: still under way)."""
     try:
         with session.begin_nested():
-            session.add(IdempotentRequest(key=key, actor=actor, request=request, status_code=status_code, body=body,
+            session.add(IdempotentRequest(key=key, actor=actor, request=request, status_code=0, body={},
                                           created_at=now))
+        return None
     except IntegrityError:
-        return False
-    return True
+        row = session.get(IdempotentRequest, (key, actor), populate_existing=True)
+        return (row.request, row.status_code, dict(row.body)) if row is not None else ("", 0, {})
+
+
+def finish_answer(session: Session, key: str, actor: str, status_code: int, body: dict[str, Any]) -> None:
+    session.execute(update(IdempotentRequest).where(IdempotentRequest.key == key, IdempotentRequest.actor == actor)
+                    .values(status_code=status_code, body=body))
+
+
+def release_answer(session: Session, key: str, actor: str) -> None:
+    session.execute(delete(IdempotentRequest).where(IdempotentRequest.key == key, IdempotentRequest.actor == actor))
 
 
 def forget_answers_before(session: Session, before: datetime) -> int:

@@ -339,6 +339,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[Optional[datetime]]
     revoked_at: Mapped[Optional[datetime]]
+    #: a token from a login expires; one made on the command line for a pipeline does not
+    expires_at: Mapped[Optional[datetime]]
 
 
 class LoginAttempts(Base):

@@ -174,3 +174,40 @@ def test_the_committed_schema_is_the_served_one(api):
     served = api.get("/v1/openapi.json").json()
     assert json.loads(SCHEMA.read_text(encoding="utf-8")) == served, (
         "the API changed: regenerate docs/openapi.json with `python -m knowco.api.schema`")
+
+
+def test_a_key_replays_only_the_same_request_and_never_one_still_under_way(api, db):
+    from knowco.services import reserve_key
+
+    curator = _as(api, "curator")
+    ids = [s["id"] for s in api.get("/v1/queue", headers=curator).json()["items"]]
+    keyed = {**curator, "Idempotency-Key": "bulk-1"}
+    assert api.post("/v1/suggestions/bulk-accept", headers=keyed, json={"min_confidence": 0.95}).json() == \
+        {"accepted": 0}
+    other_body = api.post("/v1/suggestions/bulk-accept", headers=keyed, json={"min_confidence": 0.1})
+    assert other_body.status_code == 409 and "another request" in _error(other_body)["message"]
+    assert len(queue(db, limit=10)) == 3  # the second body was not decided under the first one's answer
+    reserve_key(db, "held", "curator-bot", "POST /v1/suggestions/1/accept x")  # held by another request
+    held = api.post(f"/v1/suggestions/{ids[0]}/accept", headers={**curator, "Idempotency-Key": "held"})
+    assert held.status_code == 409  # another request's key: never decided under it
+    undo = {**curator, "Idempotency-Key": "undo-1"}
+    api.post(f"/v1/suggestions/{ids[0]}/accept", headers=curator)
+    api.post(f"/v1/suggestions/{ids[1]}/accept", headers=curator)
+    first, again = api.post("/v1/undo", headers=undo).json(), api.post("/v1/undo", headers=undo).json()
+    assert first == again and len(queue(db, limit=10)) == 2  # a retried undo takes back one verdict, not two
+
+
+def test_an_anonymous_caller_is_refused_before_its_body_is_read(api):
+    big = api.post("/v1/imports", headers={"Content-Length": str(10**12)}, content=b"")
+    assert big.status_code == 413 and _error(big)["kind"] == "too_large"
+    assert api.post("/v1/labels/triples", json={"head": "x" * 100}).status_code == 401
+
+
+def test_a_login_token_expires_and_a_client_can_log_out(api, db):
+    from datetime import timedelta
+
+    expired = add_token(db, "old-login", Actor("ann", "curator"), "ann", lasts=timedelta(seconds=-1)).secret
+    assert api.get("/v1/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    curator = _as(api, "curator")
+    assert api.delete("/v1/tokens/current", headers=curator).json() == {"revoked": True}
+    assert api.get("/v1/me", headers=curator).status_code == 401

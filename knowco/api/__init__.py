@@ -6,15 +6,18 @@ committed as `docs/openapi.json`). `knowco.client` is its Python client.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 
 from knowco.api import data, models, review
-from knowco.api.doors import ApiError, caller, database_of, install_error_handlers
-from knowco.services import Actor, Database, TokenError, add_token, log_in
+from knowco.api.doors import ApiError, TokenBeforeBody, caller, database_of, install_error_handlers
+from knowco.services import MAX_UPLOAD_BYTES, Actor, Database, TokenError, add_token, log_in, revoke_secret
 
 VERSION = "1"
+#: a token from POST /v1/login lasts this long (one from `token add` until it is revoked)
+LOGIN_LASTS = timedelta(hours=12)
 
 
 class Login(BaseModel):
@@ -39,6 +42,7 @@ def create_app(database: Database) -> FastAPI:
                   redoc_url=None, description=__doc__)
     api.state.database = database
     install_error_handlers(api)
+    api.add_middleware(TokenBeforeBody, database=database, max_upload=MAX_UPLOAD_BYTES)
 
     @api.post("/v1/login", response_model=Token, tags=["access"],
               summary="a new token for an account's name and password (throttled after failed tries)")
@@ -47,9 +51,9 @@ def create_app(database: Database) -> FastAPI:
         actor = log_in(database_of(request), body.name, body.password, address)
         if actor is None:
             raise ApiError(401, "unknown name or wrong password", "unauthorized")
-        name = f"login-{body.name}-{secrets.token_hex(4)}"
+        name = f"login-{body.name[:40]}-{secrets.token_hex(4)}"
         try:
-            made = add_token(database_of(request), name, actor, body.name)
+            made = add_token(database_of(request), name, actor, body.name, lasts=LOGIN_LASTS)
         except TokenError as error:  # a name clash of random suffixes: one sentence, not a 500
             raise ApiError(409, str(error), "conflict") from None
         return Token(name=actor.name, role=actor.role, token=made.secret, token_name=name)
@@ -57,6 +61,11 @@ def create_app(database: Database) -> FastAPI:
     @api.get("/v1/me", response_model=Me, tags=["access"], summary="the account the token acts as")
     def get_me(actor: Actor = Depends(caller)) -> Me:
         return Me(name=actor.name, role=actor.role)
+
+    @api.delete("/v1/tokens/current", tags=["access"], summary="log out: revoke the token this call carries")
+    def delete_current_token(request: Request, actor: Actor = Depends(caller)) -> dict:
+        token = request.headers.get("authorization", "").partition(" ")[2].strip()
+        return {"revoked": revoke_secret(database_of(request), token)}
 
     for router in (review.router, data.router, models.router):
         api.include_router(router)

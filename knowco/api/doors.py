@@ -12,16 +12,18 @@ import hashlib
 import json
 from typing import Annotated, Any, Callable, Optional
 
+import anyio
+
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import Field
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from knowco.services import (CURATOR_ERRORS, Actor, Database, JobError, PermissionDenied, TooManyAttempts,
-                             actor_for_token, earlier_answer, keep_answer, report_internal)
+from knowco.services import (CURATOR_ERRORS, UNDER_WAY, Actor, Database, JobError, PermissionDenied,
+                             TooManyAttempts, actor_for_token, keep_answer, release_key, report_internal, reserve_key)
 
 #: the most items one page returns
 MAX_PAGE = 500
@@ -51,8 +53,57 @@ def database_of(request: Request) -> Database:
     return request.app.state.database
 
 
+#: paths answered without a token (the schema, its page, and the login that gives one)
+OPEN_PATHS = frozenset({"/v1/login", "/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"})
+#: the paths that take a file, and the largest JSON body any other takes
+UPLOAD_PATHS = frozenset({"/v1/imports", "/v1/documents"})
+MAX_JSON_BYTES = 1 << 20
+_UNAUTHORIZED = "this call needs a token: send 'Authorization: Bearer <token>'"
+
+
+class TokenBeforeBody:
+    """ASGI middleware: the token is checked, and a declared body size against the limit, before the body is
+    read, so an anonymous caller cannot make the server spool a large upload (FastAPI reads the body before
+    the route's dependencies run). The actor found is handed to `caller` in the request's state."""
+
+    def __init__(self, app, database: Database, max_upload: int) -> None:
+        self.app, self.database, self.max_upload = app, database, max_upload
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        limit = self.max_upload if scope["path"] in UPLOAD_PATHS else MAX_JSON_BYTES
+        declared = headers.get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > limit:
+            await _answer(send, 413, error_body(f"the request body is larger than the {limit >> 20} MB this path "
+                                                "takes", "too_large"))
+            return
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        actor = (await anyio.to_thread.run_sync(actor_for_token, self.database, token.strip())
+                 if scheme.lower() == "bearer" and token.strip() else None)
+        if actor is None:
+            message = _UNAUTHORIZED if not token.strip() else "the token is wrong, unknown or revoked"
+            await _answer(send, 401, error_body(message, "unauthorized"), [(b"www-authenticate", b"Bearer")])
+            return
+        scope.setdefault("state", {})["actor"] = actor
+        await self.app(scope, receive, send)
+
+
+async def _answer(send, status: int, body: dict, headers: Optional[list] = None) -> None:
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": payload})
+
+
 def caller(request: Request, credentials: Optional[HTTPAuthorizationCredentials] = Depends(_bearer)) -> Actor:
-    """The account the request's bearer token acts as; 401 without a live token."""
+    """The account the request's bearer token acts as (found by `TokenBeforeBody`); 401 without a live token."""
+    found = getattr(request.state, "actor", None)
+    if found is not None:
+        return found
     if credentials is None:
         raise ApiError(401, "this call needs a token: send 'Authorization: Bearer <token>'", "unauthorized",
                        {"WWW-Authenticate": "Bearer"})
@@ -77,32 +128,40 @@ def page(items: list, offset: int, limit: int, total: Optional[int] = None) -> d
             "next_offset": offset + limit if more else None}
 
 
-def idempotent(request: Request, actor: Actor, key: Optional[str], decide: Callable[[], Any]) -> JSONResponse:
-    """Run `decide` once per (key, caller): a retry with the same key gets the first answer (errors included),
+def idempotent(request: Request, actor: Actor, key: Optional[str], decide: Callable[[], Any],
+               body: Optional[BaseModel] = None) -> JSONResponse:
+    """Run `decide` once per (key, caller): a retry of the same request (method, path, query and body) gets the
+    first answer, errors included; one sent while the first is under way is told to retry (409, Retry-After);
     the same key on another request is refused (409)."""
-    database = database_of(request)
     if not key:
         return JSONResponse(plain(decide()))
     if len(key) > 200:
         raise ApiError(400, "an idempotency key has at most 200 characters")
-    asked = f"{request.method} {request.url.path} " + hashlib.sha256(
-        json.dumps(dict(request.query_params), sort_keys=True).encode()).hexdigest()[:16]
-    earlier = earlier_answer(database, key, actor.name)
-    if earlier is not None:
-        return _replayed(earlier, asked)
+    database = database_of(request)
+    shown = json.dumps([dict(request.query_params), body.model_dump(mode="json") if body is not None else None],
+                       sort_keys=True)
+    asked = f"{request.method} {request.url.path} " + hashlib.sha256(shown.encode()).hexdigest()[:32]
+    held = reserve_key(database, key, actor.name, asked)
+    if held is not None:
+        return _replayed(held, asked)
     try:
-        status, body = 200, plain(decide())
+        status, answer = 200, plain(decide())
     except CURATOR_ERRORS as exc:
-        status, body = _curator_status(exc), error_body(str(exc), _kind(exc))
-    if not keep_answer(database, key, actor.name, asked, status, body if isinstance(body, dict) else {"value": body}):
-        return _replayed(earlier_answer(database, key, actor.name), asked)  # a concurrent retry answered first
-    return JSONResponse(body, status_code=status)
+        status, answer = _curator_status(exc), error_body(str(exc), _kind(exc))
+    except BaseException:
+        release_key(database, key, actor.name)
+        raise
+    keep_answer(database, key, actor.name, status, answer if isinstance(answer, dict) else {"value": answer})
+    return JSONResponse(answer, status_code=status)
 
 
-def _replayed(earlier: tuple[str, int, dict], asked: str) -> JSONResponse:
-    request, status, body = earlier
+def _replayed(held: tuple[str, int, dict], asked: str) -> JSONResponse:
+    request, status, body = held
     if request != asked:
         raise ApiError(409, "this idempotency key was used for another request", "conflict")
+    if status == UNDER_WAY:
+        raise ApiError(409, "the first request with this idempotency key is still under way: retry in a moment",
+                       "conflict", {"Retry-After": "1"})
     return JSONResponse(body.get("value", body) if set(body) == {"value"} else body, status_code=status,
                         headers={"Idempotent-Replayed": "true"})
 
@@ -131,7 +190,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-        return JSONResponse(error_body(str(exc.detail), kind), status_code=exc.status_code)
+        return JSONResponse(error_body(str(exc.detail), kind), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

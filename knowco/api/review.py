@@ -76,14 +76,14 @@ def get_my_next_items(request: Request, actor: Actor = Depends(caller), relation
 def post_accept(triple_id: RowId, request: Request, body: Comment = Comment(), actor: Actor = Depends(caller),
                 key: Optional[str] = IdempotencyKey):
     return idempotent(request, actor, key, lambda: Said(said=accept(database_of(request), actor, triple_id,
-                                                                    body.comment)))
+                                                                    body.comment)), body)
 
 
 @router.post("/suggestions/{triple_id}/reject", response_model=Said, summary="reject a suggestion with a reason")
 def post_reject(triple_id: RowId, request: Request, body: Rejection = Rejection(), actor: Actor = Depends(caller),
                 key: Optional[str] = IdempotencyKey):
     return idempotent(request, actor, key, lambda: Said(said=reject(database_of(request), actor, triple_id,
-                                                                    body.reason, body.comment)))
+                                                                    body.reason, body.comment)), body)
 
 
 @router.post("/suggestions/{triple_id}/correct", response_model=Said,
@@ -91,7 +91,7 @@ def post_reject(triple_id: RowId, request: Request, body: Rejection = Rejection(
 def post_correct(triple_id: RowId, body: Correction, request: Request, actor: Actor = Depends(caller),
                  key: Optional[str] = IdempotencyKey):
     return idempotent(request, actor, key, lambda: Said(said=accept_corrected(
-        database_of(request), actor, triple_id, head=body.head, relation=body.relation, tail=body.tail)))
+        database_of(request), actor, triple_id, head=body.head, relation=body.relation, tail=body.tail)), body)
 
 
 @router.post("/suggestions/bulk-accept", response_model=Accepted,
@@ -99,12 +99,17 @@ def post_correct(triple_id: RowId, body: Correction, request: Request, actor: Ac
 def post_bulk_accept(body: BulkAccept, request: Request, actor: Actor = Depends(caller),
                      key: Optional[str] = IdempotencyKey):
     return idempotent(request, actor, key, lambda: Accepted(accepted=bulk_accept(
-        database_of(request), actor, min_confidence=body.min_confidence, relation=body.relation)))
+        database_of(request), actor, min_confidence=body.min_confidence, relation=body.relation)), body)
 
 
-@router.post("/undo", summary="take back this caller's latest verdict")
-def post_undo(request: Request, actor: Actor = Depends(caller)) -> dict:
-    return {"undone": undo_last(database_of(request), actor)}
+class Undone(BaseModel):
+    #: what was taken back, in words (null: nothing was left to undo)
+    undone: Optional[str]
+
+
+@router.post("/undo", response_model=Undone, summary="take back this caller's latest verdict")
+def post_undo(request: Request, actor: Actor = Depends(caller), key: Optional[str] = IdempotencyKey):
+    return idempotent(request, actor, key, lambda: Undone(undone=undo_last(database_of(request), actor)))
 
 
 @router.post("/spot-checks", summary="freeze a slice of the queue and draw the sample to judge")
