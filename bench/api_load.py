@@ -22,23 +22,17 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from bench.environment import environment, publish
-from bench.load_test import _queue
+from bench.load_test import demo_with_queue, throwaway_postgres
 from knowco.client import ApiError, KnowCo
-from knowco.services import (Actor, TrainOptions, add_token, cancel, get_run, list_relations, open_database,
-                             seed_demo, start_training)
-from storage.labels import training_data
+from knowco.services import Actor, TrainOptions, add_token, cancel, get_run, open_database, start_training
 from storage.models import Triple
-from storage.review import replace_suggestions
-from storage.runs import claim, create_run, finish_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,14 +56,7 @@ def _serve(url: str) -> tuple[subprocess.Popen, str]:
 def _prepare(url: str, clients: int) -> tuple[list[str], list[str], list[str]]:
     """The demo KG with a queue of suggestions; (entity names, relation names, one token per client)."""
     database = open_database(url)
-    seed_demo(database, Actor("seeder", "admin"))
-    with database.transaction() as session:
-        names = sorted(training_data(session).entities)
-        relations = [r.name for r in list_relations(database)]
-        run = create_run(session, backbone="bench", hyperparameters={}, seed=0, user="bench")
-        claim(session, run.id, 0)
-        finish_run(session, run.id, "succeeded", "bench", checkpoint_path="/none")
-        replace_suggestions(session, run.id, _queue(names, relations, random.Random(0), 4000), "bench")
+    names, relations, _ = demo_with_queue(database, 4000)
     tokens = [add_token(database, f"client-{i}", Actor(f"client-{i}", "curator"), "bench").secret
               for i in range(clients)]
     database.dispose()
@@ -168,18 +155,9 @@ def main() -> None:
                                                     args.seconds)
         print(results["backends"]["sqlite"], flush=True)
     if args.postgres:
-        name = f"knowco_api_load_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+        with throwaway_postgres(args.postgres, "knowco_api_load") as url:
             results["backends"]["postgresql"] = run_backend(url, args.clients, args.seconds)
             print(results["backends"]["postgresql"], flush=True)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
     lines = ["# API load test", "", f"Command: `python -m bench.api_load --clients {args.clients} --seconds "
              f"{args.seconds:g}{' --postgres URL' if args.postgres else ''}`", "",
              "| backend | retrain running | ops/s | p95 verdict ms | p95 read ms | p95 label ms | conflicts | "

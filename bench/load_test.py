@@ -25,7 +25,9 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from sqlalchemy import create_engine, text
@@ -47,6 +49,20 @@ from storage.runs import claim, create_run, finish_run
 def _queue(names: list[str], relations: list[str], rng: random.Random, size: int = 400):
     return [(h, rng.choice(relations), t, round(rng.random(), 4))
             for h, t in {(rng.choice(names), rng.choice(names)) for _ in range(size)} if h != t]
+
+
+def demo_with_queue(database, size: int = 400) -> tuple[list[str], list[str], object]:
+    """The demo KG and a queue of about `size` random suggestions from a finished bench run: (entity names,
+    relation names, the run)."""
+    seed_demo(database, Actor("seeder", "admin"))
+    with database.transaction() as session:
+        names = sorted(training_data(session).entities)
+        relations = [r.name for r in list_relations(database)]
+        run = create_run(session, backbone="bench", hyperparameters={}, seed=0, user="bench")
+        claim(session, run.id, 0)
+        finish_run(session, run.id, "succeeded", "bench", checkpoint_path="/none")
+        replace_suggestions(session, run.id, _queue(names, relations, random.Random(0), size), "bench")
+    return names, relations, run
 
 
 def _team_checks(database, given: dict[tuple[int, str], str], overlap: int) -> tuple[int, int, int]:
@@ -71,16 +87,9 @@ def _team_checks(database, given: dict[tuple[int, str], str], overlap: int) -> t
 
 def run_load(url: str, curators: int, seconds: float, overlap: int = 1) -> dict:
     database = open_database(url)
-    seed_demo(database, Actor("seeder", "admin"))
+    names, relations, run = demo_with_queue(database)
     if overlap > 1:
         set_review_overlap(database, Actor("admin", "admin"), overlap)
-    with database.transaction() as session:
-        names = sorted(training_data(session).entities)
-        relations = [r.name for r in list_relations(database)]
-        run = create_run(session, backbone="bench", hyperparameters={}, seed=0, user="bench")
-        claim(session, run.id, 0)
-        finish_run(session, run.id, "succeeded", "bench", checkpoint_path="/none")
-        replace_suggestions(session, run.id, _queue(names, relations, random.Random(0)), "bench")
     latencies: dict[str, list[float]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
     wins: dict[int, list[tuple[str, str]]] = defaultdict(list)
@@ -171,6 +180,21 @@ def run_load(url: str, curators: int, seconds: float, overlap: int = 1) -> dict:
             "lost_updates": lost, "lost_verdicts": lost_verdicts, "broken_rules": broken}
 
 
+@contextmanager
+def throwaway_postgres(server: str, prefix: str) -> Iterator[str]:
+    """The URL of a new database on this PostgreSQL server, dropped afterwards whatever happened."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--curators", type=int, default=4)
@@ -184,18 +208,9 @@ def main() -> None:
                                                  args.overlap)
         print(results["backends"]["sqlite"], flush=True)
     if args.postgres:
-        name = f"knowco_load_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+        with throwaway_postgres(args.postgres, "knowco_load") as url:
             results["backends"]["postgresql"] = run_load(url, args.curators, args.seconds, args.overlap)
             print(results["backends"]["postgresql"], flush=True)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
     overlap = f" --overlap {args.overlap}" if args.overlap > 1 else ""
     lines = ["# Load test" + (f": {args.overlap} verdicts per suggestion" if overlap else ""), "",
              f"Command: `python -m bench.load_test --curators {args.curators} --seconds "
