@@ -55,14 +55,15 @@ class SpotCheckAsk(BaseModel):
     sample_size: int = Field(40, ge=1, le=1000)
 
 
-@router.get("/queue", summary="the pending suggestions, most confident first")
+@router.get("/queue", summary="the pending suggestions this caller has not judged, most confident first")
 def get_queue(request: Request, actor: Actor = Depends(caller), relation: Optional[str] = None,
               min_confidence: float = Query(0.0, ge=0.0, le=1.0), max_confidence: float = Query(1.0, ge=0.0, le=1.0),
               offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=MAX_PAGE)) -> dict:
-    database = database_of(request)
+    database, mine = database_of(request), actor.name  # with second opinions, what this caller has not judged
     found = queue(database, relation=relation, min_confidence=min_confidence, max_confidence=max_confidence,
-                  limit=offset + limit + 1)
-    total = queue_size(database, relation=relation, min_confidence=min_confidence, max_confidence=max_confidence)
+                  limit=offset + limit + 1, curator=mine)
+    total = queue_size(database, relation=relation, min_confidence=min_confidence, max_confidence=max_confidence,
+                       curator=mine)
     return page(found[offset:], offset, limit, total)
 
 
