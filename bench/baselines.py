@@ -89,10 +89,3 @@ def structural_baseline(entities: list[str], relations: list[str], kg: Sequence[
     return {"all": score([t for _, t in everything[:top]]), "per_relation": score([t for _, t in queue_like]),
             "stopped": model.stopped, "train_seconds": round(trained, 1),
             "seconds": round(time.perf_counter() - started, 1)}
-
-
-def best_baseline(baselines: dict[str, dict], key: str) -> tuple[str, float]:
-    """The name and figure of the baseline best at `key` (each structural model by its ranking of everything)."""
-    figures = {name: (result["all"] if "all" in result else result).get(key, 0.0) for name, result in baselines.items()}
-    name = max(sorted(figures), key=lambda n: figures[n])
-    return name, figures[name]
