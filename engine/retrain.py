@@ -149,7 +149,10 @@ def split(data: RetrainInput, config: TrainConfig, plan: RetrainPlan) -> Split:
 def fold_count(plan: RetrainPlan, labels: int, held_facts: int) -> int:
     """The folds that choose the head and the "no relation" shift (0: none): `cv_folds` from `cv_min_labels`
     labels; under it `cv_small_folds` where the held-out facts are too few to choose on, since a choice made on
-    nothing kept the average and no shift, whatever the curator's data said."""
+    nothing kept the average and no shift, whatever the curator's data said. `cv_folds` under 2 turns all
+    cross-validation off."""
+    if plan.cv_folds < 2:
+        return 0
     if labels >= plan.cv_min_labels:
         return plan.cv_folds if labels >= 2 * plan.cv_folds else 0
     if held_facts < MIN_ITEMS_TO_CHOOSE and labels >= max(2 * plan.cv_small_folds, MIN_ITEMS_TO_CHOOSE):

@@ -88,6 +88,8 @@ def test_few_labels_choose_in_two_folds_where_no_held_out_facts_can_and_too_many
     assert tiny.folds == [] and tiny.source == "none"  # 16 labels: too few to choose on at all
     many = retrain.split(_input(_triples(50, 10), facts=[]), options.engine_config(), options.retrain_plan())
     assert many.folds == [] and many.source == "labels"
+    off = TrainOptions(seed=5, cv_folds=0)
+    assert retrain.split(_input(_triples(6, 8), facts=[]), off.engine_config(), off.retrain_plan()).folds == []
 
 
 def test_with_enough_held_out_facts_one_training_chooses_on_them_and_a_share_of_labels():
