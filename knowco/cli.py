@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 import knowco.services as services
 from knowco.services import (
+    BACKGROUND_RERANK_ENV,
     CURATOR_ERRORS,
     DEFAULT_BASE,
     EXPORT_FORMATS,
@@ -306,6 +307,7 @@ def _serve_api(database: Database, actor: Actor, args: argparse.Namespace) -> in
 
     from knowco.api import create_app
 
+    os.environ[BACKGROUND_RERANK_ENV] = "1"  # a verdict's answer never waits for the re-rank it triggers
     uvicorn.run(create_app(database), host=args.host, port=args.port, log_level="info")
     return 0
 

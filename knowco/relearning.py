@@ -9,6 +9,7 @@ the re-rank's own fit read the refreshed pattern, and the Train page lists the s
 """
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Optional
 
@@ -22,6 +23,7 @@ from storage.models import utcnow
 
 from knowco.errors import report_internal
 from knowco.options import recorded_policy
+from knowco.settings import settings
 
 
 def _policy(session) -> QueuePolicy:
@@ -94,14 +96,34 @@ def _with_pattern(opinions: dict, pattern: Optional[dict]) -> dict:
     return {**kept, "pattern": pattern} if pattern is not None else kept
 
 
+#: one background re-rank at a time per process: a verdict arriving meanwhile leaves it to the next one
+_BACKGROUND = threading.Lock()
+
+
 def after_verdict(database: Database, user: str, *, force: bool = False) -> Optional[str]:
     """The re-rank a verdict (or a new queue, `force`) may trigger, after its own transaction: a failure here is
-    logged with its id and never undoes or hides what was stored."""
+    logged with its id and never undoes or hides what was stored. Where the settings say so (the API), a
+    verdict's re-rank runs in a background thread and this returns None at once."""
+    if settings().rerank_in_background and not force:
+        if _BACKGROUND.acquire(blocking=False):
+            threading.Thread(target=_in_background, args=(database, user), name="rerank", daemon=True).start()
+        return None
+    return _rerank_logged(database, user, force)
+
+
+def _rerank_logged(database: Database, user: str, force: bool) -> Optional[str]:
     try:
         return rerank_queue(database, user, force=force)
     except Exception as error:  # noqa: BLE001 - the verdict or queue stands; the error is logged under its id
         report_internal(error, "re-rank the queue from the verdicts")
         return None
+
+
+def _in_background(database: Database, user: str) -> None:
+    try:
+        _rerank_logged(database, user, False)
+    finally:
+        _BACKGROUND.release()
 
 
 def last_rerank(database: Database) -> Optional[dict]:

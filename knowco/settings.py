@@ -22,6 +22,8 @@ THREADS_ENV = "KNOWCO_THREADS"
 WORKER_TIMEOUT_ENV = "KNOWCO_WORKER_TIMEOUT_S"
 #: set by run_app.py when the app is served beyond localhost: every session must log in
 LOGIN_ENV = "KNOWCO_REQUIRE_LOGIN"
+#: set by `serve-api`: the re-rank a verdict triggers runs beside the request, not inside it
+BACKGROUND_RERANK_ENV = "KNOWCO_RERANK_IN_BACKGROUND"
 EXAMPLES_PER_RELATION = 8
 
 
@@ -40,6 +42,9 @@ class Settings:
     #: a running job whose worker has not written for this long is reported as lost
     worker_timeout: timedelta = timedelta(seconds=120)
     require_login: bool = False
+    #: the every-few-verdicts re-rank runs in a background thread (the API's requests stay quick); else inside
+    #: the verdict's call, so the page that made it shows the new order at once
+    rerank_in_background: bool = False
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -53,6 +58,7 @@ class Settings:
             threads=int(_number(environ, THREADS_ENV, 0)) or None,
             worker_timeout=timedelta(seconds=_number(environ, WORKER_TIMEOUT_ENV, 120)),
             require_login=environ.get(LOGIN_ENV) == "1",
+            rerank_in_background=environ.get(BACKGROUND_RERANK_ENV) == "1",
         )
 
     def with_flags(self, **flags) -> "Settings":

@@ -147,3 +147,29 @@ def test_a_re_rank_counts_the_graph_s_patterns_on_the_facts_accepted_since(demo)
         assert pending[(d, s)].opinions["pattern"] == {
             "rule": "contraindicated_in ⇒ treats", "body": [["contraindicated_in", True]], "relation": "treats",
             "support": 4, "linked": 17, "confidence": round(5 / 19, 4)}
+
+
+def test_behind_the_api_a_verdict_never_waits_for_the_re_rank_it_triggers(demo, monkeypatch):
+    """`serve-api` sets the re-rank beside the request: the tenth verdict answers at once, and the queue is
+    re-ranked by a background thread shortly after."""
+    import time
+
+    import knowco.relearning as relearning
+    from knowco.settings import BACKGROUND_RERANK_ENV
+
+    monkeypatch.setenv(BACKGROUND_RERANK_ENV, "1")
+    started = []
+    real = relearning.rerank_queue
+    monkeypatch.setattr(relearning, "rerank_queue",
+                        lambda *a, **k: started.append(time.monotonic()) or time.sleep(0.5) or real(*a, **k))
+    queued(demo, [(d, "treats", "gout", 0.6 - i / 100) for i, d in enumerate(["aspirin", "ibuprofen", "metformin",
+                                                                               "warfarin", "insulin"])])
+    before = time.monotonic()
+    for item in queue(demo, limit=10):
+        reject(demo, ANN, item.id, "false")
+    assert time.monotonic() - before < 1.5  # inside the requests, five half-second re-ranks would take 2.5 s
+    for _ in range(100):
+        if not relearning._BACKGROUND.locked() and started:
+            break
+        time.sleep(0.05)
+    assert started and not relearning._BACKGROUND.locked()
