@@ -16,10 +16,10 @@ def _judge_row(check: SpotCheckView, item) -> None:
     a.markdown(f"{md(item.words)} · confidence {item.confidence:.2f}")
     if b.button("Holds", key=f"review_spot_accept_{check.id}_{item.triple_id}", icon=":material/check:",
                 width="stretch"):
-        act("accept", lambda: accept(database(), actor(), item.triple_id))
+        act("accept", lambda: "Holds, accepted: " + accept(database(), actor(), item.triple_id))
     if c.button("No", key=f"review_spot_reject_{check.id}_{item.triple_id}", icon=":material/close:",
                 width="stretch", help="it does not hold"):
-        act("reject", lambda: reject(database(), actor(), item.triple_id, "false"))
+        act("reject", lambda: "Does not hold, rejected: " + reject(database(), actor(), item.triple_id, "false"))
 
 
 def check_panel(check: SpotCheckView, width: float) -> None:
@@ -32,6 +32,9 @@ def check_panel(check: SpotCheckView, width: float) -> None:
     if check.narrow_enough(width):
         st.caption(f"The interval is {check.estimate.width:.0%} wide, no wider than the {width:.0%} your team asks "
                    "for: you may stop judging here.")
+    elif check.estimate.precision is not None:
+        st.warning(f"The interval is {check.estimate.width:.0%} wide, wider than the {width:.0%} your team asks for: "
+                   "judge more of the sample (or a larger one) before you sign off.", icon=":material/warning:")
     waiting = [item for item in check.sample if item.status == "suggested"]
     for item in waiting[:10]:
         _judge_row(check, item)

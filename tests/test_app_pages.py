@@ -660,6 +660,9 @@ def test_a_spot_check_from_the_review_page_judges_its_sample_and_accepts_the_res
         holds = next(b for b in app.button if b.key and b.key.startswith("review_spot_accept_")
                      and "rest" not in b.key)
         holds.click().run()
+        assert any(t.value.startswith("Holds, accepted: ") for t in app.toast)
+    # five of five held: about 100 % but an interval far wider than the team's 15 points
+    assert any("wider than the 15% your team asks for" in w.value for w in app.warning)
     rest = next(b for b in app.button if b.key and b.key.startswith("review_spot_accept_rest_"))
     assert rest.label == "Accept the rest (25)" and rest.disabled  # not before the curator signs off
     next(c for c in app.checkbox if c.key.startswith("review_spot_sure_")).check().run()
