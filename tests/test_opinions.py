@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
 
 from engine.queue.candidates import Kinds, RelationCandidates
 from engine.queue.combiner import GraphCounts
