@@ -19,6 +19,7 @@ from knowco.services import (
     activate,
     cancel,
     current_job,
+    job_words,
     drop_standing_rule,
     list_relations,
     make_standing_rule,
@@ -145,7 +146,7 @@ def show_job() -> None:
         return
     st.session_state["train_watching"] = job.id
     with st.status(f"{job.name}: {job.status}", expanded=True, state="running"):
-        st.progress(min(1.0, job.progress), text=job.message)
+        st.progress(min(1.0, job.progress), text=job_words(db, job))
         if len(job.curve) >= 2:
             st.altair_chart(loss_chart(job.curve), width="stretch")
             st.caption("Training loss: how much the model still gets wrong on what it learns from; it should fall.")

@@ -1,6 +1,6 @@
 """`python -m knowco`: the command-line contract of DESIGN.md (import, export, stats, demo, train, suggest, backup,
 restore, bench) and `label`, so the whole loop (import, label, train, suggest, export) runs without the app; and
-`token` and `serve-api`, the HTTP API's (`knowco.api`)."""
+`token` and `serve-api`, the HTTP API's (`knowco.api`); `worker`, a retrain worker on any host."""
 from __future__ import annotations
 
 import argparse
@@ -144,6 +144,11 @@ def _parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("serve-api", help="serve the HTTP API (/v1/...) on the same database as the app")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: localhost only)")
     p.add_argument("--port", type=int, default=8600)
+
+    p = verbs.add_parser("worker", help="train the retrains queued on this PostgreSQL database, one at a time, "
+                                        "on this host (the app and the API run with KNOWCO_RETRAIN_WORKERS=queue)")
+    p.add_argument("--name", help="how the worker is named in the queue and its log (default: host-pid)")
+    p.add_argument("--once", action="store_true", help="train what is queued now, then stop")
 
     # the benchmarks' own parser reads the rest: the product's command line loads `bench` only when it is called
     p = verbs.add_parser("bench", help="few-shot benchmarks (no database needed); `bench -h` lists them",
@@ -312,10 +317,20 @@ def _serve_api(database: Database, actor: Actor, args: argparse.Namespace) -> in
     return 0
 
 
+def _worker(database: Database, actor: Actor, args: argparse.Namespace) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")
+    services.retrain_worker(database, name=args.name, once=args.once,
+                            say=lambda message: print(message, file=sys.stderr, flush=True))
+    return 0
+
+
 VERBS = {"import": _import, "export": _export, "stats": _stats, "demo": _demo, "label": _label, "retract": _retract,
          "merge": _merge, "rename-relation": _rename_relation,
          "mark-relation": _mark_relation, "delete": _delete, "train": _train,
-         "backup": _backup, "restore": _restore, "suggest": _suggest, "token": _token, "serve-api": _serve_api}
+         "backup": _backup, "restore": _restore, "suggest": _suggest, "token": _token, "serve-api": _serve_api,
+         "worker": _worker}
 
 
 def _bench(args: argparse.Namespace) -> int:

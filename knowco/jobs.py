@@ -17,7 +17,7 @@ from storage.database import Database
 from storage.runs import Run
 
 from knowco.access import Actor, require
-from knowco.errors import JobError
+from knowco.errors import JobError, report_internal
 from knowco.model_store import model_dir
 from knowco.options import TrainOptions
 from knowco.settings import DATABASE_ENV, settings
@@ -40,9 +40,14 @@ def spawn_worker(database: Database, run: Run) -> None:
     threading.Thread(target=worker.wait, name=f"reap {run.name}", daemon=True).start()
 
 
+def _waits_for_a_worker(run: Run) -> bool:
+    """Queued for the workers on other hosts: it may wait for one as long as it takes (the page says so)."""
+    return run.status == "queued" and settings().retrain_workers == "queue"
+
+
 def _current(session: Session) -> Optional[Run]:
     run = runs.unfinished_run(session)
-    if run is not None and run.seems_lost(settings().worker_timeout):
+    if run is not None and not _waits_for_a_worker(run) and run.seems_lost(settings().worker_timeout):
         runs.mark_lost(session, run.id)
         return None
     return run
@@ -82,10 +87,36 @@ def get_run(database: Database, run_id: int) -> Optional[Run]:
 
 
 def start_training(database: Database, actor: Actor, options: TrainOptions) -> Run:
-    """Queue a retrain and start its worker; one job at a time keeps a 2-core machine usable."""
+    """Queue a retrain and start its worker, or (`KNOWCO_RETRAIN_WORKERS=queue`) offer it to the workers on
+    other hosts; one job at a time keeps a 2-core machine usable."""
+    if settings().retrain_workers != "queue":
+        run = queue_run(database, actor, options)
+        spawn_worker(database, run)
+        return run
+    from knowco import retrain_queue
+
+    retrain_queue.check_database(database)
     run = queue_run(database, actor, options)
-    spawn_worker(database, run)
-    return run
+    try:
+        retrain_queue.enqueue(database, run.id)
+    except Exception as error:
+        sentence = f"could not offer {run.name} to the retrain workers: {report_internal(error, 'queue a retrain')}"
+        with database.transaction() as session:
+            runs.finish_run(session, run.id, "failed", sentence)
+        raise JobError(sentence) from error
+    with database.transaction() as session:
+        runs.update_message(session, run.id, retrain_queue.waiting_words(database))
+    return get_run(database, run.id)
+
+
+def job_words(database: Database, job: Run) -> str:
+    """What the Train page says of an unfinished run: its own message, or, queued for the workers on other
+    hosts, whether any is running to take it."""
+    if not _waits_for_a_worker(job):
+        return job.message
+    from knowco import retrain_queue
+
+    return retrain_queue.waiting_words(database)
 
 
 def cancel(database: Database, actor: Actor, run_id: int) -> bool:

@@ -31,7 +31,7 @@ from knowco.tokens import (NewToken, TokenError, actor_for_token, add_token, lis
 from knowco.browsing import busiest_entity, history, history_choices, subgraph
 from knowco.demo import seed_demo, seed_demo_if_empty
 from knowco.errors import CURATOR_ERRORS, CuratorError, JobError, OptionsError, PermissionDenied, report_internal
-from knowco.jobs import activate, active_run, cancel, current_job, get_run, list_runs, start_training
+from knowco.jobs import activate, active_run, cancel, current_job, get_run, job_words, list_runs, start_training
 from knowco.labelling import (add_sentence, add_sentence_label, add_triple_label, edit_labels, find_sentences,
                               get_entity, get_sentence, import_triple_labels, list_examples, list_relations,
                               search_entities)
@@ -47,6 +47,7 @@ from knowco.standing_rules import StandingRule, drop_standing_rule, make_standin
 from knowco.spot_checks import (SpotCheckView, accept_rest, open_spot_checks, set_wanted_width, spot_check,
                                 start_spot_check, wanted_width)
 from knowco.options import TrainOptions, recorded_policy
+from knowco.worker import retrain_worker
 from knowco.overview import Overview, overview, statistics, unlearned
 from knowco.relearning import last_rerank, patterns_now, rerank_queue
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
@@ -97,7 +98,7 @@ __all__ = [
     "list_examples",
     # training and suggesting
     "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "MIN_TRUSTED_ITEMS", "metrics_of", "TrainOptions", "recorded_policy", "SuggestReport", "activate", "active_run", "cancel",
-    "current_job", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground", "found_words",
+    "current_job", "job_words", "retrain_worker", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground", "found_words",
     "quality_words", "times_in_ten",
     # review
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",

@@ -24,6 +24,10 @@ WORKER_TIMEOUT_ENV = "KNOWCO_WORKER_TIMEOUT_S"
 LOGIN_ENV = "KNOWCO_REQUIRE_LOGIN"
 #: set by `serve-api`: the re-rank a verdict triggers runs beside the request, not inside it
 BACKGROUND_RERANK_ENV = "KNOWCO_RERANK_IN_BACKGROUND"
+#: "local" (a worker process on the app's host per run) or "queue" (PostgreSQL only: queued for
+#: `python -m knowco worker` processes on any host that reaches the database)
+RETRAIN_WORKERS_ENV = "KNOWCO_RETRAIN_WORKERS"
+WORKER_MODES = ("local", "queue")
 EXAMPLES_PER_RELATION = 8
 
 
@@ -45,6 +49,8 @@ class Settings:
     #: the every-few-verdicts re-rank runs in a background thread (the API's requests stay quick); else inside
     #: the verdict's call, so the page that made it shows the new order at once
     rerank_in_background: bool = False
+    #: who runs a retrain: a process the app starts ("local") or a worker that claims it from the queue
+    retrain_workers: str = "local"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -59,6 +65,7 @@ class Settings:
             worker_timeout=timedelta(seconds=_number(environ, WORKER_TIMEOUT_ENV, 120)),
             require_login=environ.get(LOGIN_ENV) == "1",
             rerank_in_background=environ.get(BACKGROUND_RERANK_ENV) == "1",
+            retrain_workers=_mode(environ),
         )
 
     def with_flags(self, **flags) -> "Settings":
@@ -69,7 +76,8 @@ class Settings:
         """The variables that hand these settings to another process (the Streamlit app, the worker)."""
         values = {DATABASE_ENV: self.database, MODEL_ENV: self.model, USER_ENV: self.user,
                   MODEL_DIR_ENV: str(self.model_dir) if self.model_dir else None,
-                  LOGIN_ENV: "1" if self.require_login else None}
+                  LOGIN_ENV: "1" if self.require_login else None,
+                  RETRAIN_WORKERS_ENV: self.retrain_workers if self.retrain_workers != "local" else None}
         return {k: v for k, v in values.items() if v is not None}
 
     def default_user(self) -> str:
@@ -80,6 +88,13 @@ class Settings:
             return getpass.getuser()
         except (KeyError, OSError):
             return "unknown"
+
+
+def _mode(environ: Mapping[str, str]) -> str:
+    text = environ.get(RETRAIN_WORKERS_ENV, "").strip().lower() or "local"
+    if text not in WORKER_MODES:
+        raise OptionsError(f"{RETRAIN_WORKERS_ENV} must be one of {', '.join(WORKER_MODES)}, not {text!r}")
+    return text
 
 
 def _number(environ: Mapping[str, str], name: str, default: float) -> float:

@@ -46,9 +46,10 @@ from storage.text_split import tokenize
 
 from knowco.access import Actor, require
 from knowco.errors import CuratorError, NoActiveModel
-from knowco.model_store import load_model, load_opinions
+from knowco.model_store import checkpoint_folder, load_model, load_opinions
 from knowco.options import recorded_policy
 from knowco.relearning import after_verdict
+from knowco.settings import MODEL_DIR_ENV
 from engine.queue.opinions import OpinionSources, Scored, TextSupport, fit, score_candidates, read_text
 from knowco.scoring import CachedScorer
 from knowco.standing_rules import KEY as STANDING_RULES
@@ -392,9 +393,13 @@ def suggest(database: Database, actor: Actor, *, relation: Optional[str] = None,
         run = active_run(session)
     if run is None or not run.checkpoint_path:
         raise NoActiveModel("no trained model yet: press Retrain on the Train page (or run `python -m knowco train`)")
-    structure, combiner = load_opinions(run.checkpoint_path)
+    folder = checkpoint_folder(database.url, run.checkpoint_path)
+    if not folder.is_dir():
+        raise NoActiveModel(f"{run.name}'s checkpoint is not in the model store this host reads ({folder}): point "
+                            f"{MODEL_DIR_ENV} at the folder the retrain workers write to")
+    structure, combiner = load_opinions(str(folder))
     policy = replace(recorded_policy(run.hyperparameters), **{k: v for k, v in changes.items() if v is not None})
-    plan = plan_suggestions(database, load_model(run.checkpoint_path), run.id, run.name, relation=relation,
+    plan = plan_suggestions(database, load_model(str(folder)), run.id, run.name, relation=relation,
                             cancel=cancel, progress=progress, use_text=use_text,
                             planning=Planning(structure, combiner, policy=policy))
     with database.transaction() as session:

@@ -39,7 +39,7 @@ from knowco.access import Actor
 from knowco.errors import CURATOR_ERRORS, CuratorError, JobError, report_internal
 from knowco.jobs import queue_run
 from knowco.metrics import RunMetrics
-from knowco.model_store import model_dir
+from knowco.model_store import checkpoint_folder, model_dir, recorded_path
 from knowco.options import TrainOptions
 from knowco.relearning import after_verdict
 from knowco.settings import settings
@@ -288,7 +288,8 @@ def _compare_with_active(database: Database, run: Run, prepared: "Prepared", mod
     items = _items_both_held_out(prepared, shared)
     entities = prepared.data.entities
     try:
-        old = right_answers(load_checkpoint(active.checkpoint_path, device="cpu"), entities, items)
+        old = right_answers(load_checkpoint(checkpoint_folder(database.url, active.checkpoint_path), device="cpu"),
+                          entities, items)
     except Exception as error:  # noqa: BLE001 - a missing or unreadable old checkpoint must not fail this run
         log(f"could not compare with {active.name} ({report_internal(error, 'load the active version')}); "
             "the new version is activated as before")
@@ -367,7 +368,7 @@ def run_training(database: Database, run_id: int,
         metrics = replace(metrics, compared=_compare_with_active(database, run, prepared, model, log))
         path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {},
                                structure=structure, combiner=combiner)
-        _finish(database, run, str(path), metrics, plan)
+        _finish(database, run, recorded_path(database.url, path), metrics, plan)
         if plan is not None and not metrics.compared.get("worse"):
             after_verdict(database, run.created_by, force=True)  # the new queue starts from the verdicts so far
     except (TrainingCancelled, StructureCancelled):

@@ -1,5 +1,7 @@
-"""The background worker: `python -m knowco.worker --run ID` (database from `$KNOWCO_DATABASE_URL`). One process per run, so training
-never blocks the app and a crash takes down only this process (its row is marked failed).
+"""What a retrain worker does with a run: claim it, check it can write the checkpoint, train. Two kinds of
+process call it: `python -m knowco.worker --run ID` (database from `$KNOWCO_DATABASE_URL`), which the app starts
+for one run on its own host, so training never blocks the app and a crash takes down only this process (its row
+is marked failed); and `python -m knowco worker`, which claims queued runs on any host (`knowco.retrain_queue`).
 """
 from __future__ import annotations
 
@@ -7,17 +9,75 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import traceback
 from datetime import datetime, timezone
+from typing import Callable
 
-from storage.database import open_database
-from storage.runs import claim
+from storage.database import Database, open_database
+from storage.runs import claim, finish_run, request_cancel
 
+from knowco.model_store import writable_store
 from knowco.settings import settings
-from knowco.training_job import run_training
 
 #: how much lower the worker's CPU priority is than the app's (Unix niceness)
 WORKER_NICENESS = 10
+
+
+def log(message: str) -> None:
+    print(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} {message}", flush=True)
+
+
+def _watch(should_stop: Callable[[], bool], database: Database, run_id: int, done: threading.Event) -> None:
+    """Until the run ends: once the worker is asked to stop, ask the run to cancel at its next step (the run's
+    own cancel, so it ends "cancelled" and the active version stays)."""
+    while not done.wait(1.0):
+        if should_stop():
+            with database.transaction() as session:
+                request_cancel(session, run_id, "the retrain worker, asked to stop")
+            return
+
+
+def work_on(database: Database, run_id: int, should_stop: Callable[[], bool] = lambda: False) -> bool:
+    """Claim the run and train it; False where it was cancelled or another worker had claimed it first."""
+    from knowco.training_job import run_training  # torch and transformers load when a run is trained, not before
+
+    with database.transaction() as session:
+        claimed = claim(session, run_id, os.getpid())
+    if not claimed:
+        log(f"run {run_id} was cancelled or taken by another worker before this one started it")
+        return False
+    problem = writable_store(database.url)
+    if problem is not None:
+        with database.transaction() as session:
+            finish_run(session, run_id, "failed", problem)
+        log(f"run {run_id}: {problem}")
+        return True
+    log(f"run {run_id}: started (pid {os.getpid()})")
+    done = threading.Event()
+    threading.Thread(target=_watch, args=(should_stop, database, run_id, done), daemon=True).start()
+    try:
+        run_training(database, run_id, log)
+    finally:
+        done.set()
+    log(f"run {run_id}: finished")
+    return True
+
+
+def retrain_worker(database: Database, *, name: str | None = None, once: bool = False,
+                   say: Callable[[str], None] = log) -> None:
+    """`python -m knowco worker`: claim and train the runs queued on this PostgreSQL database until stopped
+    (`once`: until none is left), at a lower CPU priority so a worker beside the app leaves its pages quick."""
+    from knowco.retrain_queue import check_database, serve
+
+    check_database(database)
+    problem = writable_store(database.url)
+    if problem is not None:
+        say(f"warning: {problem}; a run this worker claims will fail with that")
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+    say("retrain worker: waiting for queued retrains (Ctrl-C stops; a run under way is cancelled)")
+    serve(database, lambda run_id, should_stop: work_on(database, run_id, should_stop), name=name, wait=not once)
 
 
 def main() -> int:
@@ -28,19 +88,8 @@ def main() -> int:
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)  # the app's pages stay quick while a retrain runs on the same cores
     database = open_database(settings().database, migrate=False)
-
-    def log(message: str) -> None:
-        print(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} {message}", flush=True)
-
     try:
-        with database.transaction() as session:
-            claimed = claim(session, args.run, os.getpid())
-        if not claimed:
-            log(f"run {args.run} was cancelled or taken before this worker started")
-            return 0
-        log(f"run {args.run}: started (pid {os.getpid()})")
-        run_training(database, args.run, log)
-        log(f"run {args.run}: finished")
+        work_on(database, args.run)
         return 0
     except Exception:
         traceback.print_exc()

@@ -16,7 +16,7 @@ from engine.mention_index import MentionIndex, MentionSpan
 from engine.queue.policy import QueuePolicy
 from engine.text_candidates import MentionPair, mention_pairs
 from engine.types import SentenceExample, TripleExample
-from knowco.model_store import load_model
+from knowco.model_store import checkpoint_folder, load_model
 from engine.queue.opinions import read_text
 from knowco.services import Actor, TrainOptions, import_document, import_file, queue, train_in_foreground
 from storage.database import open_database
@@ -140,7 +140,7 @@ def test_text_suggestions_carry_the_direction_the_sentence_states(europe_and_ger
     assert run.status == "succeeded", run.message
 
     wanted = [(c, "capital_of", k) for c, k in CAPITALS[LABELLED:]] + [(d, "caused_by", g) for d, g in CAUSES[LABELLED:]]
-    model = load_model(run.checkpoint_path)
+    model = load_model(str(checkpoint_folder(database.url, run.checkpoint_path)))
     with database.sessions() as session:
         sentences = [(sid, tokens) for sid, tokens in session.execute(select(Sentence.id, Sentence.tokens))]
     pairs = mention_pairs(sentences, MentionIndex([(name, name) for pair in CAPITALS + CAUSES for name in pair], tokenize))

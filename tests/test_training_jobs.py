@@ -51,7 +51,8 @@ def test_worker_trains_saves_activates_and_suggests(kg, tmp_path):
         start_training(kg, BOB, TrainOptions(**FAST))
     run = _wait(kg, run.id, lambda r: r.finished)
     assert run.status == "succeeded", run.message
-    assert run.is_active and Path(run.checkpoint_path, "model.safetensors").is_file()
+    assert run.is_active and run.checkpoint_path == run.name  # relative to the model store
+    assert (tmp_path / "models" / run.name / "model.safetensors").is_file()
     assert run.metrics["held_out"] > 0 and 0 <= run.metrics["accuracy"] <= 1
     per_relation = run.metrics["per_relation"]
     assert per_relation and sum(r["support"] for r in per_relation) <= run.metrics["held_out"]
@@ -236,8 +237,8 @@ def test_a_kg_with_facts_and_no_labels_trains_and_is_measured_on_held_out_facts(
     assert run.metrics["structure"]["interaction"] in FAST_STRUCTURE
     combined = run.metrics["combiner"]
     assert combined["fitted"] and combined["facts"] >= 20 and 0.5 < combined["auc"] <= 1.0
-    assert (Path(run.checkpoint_path) / "structure" / "structure.safetensors").is_file()
-    assert (Path(run.checkpoint_path) / "combiner.json").is_file()
+    assert (tmp_path / "models" / run.checkpoint_path / "structure" / "structure.safetensors").is_file()
+    assert (tmp_path / "models" / run.checkpoint_path / "combiner.json").is_file()
     shown = queue(database, limit=500)
     assert all({"text", "graph", "sentences", "margin"} <= set(s.opinions) for s in shown)
     # Suggest now reuses the saved opinions: the same queue with the same confidences
