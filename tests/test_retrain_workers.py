@@ -180,3 +180,17 @@ def test_an_unknown_worker_mode_is_refused(monkeypatch):
 
     with pytest.raises(OptionsError, match="KNOWCO_RETRAIN_WORKERS must be one of local, queue"):
         Settings.from_environment({"KNOWCO_RETRAIN_WORKERS": "cluster"})
+
+
+def test_a_worker_asked_to_stop_cancels_its_run_and_the_active_version_stays(kg, tmp_path):
+    worker = Worker(kg, tmp_path / "stopping-host")
+    try:
+        run = start_training(kg, ADMIN, TrainOptions.from_dict({**FAST, "stage2_epochs": 500}))
+        _until(lambda: (lambda r: r.status == "running" and r.progress > 0)(get_run(kg, run.id)), 120, worker.text)
+        os.killpg(worker.process.pid, signal.SIGTERM)
+        assert worker.process.wait(60) == 0, worker.text()
+    finally:
+        worker.stop()
+    stopped = get_run(kg, run.id)
+    assert stopped.status == "cancelled" and stopped.checkpoint_path is None, stopped.message
+    assert active_run(kg) is None and current_job(kg) is None
