@@ -76,6 +76,14 @@ def add_bench_parser(verbs) -> None:
     p.add_argument("--audits", type=int, default=100, help="simulated spot checks per slice")
     p.add_argument("--sample", type=int, default=40, help="suggestions each spot check judges")
     p.add_argument("--out", type=Path, help="result JSON (resumes if it exists; a .md summary beside it)")
+    p = tasks.add_parser("scale", help="typed synthetic KGs of 10^4-10^6 facts through import, retrain + suggest, "
+                                       "the Review and Graph pages and export, on SQLite and PostgreSQL")
+    p.add_argument("--facts", default="10000,100000,1000000", help="KG sizes in facts")
+    p.add_argument("--postgres", help="a PostgreSQL server URL: each case also runs on a fresh database there")
+    p.add_argument("--backends", default=None, help="sqlite, postgresql or both (default: both with --postgres)")
+    p.add_argument("--retrain-limit", type=float, default=90.0,
+                   help="minutes after which a case's retrain is cancelled and the stage it reached recorded")
+    p.add_argument("--seed", type=int, default=13)
     for parser in tasks.choices.values():
         parser.add_argument("--choose-on", default=None, metavar="SPLIT",
                             help="the split settings were chosen on (dev, val or "
@@ -190,6 +198,19 @@ def _run_curator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_scale(args: argparse.Namespace) -> int:
+    from bench.scale import bench_scale
+
+    backends = _names(args.backends) if args.backends else ["sqlite"] + (["postgresql"] if args.postgres else [])
+    if set(backends) - {"sqlite", "postgresql"}:
+        raise BenchError(f"--backends {args.backends!r}: expected sqlite, postgresql or both")
+    if "postgresql" in backends and not args.postgres:
+        raise BenchError("--backends postgresql needs --postgres URL (a server this machine reaches)")
+    print(bench_scale(_ints(args.facts), backends, args.postgres, args.retrain_limit, args.seed,
+                      lambda line: print(line, flush=True)))
+    return 0
+
+
 def parse_bench(argv: list[str]) -> argparse.Namespace:
     """`python -m knowco bench …`'s arguments (the product's command line hands them over unread)."""
     parser = argparse.ArgumentParser(prog="python -m knowco")
@@ -207,6 +228,8 @@ def run_bench(args: argparse.Namespace) -> int:
         return _run_audit(args)
     if args.task == "text":
         return _run_text(args)
+    if args.task == "scale":
+        return _run_scale(args)
     from dataclasses import fields, replace
 
     from engine.backbones import BackboneError
