@@ -47,6 +47,9 @@ SYMMETRIC = "knows"
 FACTS_PER_ENTITY = 2.0
 LABELS = 8
 BENCH = Actor("bench", "admin")
+#: the address space a case may take, so a case too big for the machine fails with MemoryError (recorded with
+#: the stage it reached) instead of waking the kernel's out-of-memory killer on a shared machine
+MEMORY_LIMIT_GB = 16
 TARGETS = {"import_seconds": 300, "retrain_and_suggest_seconds": 3600, "peak_memory_mb": 12 * 1024,
            "page_seconds": 1.0}
 
@@ -91,27 +94,40 @@ def _timed(step: Callable[[], object]) -> tuple[object, float]:
 
 
 def _retrain(database, limit_s: float) -> dict:
-    """The worker's retrain and suggest, cancelled past `limit_s` (what it had reached is recorded)."""
+    """The worker's retrain and suggest, cancelled past `limit_s`; the stage it reached is sampled every few
+    seconds, so a run cancelled or out of memory records where it was."""
     reached: dict = {}
+    done = threading.Event()
 
-    def watchdog() -> None:
-        job = current_job(database)
-        if job is not None:
-            reached.update(progress=round(job.progress, 3), message=job.message)
-            cancel(database, BENCH, job.id)
+    def watch() -> None:
+        deadline = time.monotonic() + limit_s
+        while not done.wait(5.0):
+            job = current_job(database)
+            if job is not None:
+                reached.update(progress=round(job.progress, 3), message=job.message)
+                if time.monotonic() > deadline:
+                    cancel(database, BENCH, job.id)
+                    return
 
-    timer = threading.Timer(limit_s, watchdog)
-    timer.start()
+    threading.Thread(target=watch, daemon=True).start()
+    started = time.perf_counter()
     try:
-        run, seconds = _timed(lambda: train_in_foreground(database, BENCH, TrainOptions()))
+        run = train_in_foreground(database, BENCH, TrainOptions())
+    except (MemoryError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and "allocate" not in str(error):
+            raise
+        return {"status": "out of memory", "message": f"out of memory ({MEMORY_LIMIT_GB} GB address space)",
+                "seconds": round(time.perf_counter() - started, 1), "stages": {}, "stopped_at": reached or None,
+                "queue": 0, "structure": {}}
     finally:
-        timer.cancel()
+        done.set()
+    seconds = round(time.perf_counter() - started, 1)
     metrics = run.metrics or {}
     stages = {"structure": (metrics.get("structure") or {}).get("seconds"),
               "text_model": metrics.get("train_seconds"),
               "suggest": (metrics.get("suggestions") or {}).get("seconds")}
     return {"status": run.status, "message": run.message, "seconds": seconds, "stages": stages,
-            "stopped_at": reached or None, "queue": queue_size(database),
+            "stopped_at": reached if run.status != "succeeded" else None, "queue": queue_size(database),
             "structure": {k: (metrics.get("structure") or {}).get(k) for k in ("interaction", "embedding_dim",
                                                                              "stopped", "mrr")}}
 
@@ -269,6 +285,8 @@ def main() -> None:
     parser.add_argument("--retrain-limit", type=float, default=90.0)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
+    limit = MEMORY_LIMIT_GB * 2 ** 30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     use_configured_threads()
     case = run_case(args.case, args.facts, os.environ.get("KNOWCO_SCALE_POSTGRES"), args.retrain_limit, args.seed)
     case["environment"] = environment(("torch", "pykeen"))

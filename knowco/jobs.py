@@ -40,14 +40,21 @@ def spawn_worker(database: Database, run: Run) -> None:
     threading.Thread(target=worker.wait, name=f"reap {run.name}", daemon=True).start()
 
 
-def _waits_for_a_worker(run: Run) -> bool:
-    """Queued for the workers on other hosts: it may wait for one as long as it takes (the page says so)."""
-    return run.status == "queued" and settings().retrain_workers == "queue"
+def _waits_for_a_worker(database: Database, run: Run) -> bool:
+    """Queued for the workers on other hosts (its job waits in the queue or a live worker holds it): it may
+    wait for one as long as it takes, and the page says so. Read from the queue, not this process's settings,
+    so the app, the API and the command line agree."""
+    if run.status != "queued" or database.is_sqlite:
+        return False
+    from knowco import retrain_queue
+
+    return retrain_queue.offered(database, run.id)
 
 
-def _current(session: Session) -> Optional[Run]:
+def _current(database: Database, session: Session) -> Optional[Run]:
     run = runs.unfinished_run(session)
-    if run is not None and not _waits_for_a_worker(run) and run.seems_lost(settings().worker_timeout):
+    if (run is not None and run.seems_lost(settings().worker_timeout)
+            and not _waits_for_a_worker(database, run)):
         runs.mark_lost(session, run.id)
         return None
     return run
@@ -56,7 +63,7 @@ def _current(session: Session) -> Optional[Run]:
 def current_job(database: Database) -> Optional[Run]:
     """The queued or running job; one whose worker went silent is marked failed (never active) and not returned."""
     with database.transaction() as session:
-        return _current(session)
+        return _current(database, session)
 
 
 def queue_run(database: Database, actor: Actor, options: TrainOptions) -> Run:
@@ -64,7 +71,7 @@ def queue_run(database: Database, actor: Actor, options: TrainOptions) -> Run:
     require(actor, "train")
     options.check()
     with database.transaction() as session:
-        running = _current(session)
+        running = _current(database, session)
         if running is not None:
             raise JobError(f"{running.name} is still {running.status}; wait for it or cancel it first")
         return runs.create_run(session, backbone=options.backbone, hyperparameters=options.as_dict(),
@@ -97,22 +104,22 @@ def start_training(database: Database, actor: Actor, options: TrainOptions) -> R
 
     retrain_queue.check_database(database)
     run = queue_run(database, actor, options)
+    with database.transaction() as session:  # before it is offered: a worker may claim it at once
+        runs.update_message(session, run.id, retrain_queue.waiting_words(database))
     try:
-        retrain_queue.enqueue(database, run.id)
+        retrain_queue.enqueue(database, run.id, actor.name)
     except Exception as error:
         sentence = f"could not offer {run.name} to the retrain workers: {report_internal(error, 'queue a retrain')}"
         with database.transaction() as session:
             runs.finish_run(session, run.id, "failed", sentence)
         raise JobError(sentence) from error
-    with database.transaction() as session:
-        runs.update_message(session, run.id, retrain_queue.waiting_words(database))
     return get_run(database, run.id)
 
 
 def job_words(database: Database, job: Run) -> str:
     """What the Train page says of an unfinished run: its own message, or, queued for the workers on other
     hosts, whether any is running to take it."""
-    if not _waits_for_a_worker(job):
+    if not _waits_for_a_worker(database, job):
         return job.message
     from knowco import retrain_queue
 

@@ -4,8 +4,9 @@ loop of our own: a GPU machine trains while the app stays on a small server.
 
 The run's row stays what the Train page, the API and lost-worker detection read (status, progress, heartbeat,
 cancel request); the queue only decides which worker takes a run. A run is claimed in one conditional update,
-so two workers offered the same run cannot both train it; checkpoints go to the model store
-(`KNOWCO_MODEL_DIR`), a folder the workers and the app both reach.
+so a run offered twice is still trained once. Checkpoints go to the model store (`KNOWCO_MODEL_DIR`), a folder
+the workers and the app both reach; the app leaves the database's mark in it, so a worker can tell the shared
+store from an empty folder where the share should have been mounted.
 """
 from __future__ import annotations
 
@@ -13,28 +14,34 @@ import asyncio
 import logging
 import os
 import socket
-from typing import Callable
+import uuid
+from typing import Callable, Optional
 
 import procrastinate
-from procrastinate.jobs import Status
+from procrastinate.exceptions import JobAborted
 from procrastinate.schema import SchemaManager
 from sqlalchemy.engine import make_url
 
-from storage import task_queue
+from storage import project_settings, task_queue
 from storage.database import Database
 
 from knowco.errors import JobError
+from knowco.model_store import mark_store, shared_store_problem
 from knowco.settings import RETRAIN_WORKERS_ENV
 
 QUEUE = "knowco-retrain"
 TASK = "knowco.retrain"
-#: how often a worker says it is alive, and after how long without a word its jobs count as stalled
+#: the project setting that names this database in its model store
+STORE_KEY = "model_store_id"
+#: how often a worker says it is alive, and after how long without a word it counts as gone
 HEARTBEAT_S = 10.0
 STALLED_S = 60.0
 #: how long a worker asked to stop waits for its run before asking the run to cancel at its next step
 SHUTDOWN_GRACE_S = 5.0
 
 log = logging.getLogger(__name__)
+
+Work = Callable[[int, Callable[[], bool]], None]
 
 
 def _conninfo(url: str) -> str:
@@ -50,17 +57,8 @@ def check_database(database: Database) -> None:
     _conninfo(database.url)
 
 
-def _queue(database: Database, work: Callable[[int, Callable[[], bool]], None] | None = None) -> procrastinate.App:
-    """The queue on this database; `work(run_id, should_stop)` is what a worker does with a claimed run."""
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=_conninfo(database.url)))
-
-    @app.task(name=TASK, queue=QUEUE, pass_context=True)
-    def retrain(context: procrastinate.JobContext, run_id: int) -> None:
-        if work is None:
-            raise JobError("this process only queues retrains; `python -m knowco worker` trains them")
-        work(run_id, context.should_abort)
-
-    return app
+def _app(database: Database, **pool) -> procrastinate.App:
+    return procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=_conninfo(database.url), **pool))
 
 
 def install(database: Database) -> None:
@@ -70,12 +68,39 @@ def install(database: Database) -> None:
             log.info("installed the retrain queue's tables")
 
 
-def enqueue(database: Database, run_id: int) -> None:
-    """Offer the run to the workers; it stays queued (the Train page says so) until one claims it."""
+def _identity(database: Database, user: str) -> str:
+    """The name this database leaves in its model store (made the first time a run is offered)."""
+    with database.transaction() as session:
+        identity = project_settings.value_of(session, STORE_KEY)
+        if identity is None:
+            identity = uuid.uuid4().hex
+            project_settings.set_value(session, STORE_KEY, identity, user, "mark model store",
+                                       {"what": "the model store the retrain workers share"})
+    return identity
+
+
+def enqueue(database: Database, run_id: int, user: str) -> None:
+    """Offer the run to the workers (the database's mark left in the app's model store first); it stays
+    queued, and the Train page says so, until one claims it."""
     install(database)
-    app = _queue(database)
+    mark_store(database.url, _identity(database, user))
+    app = _app(database, min_size=1, max_size=1)
     with app.open():
-        app.tasks[TASK].defer(run_id=run_id)
+        app.configure_task(TASK, queue=QUEUE).defer(run_id=run_id)
+
+
+def store_problem(database: Database) -> Optional[str]:
+    """Why this host's model store is not the app's (unmounted, another database's, not writable), or None."""
+    with database.sessions() as session:
+        identity = project_settings.value_of(session, STORE_KEY) or ""
+    return shared_store_problem(database.url, identity)
+
+
+def offered(database: Database, run_id: int) -> bool:
+    """Whether the run still waits in the queue or is held by a live worker: a run whose job is gone (its worker
+    died before claiming it) is then lost like any other."""
+    with database.sessions() as session:
+        return task_queue.offered(session, TASK, run_id, STALLED_S)
 
 
 def live_workers(database: Database) -> int:
@@ -92,19 +117,25 @@ def waiting_words(database: Database) -> str:
     return f"waiting for a retrain worker ({alive} running; each takes one run at a time)"
 
 
-def serve(database: Database, work: Callable[[int, Callable[[], bool]], None], name: str | None = None,
-          wait: bool = True) -> None:
-    """Claim and train queued runs until stopped (`wait=False`: until the queue is empty). Jobs of a worker
-    that died (killed, host lost) are closed first; its run's row was already marked lost by the heartbeat."""
+def serve(database: Database, work: Work, name: Optional[str] = None, wait: bool = True) -> None:
+    """Claim and train queued runs until stopped (`wait=False`: until the queue is empty). Jobs held by a
+    worker that died (killed, host lost) are offered again first: a run it never claimed is then trained, and
+    one it had claimed was marked lost by its heartbeat, so the claim refuses it."""
     install(database)
-    app = _queue(database, work)
-    name = name or f"{socket.gethostname()}-{os.getpid()}"
+    app = _app(database)
+
+    @app.task(name=TASK, queue=QUEUE, pass_context=True)
+    def retrain(context: procrastinate.JobContext, run_id: int) -> None:
+        work(run_id, context.should_abort)
+        if context.should_abort():
+            raise JobAborted(f"the worker was asked to stop while it held run {run_id}")
 
     async def main() -> None:
         async with app.open_async():
             for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=STALLED_S):
-                await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
-            await app.run_worker_async(queues=[QUEUE], concurrency=1, name=name, wait=wait,
+                await app.job_manager.retry_job(job)
+            await app.run_worker_async(queues=[QUEUE], concurrency=1,
+                                       name=name or f"{socket.gethostname()}-{os.getpid()}", wait=wait,
                                        update_heartbeat_interval=HEARTBEAT_S, stalled_worker_timeout=STALLED_S,
                                        shutdown_graceful_timeout=SHUTDOWN_GRACE_S)
 

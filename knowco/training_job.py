@@ -39,7 +39,7 @@ from knowco.access import Actor
 from knowco.errors import CURATOR_ERRORS, CuratorError, JobError, report_internal
 from knowco.jobs import queue_run
 from knowco.metrics import RunMetrics
-from knowco.model_store import checkpoint_folder, model_dir, recorded_path
+from knowco.model_store import checkpoint_folder, model_dir
 from knowco.options import TrainOptions
 from knowco.relearning import after_verdict
 from knowco.settings import settings
@@ -368,7 +368,7 @@ def run_training(database: Database, run_id: int,
         metrics = replace(metrics, compared=_compare_with_active(database, run, prepared, model, log))
         path = save_checkpoint(model, model_dir(database.url) / run.name, report.scores() if report else {},
                                structure=structure, combiner=combiner)
-        _finish(database, run, recorded_path(database.url, path), metrics, plan)
+        _finish(database, run, path.name, metrics, plan)  # relative to the model store
         if plan is not None and not metrics.compared.get("worse"):
             after_verdict(database, run.created_by, force=True)  # the new queue starts from the verdicts so far
     except (TrainingCancelled, StructureCancelled):

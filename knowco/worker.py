@@ -12,20 +12,26 @@ import sys
 import threading
 import traceback
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Optional
 
 from storage.database import Database, open_database
-from storage.runs import claim, finish_run, request_cancel
+from storage.runs import claim, finish_run, get_run, request_cancel, update_message
 
 from knowco.model_store import writable_store
 from knowco.settings import settings
 
 #: how much lower the worker's CPU priority is than the app's (Unix niceness)
 WORKER_NICENESS = 10
+#: who asks a run to cancel when its worker is asked to stop (the audit log's actor)
+STOPPING_WORKER = "a retrain worker asked to stop"
 
 
 def log(message: str) -> None:
     print(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} {message}", flush=True)
+
+
+def _never() -> bool:
+    return False
 
 
 def _watch(should_stop: Callable[[], bool], database: Database, run_id: int, done: threading.Event) -> None:
@@ -34,25 +40,30 @@ def _watch(should_stop: Callable[[], bool], database: Database, run_id: int, don
     while not done.wait(1.0):
         if should_stop():
             with database.transaction() as session:
-                request_cancel(session, run_id, "the retrain worker, asked to stop")
+                request_cancel(session, run_id, STOPPING_WORKER)
             return
 
 
-def work_on(database: Database, run_id: int, should_stop: Callable[[], bool] = lambda: False) -> bool:
-    """Claim the run and train it; False where it was cancelled or another worker had claimed it first."""
+def work_on(database: Database, run_id: int, should_stop: Callable[[], bool] = _never,
+            store_problem: Optional[Callable[[], Optional[str]]] = None) -> None:
+    """Claim the run and train it (not where it was cancelled, another worker claimed it first, or this worker
+    is stopping); a model store this worker cannot use fails the run with the sentence that says why."""
     from knowco.training_job import run_training  # torch and transformers load when a run is trained, not before
 
+    if should_stop():
+        log(f"run {run_id}: not started, this worker is stopping")
+        return
     with database.transaction() as session:
         claimed = claim(session, run_id, os.getpid())
     if not claimed:
         log(f"run {run_id} was cancelled or taken by another worker before this one started it")
-        return False
-    problem = writable_store(database.url)
+        return
+    problem = (store_problem or (lambda: writable_store(database.url)))()
     if problem is not None:
         with database.transaction() as session:
             finish_run(session, run_id, "failed", problem)
         log(f"run {run_id}: {problem}")
-        return True
+        return
     log(f"run {run_id}: started (pid {os.getpid()})")
     done = threading.Event()
     threading.Thread(target=_watch, args=(should_stop, database, run_id, done), daemon=True).start()
@@ -60,24 +71,30 @@ def work_on(database: Database, run_id: int, should_stop: Callable[[], bool] = l
         run_training(database, run_id, log)
     finally:
         done.set()
+    if should_stop():
+        with database.transaction() as session:
+            if get_run(session, run_id).status == "cancelled":
+                update_message(session, run_id, "cancelled: its retrain worker was asked to stop before it "
+                                                "finished (the active version is unchanged); start a new run")
     log(f"run {run_id}: finished")
-    return True
 
 
-def retrain_worker(database: Database, *, name: str | None = None, once: bool = False,
+def retrain_worker(database: Database, *, name: Optional[str] = None, once: bool = False,
                    say: Callable[[str], None] = log) -> None:
     """`python -m knowco worker`: claim and train the runs queued on this PostgreSQL database until stopped
     (`once`: until none is left), at a lower CPU priority so a worker beside the app leaves its pages quick."""
-    from knowco.retrain_queue import check_database, serve
+    from knowco.retrain_queue import check_database, serve, store_problem
 
     check_database(database)
-    problem = writable_store(database.url)
+    problem = store_problem(database)
     if problem is not None:
         say(f"warning: {problem}; a run this worker claims will fail with that")
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
     say("retrain worker: waiting for queued retrains (Ctrl-C stops; a run under way is cancelled)")
-    serve(database, lambda run_id, should_stop: work_on(database, run_id, should_stop), name=name, wait=not once)
+    serve(database, lambda run_id, should_stop: work_on(database, run_id, should_stop,
+                                                        lambda: store_problem(database)),
+          name=name, wait=not once)
 
 
 def main() -> int:

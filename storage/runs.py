@@ -2,7 +2,8 @@
 
 The database is the only channel between the app and the worker process: the app writes a queued row and
 may set `cancel_requested`; the worker writes status, progress, the loss curve and a heartbeat. Either side
-can die without leaving the other waiting forever.
+can die without leaving the other waiting forever; a run offered to the workers on other hosts waits for one
+until it is cancelled (`knowco.jobs`).
 """
 from __future__ import annotations
 
@@ -149,8 +150,10 @@ def mark_lost(session: Session, run_id: int) -> None:
     transaction that ends it, so a lost one never is."""
     row = session.get(ModelVersion, run_id)
     if row is not None and row.status in ("queued", "running"):
+        row.message = ("no worker started it (none was running, or the one that took it stopped first); start a "
+                       "new run" if row.status == "queued" else
+                       "the worker process stopped without finishing (killed or crashed); start a new run")
         row.status, row.finished_at = "failed", utcnow()
-        row.message = "the worker process stopped without finishing (killed or crashed); start a new run"
 
 
 def finish_run(session: Session, run_id: int, status: str, message: str, *, metrics: Optional[dict] = None,

@@ -18,7 +18,6 @@ from knowco.api import create_app
 from knowco.errors import JobError
 from knowco.services import (Actor, TrainOptions, active_run, add_token, add_triple_label, cancel, current_job,
                              get_run, job_words, seed_demo, start_training, train_in_foreground)
-from engine.queue.policy import QueuePolicy
 from storage.database import open_database
 
 ADMIN = Actor("ann", "admin")
@@ -130,28 +129,36 @@ def test_killing_a_worker_mid_run_marks_it_lost_and_leaves_the_previous_version_
     assert get_run(kg, again.id).status == "succeeded"
 
 
-def test_of_two_workers_offered_one_run_exactly_one_trains_it(kg, tmp_path):
+def test_a_run_offered_twice_to_two_workers_is_trained_once(kg, tmp_path):
+    from knowco.retrain_queue import enqueue
+
     workers = [Worker(kg, tmp_path / f"host-{i}") for i in range(2)]
     try:
         for worker in workers:
             worker.wait_ready()
         run = start_training(kg, ADMIN, TrainOptions.from_dict({**FAST, "suggest_after": False}))
+        enqueue(kg, run.id, "tester")  # a second job for the same run: each worker may take one
         assert _finished(kg, run.id).status == "succeeded"
+        _until(lambda: sum(w.text().count(f"run {run.id}") for w in workers) >= 2, 60,
+               lambda: workers[0].text() + workers[1].text())
     finally:
         for worker in workers:
             worker.stop()
-    assert sum(w.text().count(f"run {run.id}: started") for w in workers) == 1
+    logs = [w.text() for w in workers]
+    assert sum(text.count(f"run {run.id}: started") for text in logs) == 1
+    assert sum(text.count(f"run {run.id} was cancelled or taken by another worker") for text in logs) == 1
 
 
-def test_a_worker_that_cannot_write_the_model_store_fails_the_run_with_that_sentence(kg, tmp_path):
-    (tmp_path / "not-a-folder").write_text("a file where the shared store should be mounted")
+def test_a_worker_whose_shared_store_is_not_mounted_fails_the_run_with_that_sentence(kg, tmp_path):
+    (tmp_path / "mnt" / "knowco-models").mkdir(parents=True)  # the mount point, the share not mounted on it
     run = start_training(kg, ADMIN, TrainOptions.from_dict(FAST))
-    worker = Worker(kg, tmp_path / "cut-off-host", "--once", store=str(tmp_path / "not-a-folder" / "store"))
+    worker = Worker(kg, tmp_path / "cut-off-host", "--once", store=str(tmp_path / "mnt" / "knowco-models"))
     assert worker.process.wait(120) == 0, worker.text()
     failed = get_run(kg, run.id)
-    assert failed.status == "failed" and "cannot write checkpoints to the model store" in failed.message
-    assert "KNOWCO_MODEL_DIR" in failed.message and "warning:" in worker.text()
-    assert active_run(kg) is None
+    assert failed.status == "failed" and "is not the one the app writes to" in failed.message, failed.message
+    assert "is the shared folder mounted there?" in failed.message and "KNOWCO_MODEL_DIR" in failed.message
+    assert "warning:" in worker.text() and active_run(kg) is None
+    assert not list((tmp_path / "mnt" / "knowco-models").iterdir())  # nothing written where the share belongs
 
 
 def test_a_run_cancelled_before_any_worker_took_it_is_never_trained(kg, tmp_path):
@@ -183,6 +190,7 @@ def test_an_unknown_worker_mode_is_refused(monkeypatch):
 
 
 def test_a_worker_asked_to_stop_cancels_its_run_and_the_active_version_stays(kg, tmp_path):
+    first = train_in_foreground(kg, ADMIN, TrainOptions.from_dict({**FAST, "suggest_after": False}))
     worker = Worker(kg, tmp_path / "stopping-host")
     try:
         run = start_training(kg, ADMIN, TrainOptions.from_dict({**FAST, "stage2_epochs": 500}))
@@ -193,4 +201,45 @@ def test_a_worker_asked_to_stop_cancels_its_run_and_the_active_version_stays(kg,
         worker.stop()
     stopped = get_run(kg, run.id)
     assert stopped.status == "cancelled" and stopped.checkpoint_path is None, stopped.message
-    assert active_run(kg) is None and current_job(kg) is None
+    assert "its retrain worker was asked to stop" in stopped.message
+    assert active_run(kg).id == first.id and current_job(kg) is None
+
+
+def test_a_run_that_could_not_be_offered_fails_with_the_reason(kg, monkeypatch):
+    from knowco import retrain_queue
+
+    def broken(*args, **kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(retrain_queue, "enqueue", broken)
+    with pytest.raises(JobError, match="could not offer v1 to the retrain workers"):
+        start_training(kg, ADMIN, TrainOptions.from_dict(FAST))
+    assert get_run(kg, 1).status == "failed" and current_job(kg) is None
+
+
+def test_a_queued_run_whose_job_is_gone_is_lost_not_waited_for_forever(kg, monkeypatch):
+    from sqlalchemy import text
+
+    run = start_training(kg, ADMIN, TrainOptions.from_dict(FAST))
+    monkeypatch.setenv("KNOWCO_WORKER_TIMEOUT_S", "0")
+    assert current_job(kg).id == run.id  # its job waits in the queue: so does the run, however long
+    with kg.transaction() as session:  # as if the worker that fetched it died before claiming it
+        session.execute(text("UPDATE procrastinate_jobs SET status = 'failed'"))
+    assert current_job(kg) is None
+    lost = get_run(kg, run.id)
+    assert lost.status == "failed" and "no worker started it" in lost.message
+
+
+def test_checkpoints_recorded_before_the_shared_store_are_still_found(tmp_path, monkeypatch):
+    from knowco.model_store import checkpoint_folder
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("KNOWCO_MODEL_DIR", str(store))
+    (store / "v3").mkdir(parents=True)
+    url = "postgresql+psycopg://db/kg"
+    assert checkpoint_folder(url, "v3") == store / "v3"
+    assert checkpoint_folder(url, "/elsewhere/knowco-models/v3") == store / "v3"  # another host's mount
+    assert checkpoint_folder(url, "knowco-models/v3") == store / "v3"  # the old relative default
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "knowco-models" / "v4").mkdir(parents=True)
+    assert checkpoint_folder(url, "knowco-models/v4") == Path("knowco-models/v4")  # where it still is
