@@ -203,9 +203,21 @@ def _case_file(backend: str, n_facts: int) -> Path:
     return CASES / f"{backend}_{n_facts}.json"
 
 
+def _stages(retrain: dict) -> dict:
+    """Seconds per stage: the structural model, the text model, the suggest pass, and the rest (reading the KG,
+    the comparison with the active version, writing the queue). The run records the text model's time with the
+    suggest pass inside it."""
+    found = retrain["stages"]
+    if not found or found.get("text_model") is None:
+        return {}
+    structure, suggest = found.get("structure") or 0.0, found.get("suggest") or 0.0
+    text_model = found["text_model"] - suggest
+    return {"structure": structure, "text_model": text_model, "suggest": suggest,
+            "rest": max(0.0, retrain["seconds"] - structure - text_model - suggest)}
+
+
 def _dominant(stages: dict) -> str:
-    known = {k: v for k, v in stages.items() if v}
-    return max(known, key=known.get) if known else "—"
+    return max(stages, key=stages.get) if stages else "—"
 
 
 def _verdicts(case: dict) -> list[str]:
@@ -219,7 +231,7 @@ def _verdicts(case: dict) -> list[str]:
         missed.append(f"retrain {retrain['status']} after {retrain['seconds'] / 60:.0f} min, at: {at}")
     elif retrain["seconds"] > TARGETS["retrain_and_suggest_seconds"]:
         missed.append(f"retrain + suggest {retrain['seconds'] / 3600:.1f}× the 60 min "
-                      f"({_dominant(retrain['stages'])} dominates)")
+                      f"({_dominant(_stages(retrain))} dominates)")
     if case["peak_memory_mb"] > TARGETS["peak_memory_mb"]:
         missed.append(f"peak memory {case['peak_memory_mb'] / 1024:.1f} GB (target 12)")
     for page, timing in case["pages"].items():
@@ -237,12 +249,13 @@ def summary(cases: list[dict], environment_: dict) -> tuple[dict, str]:
              "each case's own JSON under `bench/results/scale/` says when it ran). Default backbone and training "
              "options; 8 labels per relation; pages are AppTest's server-side script time (first run / median "
              "of 3 reruns).", "",
-             "| backend | facts | entities | import s | retrain + suggest | structure / text / suggest s | "
+             "| backend | facts | entities | import s | retrain + suggest | structure / text / suggest / rest s | "
              "peak GB | Review page s | Graph page s | CSV / Turtle export s | stored MB | missed |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for case in sorted(cases, key=lambda c: (c["facts"], c["backend"])):
         retrain = case["retrain"]
-        stages = " / ".join(f"{v:.0f}" if v else "—" for v in retrain["stages"].values())
+        split = _stages(retrain)
+        stages = " / ".join(f"{v:.0f}" for v in split.values()) if split else "—"
         pages = [case["pages"][p] for p in ("review", "graph")]
         shown = [f"{p['cold_seconds']:.2f} / {p['median_seconds']:.2f}" if "median_seconds" in p else "failed"
                  for p in pages]
@@ -251,7 +264,8 @@ def summary(cases: list[dict], environment_: dict) -> tuple[dict, str]:
                      f"{case['peak_memory_mb'] / 1024:.1f} | {shown[0]} | {shown[1]} | "
                      f"{case['export_seconds']['csv']:.1f} / {case['export_seconds']['turtle']:.1f} | "
                      f"{case['stored_mb']} | {'; '.join(_verdicts(case)) or 'none'} |")
-    lines += ["", "Targets: import < 5 min, retrain + suggest < 60 min, peak memory < 12 GB, pages < 1 s."]
+    lines += ["", "Targets: import < 5 min, retrain + suggest < 60 min, peak memory < 12 GB, pages < 1 s. The rest of "
+              "a retrain: reading the KG and labels, the comparison with the active version, writing the queue."]
     return {"environment": environment_, "targets": TARGETS, "cases": cases}, "\n".join(lines) + "\n"
 
 
