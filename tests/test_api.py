@@ -211,3 +211,45 @@ def test_a_login_token_expires_and_a_client_can_log_out(api, db):
     curator = _as(api, "curator")
     assert api.delete("/v1/tokens/current", headers=curator).json() == {"revoked": True}
     assert api.get("/v1/me", headers=curator).status_code == 401
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_nothing_half_written(sqlite_db, tmp_path):
+    """A real server (`serve-api`): an upload cut off halfway imports nothing, and the next one is whole."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from knowco.services import statistics
+
+    secret = add_token(sqlite_db, "uploader", Actor("up", "admin"), "tester").secret
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "knowco", "--db", sqlite_db.url, "serve-api", "--port",
+                               str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        boundary = "knowcoboundary"
+        rows = "".join(f"cut_{i}\trelated_to\tcut_{i + 1}\n" for i in range(5000)).encode()
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kg.tsv\"\r\n"
+                "Content-Type: text/tab-separated-values\r\n\r\n").encode() + rows + f"\r\n--{boundary}--\r\n".encode()
+        head = (f"POST /v1/imports HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {secret}\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(body)}\r\n\r\n")
+        with socket.create_connection(("127.0.0.1", port)) as cut_off:
+            cut_off.sendall(head.encode() + body[: len(body) // 2])
+        time.sleep(1.0)
+        whole = httpx.post(f"http://127.0.0.1:{port}/v1/imports", headers={"Authorization": f"Bearer {secret}"},
+                           files={"file": ("small.tsv", b"a\trelated_to\tb\nb\trelated_to\tc\n")}, timeout=60)
+        assert whole.status_code == 200, whole.text
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert statistics(sqlite_db).triples["accepted"] == 2 and statistics(sqlite_db).entities == 3
