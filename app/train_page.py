@@ -187,8 +187,10 @@ def graph_model_words(structure: dict) -> str:
     tried = ", ".join(f"{name} {mrr:.3f}" + (f" at epoch {stopped[name]['best_epoch']}" if name in stopped else "")
                       for name, mrr in structure["mrr"].items())
     size = f" of size {structure['embedding_dim']}" if structure.get("embedding_dim") else ""
+    why = structure.get("narrowed", "")
+    narrowed = f" {md(why[:1].upper() + why[1:])}." if why else ""
     return (f"**Graph model:** {md(structure['interaction'])}{size}, chosen on held-out facts by mean reciprocal "
-            f"rank ({md(tried)}); {structure['seconds']:.0f} s to train.")
+            f"rank ({md(tried)}); {structure['seconds']:.0f} s to train.{narrowed}")
 
 
 def opinions_details(measured) -> None:

@@ -57,6 +57,9 @@ class TrainOptions(TrainConfig):
     structure_epochs: int = 100
     #: checks (every 10 epochs) without a better held-out MRR before a try stops, keeping its best epoch (0: off)
     structure_patience: int = 3
+    #: above this many facts the structural search is one try (the first interaction at the smallest size):
+    #: on 2 cores four tries over 10^6 facts take about 75 minutes, one about 19 (`bench scale`); 0: never
+    structure_search_facts: int = 250_000
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -113,6 +116,8 @@ class TrainOptions(TrainConfig):
             (self.cv_folds < 0 or self.cv_small_folds < 0,
              "the number of cross-validation folds cannot be negative (0: no cross-validation)"),
             (self.structure_patience < 0, "the structural model's patience cannot be negative (0: no early stop)"),
+            (self.structure_search_facts < 0, "the fact count above which one structural try is made cannot be "
+                                              "negative (0: always the whole search)"),
             (self.batch_size < 1 or self.patience < 1, "the batch size and the patience must be at least 1"),
         ]
 

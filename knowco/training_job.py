@@ -390,8 +390,10 @@ def _structure(database: Database, run: Run, options: TrainOptions, prepared: Pr
             log(f"no structural model: {len(facts)} facts are too few (it needs {MIN_STRUCTURE_FACTS})")
         return None, {}
     _stage(database, run.id, log, "learning the graph's shape from your facts")
-    config = StructureConfig(interactions=tuple(options.structure_interactions), dims=tuple(options.structure_dims),
-                             epochs=options.structure_epochs, seed=options.seed,
+    interactions, dims, narrowed = searched(options, len(facts))
+    if narrowed:
+        log(narrowed)
+    config = StructureConfig(interactions=interactions, dims=dims, epochs=options.structure_epochs, seed=options.seed,
                              patience=options.structure_patience)
     started, last = time.monotonic(), [0.0]
 
@@ -410,7 +412,20 @@ def _structure(database: Database, run: Run, options: TrainOptions, prepared: Pr
                                         progress=progress, cancel=flag.is_set)
     log(f"structural model: {report.interaction}, size {report.embedding_dim} (held-out MRR {report.mrr}) in "
         f"{report.seconds:.0f} s")
-    return structure, asdict(report)
+    return structure, {**asdict(report), **({"narrowed": narrowed} if narrowed else {})}
+
+
+def searched(options: TrainOptions, facts: int) -> tuple[tuple, tuple, str]:
+    """(interactions, sizes, why the search was narrowed or "") of the structural model: the whole search, or
+    on a KG above `structure_search_facts` facts one try, so its retrain stays within the hour on 2 cores."""
+    interactions, dims = tuple(options.structure_interactions), tuple(options.structure_dims)
+    tries = len(interactions) * len(dims)
+    if not options.structure_search_facts or facts <= options.structure_search_facts or tries == 1:
+        return interactions, dims, ""
+    chosen, size = interactions[0], min(dims)
+    return (chosen,), (size,), (f"one try of the graph model ({chosen} of size {size}) instead of {tries}: your "
+                                f"{facts:,} facts are more than {options.structure_search_facts:,}, where the "
+                                "whole search would keep the retrain for over an hour")
 
 
 def _end(database: Database, run_id: int, status: str, message: str) -> None:

@@ -312,3 +312,19 @@ def test_ids_only_a_relation_with_one_fact_and_one_with_none_still_train_and_sug
     with pytest.raises(CuratorError, match="nothing to learn 'P4' from yet"):
         suggest(database, ANN, relation="P4")
     database.dispose()
+
+
+def test_a_big_kg_gets_one_structural_try_and_says_why():
+    """Four tries over 10^6 facts keep a 2-core retrain for over an hour (bench scale): above
+    `structure_search_facts` the search is its first interaction at its smallest size, and the run says so."""
+    from knowco.errors import OptionsError
+    from knowco.training_job import searched
+
+    assert searched(TrainOptions(), 250_000) == (("rotate", "distmult"), (32, 64), "")
+    interactions, dims, why = searched(TrainOptions(), 960_000)
+    assert (interactions, dims) == (("rotate",), (32,))
+    assert why.startswith("one try of the graph model (rotate of size 32) instead of 4: your 960,000 facts")
+    assert searched(TrainOptions(structure_search_facts=0), 10 ** 7)[2] == ""
+    assert searched(TrainOptions(structure_interactions=("transe",), structure_dims=(16,)), 10 ** 7)[2] == ""
+    with pytest.raises(OptionsError, match="cannot be negative"):
+        TrainOptions(structure_search_facts=-1).check()
