@@ -74,8 +74,9 @@ def _identity(database: Database, user: str) -> str:
         identity = project_settings.value_of(session, STORE_KEY)
         if identity is None:
             identity = uuid.uuid4().hex
-            project_settings.set_value(session, STORE_KEY, identity, user, "mark model store",
-                                       {"what": "the model store the retrain workers share"})
+            project_settings.set_value(session, STORE_KEY, identity, user, "mark_model_store",
+                                       {"what": "this database's mark left in the model store the retrain workers "
+                                                "share, by which a worker knows it is the app's"})
     return identity
 
 

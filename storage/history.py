@@ -222,6 +222,7 @@ RENDERERS: dict[str, Renderer] = {
         f"({d.get('low', 0):.0%}–{d.get('high', 0):.0%}) from {d.get('judged', 0)} checked ({d.get('held', 0)} held)"),
     "undo": lambda d, target, names: f"took back {action_words(str(d.get('action', '')))}: {d.get('what', '')}",
     "rerank": lambda d, target, names: str(d.get("summary", "")),
+    "mark_model_store": lambda d, target, names: str(d.get("what", "")),
     "suggest": lambda d, target, names: (f"{d.get('new', 0)} new suggestions, {d.get('rescored', 0)} re-scored, "
                                          f"{d.get('removed', 0)} removed"),
     "train": lambda d, target, names: f"{d.get('name', '')} on {d.get('backbone', '')}",
