@@ -93,7 +93,7 @@ def _timed(step: Callable[[], object]) -> tuple[object, float]:
     return found, round(time.perf_counter() - started, 2)
 
 
-def _retrain(database, limit_s: float) -> dict:
+def _retrain(database, limit_s: float, options: TrainOptions) -> dict:
     """The worker's retrain and suggest, cancelled past `limit_s`; the stage it reached is sampled every few
     seconds, so a run cancelled or out of memory records where it was."""
     reached: dict = {}
@@ -112,7 +112,7 @@ def _retrain(database, limit_s: float) -> dict:
     threading.Thread(target=watch, daemon=True).start()
     started = time.perf_counter()
     try:
-        run = train_in_foreground(database, BENCH, TrainOptions())
+        run = train_in_foreground(database, BENCH, options)
     except (MemoryError, RuntimeError) as error:
         if isinstance(error, RuntimeError) and "allocate" not in str(error):
             raise
@@ -170,7 +170,9 @@ def _database(backend: str, folder: Path, postgres: Optional[str]):
     return database, drop, size
 
 
-def run_case(backend: str, n_facts: int, postgres: Optional[str], limit_min: float, seed: int) -> dict:
+def run_case(backend: str, n_facts: int, postgres: Optional[str], limit_min: float, seed: int,
+             options: Optional[TrainOptions] = None) -> dict:
+    """One size on one backend, at the app's default options unless `options` says otherwise (the tests)."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -185,7 +187,7 @@ def run_case(backend: str, n_facts: int, postgres: Optional[str], limit_min: flo
             for relation, _, _ in RELATIONS:
                 for head, _, tail in rng.sample(by_relation[relation], min(LABELS, len(by_relation[relation]))):
                     add_triple_label(database, BENCH, head, relation, tail, True)
-            retrained = _retrain(database, limit_min * 60)
+            retrained = _retrain(database, limit_min * 60, options or TrainOptions())
             memory = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
             pages = _pages(database.url)
             exports = {fmt: _timed(lambda fmt=fmt: export_file(database, BENCH, folder / f"kg.{fmt}", fmt))[1]

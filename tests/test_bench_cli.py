@@ -225,20 +225,25 @@ def test_the_text_benchmark_reads_a_semeval_like_directory_through_the_apps_retr
     assert len(calls) == 1
 
 
-def test_the_scale_benchmark_runs_a_generated_kg_through_the_apps_retrain(tmp_path, monkeypatch):
-    """bench.scale, small: an untyped KG with a symmetric relation and one with labels and no fact goes
-    through the worker's retrain and suggest, and what the pre-filter looked at is reported."""
-    from bench.scale import markdown, run_scale
+def test_the_scale_benchmark_runs_a_typed_kg_through_import_retrain_pages_and_export(tmp_path, monkeypatch):
+    """bench scale, small: a typed synthetic KG through import, the worker's retrain and suggest, the Review and
+    Graph pages and the exports; the summary names what missed its target and by how much."""
+    from bench.scale import run_case, summary
     from knowco.options import TrainOptions
 
     monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
-    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, queue=QueuePolicy(per_relation=5, max_pairs=50))
-    result = run_scale(400, 4, 2.0, 2, 7, options)
-    assert result["status"] == "succeeded", result["run_message"]
-    assert result["facts"] >= 800 and result["queue"] > 0
-    assert 0 < result["prefilter_scored"] <= result["prefilter_possible"]
-    table = "\n".join(markdown(result, {"cpu_count": 2, "when": "now"}))
-    assert "# A 400-entity KG" in table and f"| succeeded | {result['import_seconds']} |" in table
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, structure_epochs=10,
+                           queue=QueuePolicy(per_relation=5, max_pairs=50))
+    case = run_case("sqlite", 600, None, 5, 7, options)
+    assert case["facts"] == 600 and case["retrain"]["status"] == "succeeded", case["retrain"]["message"]
+    assert case["retrain"]["queue"] > 0 and case["retrain"]["stages"]["structure"] > 0
+    assert {"median_seconds", "cold_seconds"} <= set(case["pages"]["review"]), case["pages"]
+    assert set(case["export_seconds"]) == {"csv", "turtle"} and case["peak_memory_mb"] > 0
+    slow = {**case, "import_seconds": 600.0, "retrain": {**case["retrain"], "status": "cancelled", "seconds": 3000,
+                                                         "stopped_at": {"message": "structural model 1 of 4"}}}
+    _, table = summary([case, {**slow, "backend": "postgresql"}], {"cpu_count": 2})
+    assert "| sqlite | 600 |" in table and "| none |" in table
+    assert "import 2.0× the 5 min" in table and "retrain cancelled after 50 min, at: structural model 1 of 4" in table
 
 
 def test_the_queue_benchmark_s_splits_keep_test_for_reporting(tmp_path):
