@@ -158,6 +158,7 @@ def test_behind_the_api_a_verdict_never_waits_for_the_re_rank_it_triggers(demo, 
     from knowco.settings import BACKGROUND_RERANK_ENV
 
     monkeypatch.setenv(BACKGROUND_RERANK_ENV, "1")
+    monkeypatch.setattr(relearning, "_ended", [float("-inf")])
     started = []
     real = relearning.rerank_queue
     monkeypatch.setattr(relearning, "rerank_queue",
@@ -173,3 +174,15 @@ def test_behind_the_api_a_verdict_never_waits_for_the_re_rank_it_triggers(demo, 
             break
         time.sleep(0.05)
     assert started and not relearning._BACKGROUND.locked()
+    # under many clients the next one waits for the gap after the last ended: those verdicts are learnt together
+    ended = len(started)
+    relearning.after_verdict(demo, "ann")
+    time.sleep(0.1)
+    assert len(started) == ended and not relearning._BACKGROUND.locked()
+    monkeypatch.setattr(relearning, "BACKGROUND_GAP_S", 0.0)
+    relearning.after_verdict(demo, "ann")
+    for _ in range(100):
+        if len(started) > ended and not relearning._BACKGROUND.locked():
+            break
+        time.sleep(0.05)
+    assert len(started) == ended + 1
