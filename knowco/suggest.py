@@ -205,8 +205,9 @@ def _read_inputs(session: Session, model, relation: Optional[str], policy: Queue
     texts = {n: EntityText(n, e.label, e.description) for n, e in data.entities.items()}
     # pending suggestions stay candidates: a new pass re-scores them
     standing = [StandingRule.from_dict(d) for d in project_settings.value_of(session, STANDING_RULES, [])]
-    return _Inputs(data, names, reviewed_triples(session), texts, {n: e.type for n, e in data.entities.items()},
-                   policy, standing)
+    # what a curator labelled (holds or not) is decided as surely as a verdict: never suggested back to them
+    decided = reviewed_triples(session) | {(h, r, t) for _, h, r, t, _ in data.triples}
+    return _Inputs(data, names, decided, texts, {n: e.type for n, e in data.entities.items()}, policy, standing)
 
 
 def _read_sentences(session: Session, scorer: CachedScorer, sides: SideCounts, cancel, progress: Progress,

@@ -328,3 +328,23 @@ def test_a_big_kg_gets_one_structural_try_and_says_why():
     assert searched(TrainOptions(structure_interactions=("transe",), structure_dims=(16,)), 10 ** 7)[2] == ""
     with pytest.raises(OptionsError, match="cannot be negative"):
         TrainOptions(structure_search_facts=-1).check()
+
+
+def test_a_labelled_triple_is_never_suggested_back(kg):
+    """A curator's trial: triples labelled as not holding came back as the queue's top suggestions. A label is
+    decided as surely as a verdict, either way."""
+    add_triple_label(kg, ANN, "ibuprofen", "treats", "gout", False)
+    add_triple_label(kg, ANN, "metformin", "treats", "gout", True)
+    from knowco.services import train_in_foreground
+    from knowco.suggest import _read_inputs
+    from storage.labels import training_data
+
+    train_in_foreground(kg, ANN, TrainOptions(**FAST))
+
+    with kg.sessions() as session:
+        relations = {r.name: 0 for r in training_data(session).relations}
+        known = _read_inputs(session, type("Model", (), {"index": relations})(), None).known
+    labelled = {("ibuprofen", "treats", "gout"), ("metformin", "treats", "gout"), ("aspirin", "treats", "stomach"),
+                ("aspirin", "treats", "headache")}
+    assert labelled <= known
+    assert not labelled & {(s.head, s.relation, s.tail) for s in queue(kg, limit=10_000)}
