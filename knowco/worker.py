@@ -66,7 +66,8 @@ def work_on(database: Database, run_id: int, should_stop: Callable[[], bool] = _
         return
     log(f"run {run_id}: started (pid {os.getpid()})")
     done = threading.Event()
-    threading.Thread(target=_watch, args=(should_stop, database, run_id, done), daemon=True).start()
+    if should_stop is not _never:  # only a queue worker can be asked to stop; the app's own one is killed
+        threading.Thread(target=_watch, args=(should_stop, database, run_id, done), daemon=True).start()
     try:
         run_training(database, run_id, log)
     finally:
