@@ -156,7 +156,6 @@ class OpinionSources:
                  structure: Optional[StructuralModel], kinds: Kinds, counts: GraphCounts) -> None:
         self.distributions, self.text, self.structure = distributions, text, structure
         self.kinds, self.counts = kinds, counts
-        counts.cardinalities.with_kinds(kinds.sides)
 
     def opinions(self, triples: Sequence[Triple3]) -> list[Opinions]:
         graph = (self.structure.opinion(list(triples)) if self.structure is not None
