@@ -126,7 +126,7 @@ def _methods(task: str) -> tuple[str, ...]:
     from engine.structure import KGE_METHODS
     from engine.methods import CLASSIFIERS
 
-    return (*CLASSIFIERS, "app") if task == "re" else ("knowco", "app", *KGE_METHODS)
+    return (*CLASSIFIERS, "app", "app-k") if task == "re" else ("knowco", "app", *KGE_METHODS)
 
 
 def _chosen(text: str, known: tuple[str, ...], what: str) -> list[str]:

@@ -25,8 +25,13 @@ from bench.re_report import per_relation_markdown
 from bench.result_files import ResultFile, markdown, summarise
 
 RE_KEYS = ["micro_f1", "accuracy"]
-#: the benchmark method that is the app's own retrain (engine.retrain with knowco.options' defaults)
+#: the benchmark method that is the app's own retrain (engine.retrain with knowco.options' defaults), given every
+#: labelled sentence a baseline sees: the K-shot training sentences and the K-shot dev sentences the baselines stop
+#: on. A curator's labels are one pool; the app holds out and chooses on its own share of them.
 APP = "app"
+#: the app's retrain given only the K-shot training sentences (half the labels the baselines see)
+APP_K = "app-k"
+APPS = (APP, APP_K)
 LP_KEYS = ["mr_raw", "hits@10_raw", "mr_filtered", "mrr_filtered", "hits@1_filtered", "hits@10_filtered"]
 Log = Callable[[str], None]
 
@@ -69,7 +74,7 @@ def re_scores(data: ReData, gold: list[Optional[str]], predicted: list[Optional[
 
 
 def _predict(model, method: str, data: ReData, test: list[SentenceExample]) -> list[Optional[str]]:
-    if method == APP:
+    if method in APPS:
         return predict_app(model, data, test)
     classes = [spec.name for spec in model.classes]
     return [None if classes[i] == NO_RELATION else classes[i]
@@ -89,9 +94,9 @@ def bench_re(data_dir: Path, ks: list[int], seeds: list[int], methods: list[str]
              base: TrainConfig, overrides: dict[str, dict], out: Optional[Path], log: Log,
              app_settings: Optional[dict] = None, split: str = "choose") -> str:
     """Each method and K over the seeds; `app` is the app's retrain with its own defaults (knowco.options) and
-    `app_settings` (the explicit --backbone and --set) on top, given only the K-shot sentences (no dev set to
-    stop on: the app has none). `split` "choose" measures on the validation sentences, "report" on test; the
-    baselines' early-stopping dev set is drawn from train either way."""
+    `app_settings` (the explicit --backbone and --set) on top, given the K-shot training and dev sentences as one
+    pool of labels (`app-k`: the training sentences only). `split` "choose" measures on the validation sentences,
+    "report" on test; the baselines' early-stopping dev set is drawn from train either way."""
     data = load_re_dir(data_dir, split)
     plan = [(method, k, method) for k in ks for method in methods]
     if ablations:
@@ -106,11 +111,12 @@ def bench_re(data_dir: Path, ks: list[int], seeds: list[int], methods: list[str]
                 continue
             train, dev = k_shot(data.train, k, seed)
             started = time.perf_counter()
-            if method == APP:
+            if method in APPS:
                 options = app_options(app_settings or {}, seed)
-                trained = train_app(data, train, options)
+                labels = train + dev if method == APP else train
+                trained = train_app(data, labels, options)
                 model, config = trained.model, options.as_dict()
-                extra = {"head": trained.head.as_dict(), "dev_examples": 0}
+                extra = {"head": trained.head.as_dict(), "dev_examples": 0, "labels": len(labels)}
             else:
                 changes = dict(overrides.get(method, {}))
                 if label.startswith("knowco-"):

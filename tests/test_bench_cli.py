@@ -70,12 +70,15 @@ def test_bench_re_measures_the_apps_own_retrain_and_where_each_method_errs(tmp_p
     data = _semeval_like(tmp_path / "mini")
     out = tmp_path / "re.json"
     assert main(["bench", "re", "--data", str(data), "--k", "4", "--seeds", "1", "--split", "report",
-                 "--methods", "app,finetune", "--out", str(out), *FAST]) == 0
+                 "--methods", "app,app-k,finetune", "--out", str(out), *FAST]) == 0
     assert json.loads(out.read_text())["config"]["split"] == "report"
     runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
     app = runs["app"]
     assert app["config"]["stage1_epochs"] == 1 and app["config"]["head"] == "auto"  # app defaults, --set on top
     assert app["head"]["chosen"] in ("prompt", "classifier", "average") and app["dev_examples"] == 0
+    # the app is given every labelled sentence a baseline trains or stops on; app-k the training ones only
+    assert app["labels"] == runs["finetune"]["train_examples"] + runs["finetune"]["dev_examples"]
+    assert runs["app-k"]["labels"] == runs["finetune"]["train_examples"]
     for run in runs.values():
         assert sum(run["errors"].values()) == round(len(EXAMPLES) + 2 - run["metrics"]["accuracy"] * (len(EXAMPLES) + 2))
         assert {row["relation"] for row in run["per_relation"]} <= {"treats", "causes", "?"}
@@ -120,7 +123,7 @@ def test_bench_methods_come_from_the_engine_resolver():
     from engine.structure import KGE_METHODS
     from engine.methods import CLASSIFIERS, classifier_class
 
-    assert _methods("re") == (*CLASSIFIERS, "app") == ("knowco", "finetune", "app")
+    assert _methods("re") == (*CLASSIFIERS, "app", "app-k") == ("knowco", "finetune", "app", "app-k")
     assert _methods("lp") == ("knowco", "app", *KGE_METHODS)
     assert classifier_class("knowco").kind == "knowco"
     with pytest.raises(ValueError, match="unknown method 'magic'"):
