@@ -67,7 +67,8 @@ def test_a_pattern_needs_support():
 
 
 KINDS = {**{f"city{i}": "city" for i in range(9)}, "osaka": "city", **{f"country{i}": "country" for i in range(3)},
-         **{f"book{i}": "book" for i in range(100)}, **{f"author{i}": "person" for i in range(4)}}
+         **{f"book{i}": "book" for i in range(100)}, **{f"author{i}": "person" for i in range(4)},
+         **{f"p{i}": "person" for i in range(12)}}
 
 
 def _score(facts, distributions, text=TextSupport()):
@@ -100,6 +101,24 @@ def test_before_calibration_a_sentence_outranks_names_and_nothing_reaches_the_ce
     assert judged.confidence[stated] == pytest.approx(low + (high - low) * 0.99 ** policy.evidence_exponent)
     assert high < 0.8
     assert judged.confidence[stated] > low >= judged.confidence[("book98", "written_by", "author2")]
+
+
+def test_before_calibration_a_pattern_is_worth_the_share_of_the_time_it_holds():
+    """A browser trial's river KG: a pattern mapped like a sentence put every country it implied at 0.61-0.71.
+    Uncalibrated, a pattern is worth how often the KG shows it holding, and a sentence's finding stays above a
+    pattern that holds about half the time."""
+    people = [(f"p{i}", "born_in", f"city{i % 9}") for i in range(12)]
+    half = [(f"p{i}", "citizen_of", f"country{i % 9 % 3}") for i in range(0, 12, 2)]  # 6 of the 12 linked pairs
+    facts = people + CITIES + half
+    implied, stated = ("p1", "citizen_of", "country1"), ("p3", "citizen_of", "country0")
+    text = TextSupport(best={("p3", "country0"): {"citizen_of": 0.9}}, stated={stated: [(1, 0, 1, 3, 4, 0.9)]},
+                       sentence_share={stated: 0.5}, leading={stated: 1})
+    names = {("p1", "country1"): {"citizen_of": 0.1}, ("p3", "country0"): {"citizen_of": 0.1}}
+    judged = score_candidates(_score(facts, names, text), [implied, stated])
+    policy = QueuePolicy()
+    assert judged.confidence[implied] == pytest.approx((6 + 1) / (12 + 2))  # its smoothed share, 0.5
+    assert judged.confidence[stated] > judged.confidence[implied] > policy.names_only_ceiling
+    assert judged.opinions[implied]["pattern"]["rule"] == "born_in ∘ located_in ⇒ citizen_of"
 
 
 def test_before_calibration_a_kind_that_never_fits_the_relation_sinks():

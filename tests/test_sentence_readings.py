@@ -90,3 +90,16 @@ def test_the_kg_s_kinds_say_which_relation_a_related_pair_states_and_which_way_r
     assert ("nadella", "born_in", "hyderabad") in support.stated
     assert support.best[("nadella", "hyderabad")]["born_in"] == pytest.approx(0.6)
     assert not any(t[1] == "ceo_of" for t in support.stated)
+
+
+def test_a_relation_close_behind_no_relation_is_still_what_the_marking_states():
+    """The curator benchmark's companies document: "Oliver Zipse has served as chief executive of BMW" read as
+    "no relation" at 0.55 with ceo_of next; at `reading_odds` 0.4 a relation reaching 0.4 of "no relation"'s
+    probability is stated, one further behind is not."""
+    mentions, answers = _sentence(1, "zipse bmw munich", {
+        (0, 1): {NONE: 0.55, "ceo_of": 0.35, "born_in": 0.10}, (1, 0): {NONE: 0.9, "ceo_of": 0.1},
+        (1, 2): {NONE: 0.8, "headquartered_in": 0.15, "ceo_of": 0.05}, (2, 1): {NONE: 0.95, "ceo_of": 0.05}})
+    read = read_text(mentions, answers, policy=QueuePolicy(reading_odds=0.4))
+    assert ("zipse", "ceo_of", "bmw") in read.stated
+    assert not any(t[0] == "bmw" or t[2] == "munich" for t in read.stated)  # 0.15 is under 0.4 × 0.8
+    assert not read_text(mentions, answers, policy=QueuePolicy(reading_odds=1.0)).stated

@@ -83,7 +83,7 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
     way: dict[tuple, float] = {}  # (triple, where) → p(this way round rather than the other)
     for mention, distribution in zip(mentions, distributions):
         pair = (mention.head.entity, mention.tail.entity)
-        relation, p = max(distribution.items(), key=lambda item: item[1])
+        relation, p = _reading(distribution, policy.reading_odds)
         turned = None
         if relation != NO_RELATION:
             triple, where, q, certainty = _way_round(mention, relation, p, marked, sides, kinds)
@@ -98,6 +98,18 @@ def read_text(mentions: Sequence[MentionPair], distributions: Sequence[dict[str,
     return TextSupport(dict(best), {triple: sorted(((*where, p) for where, p in evidence.items()),
                                                     key=lambda e: -e[5])
                                     for triple, evidence in stated.items()}, share, leading)
+
+
+def _reading(distribution: dict[str, float], odds: float) -> tuple[str, float]:
+    """What a marking states: its likeliest relation, also where "no relation" is likelier but the relation
+    reaches `odds` of its probability."""
+    relation, p = max(distribution.items(), key=lambda item: item[1])
+    if relation == NO_RELATION:
+        other = max(((r, q) for r, q in distribution.items() if r != NO_RELATION), key=lambda item: item[1],
+                    default=None)
+        if other is not None and other[1] >= odds * p:
+            return other
+    return relation, p
 
 
 def _way_round(mention: MentionPair, relation: str, p: float, marked: dict[tuple, dict[str, float]],
@@ -286,19 +298,22 @@ def uncalibrated(sources: OpinionSources, triple: Triple3, opinion: Opinions) ->
 
     Evidence is what a sentence says of the triple, a pattern of the graph that holds at least
     `pattern_evidence` of the time ("12 of 13"), or the share of its relation's missing reverses expected to
-    hold; a candidate with evidence lies between `names_only_ceiling` and `uncalibrated_ceiling` by how strong
-    its best evidence is (raised to `evidence_exponent`). A guess from the entities' names alone stays below `names_only_ceiling` (on a curator's
-    80-fact KG the top 30 such guesses, at 0.85-0.97, held no fact, and a sentence's findings sat under them).
+    hold. A sentence's finding lies between `names_only_ceiling` and `uncalibrated_ceiling` by how strongly the
+    sentence says it (raised to `evidence_exponent`); a pattern or a missing reverse is worth the share of the
+    time the KG shows it holding, up to `uncalibrated_ceiling` (a browser trial's river KG: a pattern through
+    neighbouring countries, mapped like a sentence, had put every neighbour country at 0.61-0.71). A guess from
+    the entities' names alone stays below `names_only_ceiling` (on a curator's 80-fact KG the top 30 such
+    guesses, at 0.85-0.97, held no fact, and a sentence's findings sat under them).
     Both are scaled by how well the entities fit the relation's kinds, and a second value's is combined with
     what the relation's cardinality leaves of one (`_with_second_chance`)."""
     policy = sources.counts.policy
     strong = opinion.pattern_confidence if opinion.pattern_confidence >= policy.pattern_evidence else 0.0
-    evidence = max(opinion.sentence_share if opinion.sentences else 0.0, strong, sources.counts.reverse(triple))
-    if evidence > 0:
+    rate = max(strong, sources.counts.reverse(triple))
+    confidence = policy.names_only_ceiling * max(opinion.text, opinion.pattern_confidence)
+    if opinion.sentences and opinion.sentence_share > 0:
         confidence = (policy.names_only_ceiling + (policy.uncalibrated_ceiling - policy.names_only_ceiling)
-                      * evidence ** policy.evidence_exponent)
-    else:
-        confidence = policy.names_only_ceiling * max(opinion.text, opinion.pattern_confidence)
+                      * opinion.sentence_share ** policy.evidence_exponent)
+    confidence = max(confidence, min(rate, policy.uncalibrated_ceiling))
     return _with_second_chance(confidence * opinion.fit, opinion.second_chance)
 
 
