@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
+from sqlalchemy.exc import IntegrityError
+
 from storage import api_access
 from storage.api_access import TokenRow
 from storage.audit import record_event
@@ -51,14 +53,18 @@ def add_token(database: Database, name: str, actor: Actor, made_by: str,
     if actor.role not in ROLES:
         raise TokenError(f"the role must be one of {', '.join(ROLES)}")
     secret = PREFIX + secrets.token_urlsafe(32)
-    with database.transaction() as session:
-        if api_access.live_token_named(session, name) is not None:
-            raise TokenError(f"a token named {name} exists; revoke it first or pick another name")
-        now = utcnow()
-        row = api_access.add_token(session, name, actor.name, actor.role, _hash(secret), made_by, now,
-                                   now + lasts if lasts else None)
-        record_event(session, actor=made_by, action="add_token", target="api_token", target_id=row.id,
-                     details={"name": name, "acts_as": actor.name, "role": actor.role})
+    taken = TokenError(f"a token named {name} exists; revoke it first or pick another name")
+    try:
+        with database.transaction() as session:
+            if api_access.live_token_named(session, name) is not None:
+                raise taken
+            now = utcnow()
+            row = api_access.add_token(session, name, actor.name, actor.role, _hash(secret), made_by, now,
+                                       now + lasts if lasts else None)
+            record_event(session, actor=made_by, action="add_token", target="api_token", target_id=row.id,
+                         details={"name": name, "acts_as": actor.name, "role": actor.role})
+    except IntegrityError:  # another `token add` of this name committed between the look-up and the insert
+        raise taken from None
     return NewToken(row, secret)
 
 

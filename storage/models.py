@@ -328,6 +328,11 @@ class ApiToken(Base):
     SHA-256 only (a token is 32 random bytes, so a fast hash cannot be reversed), revocable."""
 
     __tablename__ = "api_token"
+    #: two `token add` calls with one name at once both passed the service's look-up; the database refuses one
+    __table_args__ = (
+        Index("uq_api_token_live_name", "name", unique=True, sqlite_where=text("revoked_at IS NULL"),
+              postgresql_where=text("revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: what the token is for, e.g. "nightly-retrain"; unique among tokens not revoked

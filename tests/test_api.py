@@ -253,3 +253,20 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing_half_written(sqlite
         server.terminate()
         server.wait(30)
     assert statistics(sqlite_db).triples["accepted"] == 2 and statistics(sqlite_db).entities == 3
+
+
+def test_two_token_adds_of_one_name_at_once_make_one_live_token(db, monkeypatch):
+    """Both calls pass the look-up before either inserts (simulated by a look-up that finds nothing): the
+    database's unique index on live names refuses the second, in words; a revoked name can be used again."""
+    import knowco.tokens
+    from knowco.services import TokenError, list_tokens, revoke_token
+
+    add_token(db, "nightly", Actor("bot", "admin"), "tester")
+    monkeypatch.setattr(knowco.tokens.api_access, "live_token_named", lambda session, name: None)
+    with pytest.raises(TokenError, match="a token named nightly exists"):
+        add_token(db, "nightly", Actor("bot", "admin"), "tester")
+    monkeypatch.undo()
+    revoke_token(db, "nightly", "tester")
+    add_token(db, "nightly", Actor("bot", "curator"), "tester")
+    live = [row for row in list_tokens(db) if row.name == "nightly" and row.revoked_at is None]
+    assert [row.role for row in live] == ["curator"]

@@ -129,3 +129,31 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path):
     assert counts == {"entity": 2, "relation": 1, "triple": 1, "document": 1, "sentence": 1, "evidence": 1,
                       "example": 1}
     engine.dispose()
+
+
+def test_upgrading_keeps_the_newest_of_live_tokens_that_share_a_name(tmp_path):
+    """Before revision 0015 two `token add` calls could both make a live token of one name; the upgrade that
+    makes live names unique revokes the older ones instead of failing on them."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from storage.database import _sqlite_pragmas, upgrade, Database
+    from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+
+    url = resolve_url(str(tmp_path / "old.sqlite"))
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    config = alembic_config(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0014")
+    with engine.begin() as connection:
+        for i, name in enumerate(["nightly", "nightly", "other"]):
+            connection.execute(text(
+                "INSERT INTO api_token (name, actor, role, token_hash, created_by, created_at) VALUES "
+                f"('{name}', 'bot', 'admin', 'hash{i}', 'me', CURRENT_TIMESTAMP)"))
+    upgrade(Database(url, engine, sessionmaker(engine)))
+    with engine.connect() as connection:
+        live = connection.execute(text("SELECT id, name FROM api_token WHERE revoked_at IS NULL ORDER BY id")).all()
+    assert [tuple(row) for row in live] == [(2, "nightly"), (3, "other")]
