@@ -194,6 +194,9 @@ def run_kg(directory: Path, seed: int, options: TrainOptions) -> dict:
             "curator": {"judged": len(judged),
                         "first_30_right": sum((s.head, s.relation, s.tail) in truth.true for s in judged),
                         "next_30_right": round(after_scored["p@30"] * JUDGED),
+                        # what the next 30 would hold had the verdicts re-ranked nothing: ranks 31-60 before
+                        "next_30_without_rerank": sum((s.head, s.relation, s.tail) in truth.true
+                                                      for s in shown[JUDGED:2 * JUDGED]),
                         # the most the next 30 could hold: the true suggestions left in the re-ranked queue
                         "true_left": after_scored["true_in_queue"], "after": after_scored}}
 
@@ -222,7 +225,8 @@ def _run_rows(runs: list[dict]) -> list[str]:
         lines.append(f"| {run['kg']} | {run['seed']} | {b['p@10']} | {b['p@30']} | {b['top10_mean_confidence']} | "
                      f"{b['max_confidence']} | {b['brier']} | {b['second_values_above_05']} | "
                      f"{b['document_found']}/{b['document_facts']} ({b['document_in_top30']}) | "
-                     f"{c['first_30_right']}/30 → {c['next_30_right']}/30 (of {c.get('true_left', '?')} left) | "
+                     f"{c['first_30_right']}/30 → {c['next_30_right']}/30 (of {c.get('true_left', '?')} left; "
+                     f"{c.get('next_30_without_rerank', '?')} without the re-rank) | "
                      f"{run['retrain_and_suggest_seconds']} |")
     return lines
 

@@ -286,6 +286,7 @@ def test_the_curator_benchmark_scores_a_small_kg_and_a_simulated_curator(tmp_pat
     assert {r["kg"] for r in runs} == {"film", "companies"}
     film = next(r for r in runs if r["kg"] == "film")
     assert film["curator"]["judged"] == 30 and 0 <= film["before"]["p@30"] <= 1
+    assert 0 <= film["curator"]["next_30_without_rerank"] <= min(30, film["before"]["true_in_queue"])
     assert film["before"]["document_facts"] == len(truth.stated) and len(film["before"]["bands"]) == 5
     assert "| film | 7 |" in text and json.loads(out.read_text())["config"]["chosen_on"] == ["film", "companies"]
     assert bench_curator("choose", [7], out, lines.append, options=options) == text  # resumed, not rerun
