@@ -17,6 +17,7 @@ from typing import Callable, Optional
 from storage.database import Database, open_database
 from storage.runs import claim, finish_run, get_run, request_cancel, update_message
 
+from knowco.errors import JobError
 from knowco.model_store import writable_store
 from knowco.settings import settings
 
@@ -88,8 +89,8 @@ def retrain_worker(database: Database, *, name: Optional[str] = None, once: bool
 
     check_database(database)
     problem = store_problem(database)
-    if problem is not None:
-        say(f"warning: {problem}; a run this worker claims will fail with that")
+    if problem is not None:  # it would claim runs only to fail them, while a worker with the store could train them
+        raise JobError(f"this worker cannot start: {problem}")
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
     say("retrain worker: waiting for queued retrains (Ctrl-C stops; a run under way is cancelled)")

@@ -149,16 +149,25 @@ def test_a_run_offered_twice_to_two_workers_is_trained_once(kg, tmp_path):
     assert sum(text.count(f"run {run.id} was cancelled or taken by another worker") for text in logs) == 1
 
 
-def test_a_worker_whose_shared_store_is_not_mounted_fails_the_run_with_that_sentence(kg, tmp_path):
+def test_a_worker_whose_shared_store_is_not_mounted_refuses_to_start_and_leaves_the_run_queued(kg, tmp_path):
+    """It would claim runs only to fail them while a worker that reaches the store could train them."""
     (tmp_path / "mnt" / "knowco-models").mkdir(parents=True)  # the mount point, the share not mounted on it
     run = start_training(kg, ADMIN, TrainOptions.from_dict(FAST))
     worker = Worker(kg, tmp_path / "cut-off-host", "--once", store=str(tmp_path / "mnt" / "knowco-models"))
-    assert worker.process.wait(120) == 0, worker.text()
-    failed = get_run(kg, run.id)
-    assert failed.status == "failed" and "is not the one the app writes to" in failed.message, failed.message
-    assert "is the shared folder mounted there?" in failed.message and "KNOWCO_MODEL_DIR" in failed.message
-    assert "warning:" in worker.text() and active_run(kg) is None
+    assert worker.process.wait(120) != 0, worker.text()
+    assert "this worker cannot start:" in worker.text() and "is not the one the app writes to" in worker.text()
+    assert "is the shared folder mounted there?" in worker.text() and "Traceback" not in worker.text()
+    assert get_run(kg, run.id).status == "queued"
     assert not list((tmp_path / "mnt" / "knowco-models").iterdir())  # nothing written where the share belongs
+
+
+def test_a_store_lost_after_the_worker_started_fails_the_run_it_claims_with_that_sentence(kg):
+    from knowco.worker import work_on
+
+    run = start_training(kg, ADMIN, TrainOptions.from_dict(FAST))
+    work_on(kg, run.id, store_problem=lambda: "the model store is gone")
+    failed = get_run(kg, run.id)
+    assert failed.status == "failed" and failed.message == "the model store is gone" and active_run(kg) is None
 
 
 def test_a_run_cancelled_before_any_worker_took_it_is_never_trained(kg, tmp_path):
