@@ -115,18 +115,24 @@ def verdicts_by_confidence(session: Session, bins: int = 5) -> list[VerdictBin]:
 
 def _queue_query(relation: Optional[str], min_confidence: float, max_confidence: float,
                  curator: Optional[str] = None, from_text: Optional[bool] = None):
-    """The pending suggestions; for a `curator`, without those they already judged; with `from_text`, only
-    those read in a sentence (True) or only those that were not (False)."""
+    """The pending suggestions with their entities, relation and version (`_pending`)."""
     head, tail = aliased(Entity), aliased(Entity)
     query = (select(Triple, head, Relation, tail, ModelVersion.name)
              .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
              .join(Relation, Triple.relation_id == Relation.id)
-             .outerjoin(ModelVersion, Triple.model_version_id == ModelVersion.id)
-             .where(Triple.status == "suggested",
-                    func.coalesce(Triple.confidence, 0.0) >= min_confidence,
-                    func.coalesce(Triple.confidence, 0.0) <= max_confidence))
+             .outerjoin(ModelVersion, Triple.model_version_id == ModelVersion.id))
+    return _pending(query, relation, min_confidence, max_confidence, curator, from_text)
+
+
+def _pending(query, relation: Optional[str], min_confidence: float, max_confidence: float,
+             curator: Optional[str], from_text: Optional[bool]):
+    """`query` narrowed to the pending suggestions; for a `curator`, without those they already judged; with
+    `from_text`, only those read in a sentence (True) or only those that were not (False)."""
+    query = query.where(Triple.status == "suggested", func.coalesce(Triple.confidence, 0.0) >= min_confidence,
+                        func.coalesce(Triple.confidence, 0.0) <= max_confidence)
     if relation:
-        query = query.where(Relation.name == relation)
+        query = query.where(Triple.relation_id == select(Relation.id).where(Relation.name == relation)
+                            .scalar_subquery())
     if curator is not None:
         query = query.where(Triple.id.not_in(team.judged_by(curator)))
     if from_text is not None:
@@ -180,8 +186,10 @@ def _accepted_reverses(session: Session, triples: list[Triple]) -> set[tuple[int
 def count_suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
                       max_confidence: float = 1.0, curator: Optional[str] = None,
                       from_text: Optional[bool] = None) -> int:
-    query = _queue_query(relation, min_confidence, max_confidence, curator,
-                         from_text).with_only_columns(func.count(Triple.id))
+    """What `_queue_query` finds, counted on the triple table alone: every page of the API's queue counts its
+    total, and the joins to the entities and versions (which every suggestion has) were a third of a page's
+    time under 8 clients."""
+    query = _pending(select(func.count(Triple.id)), relation, min_confidence, max_confidence, curator, from_text)
     return int(session.scalar(query) or 0)
 
 

@@ -291,3 +291,23 @@ def test_killing_the_process_during_a_bulk_accept_leaves_all_or_nothing(sqlite_d
             Triple.reviewed_by == "killer"))
         assert accepted_by_killer in (0, pending)
         assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_the_queue_s_count_agrees_with_the_queue_under_every_filter(demo):
+    """The count is a lean query of its own (every API page counts its total): it must find what the queue
+    lists, by relation, confidence, curator and whether a sentence states the suggestion."""
+    from storage.review import count_suggestions, suggestions
+    from tests.storage_helpers import queued
+
+    queued(demo, [("aspirin", "treats", "gout", 0.9), ("ibuprofen", "treats", "asthma", 0.8),
+                  ("metformin", "treats", "gout", 0.4), ("aspirin", "interacts_with", "ibuprofen", 0.7)])
+    with demo.sessions() as session:
+        decided = next(s.id for s in suggestions(session, limit=100) if s.head == "metformin")
+    accept(demo, Actor("ann", "curator"), decided)
+    filters = [{}, {"relation": "treats"}, {"relation": "interacts_with"},
+               {"min_confidence": 0.75}, {"max_confidence": 0.75}, {"curator": "ann"}, {"curator": "bob"},
+               {"from_text": True}, {"from_text": False}]
+    with demo.sessions() as session:
+        for narrowed in filters:
+            listed = suggestions(session, limit=100, **narrowed)
+            assert count_suggestions(session, **narrowed) == len(listed), narrowed
