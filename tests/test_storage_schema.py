@@ -87,23 +87,28 @@ def test_sqlite_file_is_a_real_sqlite_database(tmp_path):
             "alembic_version"} <= tables
 
 
-def test_upgrading_a_database_with_data_keeps_every_row(tmp_path):
-    """SQLite migrations copy tables (batch mode): with foreign keys on, dropping the old copy would cascade
-    into the rows that point at it. An upgrade from revision 0004 must keep triples, labels and evidence."""
+def _sqlite_at(folder, revision: str):
+    """An SQLite database migrated to `revision` only, and a call that upgrades it the way the app does."""
     from alembic import command
-    from sqlalchemy import create_engine
-
-    from storage.database import _sqlite_pragmas, upgrade, Database
-    from sqlalchemy import event
+    from sqlalchemy import create_engine, event
     from sqlalchemy.orm import sessionmaker
 
-    url = resolve_url(str(tmp_path / "old.sqlite"))
+    from storage.database import _sqlite_pragmas, upgrade, Database
+
+    url = resolve_url(str(folder / "old.sqlite"))
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
     config = alembic_config(url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
+        command.upgrade(config, revision)
+    return engine, lambda: upgrade(Database(url, engine, sessionmaker(engine)))
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(tmp_path):
+    """SQLite migrations copy tables (batch mode): with foreign keys on, dropping the old copy would cascade
+    into the rows that point at it. An upgrade from revision 0004 must keep triples, labels and evidence."""
+    engine, upgraded = _sqlite_at(tmp_path, "0004")
     rows = {
         "entity": "INSERT INTO entity (id, name, label, description, aliases, created_by, created_at) VALUES "
                   "(1, 'a', 'a', '', '[]', 'me', CURRENT_TIMESTAMP), (2, 'b', 'b', '', '[]', 'me', CURRENT_TIMESTAMP)",
@@ -122,7 +127,7 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path):
     with engine.begin() as connection:
         for statement in rows.values():
             connection.execute(text(statement))
-    upgrade(Database(url, engine, sessionmaker(engine)))
+    upgraded()
     with engine.connect() as connection:
         counts = {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() for table in rows}
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1  # back on after the upgrade
@@ -134,26 +139,13 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path):
 def test_upgrading_keeps_the_newest_of_live_tokens_that_share_a_name(tmp_path):
     """Before revision 0015 two `token add` calls could both make a live token of one name; the upgrade that
     makes live names unique revokes the older ones instead of failing on them."""
-    from alembic import command
-    from sqlalchemy import create_engine
-
-    from storage.database import _sqlite_pragmas, upgrade, Database
-    from sqlalchemy import event
-    from sqlalchemy.orm import sessionmaker
-
-    url = resolve_url(str(tmp_path / "old.sqlite"))
-    engine = create_engine(url)
-    event.listen(engine, "connect", _sqlite_pragmas)
-    config = alembic_config(url)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0014")
+    engine, upgraded = _sqlite_at(tmp_path, "0014")
     with engine.begin() as connection:
         for i, name in enumerate(["nightly", "nightly", "other"]):
             connection.execute(text(
                 "INSERT INTO api_token (name, actor, role, token_hash, created_by, created_at) VALUES "
                 f"('{name}', 'bot', 'admin', 'hash{i}', 'me', CURRENT_TIMESTAMP)"))
-    upgrade(Database(url, engine, sessionmaker(engine)))
+    upgraded()
     with engine.connect() as connection:
         live = connection.execute(text("SELECT id, name FROM api_token WHERE revoked_at IS NULL ORDER BY id")).all()
     assert [tuple(row) for row in live] == [(2, "nightly"), (3, "other")]
