@@ -5,7 +5,9 @@ curator judging meanwhile loses nothing. The Review page says that the order cha
 
 The graph's patterns are mined again from the facts of the moment at each re-rank (about a second on UMLS), so a
 pending suggestion's "12 of 13" counts the facts accepted since its suggest pass: the card, the exports and
-the re-rank's own fit read the refreshed pattern, and the Train page lists the strongest ones now.
+the re-rank's own fit read the refreshed pattern, and the Train page lists the strongest ones now. Likewise a
+suggestion that became a second value since its suggest pass (its first value accepted meanwhile) says so and
+is worth what the relation's cardinality leaves of one.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import time
 from datetime import datetime
 from typing import Optional
 
+from engine.queue.cardinality import Cardinalities
+from engine.queue.opinions import with_second_chance
 from engine.queue.patterns import SHOWN, Patterns
 from engine.queue.policy import QueuePolicy
 from engine.queue.verdict_model import Row, rerank
@@ -61,7 +65,7 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
         if not force and len(judged) - int(last.get("verdicts", 0)) < policy.rerank_every:
             return None
         facts, names = verdict_rows.fact_triples(session), verdict_rows.pending_names(session)
-    pending = _refresh_patterns(database, facts, names, pending, policy)
+    pending = _refresh_opinions(database, facts, names, pending, policy)
     rows = [Row(relation, _prior(confidence, opinions), opinions) for relation, confidence, opinions, _ in judged]
     waiting = [Row(relation, _prior(confidence, opinions), opinions) for _, relation, confidence, opinions in pending]
     result = rerank(rows, [ok for *_, ok in judged], waiting, policy)
@@ -81,20 +85,46 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
     return summary
 
 
-def _refresh_patterns(database: Database, facts: list, names: dict[int, tuple[str, str, str]], pending: list,
+def _refresh_opinions(database: Database, facts: list, names: dict[int, tuple[str, str, str]], pending: list,
                       policy: QueuePolicy) -> list:
-    """Store the patterns mined from the facts now, and return the pending rows with them."""
+    """Store what the facts of the moment say of each pending suggestion (its best pattern, whether it is a
+    second value now), and return the pending rows with it."""
     patterns, strongest = _fresh_patterns(facts, names, pending, policy)
+    with database.sessions() as session:
+        marks = verdict_rows.one_valued_marks(session)
+    seconds = _fresh_second_values(facts, names, pending, policy, marks)
+    changes = {i: {"pattern": pattern} for i, pattern in patterns.items()}
+    for i, values in seconds.items():
+        changes.setdefault(i, {}).update(values)
+    read = {i: c for i, _, c, _ in pending if i in seconds}
+    demoted = {i: min(read[i], values["model"]) for i, values in seconds.items()}
     with database.transaction() as session:
-        verdict_rows.set_patterns(session, patterns)
+        verdict_rows.update_opinions(session, changes)
+        verdict_rows.set_confidences(session, demoted, read=read)  # shown so even where no re-rank follows
         verdict_rows.record_patterns(session, {"facts": len(facts), "patterns": strongest,
                                                "at": utcnow().isoformat()})
-    return [(i, r, c, _with_pattern(o, patterns[i]) if i in patterns else o) for i, r, c, o in pending]
+    return [(i, r, demoted.get(i, c), _with(o, changes[i]) if i in changes else o) for i, r, c, o in pending]
 
 
-def _with_pattern(opinions: dict, pattern: Optional[dict]) -> dict:
-    kept = {k: v for k, v in opinions.items() if k != "pattern"}
-    return {**kept, "pattern": pattern} if pattern is not None else kept
+def _fresh_second_values(facts: list, names: dict[int, tuple[str, str, str]], pending: list, policy: QueuePolicy,
+                         marks: dict[str, set[str]]) -> dict[int, dict]:
+    """The pending suggestions that became a second value since they were scored (the first value was accepted
+    meanwhile: "Cupertino located_in Netherlands" kept 0.11 and no note after "Cupertino located_in United
+    States" was accepted, in a curator's trial): the reason, and the model's confidence combined with what the
+    relation's cardinality leaves of a second value, as the suggest pass would have scored it."""
+    cardinalities = Cardinalities(facts, policy, marks)
+    out = {}
+    for i, _, confidence, opinions in pending:
+        reason = cardinalities.second_value(names[i]) if i in names else None
+        if reason is not None and opinions.get("second_value") is None:
+            out[i] = {"second_value": reason.as_dict(),
+                      "model": with_second_chance(_prior(confidence, opinions), reason.chance())}
+    return out
+
+
+def _with(opinions: dict, values: dict) -> dict:
+    kept = {k: v for k, v in opinions.items() if k not in values}
+    return {**kept, **{k: v for k, v in values.items() if v is not None}}
 
 
 #: one background re-rank at a time per process: a verdict arriving meanwhile leaves it to the next one

@@ -82,18 +82,27 @@ def pending_names(session: Session) -> dict[int, tuple[str, str, str]]:
         .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "suggested"))}
 
 
-def set_patterns(session: Session, patterns: dict[int, Optional[dict]]) -> int:
-    """The graph's best pattern now for each of these suggestions still pending (None: no pattern links its two
-    entities any more), stored in its opinions where the Review card, the exports and the re-rank read it."""
+def update_opinions(session: Session, changes: dict[int, dict[str, Any]]) -> int:
+    """New values of some opinions of suggestions still pending (a value None removes that opinion): the graph's
+    best pattern now, whether it is a second value now, stored where the Review card, the exports and the
+    re-rank read them."""
     changed = 0
-    for triple_id, pattern in patterns.items():
+    for triple_id, values in changes.items():
         row = session.get(Triple, triple_id)
         if row is None or row.status != "suggested":
             continue
-        opinions = {k: v for k, v in (row.opinions or {}).items() if k != "pattern"}
-        row.opinions = {**opinions, **({"pattern": pattern} if pattern is not None else {})}
+        opinions = {k: v for k, v in (row.opinions or {}).items() if k not in values}
+        row.opinions = {**opinions, **{k: v for k, v in values.items() if v is not None}}
         changed += 1
     return changed
+
+
+def one_valued_marks(session: Session) -> dict[str, set[str]]:
+    """Per side, the relations a curator marked one-valued there ("tail": one tail per head; "head": one head
+    per tail)."""
+    rows = session.execute(select(Relation.name, Relation.functional, Relation.one_head_per_tail)).all()
+    return {"tail": {name for name, functional, _ in rows if functional},
+            "head": {name for name, _, one_head in rows if one_head}}
 
 
 PATTERNS_NOW = "patterns_now"

@@ -186,3 +186,27 @@ def test_behind_the_api_a_verdict_never_waits_for_the_re_rank_it_triggers(demo, 
             break
         time.sleep(0.05)
     assert len(started) == ended + 1
+
+
+def test_a_suggestion_whose_first_value_was_accepted_meanwhile_becomes_a_second_value_at_the_re_rank(demo):
+    """A curator's trial: after "Cupertino located_in United States" was accepted, "Cupertino located_in
+    Netherlands" kept 0.11 and no note. In the demo 32 of 33 drugs with a class have one (`member_of_class`);
+    a new drug's two candidate classes: once one is accepted, the other is a second value at the next re-rank,
+    worth what the relation leaves of one, whether or not enough verdicts came in to re-rank anything else."""
+    from knowco.relearning import rerank_queue
+
+    scored = [("newdrug", "member_of_class", "class_a", 0.6), ("newdrug", "member_of_class", "class_b", 0.5)]
+    with demo.transaction() as session:
+        from storage.models import Entity, utcnow
+
+        session.add_all([Entity(name=n, label=n, description="", aliases=[], created_by="t", created_at=utcnow())
+                         for n in ("newdrug", "class_a", "class_b")])
+    queued(demo, scored, opinions={(h, r, t): _opinions(False, 0.6) for h, r, t, _ in scored})
+    shown = {s.tail: s for s in queue(demo, limit=100) if s.head == "newdrug"}
+    accept(demo, ANN, shown["class_a"].id)
+    rerank_queue(demo, "ann", force=True)  # one verdict: too few to fit, the second value is read anyway
+    [after] = [s for s in queue(demo, limit=100) if s.head == "newdrug"]
+    assert after.opinions["second_value"]["existing"] == ["class_a"]
+    chance = after.opinions["second_value"]["chance"]
+    assert chance == pytest.approx((1 + 1) / (33 + 2 + 1), abs=0.01)  # 33 drugs with a class, and newdrug now
+    assert after.confidence == pytest.approx(0.5 * chance / (0.5 * chance + 0.5 * (1 - chance)), abs=1e-3)

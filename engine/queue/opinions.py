@@ -305,7 +305,7 @@ def uncalibrated(sources: OpinionSources, triple: Triple3, opinion: Opinions) ->
     the entities' names alone stays below `names_only_ceiling` (on a curator's 80-fact KG the top 30 such
     guesses, at 0.85-0.97, held no fact, and a sentence's findings sat under them).
     Both are scaled by how well the entities fit the relation's kinds, and a second value's is combined with
-    what the relation's cardinality leaves of one (`_with_second_chance`)."""
+    what the relation's cardinality leaves of one (`with_second_chance`)."""
     policy = sources.counts.policy
     strong = opinion.pattern_confidence if opinion.pattern_confidence >= policy.pattern_evidence else 0.0
     rate = max(strong, sources.counts.reverse(triple))
@@ -314,10 +314,10 @@ def uncalibrated(sources: OpinionSources, triple: Triple3, opinion: Opinions) ->
         confidence = (policy.names_only_ceiling + (policy.uncalibrated_ceiling - policy.names_only_ceiling)
                       * opinion.sentence_share ** policy.evidence_exponent)
     confidence = max(confidence, min(rate, policy.uncalibrated_ceiling))
-    return _with_second_chance(confidence * opinion.fit, opinion.second_chance)
+    return with_second_chance(confidence * opinion.fit, opinion.second_chance)
 
 
-def _with_second_chance(confidence: float, chance: float) -> float:
+def with_second_chance(confidence: float, chance: float) -> float:
     """A second value's confidence: its evidence and the relation's chance of a second value combined as
     odds (each against an even prior), so a sentence that states it can lift it where a guess from the names
     cannot. Multiplying the two buried true second values a document stated ("Buzz Aldrin flew on Gemini 12",
