@@ -209,10 +209,15 @@ def evidence(session: Session, triple_id: int, limit: int = 5) -> Evidence:
         return session.execute(base.where(or_(Triple.head_id == entity_id, Triple.tail_id == entity_id))
                                .limit(limit)).all()
 
-    sentences = [(list(tokens), (hs, he), (ts, te), score) for tokens, hs, he, ts, te, score in session.execute(
-        select(Sentence.tokens, EvidenceRow.head_start, EvidenceRow.head_end, EvidenceRow.tail_start,
-               EvidenceRow.tail_end, EvidenceRow.score).join(Sentence, EvidenceRow.sentence_id == Sentence.id)
-        .where(EvidenceRow.triple_id == triple_id).order_by(EvidenceRow.score.desc()).limit(limit))]
+    # a sentence that names an entity twice ("born in Winterthur, and Winterthur is a city") is marked twice:
+    # its likeliest marking stands for it, so the card does not print the same sentence twice
+    best: dict[int, tuple] = {}
+    for sentence_id, tokens, hs, he, ts, te, score in session.execute(
+            select(Sentence.id, Sentence.tokens, EvidenceRow.head_start, EvidenceRow.head_end, EvidenceRow.tail_start,
+                   EvidenceRow.tail_end, EvidenceRow.score).join(Sentence, EvidenceRow.sentence_id == Sentence.id)
+            .where(EvidenceRow.triple_id == triple_id).order_by(EvidenceRow.score.desc(), EvidenceRow.id)):
+        best.setdefault(sentence_id, (list(tokens), (hs, he), (ts, te), score))
+    sentences = list(best.values())[:limit]
     return Evidence([tuple(f) for f in facts], [tuple(f) for f in around(triple.head_id)],
                     [tuple(f) for f in around(triple.tail_id)], sentences)
 

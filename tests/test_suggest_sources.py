@@ -214,3 +214,19 @@ def test_a_standing_rule_puts_what_its_pattern_implies_in_the_queue(demo_with_mo
     assert all((a, b) in shown or (b, a) in shown for a, b in implied) and isinstance(report.patterns, list)
     drop_standing_rule(db, ANN, "treats ∘ treats⁻¹ ⇒ interacts_with")
     assert standing_rules(db) == []
+
+
+def test_a_sentence_that_names_an_entity_twice_is_shown_once_by_its_likeliest_marking(demo_with_model):
+    """A curator's trial: "Niklaus Wirth was born in Winterthur, and Winterthur is a city in Switzerland" was
+    printed twice on the card, once per marking of Winterthur."""
+    db, run, model = demo_with_model
+    import_document(db, ANN, "notes.txt", b"Aspirin relieves gout, and gout flares ease with aspirin.")
+    _suggest(db, run, model, per_relation=0, max_pairs=50)
+    gout = {(s.head, s.relation, s.tail): s for s in queue(db, limit=500)}[("aspirin", "treats", "gout")]
+    from sqlalchemy import func, select
+    from storage.models import Evidence as EvidenceRow
+
+    with db.sessions() as session:
+        markings = session.scalar(select(func.count()).select_from(EvidenceRow).where(EvidenceRow.triple_id == gout.id))
+    shown = evidence(db, gout.id).sentences
+    assert markings >= 2 and len(shown) == 1
