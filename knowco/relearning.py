@@ -16,8 +16,7 @@ import time
 from datetime import datetime
 from typing import Optional
 
-from engine.queue.cardinality import Cardinalities
-from engine.queue.opinions import with_second_chance
+from engine.queue.cardinality import Cardinalities, with_second_chance
 from engine.queue.patterns import SHOWN, Patterns
 from engine.queue.policy import QueuePolicy
 from engine.queue.verdict_model import Row, rerank

@@ -97,6 +97,14 @@ def store_problem(database: Database) -> Optional[str]:
     return shared_store_problem(database.url, identity)
 
 
+def start_problem(database: Database) -> Optional[str]:
+    """Why a worker should not start here: its store is not the app's. Before the app queued its first run it
+    has marked no store to compare with, so the worker starts (each run it claims is checked)."""
+    with database.sessions() as session:
+        marked = project_settings.value_of(session, STORE_KEY)
+    return store_problem(database) if marked else None
+
+
 def offered(database: Database, run_id: int) -> bool:
     """Whether the run still waits in the queue or is held by a live worker: a run whose job is gone (its worker
     died before claiming it) is then lost like any other."""

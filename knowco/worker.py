@@ -85,10 +85,10 @@ def retrain_worker(database: Database, *, name: Optional[str] = None, once: bool
                    say: Callable[[str], None] = log) -> None:
     """`python -m knowco worker`: claim and train the runs queued on this PostgreSQL database until stopped
     (`once`: until none is left), at a lower CPU priority so a worker beside the app leaves its pages quick."""
-    from knowco.retrain_queue import check_database, serve, store_problem
+    from knowco.retrain_queue import check_database, serve, start_problem, store_problem
 
     check_database(database)
-    problem = store_problem(database)
+    problem = start_problem(database)
     if problem is not None:  # it would claim runs only to fail them, while a worker with the store could train them
         raise JobError(f"this worker cannot start: {problem}")
     if hasattr(os, "nice"):

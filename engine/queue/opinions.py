@@ -17,6 +17,7 @@ from typing import Collection, Optional, Sequence
 import numpy as np
 
 from engine.queue.candidates import Kinds, RelationCandidates
+from engine.queue.cardinality import with_second_chance
 from engine.queue.combiner import FEATURES, Combiner, CombinerReport, GraphCounts, Opinions, fit_combiner
 from engine.queue.direction import SideCounts
 from engine.queue.policy import QueuePolicy
@@ -315,17 +316,6 @@ def uncalibrated(sources: OpinionSources, triple: Triple3, opinion: Opinions) ->
                       * opinion.sentence_share ** policy.evidence_exponent)
     confidence = max(confidence, min(rate, policy.uncalibrated_ceiling))
     return with_second_chance(confidence * opinion.fit, opinion.second_chance)
-
-
-def with_second_chance(confidence: float, chance: float) -> float:
-    """A second value's confidence: its evidence and the relation's chance of a second value combined as
-    odds (each against an even prior), so a sentence that states it can lift it where a guess from the names
-    cannot. Multiplying the two buried true second values a document stated ("Buzz Aldrin flew on Gemini 12",
-    rank 26 of a crew KG in which 18 of 19 astronauts had one mission)."""
-    if chance >= 1.0:
-        return confidence
-    held = confidence * chance
-    return held / (held + (1.0 - confidence) * (1.0 - chance)) if held > 0 else 0.0
 
 
 def score_candidates(sources: OpinionSources, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Scored:
