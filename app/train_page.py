@@ -20,6 +20,7 @@ from knowco.services import (
     cancel,
     current_job,
     job_words,
+    last_rerank,
     drop_standing_rule,
     list_relations,
     make_standing_rule,
@@ -161,10 +162,20 @@ def show_job() -> None:
 job_panel()
 
 
-def confidence_panel(measured) -> None:
-    """For curators: what the suggestions' confidences rest on, in their words."""
+def confidence_panel(measured, finished_at) -> None:
+    """For curators: what the suggestions' confidences rest on, in their words; where curators' verdicts
+    recalibrated them since the version, that first (a curator's trial read "not checked against your KG yet"
+    after 30 verdicts had re-ranked the queue three times)."""
     combiner = measured.combiner
     if not combiner and not measured.structure:
+        return
+    reranked = last_rerank(db, since=finished_at)
+    if reranked is not None:
+        with st.expander(f"How sure the suggestions are: recalibrated on {reranked['verdicts']} of your verdicts "
+                         f"({reranked['accepted']} accepted)"):
+            st.caption("The suggestions still waiting were re-scored from what you and your team made of the "
+                       "judged ones at the latest re-rank (every few verdicts, and on Suggest now); the table of "
+                       "past suggestions below shows how often each confidence held.")
         return
     if combiner.get("fitted"):
         title = (f"How sure the suggestions are: checked against {combiner['facts']} of your facts kept aside from "
@@ -469,7 +480,7 @@ if finished:
     measured = quality_panel(latest, previous)
     comparison_panel(latest, measured)
     sureness_panel(measured)
-    confidence_panel(measured)
+    confidence_panel(measured, latest.finished_at)
     patterns_panel(latest, measured)
     verdicts_panel()
     if st.toggle("Details for admins", key="train_details",

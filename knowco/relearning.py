@@ -162,18 +162,22 @@ def _in_background(database: Database, user: str) -> None:
         _BACKGROUND.release()
 
 
-def last_rerank(database: Database) -> Optional[dict]:
-    """What the latest re-rank said (verdicts, method, summary, when)."""
+def last_rerank(database: Database, since: Optional[datetime] = None) -> Optional[dict]:
+    """What the latest re-rank said (verdicts, accepted, method, summary, when), where there was one (after
+    `since`, a version's end, where given)."""
     with database.sessions() as session:
-        return verdict_rows.last_rerank(session)
+        return _since(verdict_rows.last_rerank(session), since)
 
 
 def patterns_now(database: Database, since: Optional[datetime] = None) -> Optional[dict]:
     """The strongest patterns as the latest re-rank mined them from the facts of the moment ({"facts", "patterns",
     "at"}), where one did (after `since`, a version's end, where given)."""
     with database.sessions() as session:
-        state = verdict_rows.patterns_now(session)
+        return _since(verdict_rows.patterns_now(session), since)
+
+
+def _since(state: Optional[dict], since: Optional[datetime]) -> Optional[dict]:
+    """A recorded state ({"at": ISO time, ...}) where it is from `since` on (any, without `since`)."""
     if state is None or since is None:
         return state
-    mined = datetime.fromisoformat(state["at"]).replace(tzinfo=None)
-    return state if mined >= since.replace(tzinfo=None) else None
+    return state if datetime.fromisoformat(state["at"]).replace(tzinfo=None) >= since.replace(tzinfo=None) else None

@@ -716,3 +716,25 @@ def test_the_train_page_lists_the_patterns_mined_again_after_the_verdicts(kg):
     assert any("**9 of 10**" in m.value for m in app.markdown)
     assert not any("**3 of 5**" in m.value for m in app.markdown)
     assert any("Counted on the 290 facts your KG holds now" in c.value for c in app.caption)
+
+
+def test_after_verdicts_re_rank_the_queue_the_train_page_says_the_confidences_rest_on_them(kg):
+    """A curator's trial: after 30 verdicts had re-ranked the queue three times the page still said "not checked
+    against your KG yet"; a re-rank before the version says nothing about it."""
+    from datetime import timedelta
+
+    from storage import verdict_rows
+    from storage.models import utcnow
+
+    combiner = {"fitted": False, "facts": 4, "negatives": 16, "reason": "4 held-out facts: too few"}
+    with kg.transaction() as session:
+        verdict_rows.record_rerank(session, "ann", {"verdicts": 12, "accepted": 5, "method": "m", "summary": "s",
+                                                    "at": (utcnow() - timedelta(days=1)).isoformat()})
+    finished_runs(kg, [{"accuracy": 0.5, "held_out": 3, "combiner": combiner}])
+    assert any(e.label.startswith("How sure the suggestions are: not checked against your KG yet")
+               for e in page("train").expander)
+    with kg.transaction() as session:
+        verdict_rows.record_rerank(session, "ann", {"verdicts": 30, "accepted": 15, "method": "m", "summary": "s",
+                                                    "at": (utcnow() + timedelta(seconds=1)).isoformat()})
+    labels = [e.label for e in page("train").expander]
+    assert "How sure the suggestions are: recalibrated on 30 of your verdicts (15 accepted)" in labels, labels
