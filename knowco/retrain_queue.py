@@ -90,19 +90,22 @@ def enqueue(database: Database, run_id: int, user: str) -> None:
         app.configure_task(TASK, queue=QUEUE).defer(run_id=run_id)
 
 
+def _store_identity(database: Database) -> str:
+    """The mark the app leaves in its model store ("" before it queued its first run)."""
+    with database.sessions() as session:
+        return project_settings.value_of(session, STORE_KEY) or ""
+
+
 def store_problem(database: Database) -> Optional[str]:
     """Why this host's model store is not the app's (unmounted, another database's, not writable), or None."""
-    with database.sessions() as session:
-        identity = project_settings.value_of(session, STORE_KEY) or ""
-    return shared_store_problem(database.url, identity)
+    return shared_store_problem(database.url, _store_identity(database))
 
 
 def start_problem(database: Database) -> Optional[str]:
     """Why a worker should not start here: its store is not the app's. Before the app queued its first run it
     has marked no store to compare with, so the worker starts (each run it claims is checked)."""
-    with database.sessions() as session:
-        marked = project_settings.value_of(session, STORE_KEY)
-    return store_problem(database) if marked else None
+    identity = _store_identity(database)
+    return shared_store_problem(database.url, identity) if identity else None
 
 
 def offered(database: Database, run_id: int) -> bool:
