@@ -29,7 +29,8 @@ if CENTER not in st.session_state:  # a first look starts on the best-connected 
 
 with st.container(border=True):
     a, b, c = st.columns([2, 2, 1])
-    query = a.text_input("Find an entity", key="graph_search", placeholder="type part of a name")
+    query = a.text_input("Find an entity", key="graph_search", persist_state="session",
+                         placeholder="type part of a name")
     matches = search_entities(db, query, limit=200)
     options = [None] + [m.name for m in matches]
     current = st.session_state.get(CENTER)
@@ -42,14 +43,15 @@ with st.container(border=True):
                          format_func=lambda name: "— whole graph (first edges) —" if name is None
                          else labels.get(name, name), key=f"graph_center_pick_{query}")
     st.session_state[CENTER] = center
-    hops = c.radio("Hops", [1, 2], horizontal=True, key="graph_hops", disabled=center is None)
+    hops = c.radio("Hops", [1, 2], horizontal=True, key="graph_hops", persist_state="session", disabled=center is None)
     d, e, f, g = st.columns([3, 3, 2, 1])  # room for the status chips (they were clipped)
-    chosen = d.multiselect("Relations", [r.name for r in relations], key="graph_relations",
+    chosen = d.multiselect("Relations", [r.name for r in relations], key="graph_relations", persist_state="session",
                            placeholder="all relations")
     statuses = e.multiselect("Show", ["accepted", "suggested", "rejected", "retracted"], default=["accepted", "suggested"],
-                             key="graph_statuses")
-    low, high = f.slider("Suggestion confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key="graph_confidence")
-    max_nodes = g.number_input("Max nodes", 10, 2000, 300, 10, key="graph_max_nodes")
+                             key="graph_statuses", persist_state="session")
+    low, high = f.slider("Suggestion confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key="graph_confidence",
+                         persist_state="session")
+    max_nodes = g.number_input("Max nodes", 10, 2000, 300, 10, key="graph_max_nodes", persist_state="session")
 
 graph = subgraph(db, center=center, relations=chosen, statuses=statuses or ["accepted"], min_confidence=low,
                  max_confidence=high, max_nodes=int(max_nodes), hops=int(hops))

@@ -40,27 +40,32 @@ skipped: list[int] = st.session_state.setdefault(SKIPPED, [])
 me = actor().name
 needed = review_overlap(db)
 a, b, c, d = st.columns([2, 2, 3, 2])
-relation = a.selectbox("Relation", [None, *relations], key="review_relation",
+relation = a.selectbox("Relation", [None, *relations], key="review_relation", persist_state="session",
                        format_func=lambda n: "all relations" if n is None else relations[n].label)
 order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", key="review_order",
+                            persist_state="session",
                             help="uncertainty: the pairs where the model's two likeliest answers (no relation included) are "
                                  "closest first: the verdicts that teach the model most")
-low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range")
-mine = d.toggle("My next items", key="review_mine",
+low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range", persist_state="session")
+mine = d.toggle("My next items", key="review_mine", persist_state="session",
                 help="suggestions held for you for 15 minutes: nobody else asking for their next items is given them "
                      "beyond the number of curators each needs, so two people do not judge the same one at once")
 SOURCES = {"everything": None, "read by the model in a sentence": True, "the rest": False}
 source = st.columns([4, 5])[0].selectbox(
-    "Source", list(SOURCES), key="review_source",
+    "Source", list(SOURCES), key="review_source", persist_state="session",
     help="read by the model in a sentence: suggestions the text model read in a sentence of your documents, shown "
          "with it. The rest come from the graph and the entities' names; a sentence that mentions both entities "
          "may still be shown beside one, where the model did not read this relation in it")
 filters = dict(relation=relation, min_confidence=low, max_confidence=high, from_text=SOURCES[source])
 total = queue_size(db, **filters, curator=me)
-if mine:
-    queue = my_next_items(db, actor(), **filters, order=order or "confidence", limit=21, exclude=skipped)
+#: rows of "Next in the queue" a curator can ask for (a trial's curator wanted more than the 20 it used to stop at)
+NEXT_ROWS = (20, 50, 100, 200)
+rows = st.session_state.get("review_next_rows") or NEXT_ROWS[0]
+if mine:  # each item listed is held for this curator: a table of 200 would hold 200
+    queue = my_next_items(db, actor(), **filters, order=order or "confidence", limit=NEXT_ROWS[0] + 1,
+                          exclude=skipped)
 else:
-    queue = suggestion_queue(db, **filters, order=order or "confidence", limit=21, exclude=skipped, curator=me)
+    queue = suggestion_queue(db, **filters, order=order or "confidence", limit=rows + 1, exclude=skipped, curator=me)
 st.caption((f"{total:,} suggestions match" if total != 1 else "1 suggestion matches") + (f"; {len(skipped)} skipped this session" if skipped else "")
            + (f". Each suggestion needs {needed} curators' verdicts (the Team page sets this): you see those you "
               "have not judged; it is decided when they agree, else an adjudicator decides" if needed > 1 else ""))
@@ -277,6 +282,9 @@ else:
             act("accept in bulk", lambda: f"Accepted {bulk_accept(db, actor(), min_confidence=threshold, relation=relation)} suggestions (one undo takes them all back)")
 
     st.subheader("Next in the queue")
+    if not mine:
+        st.segmented_control("Rows", NEXT_ROWS, default=NEXT_ROWS[0], key="review_next_rows",
+                             persist_state="session", help="how many of the next suggestions the table lists")
     st.dataframe(pd.DataFrame([{"head": s.head_label, "relation": s.relation_label, "tail": s.tail_label,
                                 "confidence": s.confidence, "text model": s.opinions.get("text"),
                                 "graph model": s.opinions.get("graph"), "sentences": s.opinions.get("sentences"),

@@ -483,7 +483,7 @@ if finished:
     confidence_panel(measured, latest.finished_at)
     patterns_panel(latest, measured)
     verdicts_panel()
-    if st.toggle("Details for admins", key="train_details",
+    if st.toggle("Details for admins", key="train_details", persist_state="session",
                  help="how the version was measured and chosen, in the engine's own terms"):
         details_panel(latest, measured)
 

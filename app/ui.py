@@ -49,9 +49,15 @@ def marked_sentence(tokens: list[str], head: tuple[int, int], tail: tuple[int, i
         words[start] = mark + words[start]
         words[end - 1] = words[end - 1] + mark
     text = words[0] if words else ""
-    for before, token, word in zip(tokens, tokens[1:], words[1:]):
-        text += word if token in CLOSING or before in OPENING else " " + word
+    for i, (before, token, word) in enumerate(zip(tokens, tokens[1:], words[1:]), start=1):
+        text += word if token in CLOSING or before in OPENING or _in_plus_run(tokens, i) else " " + word
     return text
+
+
+def _in_plus_run(tokens: list[str], i: int) -> bool:
+    """Whether token `i` is one of two or more "+" written against the word before ("C++", which the tokenizer
+    cuts into "C", "+", "+"; a curator's trial read "C + +" on every card), unlike the "+" of "a + b"."""
+    return tokens[i] == "+" and (tokens[i - 1] == "+" or (i + 1 < len(tokens) and tokens[i + 1] == "+"))
 
 
 def flash(message: str, icon: str = ":material/check:") -> None:

@@ -585,6 +585,9 @@ def test_a_marked_sentence_reads_as_written():
     tokens = "Lorazepam ( an anxiolytic ) may cause drowsiness , and it 's common .".split()
     assert marked_sentence(tokens, (0, 1), (7, 8)) == (
         r"**Lorazepam** \(an anxiolytic\) may cause _drowsiness_, and it's common\.")
+    tokens = "C + + was influenced by C and Simula , and 2 + 3 = 5 .".split()
+    assert marked_sentence(tokens, (0, 3), (6, 7)) == (
+        r"**C\+\+** was influenced by _C_ and Simula, and 2 \+ 3 = 5\.")
 
 
 def test_the_review_card_says_why_a_second_value_sinks_and_marks_the_relation_in_one_click(kg):
@@ -603,6 +606,26 @@ def test_the_review_card_says_why_a_second_value_sinks_and_marks_the_relation_in
     assert any("for 12 of the 13 pairs it links" in s.value and "something" in s.value for s in app.success)
     app.button(key=next(b.key for b in app.button if b.key.startswith("review_mark_one_tail_"))).click().run()
     assert next(r for r in list_relations(kg) if r.name == "member_of_class").functional
+
+
+def test_the_next_rows_can_grow_and_the_filters_outlast_a_page_switch(kg):
+    """A curator's trial: the "Next in the queue" table stopped at 20 rows, and the filters reset whenever the
+    curator looked at another page."""
+    drugs = [line.split("\t")[0] for line in (ROOT / "knowco" / "demo_kg" / "entity2type.txt").read_text().splitlines()]
+    queued(kg, [(drug, "interacts_with", "warfarin", 0.9 - i / 100) for i, drug in enumerate(drugs[:30])
+                if drug != "warfarin"])
+    app = page("review")
+    def listed() -> int:
+        return len(next(d.value for d in app.dataframe if "relation" in d.value.columns))
+
+    assert listed() == 20
+    app.segmented_control(key="review_next_rows").set_value(50).run()
+    assert listed() == 28  # 29 suggestions, the first on the card
+    app.selectbox(key="review_relation").set_value("interacts_with").run()
+    app.switch_page("graph_page.py").run()
+    app.switch_page("review_page.py").run()
+    assert app.selectbox(key="review_relation").value == "interacts_with"
+    assert app.segmented_control(key="review_next_rows").value == 50
 
 
 def test_a_worse_version_kept_inactive_is_shown_side_by_side_and_can_be_activated(kg):
