@@ -168,10 +168,17 @@ with sentences_tab:
         with right:
             tail_span = span_picker("Tail", "label_s_tail", 1)
         options = [NO_RELATION_CHOICE] + list(by_name)
-        sentence_relation = st.selectbox("Relation stated", options, index=options.index(relation),
-                                         key=f"label_s_relation_{relation}")
-        st.text(f"Head: {' '.join(tokens[slice(*head_span)])}    Tail: {' '.join(tokens[slice(*tail_span)])}")
-        if st.button("Add sentence label", type="primary", key="label_add_sentence_example"):
+        # nothing chosen until the curator reads the sentence: starting on the page's relation let one click
+        # store a label the sentence does not state (a curator's trial)
+        sentence_relation = st.selectbox("Relation stated", options, index=None,
+                                         placeholder="read the sentence, then choose what it states",
+                                         format_func=lambda n: n if n not in by_name else (
+                                             f"{by_name[n].label} ({n})" if by_name[n].label != n else n),
+                                         key=f"label_s_relation_{sentence_id}")
+        st.markdown(marked_sentence(tokens, head_span, tail_span) if head_span != tail_span else
+                    md(" ".join(tokens)))
+        if st.button("Add sentence label", type="primary", key="label_add_sentence_example",
+                     disabled=sentence_relation is None):
             with guarded("add the label"):
                 example_id = add_sentence_label(db, actor(), sentence_id, head_span, tail_span,
                                                 None if sentence_relation == NO_RELATION_CHOICE else sentence_relation)

@@ -113,7 +113,7 @@ def test_label_train_accept_see_export(prepared_db, tmp_path):
         page.get_by_text(re.compile(r"^Added: aspirin")).wait_for()
         screenshot(page, "label")
 
-        # a sentence label for another relation: the form must store the relation chosen at the top
+        # a sentence label for another relation, chosen in the sentence form
         page.get_by_role("combobox", name="Relation").click()
         page.get_by_role("option", name=re.compile(r"^has side effect")).click()
         settle(page)
@@ -124,6 +124,12 @@ def test_label_train_accept_see_export(prepared_db, tmp_path):
         area.press("Control+Enter")
         settle(page, 0.5)
         page.get_by_role("button", name="Add sentence", exact=True).click()
+        settle(page)
+        # the relation the sentence states starts unchosen: the curator picks it after reading the sentence
+        stated = page.get_by_role("combobox", name="Relation stated")
+        stated.click()
+        stated.fill("has side effect")
+        page.keyboard.press("Enter")
         settle(page)
         page.get_by_role("button", name="Add sentence label").click()
         page.get_by_text("Sentence label added").wait_for()
