@@ -46,7 +46,14 @@ def test_the_values_of_an_entity_without_one_compete_for_its_one_place():
               ("osaka", "located_in", "country2"): 0.5, ("city0", "located_in", "country1"): 0.3}
     out = compete(scored, cardinalities)
     assert sum(p for (h, _, _), p in out.items() if h == "osaka") == pytest.approx(1.0)
-    assert out[("osaka", "located_in", "country0")] == pytest.approx(0.99 / 2.48)
+    # the two as likely as one another split the place; the third gets what they leave: nothing
+    assert out[("osaka", "located_in", "country0")] == pytest.approx(0.5)
+    assert out[("osaka", "located_in", "country2")] == 0.0
+    # a value a sentence states keeps its confidence beside a crowd of guesses from names
+    crowd = {("kobe", "located_in", "country0"): 0.74, **{("kobe", "located_in", f"country{i}"): 0.27 for i in (1, 2)}}
+    shared = compete(crowd, cardinalities)
+    assert shared[("kobe", "located_in", "country0")] == 0.74
+    assert shared[("kobe", "located_in", "country1")] == pytest.approx(0.13)
     assert out[("city0", "located_in", "country1")] == 0.3  # a second value: demoted elsewhere, not here
 
 
@@ -172,3 +179,43 @@ def test_a_second_value_a_sentence_states_rises_above_one_guessed_from_names():
     assert judged.opinions[stated]["second_value"] and judged.opinions[guessed]["second_value"]
     assert judged.confidence[stated] > 0.15 > 0.05 > judged.confidence[guessed]
     assert judged.confidence[stated] < 0.5  # still a second value: never shown as likely
+
+
+def test_a_relation_one_to_one_in_a_small_kg_is_a_prior_not_a_rule():
+    """A browser trial's programming-languages KG: every person born in a different city and every city with
+    one person, so "born in" looked one-valued both ways, and the document's "X was born in Copenhagen" (another
+    person's city) sank to 0.15-0.27. Where both sides show one value, a second value keeps at least
+    `one_to_one_second_chance`: a sentence lifts it near 0.5, never past it, a guess from names stays low."""
+    facts = [(f"p{i}", "born_in", f"city{i}") for i in range(9)]
+    cardinalities = Cardinalities(facts)
+    second = cardinalities.second_value(("p10", "born_in", "city3"))
+    assert second is not None and second.side == "head" and second.as_dict()["one_to_one"]
+    assert second.chance() == pytest.approx(QueuePolicy().one_to_one_second_chance)
+    # where only one side shows one value (a book has one author, an author several books) the KG's share holds
+    books = Cardinalities(BOOKS).second_value(("book0", "written_by", "author3"))
+    assert books.chance() == pytest.approx(1 / 14) and not books.as_dict()["one_to_one"]
+    # a curator's mark is still a rule
+    assert Cardinalities(facts, marked={"head": {"born_in"}}).chance(("p10", "born_in", "city3")) == 0.0
+
+    stated, guessed = ("p10", "born_in", "city3"), ("p11", "born_in", "city4")
+    text = TextSupport(best={("p10", "city3"): {"born_in": 0.99}},
+                       stated={stated: [(1, 0, 1, 3, 4, 0.99)]}, sentence_share={stated: 0.99}, leading={stated: 1})
+    names = {("p10", "city3"): {"born_in": 0.99}, ("p11", "city4"): {"born_in": 0.99}}
+    judged = score_candidates(_score(facts, names, text), [stated, guessed])
+    assert 0.4 < judged.confidence[stated] < 0.5
+    assert judged.confidence[guessed] < 0.1
+
+
+def test_a_pair_the_kg_already_links_rarely_takes_a_second_relation():
+    """The curator benchmark's film KG: a director read as the film's star, beside the KG's director fact.
+    Where the KG's pairs of a relation often carry the other one too (a company's founder as its CEO), neither
+    sinks the other."""
+    facts = [(f"film{i}", "directed_by", f"p{i}") for i in range(8)]
+    facts += [(f"film{i}", "starring", f"{cast}{i}") for i in range(8) for cast in ("a", "b")]
+    cardinalities = Cardinalities(facts)
+    second = cardinalities.second_value(("film0", "starring", "p0"))
+    assert second is not None and second.side == "pair" and second.existing == ("directed_by",)
+    assert second.chance() == pytest.approx(1 / 10)  # 8 directed pairs, none starring: (0 + 1) / (8 + 2)
+    assert cardinalities.second_value(("film0", "starring", "p5")) is None  # a pair the KG does not link
+    founders = [(f"co{i}", "founded_by", f"p{i}") for i in range(6)] + [(f"co{i}", "ceo_of", f"p{i}") for i in range(3)]
+    assert Cardinalities(founders).second_value(("co5", "ceo_of", "p5")) is None  # 3 of 6 founders are CEOs

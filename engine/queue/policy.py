@@ -76,6 +76,13 @@ class QueuePolicy:
     one_value_share: float = 0.8
     #: a second value is demoted only on a side where at least this share of the entities have one value
     second_value_share: float = 0.8
+    #: the least a second value is worth where the relation's facts show one value on both sides (a one-to-one
+    #: look a small KG gives many-to-one relations by chance). 0.2 keeps a sentence's finding (at most
+    #: `uncalibrated_ceiling`) under 0.5, the issue's bar for a side where 95 % of the entities have one value,
+    #: while lifting it above the names-only guesses. Not chosen on a benchmark: no document fact of the
+    #: curator benchmark's choose half is such a second value; a browser trial's programming-languages KG had
+    #: three (born_in, headquartered_in), demoted to 0.15-0.27 by chances of 0.08-0.14
+    one_to_one_second_chance: float = 0.2
 
     # -- the graph's patterns (`engine.queue.patterns`) --
     #: pairs that must hold a rule before it counts
