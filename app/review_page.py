@@ -110,6 +110,13 @@ def second_value_words(second: dict, relation_label: str) -> str:
     if second.get("marked"):
         return f"{rel} is marked one value per entity, and {md(second['entity'])} already has {existing}."
     worth = f"so this is worth only {second['chance']:.2f} of what it would be."
+    if second["side"] == "pair":
+        other = relations[second["existing"][0]].label if second["existing"][0] in relations else second["existing"][0]
+        return (f"your KG already links them by “{md(other)}”, and {second['single']} of the "
+                f"{second['entities']} pairs it links have no {rel} as well: {worth}")
+    if second.get("one_to_one"):
+        worth = (f"but your KG also shows one value the other way round, which a small KG often shows by chance, "
+                 f"so this still counts {second['chance']:.2f} of what it would be.")
     if second["side"] == "tail":
         return (f"in your KG, {second['single']} of the {second['entities']} entities linked by {rel} to something "
                 f"have just one such link, and {md(second['entity'])} already has {existing}: {worth}")
@@ -168,10 +175,13 @@ else:
             st.success(pattern_words(pattern, item.head_label, item.tail_label), icon=":material/account_tree:")
         second = item.opinions.get("second_value")
         if second:
-            st.warning("A second value: " + second_value_words(second, item.relation_label), icon=":material/filter_1:")
+            kind = "A second link between these two: " if second["side"] == "pair" else "A second value: "
+            st.warning(kind + second_value_words(second, item.relation_label), icon=":material/filter_1:")
             info = relations.get(item.relation)
-            side = "tail" if second["side"] == "tail" else "head"
-            marked = info is None or (info.functional if side == "tail" else info.one_head_per_tail)
+            side = second["side"]
+            # a pair's second relation has no mark to offer: it is the KG's habit, not a relation's property
+            marked = (info is None or side == "pair"
+                      or (info.functional if side == "tail" else info.one_head_per_tail))
             if not marked and st.button(f"Mark {info.label} as one {side} per {'head' if side == 'tail' else 'tail'}",
                                         key=f"review_mark_one_{side}_{item.id}",
                                         help="a second value is then never suggested (the Import / Export page "

@@ -609,6 +609,32 @@ def test_the_review_card_says_why_a_second_value_sinks_and_marks_the_relation_in
     assert next(r for r in list_relations(kg) if r.name == "member_of_class").functional
 
 
+def test_the_review_card_says_a_one_to_one_look_may_be_chance(kg):
+    """A browser trial: "every city has one person born there" read as a rule buried the document's facts."""
+    second = {"side": "head", "entity": "statin", "existing": ["NSAID"], "single": 9, "entities": 9,
+              "chance": 0.2, "marked": False, "one_to_one": True}
+    queued(kg, [("aspirin", "member_of_class", "statin", 0.45)],
+           opinions={("aspirin", "member_of_class", "statin"): {"text": 0.9, "sentences": 1, "fit": 1.0,
+                                                                  "second_value": second}})
+    app = page("review")
+    warning = next(w.value for w in app.warning if w.value.startswith("A second value"))
+    assert "9 of the 9 entities that something is linked to" in warning
+    assert "by chance, so this still counts 0.20 of what it would be." in warning
+
+
+def test_the_review_card_says_the_pair_is_already_linked_and_offers_no_mark(kg):
+    """The curator benchmark's film KG: "The Departed starring Martin Scorsese" beside its director fact."""
+    second = {"side": "pair", "entity": "aspirin", "existing": ["interacts_with"], "single": 10, "entities": 10,
+              "chance": 0.08, "marked": False, "one_to_one": False}
+    queued(kg, [("aspirin", "member_of_class", "statin", 0.1)],
+           opinions={("aspirin", "member_of_class", "statin"): {"text": 0.9, "sentences": 1, "fit": 1.0,
+                                                                  "second_value": second}})
+    app = page("review")
+    warning = next(w.value for w in app.warning if w.value.startswith("A second link between these two"))
+    assert "already links them by “" in warning and "10 of the 10 pairs it links have no “" in warning
+    assert not [b for b in app.button if b.key.startswith("review_mark_one_")]
+
+
 def test_the_next_rows_can_grow_and_the_filters_outlast_a_page_switch(kg):
     """A curator's trial: the "Next in the queue" table stopped at 20 rows, and the filters reset whenever the
     curator looked at another page."""
