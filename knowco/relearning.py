@@ -74,7 +74,7 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
     new = {i: p for (i, *_), p in zip(pending, result.confidence)}
     down = sum(1 for i, p in new.items() if p < before[i] - 0.01)
     up = sum(1 for i, p in new.items() if p > before[i] + 0.01)
-    summary = result.summary(down, up)
+    summary = result.summary(down, up, max((abs(p - before[i]) for i, p in new.items()), default=0.0))
     with database.transaction() as session:
         verdict_rows.keep_model_confidence(session, {i: row.prior for (i, *_), row in zip(pending, waiting)})
         verdict_rows.set_confidences(session, new, read=before)

@@ -71,6 +71,16 @@ def test_every_ten_verdicts_re_rank_the_pending_queue_and_say_why(demo):
     said = last_rerank(demo)
     assert said["verdicts"] == 10 and said["accepted"] == 5
     assert "The order was updated from 10 verdicts (5 accepted, 5 rejected)" in said["summary"]
+    assert "suggestions moved down" in said["summary"] and "(the largest change in confidence 0." in said["summary"]
+
+
+def test_a_re_rank_that_moves_nothing_says_how_little_changed():
+    """A trial's banner said "0 suggestions moved down, 0 up" while the confidences had shifted a little."""
+    from engine.queue.verdict_model import Reranked
+
+    said = Reranked([0.5], verdicts=10, accepted=4, method="refit").summary(0, 0, 0.004)
+    assert "no confidence changed by more than 0.01 (the largest change 0.004)" in said
+    assert "0 suggestions" not in said
 
 
 def test_verdicts_that_disagree_with_the_kg_s_cardinality_win():

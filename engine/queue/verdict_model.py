@@ -44,11 +44,16 @@ class Reranked:
     #: the kinds of suggestions the verdicts said most about: (what, accepted, judged)
     kinds: list[tuple[str, int, int]] = field(default_factory=list)
 
-    def summary(self, moved_down: int, moved_up: int) -> str:
+    def summary(self, moved_down: int, moved_up: int, largest: float = 0.0) -> str:
+        """In words; `moved_down`/`moved_up` count confidences that changed by more than 0.01, `largest` is the
+        biggest change (a trial's banner said "0 moved" while every confidence had shifted a little)."""
         kinds = "; ".join(f"{what}: {accepted} of {judged} accepted" for what, accepted, judged in self.kinds)
+        moved = (f"{moved_down} suggestions moved down, {moved_up} up (the largest change in confidence "
+                 f"{largest:.2f})" if moved_down or moved_up else
+                 f"no confidence changed by more than 0.01 (the largest change {largest:.3f})")
         return (f"The order was updated from {self.verdicts} verdicts ({self.accepted} accepted, "
-                f"{self.verdicts - self.accepted} rejected): {moved_down} suggestions moved down, {moved_up} up"
-                + (f" (the most judged: {kinds})" if kinds else "") + ".")
+                f"{self.verdicts - self.accepted} rejected): {moved}"
+                + (f"; the most judged: {kinds}" if kinds else "") + ".")
 
 
 def _logit(p: float) -> float:
