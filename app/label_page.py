@@ -174,9 +174,9 @@ with sentences_tab:
                                          placeholder="read the sentence, then choose what it states",
                                          format_func=lambda n: n if n not in by_name else (
                                              f"{by_name[n].label} ({n})" if by_name[n].label != n else n),
-                                         key=f"label_s_relation_{sentence_id}")
-        st.markdown(marked_sentence(tokens, head_span, tail_span) if head_span != tail_span else
-                    md(" ".join(tokens)))
+                                         key=f"label_s_relation_{sentence_id}_{head_span}_{tail_span}")
+        apart = head_span[1] <= tail_span[0] or tail_span[1] <= head_span[0]  # overlapping marks would garble
+        st.markdown(marked_sentence(tokens, head_span, tail_span) if apart else md(" ".join(tokens)))
         if st.button("Add sentence label", type="primary", key="label_add_sentence_example",
                      disabled=sentence_relation is None):
             with guarded("add the label"):

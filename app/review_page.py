@@ -42,7 +42,7 @@ needed = review_overlap(db)
 a, b, c, d = st.columns([2, 2, 3, 2])
 relation = a.selectbox("Relation", [None, *relations], key="review_relation", persist_state="session",
                        format_func=lambda n: "all relations" if n is None else relations[n].label)
-order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", key="review_order",
+order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", required=True, key="review_order",
                             persist_state="session",
                             help="uncertainty: the pairs where the model's two likeliest answers (no relation included) are "
                                  "closest first: the verdicts that teach the model most")
@@ -293,7 +293,7 @@ else:
 
     st.subheader("Next in the queue")
     if not mine:
-        st.segmented_control("Rows", NEXT_ROWS, default=NEXT_ROWS[0], key="review_next_rows",
+        st.segmented_control("Rows", NEXT_ROWS, default=NEXT_ROWS[0], required=True, key="review_next_rows",
                              persist_state="session", help="how many of the next suggestions the table lists")
     st.dataframe(pd.DataFrame([{"head": s.head_label, "relation": s.relation_label, "tail": s.tail_label,
                                 "confidence": s.confidence, "text model": s.opinions.get("text"),

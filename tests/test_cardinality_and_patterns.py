@@ -219,3 +219,30 @@ def test_a_pair_the_kg_already_links_rarely_takes_a_second_relation():
     assert cardinalities.second_value(("film0", "starring", "p5")) is None  # a pair the KG does not link
     founders = [(f"co{i}", "founded_by", f"p{i}") for i in range(6)] + [(f"co{i}", "ceo_of", f"p{i}") for i in range(3)]
     assert Cardinalities(founders).second_value(("co5", "ceo_of", "p5")) is None  # 3 of 6 founders are CEOs
+
+
+def test_a_relation_whose_pairs_lie_inside_another_s_is_no_second_link():
+    """A capital is a city located in its country, a CEO often the founder: a candidate of such a relation on
+    a pair the other already links is not sunk; nor is one of a relation with no facts yet."""
+    facts = [(f"city{i}", "located_in", f"country{i % 5}") for i in range(50)]
+    facts += [(f"city{i}", "capital_of", f"country{i}") for i in range(5)]
+    cardinalities = Cardinalities(facts)
+    assert not cardinalities._second_relation(("city7", "capital_of", "country2"))
+    assert not cardinalities._second_relation(("city7", "founded_in", "country2"))  # no facts of its own yet
+
+
+def test_a_one_to_one_floor_gives_way_to_many_entities():
+    policy = QueuePolicy()
+    small = Cardinalities([(f"p{i}", "born_in", f"city{i}") for i in range(10)])
+    large = Cardinalities([(f"c{i}", "capital_of", f"n{i}") for i in range(2000)])
+    assert small.chance(("p10", "born_in", "city3")) == pytest.approx(policy.one_to_one_second_chance)
+    assert large.chance(("c2000", "capital_of", "n3")) == pytest.approx(
+        policy.one_to_one_second_chance * policy.one_to_one_entities / 2000)
+
+
+def test_near_ties_share_one_place():
+    cardinalities = Cardinalities(CITIES)
+    shared = compete({("kobe", "located_in", "country0"): 0.99, ("kobe", "located_in", "country1"): 0.98},
+                     cardinalities)
+    assert shared[("kobe", "located_in", "country0")] == pytest.approx(0.99 / 1.97)
+    assert shared[("kobe", "located_in", "country1")] == pytest.approx(0.98 / 1.97)

@@ -79,6 +79,7 @@ def test_a_re_rank_that_moves_nothing_says_how_little_changed():
     from engine.queue.verdict_model import Reranked
 
     said = Reranked([0.5], verdicts=10, accepted=4, method="refit").summary(0, 0, 0.004)
+    assert said.startswith("The order was re-checked from 10 verdicts")
     assert "no confidence changed by more than 0.01 (the largest change 0.004)" in said
     assert "0 suggestions" not in said
 

@@ -28,9 +28,8 @@ Where an entity has no value yet for a one-valued side, its candidate values com
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from itertools import groupby
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from engine.queue.policy import QueuePolicy
 
@@ -99,23 +98,27 @@ class Cardinalities:
         self.policy = policy
         self.marked = {side: set((marked or {}).get(side, ())) for side in SIDES}
         self.values: dict[str, dict[tuple[str, str], list[str]]] = {side: defaultdict(list) for side in SIDES}
+        #: the relations linking each pair of entities, either way round (a tuple: most pairs have one)
+        self.pair_relations: dict[tuple[str, str], tuple[str, ...]] = {}
         for h, r, t in set(facts):
             self.values["tail"][(h, r)].append(t)
             self.values["head"][(t, r)].append(h)
+            pair = _pair(h, t)
+            linking = self.pair_relations.get(pair, ())
+            if r not in linking:
+                self.pair_relations[pair] = linking + (r,)
         counts: dict[str, dict[str, list[int]]] = {side: defaultdict(lambda: [0, 0]) for side in SIDES}
         for side in SIDES:
             for (_, relation), found in self.values[side].items():
                 counts[side][relation][0] += 1
                 counts[side][relation][1] += len(found) == 1
         self.counts = {side: {r: SideCount(n, single) for r, (n, single) in by.items()} for side, by in counts.items()}
-        self.pair_relations: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for h, r, t in set(facts):
-            self.pair_relations[_pair(h, t)].add(r)
         self.pairs_of: Counter[str] = Counter()
         self.together: Counter[tuple[str, str]] = Counter()
-        for relations in self.pair_relations.values():
-            self.pairs_of.update(relations)
-            self.together.update((a, b) for a in relations for b in relations if a != b)
+        for linking in self.pair_relations.values():
+            self.pairs_of.update(linking)
+            if len(linking) > 1:
+                self.together.update((a, b) for a in linking for b in linking if a != b)
 
     def count(self, relation: str, side: str) -> Optional[SideCount]:
         """The side's counts, or None where too few entities take part to say anything."""
@@ -155,7 +158,6 @@ class Cardinalities:
         h, r, t = triple
         found = []
         both_ways = all(self.mostly_one(r, side) for side in SIDES)
-        floor = self.policy.one_to_one_second_chance if both_ways else 0.0
         for side, entity, other in (("tail", h, t), ("head", t, h)):
             existing = tuple(sorted(v for v in self.values[side].get((entity, r), ()) if v != other))
             count = self.counts[side].get(r)
@@ -163,20 +165,32 @@ class Cardinalities:
             # an entity that already has several values is one of those that take several, and a side where
             # most entities take several says nothing against another: no demotion
             if existing and (marked or (len(existing) == 1 and self.mostly_one(r, side))):
+                floor = self._one_to_one_floor(count) if both_ways else 0.0
                 found.append(SecondValue(r, side, entity, existing, count or SideCount(0, 0), marked, floor))
         found.extend(self._second_relation(triple))
         return min(found, key=lambda s: s.chance(), default=None)
 
+    def _one_to_one_floor(self, count: Optional[SideCount]) -> float:
+        """`one_to_one_second_chance` up to `one_to_one_entities` entities on the side, shrinking beyond: a KG
+        that shows thousands of entities with one value both ways has shown it is no chance."""
+        entities = count.entities if count is not None else 0
+        return self.policy.one_to_one_second_chance * min(1.0, self.policy.one_to_one_entities / max(1, entities))
+
     def _second_relation(self, triple: Triple) -> list[SecondValue]:
-        """The relations that already link the candidate's pair and whose pairs, at least
-        `second_value_share` of them (and `min_cardinality_entities` pairs in all), carry no link of its
-        relation as well."""
+        """The relations that already link the candidate's pair where the two rarely link one pair: at most
+        1 - `second_value_share` of either's pairs (each with `min_cardinality_entities` pairs at least) carry
+        the other too. Both ways, because a relation whose pairs all lie inside another's (a capital is a city
+        located in its country; a CEO who founded the company) is no second link to sink, and a relation with
+        no facts yet says nothing."""
         h, r, t = triple
         out = []
-        for other in sorted(self.pair_relations.get(_pair(h, t), set()) - {r}):
+        least, share = self.policy.min_cardinality_entities, self.policy.second_value_share
+        own = self.pairs_of[r]
+        for other in sorted(set(self.pair_relations.get(_pair(h, t), ())) - {r}):
             pairs = self.pairs_of[other]
             count = SideCount(pairs, pairs - self.together[(other, r)])
-            if pairs >= self.policy.min_cardinality_entities and count.single_share() >= self.policy.second_value_share:
+            if (pairs >= least and own >= least and count.single_share() >= share
+                    and (own - self.together[(r, other)]) / own >= share):
                 out.append(SecondValue(r, "pair", h, (other,), count))
         return out
 
@@ -189,7 +203,7 @@ class Cardinalities:
 def compete(confidence: dict[Triple, float], cardinalities: Cardinalities) -> dict[Triple, float]:
     """The candidate values of an entity that has none yet on a one-valued side share one place (both sides in
     turn): the likeliest keeps its confidence and each next one gets at most what those above it leave of 1;
-    values as likely as one another split what is left. Scaling them all to sum to 1 let a crowd of guesses from
+    values within `QueuePolicy.compete_tie` of one another split what is left. Scaling them all to sum to 1 let a crowd of guesses from
     names alone (each at most `names_only_ceiling`) halve the one value a sentence states: on the curator
     benchmark's companies KG (choose half), "Asana is headquartered in San Francisco", "Microsoft was founded by
     Paul Allen" and three more stated facts sat at 0.31-0.35 instead of about 0.74."""
@@ -203,14 +217,26 @@ def compete(confidence: dict[Triple, float], cardinalities: Cardinalities) -> di
                 groups[(entity, r)].append(triple)
         for members in groups.values():
             used = 0.0
-            for _, tied in groupby(sorted(members, key=lambda m: -out[m]), key=lambda m: round(out[m], 6)):
-                tied = list(tied)
+            for tied in _near_ties(sorted(members, key=lambda m: -out[m]), out, cardinalities.policy.compete_tie):
                 total, left = sum(out[m] for m in tied), max(0.0, 1.0 - used)
                 if total > left:
                     for m in tied:
                         out[m] = out[m] * left / total
                 used += min(total, left)
     return out
+
+
+def _near_ties(ranked: list[Triple], confidence: dict[Triple, float], tie: float) -> Iterator[list[Triple]]:
+    """`ranked` (most likely first) in runs within `tie` of each run's first: 0.99 and 0.98 share what is left
+    rather than one taking it all."""
+    run: list[Triple] = []
+    for triple in ranked:
+        if run and confidence[run[0]] - confidence[triple] > tie:
+            yield run
+            run = []
+        run.append(triple)
+    if run:
+        yield run
 
 
 def with_second_chance(confidence: float, chance: float) -> float:

@@ -83,6 +83,11 @@ class QueuePolicy:
     #: curator benchmark's choose half is such a second value; a browser trial's programming-languages KG had
     #: three (born_in, headquartered_in), demoted to 0.15-0.27 by chances of 0.08-0.14
     one_to_one_second_chance: float = 0.2
+    #: ... up to this many entities on the side, shrinking in proportion beyond (a relation that shows thousands
+    #: of entities with one value both ways is one-to-one by nature: capital_of)
+    one_to_one_entities: int = 20
+    #: candidate values of one place within this of each other share what is left of it alike
+    compete_tie: float = 0.02
 
     # -- the graph's patterns (`engine.queue.patterns`) --
     #: pairs that must hold a rule before it counts

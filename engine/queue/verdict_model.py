@@ -51,7 +51,8 @@ class Reranked:
         moved = (f"{moved_down} suggestions moved down, {moved_up} up (the largest change in confidence "
                  f"{largest:.2f})" if moved_down or moved_up else
                  f"no confidence changed by more than 0.01 (the largest change {largest:.3f})")
-        return (f"The order was updated from {self.verdicts} verdicts ({self.accepted} accepted, "
+        verb = "updated" if moved_down or moved_up else "re-checked"
+        return (f"The order was {verb} from {self.verdicts} verdicts ({self.accepted} accepted, "
                 f"{self.verdicts - self.accepted} rejected): {moved}"
                 + (f"; the most judged: {kinds}" if kinds else "") + ".")
 
