@@ -42,8 +42,8 @@ needed = review_overlap(db)
 a, b, c, d = st.columns([2, 2, 3, 2])
 relation = a.selectbox("Relation", [None, *relations], key="review_relation", persist_state="session",
                        format_func=lambda n: "all relations" if n is None else relations[n].label)
-order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", required=True, key="review_order",
-                            persist_state="session",
+order = b.segmented_control("Order", ["confidence", "uncertainty"], default="confidence", required=True,
+                            key="review_order", persist_state="session",
                             help="uncertainty: the pairs where the model's two likeliest answers (no relation included) are "
                                  "closest first: the verdicts that teach the model most")
 low, high = c.slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.01, key="review_range", persist_state="session")
