@@ -63,7 +63,8 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
         pending = verdict_rows.pending_rows(session)
         if not force and len(judged) - int(last.get("verdicts", 0)) < policy.rerank_every:
             return None
-        facts, names = verdict_rows.fact_triples(session), verdict_rows.pending_names(session)
+        facts = list(dict.fromkeys(verdict_rows.fact_triples(session) + verdict_rows.holding_labels(session)))
+        names = verdict_rows.pending_names(session)
     pending = _refresh_opinions(database, facts, names, pending, policy)
     rows = [Row(relation, _prior(confidence, opinions), opinions) for relation, confidence, opinions, _ in judged]
     waiting = [Row(relation, _prior(confidence, opinions), opinions) for _, relation, confidence, opinions in pending]

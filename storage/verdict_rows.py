@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
-from storage.models import Entity, ProjectSetting, Relation, Triple
+from storage.models import Entity, Example, ProjectSetting, Relation, Triple
 
 RERANK = "verdict_rerank"
 
@@ -71,6 +71,16 @@ def fact_triples(session: Session) -> list[tuple[str, str, str]]:
         select(head.name, Relation.name, tail.name).select_from(Triple)
         .join(head, Triple.head_id == head.id).join(tail, Triple.tail_id == tail.id)
         .join(Relation, Triple.relation_id == Relation.id).where(Triple.status == "accepted"))]
+
+
+def holding_labels(session: Session) -> list[tuple[str, str, str]]:
+    """(head, relation, tail) names of every settled triple label that holds: known to hold like a fact."""
+    head, tail = aliased(Entity), aliased(Entity)
+    return [tuple(row) for row in session.execute(
+        select(head.name, Relation.name, tail.name).select_from(Example)
+        .join(head, Example.head_id == head.id).join(tail, Example.tail_id == tail.id)
+        .join(Relation, Example.relation_id == Relation.id)
+        .where(Example.kind == "triple", Example.status == "settled", Example.label.is_(True)))]
 
 
 def pending_names(session: Session) -> dict[int, tuple[str, str, str]]:

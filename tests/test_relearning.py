@@ -221,3 +221,22 @@ def test_a_suggestion_whose_first_value_was_accepted_meanwhile_becomes_a_second_
     chance = after.opinions["second_value"]["chance"]
     assert chance == pytest.approx((1 + 1) / (33 + 2 + 1), abs=0.01)  # 33 drugs with a class, and newdrug now
     assert after.confidence == pytest.approx(0.5 * chance / (0.5 * chance + 0.5 * (1 - chance)), abs=1e-3)
+
+
+def test_a_label_that_holds_is_known_like_a_fact_to_the_suggest_pass_and_the_re_rank(demo):
+    """A curator's trial: after a label said Margaret Atwood wrote The Blind Assassin, "Kazuo Ishiguro wrote The
+    Blind Assassin" came at 0.28 with no note: the label did not count as the book's author."""
+    from knowco.services import add_triple_label
+    from knowco.suggest import known_facts
+    from storage import verdict_rows
+    from storage.labels import training_data
+
+    admin = Actor("ann", "admin")
+    add_triple_label(demo, admin, "aspirin", "treats", "asthma", True)
+    add_triple_label(demo, admin, "ibuprofen", "treats", "asthma", False)
+    with demo.sessions() as session:
+        data, holding = training_data(session), verdict_rows.holding_labels(session)
+    assert ("aspirin", "treats", "asthma") in holding and ("ibuprofen", "treats", "asthma") not in holding
+    known = known_facts(data)
+    assert ("aspirin", "treats", "asthma") in known and ("ibuprofen", "treats", "asthma") not in known
+    assert len(known) == len(set(known)) and set(data.facts) <= set(known)
