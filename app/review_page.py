@@ -236,23 +236,26 @@ else:
                            format_func=reason_words)
         note = r2.text_input("Comment (optional, kept with the verdict)", key=f"review_comment_{item.id}")
         x, v, y, z, w = st.columns(5)
-        if x.button("Accept", type="primary", key="review_accept", shortcut="a", icon=":material/check:",
+        # the verdict buttons are keyed by the suggestion: a second press that reaches the server after the card
+        # moved on belongs to a button that is gone, so it judges nothing (a trial's double press accepted the
+        # next card unseen)
+        if x.button("Accept", type="primary", key=f"review_accept_{item.id}", shortcut="a", icon=":material/check:",
                     width="stretch"):
             act("accept", lambda: ("Your verdict (accept): " if needed > 1 else "Accepted: ")
                 + accept(db, actor(), item.id, note))
         # the commonest correction: the model read the pair the wrong way round
-        if v.button("Swap and accept", key="review_swap", shortcut="w", icon=":material/swap_horiz:",
+        if v.button("Swap and accept", key=f"review_swap_{item.id}", shortcut="w", icon=":material/swap_horiz:",
                     width="stretch", disabled=needed > 1,
                     help=(f"accept {item.tail_label} —{item.relation_label}→ {item.head_label} instead" if needed == 1
                           else "off while several curators decide each suggestion: reject it as 'wrong "
                                "direction' and label the swapped triple on the Label page")):
             act("accept the swapped triple", lambda: "Accepted, swapped: " + accept_corrected(
                 db, actor(), item.id, head=item.tail, relation=item.relation, tail=item.head))
-        if y.button("Reject", key="review_reject", shortcut="x", icon=":material/close:", width="stretch"):
+        if y.button("Reject", key=f"review_reject_{item.id}", shortcut="x", icon=":material/close:", width="stretch"):
             act("reject", lambda: (f"Your verdict (reject, {reason_words(why)}): " if needed > 1
                                    else f"Rejected ({reason_words(why)}): ")
                 + reject(db, actor(), item.id, why, note))
-        if z.button("Skip", key="review_skip", shortcut="s", icon=":material/skip_next:", width="stretch"):
+        if z.button("Skip", key=f"review_skip_{item.id}", shortcut="s", icon=":material/skip_next:", width="stretch"):
             skipped.append(item.id)
             st.rerun()
         if w.button("Undo", key="review_undo", shortcut="u", icon=":material/undo:", width="stretch"):

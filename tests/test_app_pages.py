@@ -113,6 +113,11 @@ def test_the_sentence_form_stores_only_a_relation_the_curator_chose(kg):
     assert stored == ["has_side_effect"]
 
 
+def _verdict_key(app: AppTest, prefix: str) -> str:
+    """The key of the current card's verdict button (keyed by the suggestion)."""
+    return next(b.key for b in app.button if b.key and b.key.startswith(prefix + "_"))
+
+
 def _keyed(widgets, prefix: str):
     """The one widget whose key starts with `prefix` (keys end with what they depend on, e.g. the sentence)."""
     found = [w for w in widgets if w.key and w.key.startswith(prefix)]
@@ -240,15 +245,17 @@ def test_review_accept_reject_undo_and_bulk(kg):
     _suggest(kg)
     app = page("review")
     assert "aspirin" in app.markdown[0].value
-    app.button(key="review_accept").click().run()
+    first = _verdict_key(app, "review_accept")
+    app.button(key=first).click().run()
+    assert first not in [b.key for b in app.button]  # a late second press of that card's button judges nothing
     accepted = _triple(kg, "aspirin", "gout")
     assert accepted.status == "accepted" and accepted.reviewed_by == "tester" and accepted.source == "model"
     assert count(kg, Example, Example.kind == "triple", Example.label.is_(True)) == 1
-    app.button(key="review_reject").click().run()
+    app.button(key=_verdict_key(app, "review_reject")).click().run()
     assert _triple(kg, "ibuprofen", "gout").status == "rejected"
     app.button(key="review_undo").click().run()
     assert _triple(kg, "ibuprofen", "gout").status == "suggested"
-    app.button(key="review_skip").click().run()
+    app.button(key=_verdict_key(app, "review_skip")).click().run()
     assert "paracetamol" in app.markdown[0].value
     app.slider(key="review_bulk_threshold").set_value(0.5).run()
     app.button(key="review_bulk").click().run()
@@ -262,20 +269,20 @@ def test_review_rejects_with_a_reason_and_a_comment(kg):
     item_key = next(w.key for w in app.selectbox if str(w.key).startswith("review_reason_"))
     app.selectbox(key=item_key).select("wrong type")
     app.text_input(key=item_key.replace("reason", "comment")).input("gout is no drug target")
-    app.button(key="review_reject").click().run()
+    app.button(key=_verdict_key(app, "review_reject")).click().run()
     rejected = _triple(kg, "aspirin", "gout")
     assert (rejected.status, rejected.reason, rejected.comment) == ("rejected", "wrong type", "gout is no drug target")
     # the next suggestion starts with the default reason and an empty comment
     next_key = next(w.key for w in app.selectbox if str(w.key).startswith("review_reason_"))
     assert next_key != item_key and app.selectbox(key=next_key).value == "false"
-    app.button(key="review_reject").click().run()  # the default reason, in the curator's words
+    app.button(key=_verdict_key(app, "review_reject")).click().run()  # the default reason, in the curator's words
     assert any("Rejected (it does not hold)" in t.value for t in app.toast), [t.value for t in app.toast]
 
 
 def test_review_swaps_head_and_tail_in_one_step(kg):
     _suggest(kg)
     app = page("review")
-    app.button(key="review_swap").click().run()
+    app.button(key=_verdict_key(app, "review_swap")).click().run()
     assert (_triple(kg, "aspirin", "gout").status, _triple(kg, "aspirin", "gout").reason) == ("rejected",
                                                                                             "wrong direction")
     swapped = _triple(kg, "gout", "aspirin")
@@ -297,7 +304,7 @@ def test_review_says_how_a_marked_relation_behaves(kg):
 def test_swapping_onto_a_known_fact_says_nothing_was_added(kg):
     queued(kg, [("headache", "treats", "aspirin", 0.9)])  # the reverse of a demo fact
     app = page("review")
-    app.button(key="review_swap").click().run()
+    app.button(key=_verdict_key(app, "review_swap")).click().run()
     assert any("already a fact" in t.value for t in app.toast)
     assert _triple(kg, "headache", "aspirin").status == "rejected"
 
