@@ -114,9 +114,9 @@ def second_value_words(second: dict, relation_label: str) -> str:
         other = relations[second["existing"][0]].label if second["existing"][0] in relations else second["existing"][0]
         return (f"your KG already links them by “{md(other)}”, and {second['single']} of the "
                 f"{second['entities']} pairs it links have no {rel} as well: {worth}")
-    if second.get("one_to_one"):
-        worth = (f"but your KG also shows one value the other way round, which a small KG often shows by chance, "
-                 f"so this still counts {second['chance']:.2f} of what it would be.")
+    if second.get("few"):
+        worth = (f"but so few entities may show one value each by chance, so this still counts "
+                 f"{second['chance']:.2f} of what it would be.")
     if second["side"] == "tail":
         return (f"in your KG, {second['single']} of the {second['entities']} entities linked by {rel} to something "
                 f"have just one such link, and {md(second['entity'])} already has {existing}: {worth}")

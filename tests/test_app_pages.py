@@ -616,23 +616,23 @@ def test_the_review_card_says_why_a_second_value_sinks_and_marks_the_relation_in
     assert next(r for r in list_relations(kg) if r.name == "member_of_class").functional
 
 
-def test_the_review_card_says_a_one_to_one_look_may_be_chance(kg):
+def test_the_review_card_says_a_few_entities_with_one_value_may_be_chance(kg):
     """A browser trial: "every city has one person born there" read as a rule buried the document's facts."""
     second = {"side": "head", "entity": "statin", "existing": ["NSAID"], "single": 9, "entities": 9,
-              "chance": 0.2, "marked": False, "one_to_one": True}
+              "chance": 0.2, "marked": False, "few": True}
     queued(kg, [("aspirin", "member_of_class", "statin", 0.45)],
            opinions={("aspirin", "member_of_class", "statin"): {"text": 0.9, "sentences": 1, "fit": 1.0,
                                                                   "second_value": second}})
     app = page("review")
     warning = next(w.value for w in app.warning if w.value.startswith("A second value"))
     assert "9 of the 9 entities that something is linked to" in warning
-    assert "by chance, so this still counts 0.20 of what it would be." in warning
+    assert "so few entities may show one value each by chance, so this still counts 0.20 of what" in warning
 
 
 def test_the_review_card_says_the_pair_is_already_linked_and_offers_no_mark(kg):
     """The curator benchmark's film KG: "The Departed starring Martin Scorsese" beside its director fact."""
     second = {"side": "pair", "entity": "aspirin", "existing": ["interacts_with"], "single": 10, "entities": 10,
-              "chance": 0.08, "marked": False, "one_to_one": False}
+              "chance": 0.08, "marked": False, "few": False}
     queued(kg, [("aspirin", "member_of_class", "statin", 0.1)],
            opinions={("aspirin", "member_of_class", "statin"): {"text": 0.9, "sentences": 1, "fit": 1.0,
                                                                   "second_value": second}})

@@ -182,7 +182,8 @@ class OpinionSources:
                                 sentence_share=self.text.sentence_share.get((h, r, t), 0.0),
                                 sentences=len({e[0] for e in self.text.stated.get((h, r, t), ())}),
                                 leading=self.text.leading.get((h, r, t), 0), fit=self.kinds.fit(h, r, t),
-                                pattern=rule, second=cardinalities.second_value((h, r, t))))
+                                pattern=rule, second=cardinalities.side_second_value((h, r, t)),
+                                link=cardinalities.second_link((h, r, t))))
         return out
 
     def rows(self, triples: Sequence[Triple3], opinions: Sequence[Opinions]) -> np.ndarray:
@@ -190,7 +191,7 @@ class OpinionSources:
             len(triples), len(FEATURES))
 
 
-def _shown(opinion: Opinions) -> dict:
+def _shown(opinion: Opinions, calibrated: bool = False) -> dict:
     """The opinions a curator reads beside the confidence, as stored with the suggestion ("says" and "leads" are
     the stored names of the sentence share and the leading count: the Review card and the re-rank read them)."""
     shown = {"text": round(opinion.text, 4), "sentences": opinion.sentences, "fit": round(opinion.fit, 3)}
@@ -200,8 +201,10 @@ def _shown(opinion: Opinions) -> dict:
         shown["graph"] = round(opinion.graph, 4)
     if opinion.pattern is not None:
         shown["pattern"] = opinion.pattern.as_dict()
-    if opinion.second is not None:
-        shown["second_value"] = opinion.second.as_dict()
+    # a fitted combiner weighs the sides' cardinality, not a pair's second link: the card shows what counted
+    reason = opinion.second if calibrated else opinion.reason
+    if reason is not None:
+        shown["second_value"] = reason.as_dict()
     return shown
 
 
@@ -315,7 +318,7 @@ def uncalibrated(sources: OpinionSources, triple: Triple3, opinion: Opinions) ->
         confidence = (policy.names_only_ceiling + (policy.uncalibrated_ceiling - policy.names_only_ceiling)
                       * opinion.sentence_share ** policy.evidence_exponent)
     confidence = max(confidence, min(rate, policy.uncalibrated_ceiling))
-    return with_second_chance(confidence * opinion.fit, opinion.second_chance)
+    return with_second_chance(confidence * opinion.fit, opinion.prior_chance)
 
 
 def score_candidates(sources: OpinionSources, triples: Sequence[Triple3], combiner: Optional[Combiner] = None) -> Scored:
@@ -324,9 +327,10 @@ def score_candidates(sources: OpinionSources, triples: Sequence[Triple3], combin
     guess from names alone."""
     opinions = sources.opinions(triples)
     probabilities = [uncalibrated(sources, t, o) for t, o in zip(triples, opinions)]
+    calibrated = [False] * len(triples)
     if combiner is not None:
         combined = combiner.probability(sources.rows(triples, opinions)).tolist()
-        probabilities = [c if combiner.reads_text or not o.sentences else p
-                         for c, p, o in zip(combined, probabilities, opinions)]
+        calibrated = [combiner.reads_text or not o.sentences for o in opinions]
+        probabilities = [c if used else p for c, p, used in zip(combined, probabilities, calibrated)]
     confidence = {t: round(float(p), 6) for t, p in zip(triples, probabilities)}
-    return Scored(confidence, {t: _shown(o) for t, o in zip(triples, opinions)}, combiner)
+    return Scored(confidence, {t: _shown(o, used) for t, o, used in zip(triples, opinions, calibrated)}, combiner)

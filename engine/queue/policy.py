@@ -76,16 +76,14 @@ class QueuePolicy:
     one_value_share: float = 0.8
     #: a second value is demoted only on a side where at least this share of the entities have one value
     second_value_share: float = 0.8
-    #: the least a second value is worth where the relation's facts show one value on both sides (a one-to-one
-    #: look a small KG gives many-to-one relations by chance). 0.2 keeps a sentence's finding (at most
-    #: `uncalibrated_ceiling`) under 0.5, the issue's bar for a side where 95 % of the entities have one value,
-    #: while lifting it above the names-only guesses. Not chosen on a benchmark: no document fact of the
-    #: curator benchmark's choose half is such a second value; a browser trial's programming-languages KG had
-    #: three (born_in, headquartered_in), demoted to 0.15-0.27 by chances of 0.08-0.14
-    one_to_one_second_chance: float = 0.2
-    #: ... up to this many entities on the side, shrinking in proportion beyond (a relation that shows thousands
-    #: of entities with one value both ways is one-to-one by nature: capital_of)
-    one_to_one_entities: int = 20
+    #: the least a second value is worth on a side counted on `small_side_entities` entities or fewer, where one
+    #: value each may be chance. 0.2 keeps a sentence's finding (at most `uncalibrated_ceiling`) under 0.5, the
+    #: issue's bar for a side where 95 % of the entities have one value, while lifting it above the names-only
+    #: guesses. Not chosen on a benchmark: two browser trials' KGs (programming languages: born_in,
+    #: headquartered_in; literature: set_in, won) buried document-stated second values at 0.15-0.27 with chances
+    #: of 0.06-0.14
+    small_side_second_chance: float = 0.2
+    small_side_entities: int = 20
     #: candidate values of one place within this of each other share what is left of it alike
     compete_tie: float = 0.02
 
