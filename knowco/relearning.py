@@ -73,9 +73,7 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
         return None
     before = {i: confidence for i, _, confidence, _ in pending}
     new = {i: p for (i, *_), p in zip(pending, result.confidence)}
-    down = sum(1 for i, p in new.items() if p < before[i] - 0.01)
-    up = sum(1 for i, p in new.items() if p > before[i] + 0.01)
-    summary = result.summary(down, up, max((abs(p - before[i]) for i, p in new.items()), default=0.0))
+    summary = result.summary(*_moves(before, new))
     with database.transaction() as session:
         verdict_rows.keep_model_confidence(session, {i: row.prior for (i, *_), row in zip(pending, waiting)})
         verdict_rows.set_confidences(session, new, read=before)
@@ -83,6 +81,13 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
                                                    "method": result.method, "summary": summary,
                                                    "at": utcnow().isoformat(timespec="seconds")})
     return summary
+
+
+def _moves(before: dict[int, float], after: dict[int, float]) -> tuple[int, int, float]:
+    """How many confidences fell and rose by more than 0.01, and the largest change."""
+    changes = [p - before[i] for i, p in after.items()]
+    return (sum(1 for c in changes if c < -0.01), sum(1 for c in changes if c > 0.01),
+            max((abs(c) for c in changes), default=0.0))
 
 
 def _refresh_opinions(database: Database, facts: list, names: dict[int, tuple[str, str, str]], pending: list,

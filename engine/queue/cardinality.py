@@ -108,18 +108,26 @@ class Cardinalities:
             linking = self.pair_relations.get(pair, ())
             if r not in linking:
                 self.pair_relations[pair] = linking + (r,)
+        self.counts = self._count_sides()
+        self.pairs_of, self.together = self._count_pairs()
+
+    def _count_sides(self) -> dict[str, dict[str, SideCount]]:
         counts: dict[str, dict[str, list[int]]] = {side: defaultdict(lambda: [0, 0]) for side in SIDES}
         for side in SIDES:
             for (_, relation), found in self.values[side].items():
                 counts[side][relation][0] += 1
                 counts[side][relation][1] += len(found) == 1
-        self.counts = {side: {r: SideCount(n, single) for r, (n, single) in by.items()} for side, by in counts.items()}
-        self.pairs_of: Counter[str] = Counter()
-        self.together: Counter[tuple[str, str]] = Counter()
+        return {side: {r: SideCount(n, single) for r, (n, single) in by.items()} for side, by in counts.items()}
+
+    def _count_pairs(self) -> tuple[Counter, Counter]:
+        """Per relation, the pairs it links; per two relations, the pairs both link."""
+        pairs_of: Counter[str] = Counter()
+        together: Counter[tuple[str, str]] = Counter()
         for linking in self.pair_relations.values():
-            self.pairs_of.update(linking)
+            pairs_of.update(linking)
             if len(linking) > 1:
-                self.together.update((a, b) for a in linking for b in linking if a != b)
+                together.update((a, b) for a in linking for b in linking if a != b)
+        return pairs_of, together
 
     def count(self, relation: str, side: str) -> Optional[SideCount]:
         """The side's counts, or None where too few entities take part to say anything."""
