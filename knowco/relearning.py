@@ -101,8 +101,9 @@ def _refresh_opinions(database: Database, facts: list, names: dict[int, tuple[st
     changes = {i: {"pattern": pattern} for i, pattern in patterns.items()}
     for i, values in seconds.items():
         changes.setdefault(i, {}).update(values)
-    read = {i: c for i, _, c, _ in pending if i in seconds}
-    demoted = {i: min(read[i], values["model"]) for i, values in seconds.items()}
+    sinking = {i: values["model"] for i, values in seconds.items() if "model" in values}
+    read = {i: c for i, _, c, _ in pending if i in sinking}
+    demoted = {i: min(read[i], model) for i, model in sinking.items()}
     with database.transaction() as session:
         verdict_rows.update_opinions(session, changes)
         verdict_rows.set_confidences(session, demoted, read=read)  # shown so even where no re-rank follows
@@ -116,14 +117,20 @@ def _fresh_second_values(facts: list, names: dict[int, tuple[str, str, str]], pe
     """The pending suggestions that became a second value since they were scored (the first value was accepted
     meanwhile: "Cupertino located_in Netherlands" kept 0.11 and no note after "Cupertino located_in United
     States" was accepted, in a curator's trial): the reason, and the model's confidence combined with what the
-    relation's cardinality leaves of a second value, as the suggest pass would have scored it."""
+    relation's cardinality leaves of a second value, as the suggest pass would have scored it. One that already
+    was a second value gets the counts of the moment on its card, its confidence unchanged (a literature trial's
+    cards kept "14 of the 14 entities" after a 15th was accepted)."""
     cardinalities = Cardinalities(facts, policy, marks)
     out = {}
     for i, _, confidence, opinions in pending:
         reason = cardinalities.second_value(names[i]) if i in names else None
-        if reason is not None and opinions.get("second_value") is None:
+        if reason is None:
+            continue
+        if opinions.get("second_value") is None:
             out[i] = {"second_value": reason.as_dict(),
                       "model": with_second_chance(_prior(confidence, opinions), reason.chance())}
+        elif opinions["second_value"] != reason.as_dict():
+            out[i] = {"second_value": reason.as_dict()}
     return out
 
 

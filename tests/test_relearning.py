@@ -221,6 +221,19 @@ def test_a_suggestion_whose_first_value_was_accepted_meanwhile_becomes_a_second_
     chance = after.opinions["second_value"]["chance"]
     assert chance == pytest.approx((1 + 1) / (33 + 2 + 1), abs=0.01)  # 33 drugs with a class, and newdrug now
     assert after.confidence == pytest.approx(0.5 * chance / (0.5 * chance + 0.5 * (1 - chance)), abs=1e-3)
+    # another drug's first class accepted: the card's counts follow, the confidence stays
+    with demo.transaction() as session:
+        session.add(Entity(name="drug2", label="drug2", description="", aliases=[], created_by="t",
+                           created_at=utcnow()))
+    queued(demo, [("drug2", "member_of_class", "class_a", 0.7),
+                  ("newdrug", "member_of_class", "class_b", after.confidence)],
+           opinions={("drug2", "member_of_class", "class_a"): _opinions(False, 0.7),
+                     ("newdrug", "member_of_class", "class_b"): after.opinions})
+    accept(demo, ANN, next(s for s in queue(demo, limit=100) if s.head == "drug2").id)
+    rerank_queue(demo, "ann", force=True)
+    [later] = [s for s in queue(demo, limit=100) if s.head == "newdrug"]
+    assert later.opinions["second_value"]["entities"] == after.opinions["second_value"]["entities"] + 1
+    assert later.confidence == pytest.approx(after.confidence, abs=1e-6)
 
 
 def test_a_label_that_holds_is_known_like_a_fact_to_the_suggest_pass_and_the_re_rank(demo):
