@@ -199,9 +199,9 @@ class Cardinalities:
         its own entities at all (its density). Both ways, because a relation whose pairs all lie inside another's
         (a capital is a city located in its country; a CEO who founded the company) is no second link to sink,
         and a relation with no facts yet says nothing. The density, because a rare co-occurrence can still be
-        far above chance: on CoDEx-S a person died where they were born in 13 % of the KG's pairs, far more
-        often than a person and a city are a birthplace at all, and the rule without it sank 22 of the 1,827
-        dev facts (recall of the top 1,000 0.066 -> 0.055)."""
+        far above chance: in CoDEx-S's train facts 31 of the 331 place-of-death pairs are also place-of-birth
+        pairs (9 %), three times the share of a place of birth's persons and places that are its pairs at all
+        (3 %); without it the rule sank 22 of the 1,827 dev facts, with it 13."""
         h, r, t = triple
         out = []
         least, share = self.policy.min_cardinality_entities, self.policy.second_value_share
