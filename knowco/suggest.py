@@ -210,17 +210,11 @@ def _read_inputs(session: Session, model, relation: Optional[str], policy: Queue
     return _Inputs(data, names, decided, texts, {n: e.type for n, e in data.entities.items()}, policy, standing)
 
 
-def known_facts(data) -> list[Triple3]:
+def known_facts(data: TrainingData) -> list[Triple3]:
     """The accepted facts and the triples a curator labelled as holding, which are known to hold as surely: a
     book a label gave its author has that author, so another is a second value (a curator's trial: "Kazuo
     Ishiguro wrote The Blind Assassin" at 0.28 with no note, after a label said Margaret Atwood did)."""
-    facts = list(data.facts)
-    seen = set(facts)
-    for _, h, r, t, holds in data.triples:
-        if holds and (h, r, t) not in seen:
-            seen.add((h, r, t))
-            facts.append((h, r, t))
-    return facts
+    return list(dict.fromkeys(data.facts + [(h, r, t) for _, h, r, t, holds in data.triples if holds]))
 
 
 def _read_sentences(session: Session, scorer: CachedScorer, sides: SideCounts, cancel, progress: Progress,

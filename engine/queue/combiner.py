@@ -75,7 +75,8 @@ class Opinions:
     @property
     def prior_chance(self) -> float:
         """What the cardinality and the KG's pairs leave of it before calibration: 1 for a first value."""
-        return self.reason.chance() if self.reason is not None else 1.0
+        reason = self.reason
+        return reason.chance() if reason is not None else 1.0
 
 
 class GraphCounts:
