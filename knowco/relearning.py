@@ -55,7 +55,9 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
     """Re-rank the pending queue from the verdicts where `rerank_every` new ones came in since the last time (or
     whenever `force`); returns the summary the Review page shows, or None where nothing was re-ranked. It reads,
     fits outside any write, then writes in one short transaction that changes only suggestions still pending
-    at the confidence they were read with."""
+    at the confidence they were read with, and nothing where another re-rank wrote meanwhile (a literature trial
+    showed two banners 2 s apart, "from 10 verdicts" and "from 11 verdicts": the 11th verdict's re-rank had read
+    the record before the 10th's was written)."""
     with database.sessions() as session:
         policy = _policy(session)
         judged = verdict_rows.judged_rows(session)
@@ -75,6 +77,8 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
     new = {i: p for (i, *_), p in zip(pending, result.confidence)}
     summary = result.summary(*_moves(before, new))
     with database.transaction() as session:
+        if not force and (verdict_rows.last_rerank(session) or {}) != last:
+            return None  # another re-rank wrote while this one fitted: one banner per `rerank_every` verdicts
         verdict_rows.keep_model_confidence(session, {i: row.prior for (i, *_), row in zip(pending, waiting)})
         verdict_rows.set_confidences(session, new, read=before)
         verdict_rows.record_rerank(session, user, {"verdicts": result.verdicts, "accepted": result.accepted,

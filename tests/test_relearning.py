@@ -3,11 +3,13 @@ opinions and what curators made of the judged ones, without a retrain."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from engine.queue.policy import QueuePolicy
 from engine.queue.verdict_model import Row, rerank
 from knowco.services import Actor, accept, last_rerank, queue, reject, seed_demo
 from storage.database import open_database
+from storage.models import AuditEvent
 from tests.conftest import ROOT
 from tests.storage_helpers import queued
 
@@ -253,3 +255,36 @@ def test_a_label_that_holds_is_known_like_a_fact_to_the_suggest_pass_and_the_re_
     known = known_facts(data)
     assert ("aspirin", "treats", "asthma") in known and ("ibuprofen", "treats", "asthma") not in known
     assert len(known) == len(set(known)) and set(data.facts) <= set(known)
+
+
+def test_a_re_rank_that_another_one_overtook_writes_nothing(demo, monkeypatch):
+    """Two verdicts in quick succession: the 11th's re-rank read the record before the 10th's re-rank wrote it,
+    and a trial's Review page said "from 10 verdicts", then "from 11 verdicts" 2 s later."""
+    import knowco.relearning as relearning
+    from storage import verdict_rows
+
+    scored = [(drug, "treats", disease, 0.8 - i / 100) for i, drug in enumerate(
+        ["aspirin", "ibuprofen", "metformin", "insulin", "warfarin", "heparin", "codeine"])
+        for disease in ("gout", "asthma")]
+    queued(demo, scored, opinions={t[:3]: _opinions(t[2] == "gout") for t in scored})
+    shown = queue(demo, limit=100)
+    assert len(shown) == 14
+    with demo.transaction() as session:
+        verdict_rows.record_rerank(session, "ann", {"verdicts": 0, "accepted": 0, "method": "", "summary": "",
+                                                    "at": "2026-01-01T00:00:00"})
+    for s in shown[:9]:  # nine verdicts: no re-rank yet
+        (accept if s.tail == "asthma" else reject)(demo, ANN, s.id)
+    real = relearning.rerank
+
+    def overtaken(*args, **kwargs):  # while this re-rank fits, another reads, fits and writes
+        monkeypatch.setattr(relearning, "rerank", real)
+        assert relearning.rerank_queue(demo, "bob") is not None
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(relearning, "rerank", overtaken)
+    reject(demo, ANN, shown[9].id)
+    said = last_rerank(demo)
+    assert said["verdicts"] == 10 and said["summary"].startswith("The order was")
+    with demo.sessions() as session:
+        reranks = session.scalars(select(AuditEvent.actor).where(AuditEvent.action == "rerank")).all()
+    assert reranks == ["ann", "bob"]  # the set-up's record, then the one that overtook; the overtaken none
