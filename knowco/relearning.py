@@ -123,11 +123,15 @@ def _fresh_second_values(facts: list, names: dict[int, tuple[str, str, str]], pe
     States" was accepted, in a curator's trial): the reason, and the model's confidence combined with what the
     relation's cardinality leaves of a second value, as the suggest pass would have scored it. One that already
     was a second value gets the counts of the moment on its card, its confidence unchanged (a literature trial's
-    cards kept "14 of the 14 entities" after a 15th was accepted)."""
+    cards kept "14 of the 14 entities" after a 15th was accepted). A confidence a fitted combiner calibrated
+    (marked "calibrated") is lowered for a second value of a side only, never for a pair's second link: the
+    combiner was fitted without that rule."""
     cardinalities = Cardinalities(facts, policy, marks)
     out = {}
     for i, _, confidence, opinions in pending:
-        reason = cardinalities.second_value(names[i]) if i in names else None
+        # as in the suggest pass, a pair's second link is a prior before calibration only
+        why = cardinalities.side_second_value if opinions.get("calibrated") else cardinalities.second_value
+        reason = why(names[i]) if i in names else None
         if reason is None:
             continue
         if opinions.get("second_value") is None:

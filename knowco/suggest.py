@@ -284,18 +284,27 @@ def _queue(judged: Scored, found: "_Found", inputs: _Inputs, margins: dict[Tripl
     one_way = inputs.one_value_per_marked_entity(keep_one_direction(judged.confidence, inputs.symmetric,
                                                                     fact_set, stated, policy))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
-    # the combiner's confidences are calibrated; a sentence's finding it does not read keeps the text's own
-    calibrated = {t for t, o in judged.opinions.items() if calibrated_text or not o.get("sentences")}
-    return select(one_way, margins, policy, found.stated, found.text.leading, calibrated_text, calibrated,
-                  fitted=judged.combiner is not None, standing=found.ruled)
+    return select(one_way, margins, policy, found.stated, found.text.leading, calibrated_text,
+                  _calibrated(judged), fitted=judged.combiner is not None, standing=found.ruled)
+
+
+def _calibrated(judged: Scored) -> set[Triple3]:
+    """The candidates whose confidence a fitted combiner calibrated: all of them, but for a sentence's finding
+    where the combiner does not read the text (that keeps the text's own)."""
+    if judged.combiner is None:
+        return set()
+    return {t for t, o in judged.opinions.items() if judged.combiner.reads_text or not o.get("sentences")}
 
 
 def _shown_opinions(queue: dict[Triple3, float], judged: Scored, margins: dict[Triple3, float], inputs: _Inputs,
                     counts: GraphCounts, fact_set: set[Triple3]) -> dict[Triple3, dict]:
-    """What the Review card shows of each suggestion's opinions (and the re-ranking reads back)."""
+    """What the Review card shows of each suggestion's opinions (and the re-ranking reads back: "calibrated"
+    marks a confidence a fitted combiner calibrated, which a pair's second link never lowers)."""
+    calibrated = _calibrated(judged)
     return {t: {**judged.opinions[t], "margin": margins[t], "model": queue[t],
                 **({"both_ways": round(counts.reverse_holds.get(t[1], 0.0), 3)}
-                   if t[1] in inputs.symmetric and t[::-1] in fact_set else {})}
+                   if t[1] in inputs.symmetric and t[::-1] in fact_set else {}),
+                **({"calibrated": True} if t in calibrated else {})}
             for t in queue}
 
 

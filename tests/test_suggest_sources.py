@@ -230,3 +230,23 @@ def test_a_sentence_that_names_an_entity_twice_is_shown_once_by_its_likeliest_ma
         markings = session.scalar(select(func.count()).select_from(EvidenceRow).where(EvidenceRow.triple_id == gout.id))
     shown = evidence(db, gout.id).sentences
     assert markings >= 2 and len(shown) == 1
+
+
+def test_the_queue_marks_the_confidences_a_combiner_calibrated(demo_with_model):
+    """The re-rank reads the mark: a pair's second link never lowers a calibrated confidence (the combiner was
+    fitted without that rule), as in the suggest pass. A sentence's finding the combiner does not read keeps the
+    text's own confidence, unmarked."""
+    from engine.queue.combiner import FEATURES, Combiner
+
+    db, run, model = demo_with_model
+    import_document(db, ANN, "notes.txt", b"Aspirin can relieve gout flares.")
+    n = len(FEATURES)
+    even = Combiner([0.0] * n, [1.0] * n, [0.0] * n, 0.0, 1.0, 0.0, reads_text=False)
+    for combiner in (None, even):
+        plan = plan_suggestions(db, model, run.id, run.name, planning=Planning(
+            combiner=combiner, policy=QueuePolicy(per_relation=3, max_pairs=40)))
+        marked = {t for t, o in plan.opinions.items() if o.get("calibrated")}
+        read = {t for t, o in plan.opinions.items() if o.get("sentences")}
+        assert ("aspirin", "treats", "gout") in read
+        assert marked == (set() if combiner is None else set(plan.opinions) - read)
+        assert combiner is None or marked
