@@ -107,8 +107,11 @@ class KnowCo:
         return self._call("POST", f"/versions/{run_id}/activate")
 
     def queue(self, relation: Optional[str] = None, min_confidence: float = 0.0, offset: int = 0,
-              limit: int = 50) -> dict:
-        params = {"min_confidence": min_confidence, "offset": offset, "limit": limit}
+              limit: int = 50, after: Optional[str] = None) -> dict:
+        """One page of the queue; `after` a page's `next_after` for the page that follows it, whatever was decided
+        meanwhile."""
+        params = {"min_confidence": min_confidence, "offset": offset, "limit": limit,
+                  **({"after": after} if after else {})}
         return self._call("GET", "/queue", params={**params, **({"relation": relation} if relation else {})})
 
     def my_next_items(self, limit: int = 10) -> list[dict]:

@@ -19,13 +19,14 @@ from knowco.relearning import after_verdict
 def queue(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,
           max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
           exclude: Iterable[int] = (), curator: Optional[str] = None,
-          from_text: Optional[bool] = None) -> list[Suggestion]:
+          from_text: Optional[bool] = None, after: Optional[tuple[float, int]] = None) -> list[Suggestion]:
     """The pending suggestions; for a `curator`, those they have not judged yet (when several decide each);
-    with `from_text`, only those read in a sentence (True) or only the others (False)."""
+    with `from_text`, only those read in a sentence (True) or only the others (False); `after` a suggestion's
+    (confidence, id), those that follow it in the confidence order."""
     with database.sessions() as session:
         return review.suggestions(session, relation=relation, min_confidence=min_confidence,
                                   max_confidence=max_confidence, order=order, limit=limit, exclude=exclude,
-                                  curator=curator, from_text=from_text)
+                                  curator=curator, from_text=from_text, after=after)
 
 
 def queue_size(database: Database, *, relation: Optional[str] = None, min_confidence: float = 0.0,

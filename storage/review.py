@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Literal, Optional
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import team
@@ -144,22 +144,19 @@ def _pending(query, relation: Optional[str], min_confidence: float, max_confiden
 def suggestions(session: Session, *, relation: Optional[str] = None, min_confidence: float = 0.0,
                 max_confidence: float = 1.0, order: Order = "confidence", limit: int = 50,
                 exclude: Iterable[int] = (), curator: Optional[str] = None, mine: bool = False,
-                from_text: Optional[bool] = None) -> list[Suggestion]:
+                from_text: Optional[bool] = None, after: Optional[tuple[float, int]] = None) -> list[Suggestion]:
     """The queue, most confident first, or (for active learning) smallest margin between the two likeliest
     answers first. For a `curator`, what they have not judged yet; with `mine`, claimed for them ("my next
-    items": suggestions other curators hold every seat of are left out)."""
+    items": suggestions other curators hold every seat of are left out). `after` (confidence, id) starts the
+    confidence order after that suggestion: a page that does not move when the ones before it are decided,
+    and costs the same on page 1,000 as on page 1."""
     query = _queue_query(relation, min_confidence, max_confidence, curator, from_text)
     if mine and curator is not None:
         query = query.where(Triple.id.not_in(team.taken_by_others(session, curator, utcnow())))
     excluded = list(exclude)
     if excluded:
         query = query.where(Triple.id.not_in(excluded))
-    confidence = func.coalesce(Triple.confidence, 0.0)
-    if order == "uncertainty":  # the stored margin; a suggestion from before margins: its distance from 0.5
-        query = query.order_by(func.coalesce(Triple.margin, 2 * func.abs(confidence - 0.5)), Triple.id)
-    else:
-        query = query.order_by(confidence.desc(), Triple.id)
-    rows = session.execute(query.limit(limit)).all()
+    rows = session.execute(_ordered(query, order, after).limit(limit)).all()
     if mine and curator is not None:
         kept = set(team.claim(session, [t.id for t, *_ in rows], curator, utcnow()))
         rows = [row for row in rows if row[0].id in kept]
@@ -171,6 +168,18 @@ def suggestions(session: Session, *, relation: Optional[str] = None, min_confide
                    (t.tail_id, t.relation_id, t.head_id) in reversed_facts, dict(t.opinions or {}))
         for t, h, r, tl, version in rows
     ]
+
+
+def _ordered(query, order: Order, after: Optional[tuple[float, int]]):
+    """`query` in the queue's `order`, from the suggestion after (confidence, id) where given."""
+    confidence = func.coalesce(Triple.confidence, 0.0)
+    if after is not None:
+        if order != "confidence":
+            raise ValueError("a page after a suggestion follows the confidence order only")
+        query = query.where(or_(confidence < after[0], and_(confidence == after[0], Triple.id > after[1])))
+    if order == "uncertainty":  # the stored margin; a suggestion from before margins: its distance from 0.5
+        return query.order_by(func.coalesce(Triple.margin, 2 * func.abs(confidence - 0.5)), Triple.id)
+    return query.order_by(confidence.desc(), Triple.id)
 
 
 def _accepted_reverses(session: Session, triples: list[Triple]) -> set[tuple[int, int, int]]:

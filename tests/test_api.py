@@ -81,6 +81,34 @@ def test_the_queue_pages_and_a_verdict_decides_once_however_often_it_is_retried(
     assert len(queue(db, limit=10)) == 3
 
 
+def test_a_pipeline_paging_after_the_last_suggestion_misses_none_it_did_not_decide(api, db):
+    """Paged by offset while deciding, a client skips as many suggestions as it decided; after a cursor, the next
+    page starts where the last one ended, ties in confidence broken by id."""
+    queued(db, [(drug, "treats", disease, confidence) for drug, disease, confidence in [
+        ("aspirin", "gout", 0.9), ("ibuprofen", "asthma", 0.8), ("metformin", "gout", 0.8),
+        ("insulin", "gout", 0.8), ("warfarin", "asthma", 0.5)]])
+    curator = _as(api, "curator")
+    order = [(s.head, s.tail) for s in queue(db, limit=10)]
+    seen, after = [], None
+    while True:
+        page = api.get("/v1/queue", headers=curator, params={"limit": 2, **({"after": after} if after else {})}).json()
+        seen += [(s["head"], s["tail"]) for s in page["items"]]
+        # the pipeline decides the first of each page before it asks for the next (an offset would now skip one)
+        assert api.post(f"/v1/suggestions/{page['items'][0]['id']}/reject", headers=curator,
+                        json={"reason": "false"}).status_code == 200
+        after = page["next_after"]
+        if after is None:
+            break
+    assert seen == order and len(order) == 5 and len(queue(db, limit=10)) == 2
+    assert api.get("/v1/queue", headers=curator, params={"offset": 0}).json()["next_after"] is None
+
+
+@pytest.mark.parametrize("after", ["0.9", "x:1", "0.9:x", "1.5:3", "nan:3", "0.9:0", "0.5:-2"])
+def test_a_cursor_that_no_page_gave_is_one_sentence(api, after):
+    response = api.get("/v1/queue", headers=_as(api, "curator"), params={"after": after})
+    assert response.status_code == 422 and "next_after" in _error(response)["message"]
+
+
 def test_bad_input_is_one_sentence_and_nothing_is_half_written(api, db):
     admin = _as(api, "admin")
     before = api.get("/v1/labels", headers=admin).json()["total"]

@@ -59,6 +59,8 @@ def test_a_pipeline_imports_labels_reviews_and_exports_through_the_client(served
         assert kc.add_label("aspirin", "treats", "fever") > 0
         first = kc.queue(limit=1)
         assert first["total"] == 2 and first["items"][0]["head"] == "aspirin"
+        second = kc.queue(limit=1, after=first["next_after"])
+        assert second["items"][0]["id"] != first["items"][0]["id"] and second["next_after"] is None
         assert "aspirin" in kc.accept(first["items"][0]["id"])
         with pytest.raises(ApiError) as refused:
             kc.accept(first["items"][0]["id"])

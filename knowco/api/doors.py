@@ -120,6 +120,21 @@ def plain(value: Any) -> Any:
     return jsonable_encoder(value)
 
 
+def cursor(after: Optional[str]) -> Optional[tuple[float, int]]:
+    """A queue page's `next_after` ("confidence:id") read back, or None; anything else is the caller's error."""
+    if after is None:
+        return None
+    confidence, _, row = after.partition(":")
+    try:
+        point = (float(confidence), int(row))
+    except ValueError:
+        point = None
+    if point is None or not (0.0 <= point[0] <= 1.0 and 0 < point[1] <= MAX_ID):
+        raise ApiError(422, f"after={after!r} is not a page's next_after (a confidence and a suggestion id, "
+                            "e.g. 0.93:1204)", "invalid")
+    return point
+
+
 def page(items: list, offset: int, limit: int, total: Optional[int] = None) -> dict:
     """One page of `items` (already cut to offset..offset+limit+1: one more than the page says whether a next
     one exists)."""

@@ -7,8 +7,8 @@ from typing import Literal, Optional
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
-from knowco.api.doors import (MAX_ID, MAX_PAGE, ApiError, RowId, caller, database_of, idempotent, page,
-                              plain)
+from knowco.api.doors import (MAX_ID, MAX_PAGE, ApiError, RowId, caller, cursor, database_of, idempotent,
+                              page, plain)
 from knowco.services import (REJECT_REASONS, Actor, accept, accept_corrected, accept_rest, bulk_accept, history,
                              my_next_items, queue, queue_size, reject, spot_check, start_spot_check, undo_last)
 
@@ -58,13 +58,20 @@ class SpotCheckAsk(BaseModel):
 @router.get("/queue", summary="the pending suggestions this caller has not judged, most confident first")
 def get_queue(request: Request, actor: Actor = Depends(caller), relation: Optional[str] = None,
               min_confidence: float = Query(0.0, ge=0.0, le=1.0), max_confidence: float = Query(1.0, ge=0.0, le=1.0),
-              offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=MAX_PAGE)) -> dict:
+              offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=MAX_PAGE),
+              after: Optional[str] = Query(None, max_length=64, description=(
+                  "the previous page's next_after: the page that follows its last suggestion, whatever was decided "
+                  "meanwhile (an offset skips as many suggestions as were decided), as fast on page 1,000 as on "
+                  "page 1; with it, offset counts from there"))) -> dict:
     database, mine = database_of(request), actor.name  # with second opinions, what this caller has not judged
     found = queue(database, relation=relation, min_confidence=min_confidence, max_confidence=max_confidence,
-                  limit=offset + limit + 1, curator=mine)
+                  limit=offset + limit + 1, curator=mine, after=cursor(after))
     total = queue_size(database, relation=relation, min_confidence=min_confidence, max_confidence=max_confidence,
                        curator=mine)
-    return page(found[offset:], offset, limit, total)
+    shown = found[offset:]
+    last = shown[min(limit, len(shown)) - 1] if len(shown) > limit else None
+    return {**page(shown, offset, limit, total),
+            "next_after": f"{last.confidence!r}:{last.id}" if last is not None else None}
 
 
 @router.get("/queue/mine", summary="my next items: suggestions handed to this caller alone for a while")
