@@ -182,10 +182,10 @@ def test_margins_rank_the_whole_pool_and_uncertain_pairs_join_the_queue():
     margins = pair_margins(confidence)
     assert margins[("a", "r", "b")] == margins[("a", "s", "b")] == pytest.approx(0.9)
     assert margins[("c", "r", "d")] == 0.0 and margins[("e", "r", "f")] == pytest.approx(0.4)
-    queue = select(confidence, margins, QueuePolicy(per_relation=1, uncertain=1))
+    queue = select(confidence, margins, QueuePolicy(per_relation=1, uncertain=1, sure=0.95))
     top = {("a", "r", "b"), ("g", "s", "h")}
     assert set(queue) == top | {("c", "r", "d")}  # the r and s bests, and the pool's closest tie
-    stated = select(confidence, margins, QueuePolicy(per_relation=1, uncertain=1, min_text=0.25),
+    stated = select(confidence, margins, QueuePolicy(per_relation=1, uncertain=1, min_text=0.25, sure=0.95),
                     stated=[("e", "r", "f")])
     assert ("e", "r", "f") in stated
 
@@ -202,7 +202,7 @@ def test_uncalibrated_text_findings_are_capped_per_relation():
     margins = pair_margins(confidence)
     assert len(select(confidence, margins, _policy(), stated=stated)) == 30
     capped = select(confidence, margins, _policy(uncalibrated_text_per_relation=5), stated=stated,
-                    calibrated_text=False)
+                    calibrated_text=False, calibrated=set())
     assert set(capped) == {(f"h{i}", "r", f"t{i}") for i in range(25, 30)}
 
 

@@ -1,8 +1,9 @@
 """Which scored candidates make the review queue, and how unsure the model is of each.
 
 The queue holds each relation's most confident candidates (and, past that number, every candidate whose
-calibrated confidence reaches `sure`: on WN18RR one relation had 2,014 near-certain missing facts and got the
-same 25 places as ten relations with few good ones), each sentence's likeliest finding (a sentence mostly
+calibrated confidence reaches `sure`, more likely a fact than not: on WN18RR one relation had 2,014 near-certain
+missing facts and got the same 25 places as ten relations with few good ones; on CoDEx-S 428 missing reverses of
+`diplomatic relation` at 0.5-0.9 were left out), each sentence's likeliest finding (a sentence mostly
 states one fact, whichever of its mention pairs the model reads a relation into) and every other triple the
 text states with at least `min_text` confidence, and the `uncertain` candidates of the whole scored pool
 whose pair is closest to a tie between its two likeliest answers ("no relation" included): those are the ones
