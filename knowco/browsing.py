@@ -26,10 +26,13 @@ def busiest_entity(database: Database) -> Optional[str]:
 
 
 def history(database: Database, *, actors: Sequence[str] = (), actions: Sequence[str] = (),
-            since: Optional[datetime] = None, limit: int = 500, viewer: Optional[str] = None) -> list[HistoryRow]:
-    """The audit log; with `viewer`, others' answers to what the viewer is still asked to answer are hidden."""
+            since: Optional[datetime] = None, limit: int = 500, viewer: Optional[str] = None,
+            before: Optional[int] = None) -> list[HistoryRow]:
+    """The audit log, newest first (older than the event numbered `before`, where given); with `viewer`, others'
+    answers to what the viewer is still asked to answer are hidden."""
     with database.sessions() as session:
-        return audit_log.history(session, actors=actors, actions=actions, since=since, limit=limit, viewer=viewer)
+        return audit_log.history(session, actors=actors, actions=actions, since=since, limit=limit, viewer=viewer,
+                                 before=before)
 
 
 def history_choices(database: Database) -> tuple[list[str], list[str]]:

@@ -132,8 +132,10 @@ class KnowCo:
     def undo(self) -> Optional[str]:
         return self._call("POST", "/undo")["undone"]
 
-    def history(self, offset: int = 0, limit: int = 50) -> dict:
-        return self._call("GET", "/history", params={"offset": offset, "limit": limit})
+    def history(self, offset: int = 0, limit: int = 50, before: Optional[int] = None) -> dict:
+        """One page of the audit log, newest first; `before` a page's `next_before` for the page of older events."""
+        return self._call("GET", "/history", params={"offset": offset, "limit": limit,
+                                                     **({"before": before} if before else {})})
 
     def export(self, fmt: str = "csv", *, include_suggested: bool = False) -> bytes:
         return self._call("GET", f"/exports/{fmt}", params={"include_suggested": include_suggested}, raw=True)

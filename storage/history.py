@@ -58,10 +58,13 @@ def _unanswered(session: Session, viewer: str) -> set[tuple[str, int]]:
 
 
 def history(session: Session, *, actors: Sequence[str] = (), actions: Sequence[str] = (),
-            since: Optional[datetime] = None, limit: int = 500, viewer: Optional[str] = None) -> list[HistoryRow]:
-    """The log, newest first; with `viewer`, the answers others gave to what the viewer is still asked are
-    hidden (summary and details)."""
+            since: Optional[datetime] = None, limit: int = 500, viewer: Optional[str] = None,
+            before: Optional[int] = None) -> list[HistoryRow]:
+    """The log, newest first (from the event before the one numbered `before`, where given); with `viewer`, the
+    answers others gave to what the viewer is still asked are hidden (summary and details)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     if actors:
         query = query.where(AuditEvent.actor.in_(list(actors)))
     if actions:

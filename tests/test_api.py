@@ -103,6 +103,22 @@ def test_a_pipeline_paging_after_the_last_suggestion_misses_none_it_did_not_deci
     assert api.get("/v1/queue", headers=curator, params={"offset": 0}).json()["next_after"] is None
 
 
+def test_the_history_pages_back_from_its_last_event_however_many_are_logged_meanwhile(api, db):
+    """Paged by offset while others work, a page shows again as many events as were logged since; before a
+    page's last event, it goes on from there."""
+    admin = _as(api, "admin")
+    first = api.get("/v1/history", headers=admin, params={"limit": 3}).json()
+    assert len(first["items"]) == 3 and first["next_before"] == first["items"][-1]["id"]
+    for label in ("fever", "gout", "asthma"):  # logged between the two pages
+        assert api.post("/v1/labels/triples", headers=admin, json={"head": "aspirin", "relation": "treats",
+                                                                   "tail": label}).status_code == 201
+    second = api.get("/v1/history", headers=admin, params={"limit": 3, "before": first["next_before"]}).json()
+    assert [e["id"] for e in second["items"]] and max(e["id"] for e in second["items"]) < first["items"][-1]["id"]
+    everything = [e["id"] for e in api.get("/v1/history", headers=admin, params={"limit": 500}).json()["items"]]
+    assert everything[3 + 3:3 + 3 + 3] == [e["id"] for e in second["items"]]  # right after the first page's three
+    assert api.get("/v1/history", headers=admin, params={"before": 0}).status_code == 422
+
+
 @pytest.mark.parametrize("after", ["0.9", "x:1", "0.9:x", "1.5:3", "nan:3", "0.9:0", "0.5:-2"])
 def test_a_cursor_that_no_page_gave_is_one_sentence(api, after):
     response = api.get("/v1/queue", headers=_as(api, "curator"), params={"after": after})

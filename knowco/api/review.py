@@ -148,6 +148,11 @@ def _check(check) -> dict:
 
 @router.get("/history", tags=["history"], summary="the audit log, newest first")
 def get_history(request: Request, actor: Actor = Depends(caller), offset: int = Query(0, ge=0, le=MAX_ID),
-                limit: int = Query(50, ge=1, le=MAX_PAGE)) -> dict:
-    rows = history(database_of(request), limit=offset + limit + 1, viewer=actor.name)
-    return page(rows[offset:], offset, limit)
+                limit: int = Query(50, ge=1, le=MAX_PAGE),
+                before: Optional[int] = Query(None, ge=1, le=MAX_ID, description=(
+                    "the previous page's next_before: the events older than its last one, however many were "
+                    "logged meanwhile (an offset shows again as many as were logged); with it, offset counts "
+                    "from there"))) -> dict:
+    rows = history(database_of(request), limit=offset + limit + 1, viewer=actor.name, before=before)
+    shown = rows[offset:]
+    return {**page(shown, offset, limit), "next_before": shown[limit - 1].id if len(shown) > limit else None}
