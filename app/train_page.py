@@ -18,6 +18,7 @@ from knowco.services import (
     TrainOptions,
     activate,
     cancel,
+    checked_items,
     current_job,
     job_words,
     last_rerank,
@@ -359,7 +360,7 @@ def per_relation_panel(measured) -> None:
     """Which relations the model gets and which it misses, where one micro-F1 hides it."""
     if not measured.per_relation:
         return
-    with st.expander(f"Per relation, on {measured.held_out} held-out items"):
+    with st.expander(f"Per relation, on {checked_items(measured.held_out, measured.held_out_source)}"):
         st.dataframe(pd.DataFrame(measured.per_relation), hide_index=True, width="stretch",
                      key="train_per_relation",
                      column_config={k: st.column_config.NumberColumn(format="%.2f")
@@ -434,13 +435,15 @@ def sureness_panel(measured) -> None:
     if not measured.reliability_before:
         return
     if not measured.calibrated():
-        st.caption(f"Only {measured.held_out} items kept aside: too few to check how sure the model should be "
+        st.caption(f"Only {checked_items(measured.held_out, measured.held_out_source)}: too few to check how sure "
+                   "the model should be "
                    f"(at least {MIN_CALIBRATION_ITEMS}), so what it reads in your documents is shown with cautious "
                    "confidences.")
         return
     with st.expander("How sure the model was, and how often it was right"):
         st.altair_chart(sureness_chart(measured.reliability_after), width="stretch")
-        st.caption("Each bar is a band of sureness on the items kept aside; it reaches the black tick where the "
+        st.caption(f"Each bar is a band of sureness on the {checked_items(measured.held_out, measured.held_out_source)}"
+                   "; it reaches the black tick where the "
                    "model was right as often as it was sure.")
 
 
@@ -449,9 +452,14 @@ def details_panel(latest, measured) -> None:
     a, b = st.columns(2)
     a.metric("Held-out micro-F1", _figure(measured.micro_f1),
              help="relations only, 'no relation' excluded: " + found_words(measured.micro_f1))
-    b.metric("Held-out items", measured.held_out,
-             help="labels and accepted facts kept out of this version's training to measure it, with the facts' "
-                  "corrupted negatives; the combiner below counts only the held-out facts")
+    if measured.held_out_source == "cross-validation":
+        b.metric("Cross-validation checks", measured.held_out,
+                 help="each label, its reverse and made-up wrong triples, checked by a model trained without that "
+                      "label; the version itself learned from every label")
+    else:
+        b.metric("Held-out items", measured.held_out,
+                 help="labels and accepted facts kept out of this version's training to measure it, with the facts' "
+                      "corrupted negatives; the combiner below counts only the held-out facts")
     head_panel(measured)
     if measured.micro_f1 == 0 and measured.accuracy:
         st.caption("Accuracy counts the held-out items that state no relation too; micro-F1 counts the relations "
@@ -494,7 +502,7 @@ def version_row(run, details: bool) -> dict:
     row = {"version": run.name, "active": run.is_active, "status": run.status,
            "what happened": "under way: see its progress above" if run.status in ("queued", "running")
            else run.message,
-           "right on items kept aside": "—" if measured.accuracy is None else f"{measured.accuracy:.0%}",
+           "right on items it did not learn from": "—" if measured.accuracy is None else f"{measured.accuracy:.0%}",
            "labels": run.n_examples, "by": run.created_by, "started": run.created_at,
            "seconds": _figure(measured.train_seconds, 0)}
     if details:

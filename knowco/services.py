@@ -41,7 +41,7 @@ from knowco.repairing import (delete_entity, delete_relation, entity_footprint, 
                               heads_with_several_tails)
 from knowco.mentions import Mention, detect_mentions
 from knowco.metrics import MIN_CALIBRATION_ITEMS, MIN_TRUSTED_ITEMS, RunMetrics, metrics_of
-from knowco.plain_words import found_words, quality_words, times_in_ten
+from knowco.plain_words import checked_items, found_words, quality_words, times_in_ten
 from knowco.spot_checks import SAMPLE_SIZE as SPOT_CHECK_SAMPLE
 from knowco.standing_rules import StandingRule, drop_standing_rule, make_standing_rule, standing_rules
 from knowco.spot_checks import (SpotCheckView, accept_rest, open_spot_checks, set_wanted_width, spot_check,
@@ -99,7 +99,7 @@ __all__ = [
     # training and suggesting
     "DEFAULT_BACKBONE", "PRESETS", "Run", "RunMetrics", "MIN_CALIBRATION_ITEMS", "MIN_TRUSTED_ITEMS", "metrics_of", "TrainOptions", "recorded_policy", "SuggestReport", "activate", "active_run", "cancel",
     "current_job", "job_words", "retrain_worker", "get_run", "list_runs", "start_training", "suggest", "train_in_foreground", "found_words",
-    "quality_words", "times_in_ten",
+    "checked_items", "quality_words", "times_in_ten",
     # review
     "Evidence", "Suggestion", "REJECT_REASONS", "accept", "accept_corrected", "bulk_accept", "evidence", "queue", "queue_size", "reject", "retract",
     "sentences_mentioning", "undo_last", "VerdictBin", "verdicts_by_confidence", "last_rerank", "patterns_now", "rerank_queue",
