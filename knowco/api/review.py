@@ -69,7 +69,7 @@ def get_queue(request: Request, actor: Actor = Depends(caller), relation: Option
     total = queue_size(database, relation=relation, min_confidence=min_confidence, max_confidence=max_confidence,
                        curator=mine)
     shown = found[offset:]
-    last = shown[min(limit, len(shown)) - 1] if len(shown) > limit else None
+    last = shown[limit - 1] if len(shown) > limit else None
     return {**page(shown, offset, limit, total),
             "next_after": f"{last.confidence!r}:{last.id}" if last is not None else None}
 
