@@ -151,7 +151,9 @@ def test_the_queue_benchmark_runs_the_apps_own_retrain_and_suggest(tmp_path, mon
     monkeypatch.setattr(knowco.training_job, "run_training", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     monkeypatch.setenv("KNOWCO_MODEL_DIR", str(tmp_path / "models"))
     out = tmp_path / "queue.json"
-    options = TrainOptions(stage1_epochs=1, stage2_epochs=1, queue=QueuePolicy(per_relation=5, max_pairs=200))
+    # nothing joins as "sure" past its relation's places, so the queue is bounded by those and the uncertain
+    options = TrainOptions(stage1_epochs=1, stage2_epochs=1,
+                           queue=QueuePolicy(per_relation=5, max_pairs=200, sure=1.0 + 1e-9))
     text = bench_queue(kg, 2, [7], out, lambda line: None, options=options)
     assert len(calls) == 1
     [run] = json.loads(out.read_text())["runs"]
