@@ -264,7 +264,8 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
                     found.per, found.stated, found.pool, held_out, planning, seen, seen_counts)
     judged.confidence = compete(judged.confidence, counts.cardinalities)
     margins = pair_margins(judged.confidence)
-    queue = _queue(judged, found, inputs, margins, set(facts), policy)
+    calibrated = _calibrated(judged)
+    queue = _queue(judged, found, inputs, margins, set(facts), policy, calibrated)
     report = found.report
     report.policy = policy.as_dict()
     report.scored_pairs, report.text_suggestions = len(distributions), sum(1 for t in found.stated if t in queue)
@@ -272,20 +273,20 @@ def plan_suggestions(database: Database, model, model_version_id: Optional[int],
     report.model_calls, report.seconds = scorer.model_calls, time.perf_counter() - started
     return SuggestionPlan(model_version_id, inputs.relations, queue,
                           {t: found.text.stated[t] for t in queue if t in found.text.stated}, report,
-                          _shown_opinions(queue, judged, margins, inputs, counts, set(facts)),
+                          _shown_opinions(queue, judged, margins, inputs, counts, set(facts), calibrated),
                           judged.combiner, judged.report)
 
 
 def _queue(judged: Scored, found: "_Found", inputs: _Inputs, margins: dict[Triple3, float], fact_set: set[Triple3],
-           policy: QueuePolicy) -> dict[Triple3, float]:
+           policy: QueuePolicy, calibrated: set[Triple3]) -> dict[Triple3, float]:
     """What the pass suggests: one direction of each pair, one value per marked entity, then the queue's
     selection."""
     stated = {t: max(o["text"], o.get("sentence", 0.0)) for t, o in judged.opinions.items()}
     one_way = inputs.one_value_per_marked_entity(keep_one_direction(judged.confidence, inputs.symmetric,
                                                                     fact_set, stated, policy))
     calibrated_text = judged.combiner is not None and judged.combiner.reads_text
-    return select(one_way, margins, policy, found.stated, found.text.leading, calibrated_text,
-                  _calibrated(judged), fitted=judged.combiner is not None, standing=found.ruled)
+    return select(one_way, margins, policy, found.stated, found.text.leading, calibrated_text, calibrated,
+                  fitted=judged.combiner is not None, standing=found.ruled)
 
 
 def _calibrated(judged: Scored) -> set[Triple3]:
@@ -297,10 +298,9 @@ def _calibrated(judged: Scored) -> set[Triple3]:
 
 
 def _shown_opinions(queue: dict[Triple3, float], judged: Scored, margins: dict[Triple3, float], inputs: _Inputs,
-                    counts: GraphCounts, fact_set: set[Triple3]) -> dict[Triple3, dict]:
+                    counts: GraphCounts, fact_set: set[Triple3], calibrated: set[Triple3]) -> dict[Triple3, dict]:
     """What the Review card shows of each suggestion's opinions (and the re-ranking reads back: "calibrated"
     marks a confidence a fitted combiner calibrated, which a pair's second link never lowers)."""
-    calibrated = _calibrated(judged)
     return {t: {**judged.opinions[t], "margin": margins[t], "model": queue[t],
                 **({"both_ways": round(counts.reverse_holds.get(t[1], 0.0), 3)}
                    if t[1] in inputs.symmetric and t[::-1] in fact_set else {}),
