@@ -450,9 +450,10 @@ def sureness_panel(measured) -> None:
 def details_panel(latest, measured) -> None:
     """The technical figures, for admins."""
     a, b = st.columns(2)
-    a.metric("Held-out micro-F1", _figure(measured.micro_f1),
+    crossed = measured.held_out_source == "cross-validation"
+    a.metric("Micro-F1 in cross-validation" if crossed else "Held-out micro-F1", _figure(measured.micro_f1),
              help="relations only, 'no relation' excluded: " + found_words(measured.micro_f1))
-    if measured.held_out_source == "cross-validation":
+    if crossed:
         b.metric("Cross-validation checks", measured.held_out,
                  help="each label, its reverse and made-up wrong triples, checked by a model trained without that "
                       "label; the version itself learned from every label")
