@@ -36,11 +36,16 @@ import_tab, documents_tab, export_tab, repair_tab = st.tabs(["Import a KG or lab
                                                              "Repair"])
 
 with import_tab:
+    notice = st.empty()
+    # a new key after each import empties the uploader, so the page no longer looks as it did before the import
     upload = st.file_uploader("TSV/CSV triples, RDF (.ttl, .nt, .jsonld, .rdf) or JSONL sentences",
-                              type=UPLOAD_TYPES, key="data_upload")
+                              type=UPLOAD_TYPES, key=f"data_upload_{st.session_state.get('data_imports', 0)}")
+    if upload is None and "data_imported" in st.session_state:  # until the next upload: a toast fades unread
+        notice.success(st.session_state["data_imported"], icon=":material/check:")
     fmt = st.selectbox("Format", [f for f in IMPORT_FORMATS if f != "kgdir"], key="data_format",
                        help="auto: from the file name and content")
     if upload is not None:
+        st.session_state.pop("data_imported", None)
         data = upload.getvalue()
         preview = None
         with guarded("read the file"):
@@ -56,7 +61,8 @@ with import_tab:
             if st.button("Import", type="primary", key="data_import"):
                 with guarded("import the file"):
                     report = import_upload(db, actor(), upload.name, data, fmt)
-                    flash(f"{upload.name}: {report.summary()}")
+                    st.session_state["data_imported"] = f"Imported {upload.name}: {report.summary()}"
+                    st.session_state["data_imports"] = st.session_state.get("data_imports", 0) + 1
                     st.rerun()
 
 with documents_tab:

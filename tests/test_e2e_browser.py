@@ -201,3 +201,24 @@ def test_label_train_accept_see_export(prepared_db, tmp_path):
         browser.close()
     # the app runs offline: every request the walk made went to the app itself (no fonts, icons or telemetry)
     assert hosts <= {"127.0.0.1", None}, hosts
+
+
+def test_an_import_says_what_it_did_until_the_next_upload(prepared_db, tmp_path):
+    """A music-KG trial: after *Import* only a toast said so, and it faded while the file and the button stayed,
+    so the page looked as if nothing had happened. The uploader is emptied and a lasting message says what came in."""
+    sync_playwright = require_browser()
+    kg = tmp_path / "bands.tsv"
+    kg.write_text("The_Beatles\tformed_in\tLiverpool\nQueen\tformed_in\tLondon\n", encoding="utf-8")
+    with running_app(prepared_db, {"KNOWCO_USER": CURATOR}) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{url}/data_page")
+        page.locator("input[type=file]").first.set_input_files(str(kg))
+        page.get_by_role("button", name="Import", exact=True).click()
+        page.get_by_text("Imported bands.tsv:").wait_for()
+        settle(page, 6.0)  # longer than a toast stays
+        assert page.get_by_text("Imported bands.tsv:").is_visible()
+        assert page.get_by_role("button", name="Import", exact=True).count() == 0
+        assert page.get_by_text("bands.tsv reads as").count() == 0
+        browser.close()
