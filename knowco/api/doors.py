@@ -135,12 +135,17 @@ def cursor(after: Optional[str]) -> Optional[tuple[float, int]]:
     return point
 
 
-def page(items: list, offset: int, limit: int, total: Optional[int] = None) -> dict:
+def page(items: list, offset: int, limit: int, total: Optional[int] = None,
+         cursor_of: Optional[tuple[str, Callable[[Any], Any]]] = None) -> dict:
     """One page of `items` (already cut to offset..offset+limit+1: one more than the page says whether a next
-    one exists)."""
+    one exists); `cursor_of` (name, what of the page's last item starts the next page) adds that cursor."""
     more = len(items) > limit
-    return {"items": plain(items[:limit]), "offset": offset, "limit": limit, "total": total,
-            "next_offset": offset + limit if more else None}
+    out = {"items": plain(items[:limit]), "offset": offset, "limit": limit, "total": total,
+           "next_offset": offset + limit if more else None}
+    if cursor_of is not None:
+        name, of = cursor_of
+        out[name] = of(items[limit - 1]) if more else None
+    return out
 
 
 def idempotent(request: Request, actor: Actor, key: Optional[str], decide: Callable[[], Any],

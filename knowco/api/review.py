@@ -68,10 +68,8 @@ def get_queue(request: Request, actor: Actor = Depends(caller), relation: Option
                   limit=offset + limit + 1, curator=mine, after=cursor(after))
     total = queue_size(database, relation=relation, min_confidence=min_confidence, max_confidence=max_confidence,
                        curator=mine)
-    shown = found[offset:]
-    last = shown[limit - 1] if len(shown) > limit else None
-    return {**page(shown, offset, limit, total),
-            "next_after": f"{last.confidence!r}:{last.id}" if last is not None else None}
+    return page(found[offset:], offset, limit, total,
+                cursor_of=("next_after", lambda last: f"{last.confidence!r}:{last.id}"))
 
 
 @router.get("/queue/mine", summary="my next items: suggestions handed to this caller alone for a while")
@@ -154,5 +152,4 @@ def get_history(request: Request, actor: Actor = Depends(caller), offset: int = 
                     "logged meanwhile (an offset shows again as many as were logged); with it, offset counts "
                     "from there"))) -> dict:
     rows = history(database_of(request), limit=offset + limit + 1, viewer=actor.name, before=before)
-    shown = rows[offset:]
-    return {**page(shown, offset, limit), "next_before": shown[limit - 1].id if len(shown) > limit else None}
+    return page(rows[offset:], offset, limit, cursor_of=("next_before", lambda last: last.id))
