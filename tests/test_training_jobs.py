@@ -61,7 +61,15 @@ def test_worker_trains_saves_activates_and_suggests(kg, tmp_path):
     assert run.metrics["suggestions"]["new"] == queue_size(kg) > 0
     assert {s.model_version for s in queue(kg, limit=500)} == {run.name}
     assert current_job(kg) is None
-    assert (tmp_path / "models" / "v1.log").read_text().count("finished") == 1
+    assert _logged_once(tmp_path / "models" / "v1.log", "finished")
+
+
+def _logged_once(log, line, timeout=30):
+    """The worker writes its last log line after it marks the run finished, so the test waits for the line."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and line not in log.read_text():
+        time.sleep(0.2)
+    return log.read_text().count(line) == 1
 
 
 def test_cancel_stops_a_running_worker(kg):
