@@ -60,11 +60,11 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
     the record before the 10th's was written)."""
     with database.sessions() as session:
         policy = _policy(session)
-        judged = verdict_rows.judged_rows(session)
         last = verdict_rows.last_rerank(session) or {}
-        pending = verdict_rows.pending_rows(session)
-        if not force and len(judged) - int(last.get("verdicts", 0)) < policy.rerank_every:
+        judged = _judged_if_due(session, policy, last, force)
+        if judged is None:
             return None
+        pending = verdict_rows.pending_rows(session)
         facts = list(dict.fromkeys(verdict_rows.fact_triples(session) + verdict_rows.holding_labels(session)))
         names = verdict_rows.pending_names(session)
     pending = _refresh_opinions(database, facts, names, pending, policy)
@@ -85,6 +85,17 @@ def rerank_queue(database: Database, user: str, *, force: bool = False) -> Optio
                                                    "method": result.method, "summary": summary,
                                                    "at": utcnow().isoformat(timespec="seconds")})
     return summary
+
+
+def _judged_if_due(session, policy: QueuePolicy, last: dict, force: bool) -> Optional[list]:
+    """The judged rows where `rerank_every` verdicts came in since the `last` re-rank (or `force`), else None.
+    It counts before it reads a row: nine verdicts in ten re-rank nothing, and a verdict in the app waited 86 ms
+    for the 3,600 pending rows it then dropped (the API's load-test KG)."""
+    since = int(last.get("verdicts", 0))
+    if not force and verdict_rows.judged_at_most(session) - since < policy.rerank_every:
+        return None
+    judged = verdict_rows.judged_rows(session)
+    return judged if force or len(judged) - since >= policy.rerank_every else None
 
 
 def _moves(before: dict[int, float], after: dict[int, float]) -> tuple[int, int, float]:

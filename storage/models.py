@@ -140,6 +140,9 @@ class Triple(Base):
         CheckConstraint(_one_of("source", TRIPLE_SOURCES), name="source"),
         Index("ix_triple_status_relation", "status", "relation_id"),
         Index("ix_triple_tail", "tail_id"),
+        # the review queue's order: a page (and its count) reads its rows off this index, backwards, instead of
+        # sorting every pending suggestion (4,000 of them: 6 of a page's 10 ms on SQLite)
+        Index("ix_triple_queue_order", "status", "confidence", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.audit import record_event
@@ -13,17 +13,25 @@ from storage.models import Entity, Example, ProjectSetting, Relation, Triple
 RERANK = "verdict_rerank"
 
 
+def _judged(query):
+    return query.where(Triple.source == "model", Triple.status.in_(("accepted", "rejected", "retracted")),
+                       Triple.opinions.is_not(None), Triple.confidence.is_not(None))
+
+
 def judged_rows(session: Session) -> list[tuple[str, float, dict, bool]]:
     """(relation, confidence, opinions, accepted) of every model suggestion a curator decided (a retracted one
     counts as rejected), in the order they were decided."""
-    rows = session.execute(
-        select(Relation.name, Triple.confidence, Triple.opinions, Triple.status).join(Relation)
-        .where(Triple.source == "model", Triple.status.in_(("accepted", "rejected", "retracted")),
-               Triple.opinions.is_not(None), Triple.confidence.is_not(None))
-        .order_by(Triple.reviewed_at, Triple.id))
+    rows = session.execute(_judged(select(Relation.name, Triple.confidence, Triple.opinions, Triple.status)
+                                   .join(Relation)).order_by(Triple.reviewed_at, Triple.id))
     # a JSON column stores Python's None as JSON null, which `is_not(None)` lets through
     return [(name, float(confidence), dict(opinions), status == "accepted")
             for name, confidence, opinions, status in rows if opinions]
+
+
+def judged_at_most(session: Session) -> int:
+    """At least as many as `judged_rows` returns, counted without reading them: it also counts the few whose
+    opinions are stored as JSON null. Nine verdicts in ten re-rank nothing, and they need no more than this."""
+    return int(session.scalar(_judged(select(func.count(Triple.id)))) or 0)
 
 
 def pending_rows(session: Session) -> list[tuple[int, str, float, dict]]:

@@ -313,3 +313,20 @@ def test_a_re_rank_that_another_one_overtook_writes_nothing(demo, monkeypatch):
     with demo.sessions() as session:
         reranks = session.scalars(select(AuditEvent.actor).where(AuditEvent.action == "rerank")).all()
     assert reranks == ["ann", "bob"]  # the set-up's record, then the one that overtook; the overtaken none
+
+
+def test_verdicts_on_suggestions_without_opinions_never_bring_a_re_rank_forward(demo):
+    """The re-rank counts the judged suggestions in SQL before it reads any row; that count also takes those whose
+    opinions are stored as JSON null, so it only rules a re-rank out, and the rows it reads decide."""
+    from storage import verdict_rows
+
+    kinds = dict(line.split("\t") for line in (ROOT / "knowco/demo_kg/entity2type.txt").read_text().splitlines())
+    facts = {tuple(line.split("\t")) for line in (ROOT / "knowco/demo_kg/train.tsv").read_text().splitlines()}
+    diseases = [e for e, kind in sorted(kinds.items()) if kind == "disease" and ("aspirin", "treats", e) not in facts]
+    scored = [("aspirin", "treats", disease, 0.9 - i / 100) for i, disease in enumerate(diseases[:12])]
+    queued(demo, scored, opinions={tuple(t[:3]): _opinions(False) for t in scored[:9]})
+    for suggestion in queue(demo, limit=20):
+        accept(demo, ANN, suggestion.id)
+    with demo.sessions() as session:
+        assert len(verdict_rows.judged_rows(session)) == 9 <= verdict_rows.judged_at_most(session)
+    assert last_rerank(demo) is None
