@@ -52,7 +52,7 @@ from knowco.overview import Overview, overview, statistics, unlearned
 from knowco.relearning import last_rerank, patterns_now, rerank_queue
 from knowco.reviewing import (accept, accept_corrected, bulk_accept, evidence, queue, queue_size, reject, retract,
                               sentences_mentioning, undo_last, verdicts_by_confidence)
-from knowco.settings import BACKGROUND_RERANK_ENV, EXAMPLES_PER_RELATION, Settings, settings
+from knowco.settings import BACKGROUND_RERANK_ENV, DATABASE_ENV, EXAMPLES_PER_RELATION, Settings, settings
 from knowco.team import (DOES_NOT_HOLD, HOLDS, MAX_OVERLAP, NO_RELATION, CuratorCount, DisputedLabel, LabelOutcome,
                          LabelTask, RelationAgreement, adjudicate, adjudicate_label, agreement, answer_label_task,
                          curator_counts, disputed, disputed_labels, label_agreement, label_overlap,
@@ -83,7 +83,7 @@ def __getattr__(name: str):
 
 __all__ = [
     # settings, access, errors
-    "Settings", "settings", "BACKGROUND_RERANK_ENV", "EXAMPLES_PER_RELATION", "ROLES", "Actor", "CURATOR_ERRORS", "CuratorError", "JobError", "OptionsError",
+    "Settings", "settings", "BACKGROUND_RERANK_ENV", "DATABASE_ENV", "EXAMPLES_PER_RELATION", "ROLES", "Actor", "CURATOR_ERRORS", "CuratorError", "JobError", "OptionsError",
     "PermissionDenied", "report_internal", "accounts_path", "add_account", "authenticate", "has_accounts",
     "TooManyAttempts", "log_in", "NewToken", "TokenError", "actor_for_token", "add_token", "list_tokens",
     "revoke_secret", "revoke_token", "UNDER_WAY", "keep_answer", "release_key", "reserve_key",

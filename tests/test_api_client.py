@@ -33,8 +33,9 @@ def served(tmp_path, capsys):
     assert cli(["--db", str(path), "token", "add", "pipeline", "--role", "admin"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "knowco", "--db", str(path), "serve-api", "--port", str(port)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # two server processes, as on a machine with two CPUs: every call may land on either
+    server = subprocess.Popen([sys.executable, "-m", "knowco", "--db", str(path), "serve-api", "--port", str(port),
+                               "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:

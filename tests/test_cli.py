@@ -126,3 +126,10 @@ def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path):
     stderr = process.stderr.read().decode()
     process.wait(timeout=60)
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+def test_serve_api_refuses_no_server_processes(tmp_path, capsys):
+    from knowco.cli import main as cli
+
+    assert cli(["--db", str(tmp_path / "kg.sqlite"), "serve-api", "--workers", "0"]) == 2
+    assert "--workers needs at least one server process" in capsys.readouterr().err

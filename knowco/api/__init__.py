@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from knowco.api import data, models, review
 from knowco.api.doors import ApiError, TokenBeforeBody, caller, database_of, install_error_handlers
-from knowco.services import MAX_UPLOAD_BYTES, Actor, Database, TokenError, add_token, log_in, revoke_secret
+from knowco.services import (MAX_UPLOAD_BYTES, Actor, Database, TokenError, add_token, log_in, open_database,
+                             revoke_secret, settings)
 
 VERSION = "1"
 #: a token from POST /v1/login lasts this long (one from `token add` until it is revoked)
@@ -70,3 +71,9 @@ def create_app(database: Database) -> FastAPI:
     for router in (review.router, data.router, models.router):
         api.include_router(router)
     return api
+
+
+def app_from_settings() -> FastAPI:
+    """The API over the database the environment names: what each of `serve-api --workers N`'s processes serves
+    (uvicorn starts them from an import string, so each opens the database itself)."""
+    return create_app(open_database(settings().database))
