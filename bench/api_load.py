@@ -1,9 +1,9 @@
 """API clients deciding and labelling through the HTTP API, with and without a retrain running in a second
 process on the same database.
 
-    python -m bench.api_load [--clients 8] [--seconds 60] [--postgres URL]
+    python -m bench.api_load [--clients 8] [--seconds 60] [--workers N] [--postgres URL]
 
-The API is served by `python -m knowco serve-api` in its own process (as a team would run it), over a database
+The API is served by `python -m knowco serve-api` in its own processes (as a team would run it), over a database
 holding the demo KG and a queue of 400 suggestions. Each client is a thread with its own `knowco.client.KnowCo`
 and token: in a loop it reads the queue's first page, decides one of the five best suggestions (accept or
 reject, each with an idempotency key; clients often race for the same one), or labels a random triple. Counted:
@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from bench.environment import environment, publish
 from bench.load_test import demo_with_queue, throwaway_postgres
+from knowco.cli import API_WORKERS
 from knowco.client import ApiError, KnowCo
 from knowco.services import Actor, TrainOptions, add_token, cancel, get_run, open_database, start_training
 from storage.models import Triple
@@ -37,11 +38,12 @@ from storage.models import Triple
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _serve(url: str) -> tuple[subprocess.Popen, str]:
+def _serve(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "knowco", "--db", url, "serve-api", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "knowco", "--db", url, "serve-api", "--port", str(port),
+                               "--workers", str(workers)],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
@@ -123,9 +125,9 @@ def _lost(url: str, told: dict[int, str]) -> int:
     return sum(1 for triple_id, verdict in told.items() if status.get(triple_id) != verdict)
 
 
-def run_backend(url: str, clients: int, seconds: float) -> dict:
+def run_backend(url: str, clients: int, seconds: float, workers: int) -> dict:
     names, relations, tokens = _prepare(url, clients)
-    server, api = _serve(url)
+    server, api = _serve(url, workers)
     try:
         quiet = _phase(api, tokens, names, relations, seconds)
         database, admin = open_database(url), Actor("bench", "admin")
@@ -147,19 +149,20 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--postgres", help="also run on a fresh database of this PostgreSQL server")
+    parser.add_argument("--workers", type=int, default=API_WORKERS, help="serve-api's processes (default: its own)")
     args = parser.parse_args()
     results = {"config": vars(args), "environment": environment(("sqlalchemy", "psycopg", "fastapi", "uvicorn")),
                "backends": {}}
     with tempfile.TemporaryDirectory() as tmp:
         results["backends"]["sqlite"] = run_backend(f"sqlite:///{Path(tmp) / 'kg.sqlite'}", args.clients,
-                                                    args.seconds)
+                                                    args.seconds, args.workers)
         print(results["backends"]["sqlite"], flush=True)
     if args.postgres:
         with throwaway_postgres(args.postgres, "knowco_api_load") as url:
-            results["backends"]["postgresql"] = run_backend(url, args.clients, args.seconds)
+            results["backends"]["postgresql"] = run_backend(url, args.clients, args.seconds, args.workers)
             print(results["backends"]["postgresql"], flush=True)
     lines = ["# API load test", "", f"Command: `python -m bench.api_load --clients {args.clients} --seconds "
-             f"{args.seconds:g}{' --postgres URL' if args.postgres else ''}`", "",
+             f"{args.seconds:g} --workers {args.workers}{' --postgres URL' if args.postgres else ''}`", "",
              "| backend | retrain running | ops/s | p95 verdict ms | p95 read ms | p95 label ms | conflicts | "
              "errors | verdicts | lost |", "|---|---|---|---|---|---|---|---|---|---|"]
     for backend, result in results["backends"].items():
