@@ -40,7 +40,8 @@ from knowco.services import (
 
 #: `serve-api`'s processes by default: one per CPU (at most this many)
 MAX_API_WORKERS = 4
-API_WORKERS = max(1, min(MAX_API_WORKERS, os.cpu_count() or 1))
+API_WORKERS = max(1, min(MAX_API_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                          else os.cpu_count() or 1))
 
 
 def _parser() -> argparse.ArgumentParser:

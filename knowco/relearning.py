@@ -172,10 +172,19 @@ def after_verdict(database: Database, user: str, *, force: bool = False) -> Opti
     logged with its id and never undoes or hides what was stored. Where the settings say so (the API), a
     verdict's re-rank runs in a background thread and this returns None at once."""
     if settings().rerank_in_background and not force:
-        if time.monotonic() - _ended[0] >= BACKGROUND_GAP_S and _BACKGROUND.acquire(blocking=False):
+        if (time.monotonic() - _ended[0] >= BACKGROUND_GAP_S and not _recorded_within_gap(database)
+                and _BACKGROUND.acquire(blocking=False)):
             threading.Thread(target=_in_background, args=(database, user), name="rerank", daemon=True).start()
         return None
     return _rerank_logged(database, user, force)
+
+
+def _recorded_within_gap(database: Database) -> bool:
+    """Whether any process recorded a re-rank less than `BACKGROUND_GAP_S` ago: `serve-api` runs one server
+    process per CPU, and each keeps its own gap; this one is theirs together."""
+    with database.sessions() as session:
+        at = (verdict_rows.last_rerank(session) or {}).get("at")
+    return at is not None and (utcnow() - datetime.fromisoformat(at)).total_seconds() < BACKGROUND_GAP_S
 
 
 def _rerank_logged(database: Database, user: str, force: bool) -> Optional[str]:

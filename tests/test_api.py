@@ -273,7 +273,7 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing_half_written(sqlite
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "knowco", "--db", sqlite_db.url, "serve-api", "--port",
-                               str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               str(port), "--workers", "1"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
             try:

@@ -121,3 +121,16 @@ def test_repeated_rows_in_one_file_import_once(db, tmp_path):
 def _write(path, content: str):
     path.write_text(content, encoding="utf-8")
     return path
+
+
+def test_an_imported_suggestion_without_a_confidence_can_be_reviewed(db, tmp_path):
+    """The queue orders by the confidence column (an index serves it): a suggestion imported without one gets 0,
+    so the queue, its count and accepting everything from 0 up all reach it."""
+    from knowco.services import bulk_accept, queue, queue_size
+
+    (tmp_path / "s.csv").write_text("head,relation,tail,status,confidence\n"
+                                    "a,r,b,suggested,\nc,r,d,suggested,0.4\n", encoding="utf-8")
+    import_file(db, Actor("u", "admin"), tmp_path / "s.csv")
+    assert [(s.head, s.confidence) for s in queue(db, limit=10)] == [("c", 0.4), ("a", 0.0)]
+    assert queue_size(db) == 2
+    assert bulk_accept(db, Actor("u", "admin"), min_confidence=0.0) == 2

@@ -10,7 +10,7 @@ from knowco.services import Actor, export_file, import_file
 from storage.exporters import build_graph
 from storage.importers import ImportFailed
 from storage.models import Entity, Relation, Triple
-from storage.rdf_vocab import KC
+from storage.rdf_vocab import KC, Iris
 
 FOREIGN = """
 @prefix ex: <http://example.com/kg#> .
@@ -182,5 +182,10 @@ def test_a_streamed_export_holds_the_graph_built_whole(db, tmp_path, monkeypatch
     read = Graph().parse(out, format=fmt)
     assert written == len(whole) == len(read) > 1000
     assert set(read) == set(whole)
+    models = set(read.objects(None, PROV.wasGeneratedBy))  # named by both suggestions, in different parts
+    assert models and all((m, RDF.type, PROV.SoftwareAgent) in read for m in models)
+    cited_sentence = Iris("https://kg.example.org/").sentence(sentence)
+    assert len(set(read.subjects(PROV.wasDerivedFrom, cited_sentence))) >= 2
+    assert len(list(read.objects(cited_sentence, KC.text))) == 1
     if fmt == "turtle":  # written in parts, each declaring its prefixes
         assert out.read_text(encoding="utf-8").count("@prefix kc:") > 10

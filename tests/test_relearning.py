@@ -330,3 +330,31 @@ def test_verdicts_on_suggestions_without_opinions_never_bring_a_re_rank_forward(
     with demo.sessions() as session:
         assert len(verdict_rows.judged_rows(session)) == 9 <= verdict_rows.judged_at_most(session)
     assert last_rerank(demo) is None
+
+
+def test_behind_several_server_processes_a_re_rank_recorded_moments_ago_holds_the_next_one_back(demo, monkeypatch):
+    """Each `serve-api` process keeps its own gap between background re-ranks; one recorded by any of them less
+    than the gap ago holds this one back too."""
+    import time
+
+    import knowco.relearning as relearning
+    from knowco.settings import BACKGROUND_RERANK_ENV
+    from storage import verdict_rows
+    from storage.models import utcnow
+
+    monkeypatch.setenv(BACKGROUND_RERANK_ENV, "1")
+    monkeypatch.setattr(relearning, "_ended", [float("-inf")])  # this process has not re-ranked yet
+    started = []
+    monkeypatch.setattr(relearning, "_in_background",
+                        lambda *args: started.append(args) or relearning._BACKGROUND.release())
+    with demo.transaction() as session:  # another process's re-rank, just recorded
+        verdict_rows.record_rerank(session, "other", {"verdicts": 10, "at": utcnow().isoformat(timespec="seconds")})
+    relearning.after_verdict(demo, "ann")
+    assert started == []
+    monkeypatch.setattr(relearning, "BACKGROUND_GAP_S", 0.0)
+    relearning.after_verdict(demo, "ann")
+    for _ in range(50):
+        if started:
+            break
+        time.sleep(0.02)
+    assert len(started) == 1

@@ -76,4 +76,4 @@ def create_app(database: Database) -> FastAPI:
 def app_from_settings() -> FastAPI:
     """The API over the database the environment names: what each of `serve-api --workers N`'s processes serves
     (uvicorn starts them from an import string, so each opens the database itself)."""
-    return create_app(open_database(settings().database))
+    return create_app(open_database(settings().database, migrate=False))  # `serve-api` migrated it

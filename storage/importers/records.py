@@ -39,6 +39,10 @@ class RelationRecord:
     description: str = ""
 
 
+#: statuses of triples still waiting for a verdict: each has a confidence (0 where its source gave none)
+UNDECIDED = ("suggested", "disputed")
+
+
 @dataclass
 class TripleRecord:
     head: str
@@ -114,6 +118,8 @@ class ImportBatch:
             raise self.fail(line, f"unknown source {record.source!r} (expected one of {', '.join(TRIPLE_SOURCES)})")
         if record.confidence is not None and not 0.0 <= record.confidence <= 1.0:
             raise self.fail(line, f"confidence {record.confidence} is outside [0, 1]")
+        if record.confidence is None and record.status in UNDECIDED:
+            record.confidence = 0.0  # the queue orders and filters by the column itself: a suggestion has one
         self.entity(record.head, line)
         self.relation(record.relation, line)
         self.entity(record.tail, line)

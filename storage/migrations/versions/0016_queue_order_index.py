@@ -1,7 +1,7 @@
 """the review queue's order as an index: (status, confidence, id). A page of the queue and its count read their
 rows off it, backwards, instead of sorting every pending suggestion (only suggestions of one confidence are
-sorted, by id); suggestions always carry a confidence, so the queue orders by the column itself, which the index
-can serve.
+sorted, by id). The queue orders by the column itself, which the index can serve, so a triple waiting for a
+verdict without a confidence (an import could leave one) gets 0, where the queue used to place it.
 
 Revision ID: 0016
 Revises: 0015
@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # an imported suggestion could come without a confidence; the queue read it as 0, and now reads the column
+    op.execute("UPDATE triple SET confidence = 0.0 WHERE confidence IS NULL AND status IN ('suggested', 'disputed')")
     op.create_index('ix_triple_queue_order', 'triple', ['status', 'confidence', 'id'])
 
 
