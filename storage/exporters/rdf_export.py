@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage import spot_checks
 from storage.exporters.files import atomic_output
-from storage.exporters.rows import export_evidence, export_labels, export_triples
+from storage.exporters.rows import STREAMED_ROWS, export_evidence, export_labels, export_triples
 from storage.models import Entity, Relation
 from storage.rdf_vocab import DEFAULT_BASE, KC, Iris
 from storage.spot_checks import SpotCheckRow
@@ -78,7 +78,7 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
 def _rows(session: Session, statuses: tuple[str, ...], iris: Iris) -> Iterator[tuple]:
     """What the export writes, one row at a time: (how to add it to a graph, what it adds)."""
     entities = select(Entity.name, Entity.label, Entity.description, Entity.type, Entity.aliases)
-    for entity in session.execute(entities.order_by(Entity.name)):
+    for entity in session.execute(entities.order_by(Entity.name).execution_options(yield_per=STREAMED_ROWS)):
         yield _add_entity, entity
     for relation in session.scalars(select(Relation).order_by(Relation.name)):
         yield _add_relation, relation

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session, aliased
 from storage.models import Document, Entity, Evidence, Example, ModelVersion, Relation, Sentence, Triple
 
 
+#: rows an export reads from the database at a time: the ORM otherwise reads a whole result before the first row
+STREAMED_ROWS = 5_000
+
+
 @dataclass(frozen=True)
 class ExportTriple:
     head: str
@@ -59,7 +63,7 @@ def export_triples(session: Session, statuses: Iterable[str]) -> Iterator[Export
         .where(Triple.status.in_(list(statuses)))
         .order_by(head.name, Relation.name, tail.name)
     )
-    for *row, opinions in session.execute(query):
+    for *row, opinions in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
         yield ExportTriple(*row, pattern=pattern_words((opinions or {}).get("pattern")))
 
 
@@ -119,7 +123,7 @@ def export_labels(session: Session) -> Iterator[ExportLabel]:
              .outerjoin(head, Example.head_id == head.id).outerjoin(tail, Example.tail_id == tail.id)
              .outerjoin(Relation, Example.relation_id == Relation.id)
              .outerjoin(Sentence, Example.sentence_id == Sentence.id).order_by(Example.id))
-    for example, h, r, t, text in session.execute(query):
+    for example, h, r, t, text in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
         spans = (f"{example.head_start}-{example.head_end}", f"{example.tail_start}-{example.tail_end}"
                  ) if example.kind == "sentence" else (None, None)
         yield ExportLabel(example.id, example.kind, h, r, t, example.label, example.sentence_id, text, *spans,
