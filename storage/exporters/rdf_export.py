@@ -56,7 +56,7 @@ def graph_parts(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
     the parts hold each statement once."""
     iris, shared, agents = Iris(base), set(), set()
     graph = _new_graph(iris)
-    for count, (add, *args) in enumerate(_rows(session, statuses, iris), start=1):
+    for count, (add, *args) in enumerate(_rows(session, statuses), start=1):
         agents |= add(graph, iris, *args, shared) or set()
         if count % part_rows == 0:
             yield graph
@@ -75,7 +75,7 @@ def build_graph(session: Session, statuses: tuple[str, ...], base: str = DEFAULT
     return graph
 
 
-def _rows(session: Session, statuses: tuple[str, ...], iris: Iris) -> Iterator[tuple]:
+def _rows(session: Session, statuses: tuple[str, ...]) -> Iterator[tuple]:
     """What the export writes, one row at a time: (how to add it to a graph, what it adds)."""
     entities = select(Entity.name, Entity.label, Entity.description, Entity.type, Entity.aliases)
     for entity in session.execute(entities.order_by(Entity.name).execution_options(yield_per=STREAMED_ROWS)):
