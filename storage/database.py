@@ -5,6 +5,7 @@ opened, so a file made by an older version of KnowCo opens in this one.
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,61 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+#: statements that make SQLite take its one write lock
+_WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
+#: how long a writer waits for the one before it (SQLite's own busy timeout, and the process's queue)
+BUSY_TIMEOUT_S = 10
+
+
+def _queue_writers(engine: Engine) -> None:
+    """SQLite lets one writer in at a time, and a connection that finds the file locked sleeps in growing steps
+    (up to 100 ms) before it looks again: under the API's load test a verdict spent most of its time so. The
+    threads of one process now wait for each other here from their first write to their commit or rollback,
+    and each is woken the moment the one before it ends; SQLite's own wait is left for other processes."""
+    turn = threading.Lock()
+    holder: list[object] = [None]  # the DBAPI connection whose transaction holds the turn
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take_turn(connection, _cursor, statement, _parameters, _context, _many) -> None:
+        raw = connection.connection.dbapi_connection
+        if holder[0] is not raw and statement.lstrip()[:7].lower().startswith(_WRITES):
+            if not turn.acquire(timeout=BUSY_TIMEOUT_S):
+                raise StorageError("the database is busy with another writer: try again in a moment; nothing was "
+                                   "written")
+            holder[0] = raw
+
+    def _end_turn(connection) -> None:
+        # the pool hands its own proxy to do_commit / do_rollback, the events the DBAPI connection
+        if holder[0] is getattr(connection, "dbapi_connection", connection):
+            holder[0] = None
+            turn.release()
+
+    @event.listens_for(engine, "close")
+    def _closed(dbapi_connection, _record) -> None:
+        _end_turn(dbapi_connection)
+
+    @event.listens_for(engine, "invalidate")
+    def _invalidated(dbapi_connection, _record, _exception) -> None:
+        _end_turn(dbapi_connection)
+
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            _end_turn(dbapi_connection)
+
+    def do_rollback(dbapi_connection) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            _end_turn(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic configuration that needs no alembic.ini: the migrations ship inside the package."""
     config = Config()
@@ -128,6 +184,7 @@ def open_database(db: str | None = None, *, migrate: bool = True) -> Database:
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        _queue_writers(engine)
     database = Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
     if migrate:
         upgrade(database)
