@@ -10,7 +10,8 @@ reject, each with an idempotency key; clients often race for the same one), or l
 p95 latency per verdict, operations per second, conflicts (a suggestion decided by another client first),
 refusals (a label that exists), errors (anything else: must be 0), and lost verdicts (a verdict a client was
 told was recorded whose suggestion does not hold it). The second phase repeats it while a retrain of the demo
-runs in a worker process. Writes bench/results/api_load.json and .md.
+runs in a worker process. Writes bench/results/api_load.json and .md; the servers' output is appended to
+bench/logs/api_load_server.log.
 """
 from __future__ import annotations
 
@@ -36,15 +37,17 @@ from knowco.services import Actor, TrainOptions, add_token, cancel, get_run, ope
 from storage.models import Triple
 
 ROOT = Path(__file__).resolve().parents[1]
+SERVER_LOG = ROOT / "bench" / "logs" / "api_load_server.log"
 
 
 def _serve(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "knowco", "--db", url, "serve-api", "--port", str(port),
-                               "--workers", str(workers)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with SERVER_LOG.open("a", encoding="utf-8") as log:  # an error's traceback, under the id its answer names
+        server = subprocess.Popen([sys.executable, "-m", "knowco", "--db", url, "serve-api", "--port", str(port),
+                                   "--workers", str(workers)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from engine.presets import DEFAULT_BACKBONE, PRESETS
 from storage.corpus import SentenceRow
-from storage.database import Database, open_database
+from storage.database import Database, StorageError, open_database
 from storage.exporters import EXPORT_FORMATS
 from storage.graph_query import Subgraph
 from storage.history import HIDDEN, HistoryRow, action_words
@@ -88,7 +88,7 @@ __all__ = [
     "TooManyAttempts", "log_in", "NewToken", "TokenError", "actor_for_token", "add_token", "list_tokens",
     "revoke_secret", "revoke_token", "UNDER_WAY", "keep_answer", "release_key", "reserve_key",
     # the database
-    "Database", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
+    "Database", "StorageError", "open_database", "backup", "restore", "seed_demo", "seed_demo_if_empty",
     # reading the KG
     "KgStats", "Overview", "overview", "statistics", "unlearned", "Subgraph", "subgraph", "busiest_entity", "render_html", "HistoryRow", "HIDDEN", "action_words", "history",
     "history_choices", "EntityInfo", "RelationInfo", "get_entity", "list_relations", "search_entities",

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from storage import api_access
 from storage.api_access import TokenRow
 from storage.audit import record_event
-from storage.database import Database
+from storage.database import Database, StorageError
 from storage.models import utcnow
 
 from knowco.access import ROLES, Actor
@@ -94,8 +94,11 @@ def actor_for_token(database: Database, secret: str) -> Optional[Actor]:
     if row is None or row.revoked_at is not None or (row.expires_at is not None and _utc(row.expires_at) <= now):
         return None
     if row.last_used_at is None or now - _utc(row.last_used_at) > USED_EVERY:
-        with database.transaction() as session:  # a write a minute at most: every call is a read
-            api_access.mark_used(session, row.id, now)
+        try:
+            with database.transaction() as session:  # a write a minute at most: every call is a read
+                api_access.mark_used(session, row.id, now)
+        except StorageError:
+            pass  # "last used" is a hint: a busy database must not refuse the call, and the next one tries again
     return Actor(row.actor, row.role)
 
 

@@ -62,26 +62,31 @@ def resolve_url(db: str | None = None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
+#: how long a writer waits for the one before it (SQLite's own busy timeout, and the process's queue)
+BUSY_TIMEOUT_S = 10
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cursor.close()
 
 
 #: statements that make SQLite take its one write lock
 _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
-#: how long a writer waits for the one before it (SQLite's own busy timeout, and the process's queue)
-BUSY_TIMEOUT_S = 10
 
 
 def _queue_writers(engine: Engine) -> None:
     """SQLite lets one writer in at a time, and a connection that finds the file locked sleeps in growing steps
     (up to 100 ms) before it looks again: under the API's load test a verdict spent most of its time so. The
     threads of one process now wait for each other here from their first write to their commit or rollback,
-    and each is woken the moment the one before it ends; SQLite's own wait is left for other processes."""
+    and each is woken the moment the one before it ends; SQLite's own wait is left for other processes. Such a
+    writer (a retrain worker's progress, a second API process) then competes with the one writer of this process,
+    not with every thread: beside 8 threads writing without a pause, one write every 50 ms from another process
+    waited p50 / p95 5 / 60 ms (24 / 736 ms when every thread slept in SQLite's steps)."""
     turn = threading.Lock()
     holder: list[object] = [None]  # the DBAPI connection whose transaction holds the turn
 

@@ -241,6 +241,37 @@ def test_a_key_replays_only_the_same_request_and_never_one_still_under_way(api, 
     assert first == again and len(queue(db, limit=10)) == 2  # a retried undo takes back one verdict, not two
 
 
+def test_a_busy_database_answers_503_and_a_retried_verdict_then_decides(api, db, monkeypatch):
+    """A storage fault is the server's condition, not the caller's error: 503 with Retry-After, and a verdict's
+    idempotency key is not kept with it (a day of "try again" replayed to every retry)."""
+    import knowco.api.review as review
+    import knowco.tokens as tokens
+    from knowco.services import StorageError
+
+    busy = "the database is busy with another writer: try again in a moment; nothing was written"
+
+    def refuse_last_used(*_args, **_kwargs):
+        raise StorageError(busy)
+
+    monkeypatch.setattr(tokens.api_access, "mark_used", refuse_last_used)
+    curator = _as(api, "curator")  # its first call writes "last used": a busy database must not refuse the call
+    first_id = api.get("/v1/queue", headers=curator).json()["items"][0]["id"]
+    accept = review.accept
+
+    def busy_accept(*_args, **_kwargs):
+        raise StorageError(busy)
+
+    monkeypatch.setattr(review, "accept", busy_accept)
+    keyed = {**curator, "Idempotency-Key": "busy-1"}
+    refused = api.post(f"/v1/suggestions/{first_id}/accept", headers=keyed)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert _error(refused) == {"message": busy, "kind": "unavailable", "id": None}
+    monkeypatch.setattr(review, "accept", accept)
+    again = api.post(f"/v1/suggestions/{first_id}/accept", headers=keyed)
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers
+    assert first_id not in [s.id for s in queue(db, limit=10)]
+
+
 def test_an_anonymous_caller_is_refused_before_its_body_is_read(api):
     big = api.post("/v1/imports", headers={"Content-Length": str(10**12)}, content=b"")
     assert big.status_code == 413 and _error(big)["kind"] == "too_large"

@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from knowco.services import (CURATOR_ERRORS, UNDER_WAY, Actor, Database, JobError, PermissionDenied,
+from knowco.services import (CURATOR_ERRORS, UNDER_WAY, Actor, Database, JobError, PermissionDenied, StorageError,
                              TooManyAttempts, actor_for_token, keep_answer, release_key, report_internal, reserve_key)
 
 #: the most items one page returns
@@ -166,6 +166,9 @@ def idempotent(request: Request, actor: Actor, key: Optional[str], decide: Calla
         return _replayed(held, asked)
     try:
         status, answer = 200, plain(decide())
+    except StorageError:
+        release_key(database, key, actor.name)  # a busy or full database: the retry decides, it is not told this
+        raise
     except CURATOR_ERRORS as exc:
         status, answer = _curator_status(exc), error_body(str(exc), _kind(exc))
     except BaseException:
@@ -187,6 +190,8 @@ def _replayed(held: tuple[str, int, dict], asked: str) -> JSONResponse:
 
 
 def _kind(exc: Exception) -> str:
+    if isinstance(exc, StorageError):
+        return "unavailable"
     if isinstance(exc, PermissionDenied):
         return "forbidden"
     if isinstance(exc, TooManyAttempts):
@@ -197,7 +202,7 @@ def _kind(exc: Exception) -> str:
 
 
 def _curator_status(exc: Exception) -> int:
-    return {"forbidden": 403, "too_many_attempts": 429, "conflict": 409}.get(_kind(exc), 400)
+    return {"forbidden": 403, "too_many_attempts": 429, "conflict": 409, "unavailable": 503}.get(_kind(exc), 400)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -221,7 +226,8 @@ def install_error_handlers(app: FastAPI) -> None:
     for error in CURATOR_ERRORS:
         @app.exception_handler(error)
         async def curator(_: Request, exc: Exception) -> JSONResponse:
-            headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
+            headers = ({"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts)
+                       else {"Retry-After": "1"} if isinstance(exc, StorageError) else {})
             return JSONResponse(error_body(str(exc), _kind(exc)), status_code=_curator_status(exc), headers=headers)
 
     @app.exception_handler(Exception)
