@@ -2,8 +2,9 @@
 idempotency key that makes a retried verdict answer as the first one did instead of deciding twice.
 
 The error shape: `{"error": {"message": "...", "kind": "...", "id": null}}`. A curator error (a role that may
-not, a suggestion already decided, a file that does not parse) is a 4xx with its sentence; anything else a 500
-whose message names the error id the server log has the traceback under.
+not, a suggestion already decided, a file that does not parse) is a 4xx with its sentence; a database that is
+busy, full or read-only a 503 with its sentence and Retry-After; anything else a 500 whose message names the
+error id the server log has the traceback under.
 """
 from __future__ import annotations
 
