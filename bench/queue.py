@@ -263,9 +263,10 @@ def bench_queue(directory: Path, labels: int, seeds: list[int], out: Optional[Pa
         run = run_seed(directory, labels, seed, replace(options, seed=seed) if options else TrainOptions(seed=seed),
                        split, sparse)
         log(f"seed {seed}: {run['queue']} in {run['retrain_and_suggest_seconds']} s")
+        results.add(run)  # kept before the baselines train: a run stopped there resumes with the baselines alone
         run["baselines"] = baselines(directory, seed, interactions, split, sparse)
         log(f"seed {seed}: baselines: {run['baselines']}")
-        results.add(run)
+        results.save()
     command = (f"python -m knowco bench queue --data {directory} --split {split} --labels {labels} "
                f"--seeds {','.join(map(str, seeds))} --kge {','.join(interactions)}"
                + (f" --sparse {sparse}" if sparse is not None else ""))
