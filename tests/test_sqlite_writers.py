@@ -36,19 +36,25 @@ def _write_in_thread(database, name: str) -> tuple[threading.Thread, list[float]
     return thread, done
 
 
-def test_a_writer_waits_for_the_one_before_it_and_goes_on_at_its_commit(tmp_path):
-    database = open_database(str(tmp_path / "kg.sqlite"))
+def _holding(database, name: str) -> tuple[threading.Thread, threading.Event]:
+    """A thread that has written `name` and holds its transaction open until the event returned is set."""
     wrote, go_on = threading.Event(), threading.Event()
 
-    def first() -> None:
+    def hold() -> None:
         with database.transaction() as session:
-            _add(session, "first")
+            _add(session, name)
             wrote.set()
             go_on.wait(10)
 
-    holder = threading.Thread(target=first)
-    holder.start()
+    thread = threading.Thread(target=hold)
+    thread.start()
     assert wrote.wait(10)
+    return thread, go_on
+
+
+def test_a_writer_waits_for_the_one_before_it_and_goes_on_at_its_commit(tmp_path):
+    database = open_database(str(tmp_path / "kg.sqlite"))
+    holder, go_on = _holding(database, "first")
     second, done = _write_in_thread(database, "second")
     time.sleep(0.3)
     assert not done  # the first still holds its turn
@@ -81,17 +87,7 @@ def test_a_writer_that_waits_too_long_is_told_in_a_sentence(tmp_path, monkeypatc
 
     monkeypatch.setattr(storage_database, "BUSY_TIMEOUT_S", 0.2)
     database = open_database(str(tmp_path / "kg.sqlite"))
-    wrote, go_on = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        with database.transaction() as session:
-            _add(session, "holder")
-            wrote.set()
-            go_on.wait(10)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    assert wrote.wait(10)
+    thread, go_on = _holding(database, "holder")
     try:
         with pytest.raises(StorageError, match="busy with another writer"):
             with database.transaction() as session:
