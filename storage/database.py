@@ -32,14 +32,14 @@ def one_line(exc: BaseException) -> str:
     return " ".join(message.split())[:400]
 
 
+BUSY = "the database is busy with another writer: try again in a moment; nothing was written"
 #: driver messages (SQLite and PostgreSQL) of faults a curator can fix, and what to tell them
 _FAULTS = (
     (("disk is full", "diskfull", "no space left", "could not extend file"),
      "the disk holding the database is full: free some space and try again; nothing was written"),
     (("readonly database", "read-only", "read only"),
      "the database is read-only here: check the file's permissions (or the server's role); nothing was written"),
-    (("database is locked", "could not obtain lock", "deadlock detected"),
-     "the database is busy with another writer: try again in a moment; nothing was written"),
+    (("database is locked", "could not obtain lock", "deadlock detected"), BUSY),
 )
 
 
@@ -95,8 +95,7 @@ def _queue_writers(engine: Engine) -> None:
         raw = connection.connection.dbapi_connection
         if holder[0] is not raw and statement.lstrip()[:7].lower().startswith(_WRITES):
             if not turn.acquire(timeout=BUSY_TIMEOUT_S):
-                raise StorageError("the database is busy with another writer: try again in a moment; nothing was "
-                                   "written")
+                raise StorageError(BUSY)
             holder[0] = raw
 
     def _end_turn(connection) -> None:
