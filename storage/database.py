@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -112,22 +112,16 @@ def _queue_writers(engine: Engine) -> None:
     def _invalidated(dbapi_connection, _record, _exception) -> None:
         _end_turn(dbapi_connection)
 
+    def ending_the_turn(step: Callable[[object], None]) -> Callable[[object], None]:
+        def ended(dbapi_connection) -> None:
+            try:
+                step(dbapi_connection)
+            finally:
+                _end_turn(dbapi_connection)
+        return ended
+
     dialect = engine.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
-
-    def do_commit(dbapi_connection) -> None:
-        try:
-            commit(dbapi_connection)
-        finally:
-            _end_turn(dbapi_connection)
-
-    def do_rollback(dbapi_connection) -> None:
-        try:
-            rollback(dbapi_connection)
-        finally:
-            _end_turn(dbapi_connection)
-
-    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+    dialect.do_commit, dialect.do_rollback = ending_the_turn(dialect.do_commit), ending_the_turn(dialect.do_rollback)
 
 
 def alembic_config(url: str) -> Config:
