@@ -61,8 +61,16 @@ def demo_with_queue(database, size: int = 400) -> tuple[list[str], list[str], ob
         run = create_run(session, backbone="bench", hyperparameters={}, seed=0, user="bench")
         claim(session, run.id, 0)
         finish_run(session, run.id, "succeeded", "bench", checkpoint_path="/none")
-        replace_suggestions(session, run.id, _queue(names, relations, random.Random(0), size), "bench")
+        scored = _queue(names, relations, random.Random(0), size)
+        replace_suggestions(session, run.id, scored, "bench", opinions=_opinions(scored, random.Random(1)))
     return names, relations, run
+
+
+def _opinions(scored: list[tuple[str, str, str, float]], rng: random.Random) -> dict:
+    """Opinions like a retrain's, so that verdicts re-rank the queue as they do after a real one (without them
+    the verdicts' regression has no rows, and the load tests never ran a re-rank)."""
+    return {(h, r, t): {"model": p, "text": round(rng.random(), 4), "graph": round(rng.random(), 4), "fit": 1.0,
+                        "margin": round(rng.random(), 4)} for h, r, t, p in scored}
 
 
 def _team_checks(database, given: dict[tuple[int, str], str], overlap: int) -> tuple[int, int, int]:
