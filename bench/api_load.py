@@ -4,7 +4,8 @@ process on the same database.
     python -m bench.api_load [--clients 8] [--seconds 60] [--workers N] [--postgres URL]
 
 The API is served by `python -m knowco serve-api` in its own processes (as a team would run it), over a database
-holding the demo KG and a queue of 400 suggestions. Each client is a thread with its own `knowco.client.KnowCo`
+holding the demo KG and a queue of about 4,000 suggestions, each with opinions like a retrain's, so that verdicts
+re-rank it as they do after a real retrain (the re-ranks are counted). Each client is a thread with its own `knowco.client.KnowCo`
 and token: in a loop it reads the queue's first page, decides one of the five best suggestions (accept or
 reject, each with an idempotency key; clients often race for the same one), or labels a random triple. Counted:
 p95 latency per verdict, operations per second, conflicts (a suggestion decided by another client first),
@@ -27,14 +28,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.environment import environment, publish
 from bench.load_test import demo_with_queue, throwaway_postgres
 from knowco.cli import API_WORKERS
 from knowco.client import ApiError, KnowCo
 from knowco.services import Actor, TrainOptions, add_token, cancel, get_run, open_database, start_training
-from storage.models import Triple
+from storage.models import AuditEvent, Triple
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_LOG = ROOT / "bench" / "logs" / "api_load_server.log"
@@ -128,18 +129,26 @@ def _lost(url: str, told: dict[int, str]) -> int:
     return sum(1 for triple_id, verdict in told.items() if status.get(triple_id) != verdict)
 
 
+def _reranks(database) -> int:
+    """The re-ranks of the queue the verdicts brought so far (each is in the audit log)."""
+    with database.sessions() as session:
+        return int(session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "rerank")) or 0)
+
+
 def run_backend(url: str, clients: int, seconds: float, workers: int) -> dict:
     names, relations, tokens = _prepare(url, clients)
     server, api = _serve(url, workers)
+    database, admin = open_database(url), Actor("bench", "admin")
     try:
         quiet = _phase(api, tokens, names, relations, seconds)
-        database, admin = open_database(url), Actor("bench", "admin")
+        quiet["reranks"] = _reranks(database)
         run = start_training(database, admin, TrainOptions(suggest_after=False))
         busy = _phase(api, tokens, names, relations, seconds)
+        busy["reranks"] = _reranks(database) - quiet["reranks"]
         state = get_run(database, run.id).status
         cancel(database, admin, run.id)
-        database.dispose()
     finally:
+        database.dispose()
         server.terminate()
         server.wait(timeout=30)
     told = {**quiet.pop("told"), **busy.pop("told")}
@@ -167,7 +176,7 @@ def main() -> None:
     lines = ["# API load test", "", f"Command: `python -m bench.api_load --clients {args.clients} --seconds "
              f"{args.seconds:g} --workers {args.workers}{' --postgres URL' if args.postgres else ''}`", "",
              "| backend | retrain running | ops/s | p95 verdict ms | p95 read ms | p95 label ms | conflicts | "
-             "errors | verdicts | lost |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "errors | verdicts | lost | re-ranks |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for backend, result in results["backends"].items():
         for phase, running in (("without_retrain", "no"), ("with_retrain", "yes")):
             r = result[phase]
@@ -175,7 +184,7 @@ def main() -> None:
             lines.append(f"| {backend} | {running} | {r['operations_per_second']} | {r['p95_ms'].get('decide', '')} | "
                          f"{r['p95_ms'].get('read', '')} | {r['p95_ms'].get('label', '')} | "
                          f"{r['counts'].get('conflict', 0)} | {errors} | {result['verdicts']} | "
-                         f"{result['lost_verdicts']} |")
+                         f"{result['lost_verdicts']} | {r.get('reranks', '')} |")
     publish("api_load", results, lines)
 
 

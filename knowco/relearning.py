@@ -164,7 +164,16 @@ _BACKGROUND = threading.Lock()
 #: verdicts of those seconds are learnt together, and back-to-back re-ranks no longer hold the interpreter the
 #: requests need (8 clients: p95 per verdict 236-288 ms with them, `bench.api_load`)
 BACKGROUND_GAP_S = 5.0
+#: and the gap is at least the latest one's length over this share, so re-ranks take at most this share of a
+#: server process's time: a 4,000-suggestion queue re-ranks in 1-2 s, and every 5 s that took 8 clients' p95
+#: per verdict from 253-262 ms (no re-rank) to 363-394 ms (`bench.api_load`, 25 s phases)
+BACKGROUND_SHARE = 0.05
 _ended = [float("-inf")]  # when the latest background re-rank ended (time.monotonic)
+_took = [0.0]  # how long it took (seconds)
+
+
+def _gap() -> float:
+    return max(BACKGROUND_GAP_S, _took[0] / BACKGROUND_SHARE)
 
 
 def after_verdict(database: Database, user: str, *, force: bool = False) -> Optional[str]:
@@ -172,7 +181,7 @@ def after_verdict(database: Database, user: str, *, force: bool = False) -> Opti
     logged with its id and never undoes or hides what was stored. Where the settings say so (the API), a
     verdict's re-rank runs in a background thread and this returns None at once."""
     if settings().rerank_in_background and not force:
-        if (time.monotonic() - _ended[0] >= BACKGROUND_GAP_S and not _recorded_within_gap(database)
+        if (time.monotonic() - _ended[0] >= _gap() and not _recorded_within_gap(database)
                 and _BACKGROUND.acquire(blocking=False)):
             threading.Thread(target=_in_background, args=(database, user), name="rerank", daemon=True).start()
         return None
@@ -180,11 +189,11 @@ def after_verdict(database: Database, user: str, *, force: bool = False) -> Opti
 
 
 def _recorded_within_gap(database: Database) -> bool:
-    """Whether any process recorded a re-rank less than `BACKGROUND_GAP_S` ago: `serve-api` runs one server
-    process per CPU, and each keeps its own gap; this one is theirs together."""
+    """Whether any process recorded a re-rank less than the gap ago: `serve-api` runs one server process per
+    CPU, and each keeps its own gap; this one is theirs together."""
     with database.sessions() as session:
         at = (verdict_rows.last_rerank(session) or {}).get("at")
-    return at is not None and (utcnow() - datetime.fromisoformat(at)).total_seconds() < BACKGROUND_GAP_S
+    return at is not None and (utcnow() - datetime.fromisoformat(at)).total_seconds() < _gap()
 
 
 def _rerank_logged(database: Database, user: str, force: bool) -> Optional[str]:
@@ -196,10 +205,12 @@ def _rerank_logged(database: Database, user: str, force: bool) -> Optional[str]:
 
 
 def _in_background(database: Database, user: str) -> None:
+    started = time.monotonic()
     try:
         _rerank_logged(database, user, False)
     finally:
         _ended[0] = time.monotonic()
+        _took[0] = _ended[0] - started
         _BACKGROUND.release()
 
 

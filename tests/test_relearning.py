@@ -199,6 +199,7 @@ def test_behind_the_api_a_verdict_never_waits_for_the_re_rank_it_triggers(demo, 
 
     monkeypatch.setenv(BACKGROUND_RERANK_ENV, "1")
     monkeypatch.setattr(relearning, "_ended", [float("-inf")])
+    monkeypatch.setattr(relearning, "_took", [0.0])
     started = []
     real = relearning.rerank_queue
     monkeypatch.setattr(relearning, "rerank_queue",
@@ -220,6 +221,10 @@ def test_behind_the_api_a_verdict_never_waits_for_the_re_rank_it_triggers(demo, 
     time.sleep(0.1)
     assert len(started) == ended and not relearning._BACKGROUND.locked()
     monkeypatch.setattr(relearning, "BACKGROUND_GAP_S", 0.0)
+    relearning.after_verdict(demo, "ann")  # the half-second re-rank alone holds the next one back 10 s
+    time.sleep(0.1)
+    assert len(started) == ended and relearning._gap() >= 0.5 / relearning.BACKGROUND_SHARE
+    monkeypatch.setattr(relearning, "_took", [0.0])
     relearning.after_verdict(demo, "ann")
     for _ in range(100):
         if len(started) > ended and not relearning._BACKGROUND.locked():
@@ -371,6 +376,7 @@ def test_behind_several_server_processes_a_re_rank_recorded_moments_ago_holds_th
 
     monkeypatch.setenv(BACKGROUND_RERANK_ENV, "1")
     monkeypatch.setattr(relearning, "_ended", [float("-inf")])  # this process has not re-ranked yet
+    monkeypatch.setattr(relearning, "_took", [0.0])
     started = []
     monkeypatch.setattr(relearning, "_in_background",
                         lambda *args: started.append(args) or relearning._BACKGROUND.release())
