@@ -5,9 +5,10 @@ process on the same database.
 
 The API is served by `python -m knowco serve-api` in its own processes (as a team would run it), over a database
 holding the demo KG and a queue of about 4,000 suggestions, each with opinions like a retrain's, so that verdicts
-re-rank it as they do after a real retrain (the re-ranks are counted). Each client is a thread with its own `knowco.client.KnowCo`
-and token: in a loop it reads the queue's first page, decides one of the five best suggestions (accept or
-reject, each with an idempotency key; clients often race for the same one), or labels a random triple. Counted:
+re-rank it as they do after a real retrain (the re-ranks are counted). Each client is a thread with its own
+`knowco.client.KnowCo` and token: in a loop it reads the queue's first page, decides one of the five best
+suggestions (accept or reject, each with an idempotency key; clients often race for the same one), or labels a
+random triple. Counted:
 p95 latency per verdict, operations per second, conflicts (a suggestion decided by another client first),
 refusals (a label that exists), errors (anything else: must be 0), and lost verdicts (a verdict a client was
 told was recorded whose suggestion does not hold it). The second phase repeats it while a retrain of the demo
